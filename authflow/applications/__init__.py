@@ -1,0 +1,1 @@
+"""Applications (relying parties) and the authentication steps each one offers."""

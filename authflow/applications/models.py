@@ -1,0 +1,22 @@
+"""An application is a relying party: who may ask for a login, and which steps its script can run."""
+from django.db import models
+
+
+class Application(models.Model):
+    name = models.SlugField(max_length=100, unique=True)
+    client_id = models.CharField(max_length=100, unique=True)
+    redirect_uris = models.JSONField(default=list, blank=True)
+    # Normalised step configuration: {"1": [{"authenticator": ..., "idp": ...}], ...}
+    steps = models.JSONField(default=dict)
+    # The authentication script; without one, the configured steps run in order.
+    sequence = models.ForeignKey(
+        "sequences.Sequence", null=True, blank=True, on_delete=models.PROTECT, related_name="applications"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name

@@ -1,0 +1,1 @@
+"""Configuration as code: `manage.py apply -f FILE` and `manage.py export`."""

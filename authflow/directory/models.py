@@ -1,0 +1,36 @@
+"""The directory: users with the attributes common claims map to, roles, and other claims."""
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+
+
+class Role(models.Model):
+    name = models.CharField(max_length=150, unique=True)
+    description = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+
+class User(AbstractUser):
+    # Attributes that well-known claim URIs map to (see claims.py); any other
+    # claim is a UserClaim row.
+    mobile = models.CharField(max_length=32, blank=True)
+    date_of_birth = models.DateField(null=True, blank=True)
+    failed_login_attempts = models.PositiveIntegerField(default=0)
+    roles = models.ManyToManyField(Role, blank=True, related_name="users")
+
+
+class UserClaim(models.Model):
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="claim_values")
+    uri = models.CharField(max_length=255)
+    value = models.TextField()
+
+    class Meta:
+        ordering = ["user", "uri"]
+        constraints = [models.UniqueConstraint(fields=["user", "uri"], name="unique_claim_per_user")]
+
+    def __str__(self):
+        return f"{self.user.username} {self.uri}"

@@ -1,0 +1,1 @@
+"""Login flows: start a flow for an application, resume it with each answer, apply its effects once."""

@@ -1,0 +1,151 @@
+"""Settings for the authflow service.
+
+Everything that differs between the embedded default (SQLite, tasks run inline)
+and production (PostgreSQL, Redis-backed Celery) is read from the environment,
+so the same module serves development, tests and deployment.
+"""
+import os
+from pathlib import Path
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+VAR_DIR = Path(os.environ.get("AUTHFLOW_VAR_DIR", BASE_DIR / "var"))
+
+
+def _env_bool(name, default=False):
+    value = os.environ.get(name)
+    if value is None:
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+DEBUG = _env_bool("AUTHFLOW_DEBUG", False)
+SECRET_KEY = os.environ.get("AUTHFLOW_SECRET_KEY", "")
+if not SECRET_KEY:
+    if DEBUG or os.environ.get("AUTHFLOW_ALLOW_DEV_SECRET"):
+        SECRET_KEY = "dev-only-insecure-secret-key-change-me"
+    else:
+        from django.core.exceptions import ImproperlyConfigured
+
+        raise ImproperlyConfigured(
+            "AUTHFLOW_SECRET_KEY is not set (set AUTHFLOW_DEBUG=1 for a development key)"
+        )
+
+ALLOWED_HOSTS = [h for h in os.environ.get("AUTHFLOW_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "django_otp",
+    "authflow.directory",
+    "authflow.applications",
+    "authflow.flows",
+    "authflow.configuration",
+    "sequences",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "authflow.urls"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+WSGI_APPLICATION = "authflow.wsgi.application"
+
+# The embedded default is a SQLite file under var/; production and the test
+# suite set DATABASE_URL to a PostgreSQL database.
+DATABASES = {
+    "default": dj_database_url.parse(
+        os.environ.get("DATABASE_URL", f"sqlite:///{VAR_DIR / 'authflow.sqlite3'}"),
+        conn_max_age=int(os.environ.get("AUTHFLOW_DB_CONN_MAX_AGE", "0")),
+    )
+}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # Wait for the writer lock instead of failing at once when two requests
+    # resume flows at the same moment.
+    DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
+
+AUTH_USER_MODEL = "directory.User"
+
+# Argon2 first: new and re-hashed passwords use it.
+PASSWORD_HASHERS = [
+    "django.contrib.auth.hashers.Argon2PasswordHasher",
+    "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+]
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = True
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATICFILES_DIRS = [BASE_DIR / "static"]
+STATIC_ROOT = VAR_DIR / "static"
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+CSRF_COOKIE_SAMESITE = "Lax"
+X_FRAME_OPTIONS = "DENY"
+SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Celery: Redis in production and in the tests that are about it; inline on
+# the embedded default (no broker configured).
+CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+CELERY_TASK_EAGER_PROPAGATES = True
+
+# The script engine (sequences). Limits apply to every run of a script.
+SEQUENCES = {
+    "RUN_TIMEOUT_MS": int(os.environ.get("AUTHFLOW_SCRIPT_TIMEOUT_MS", "250")),
+    "RUN_MEMORY_MB": int(os.environ.get("AUTHFLOW_SCRIPT_MEMORY_MB", "64")),
+    # Host round trips (lookups and effects) one HTTP request may make.
+    "MAX_HOST_CALLS_PER_ADVANCE": 64,
+}
+
+# Login flows.
+AUTHFLOW_FLOW_TTL_SECONDS = int(os.environ.get("AUTHFLOW_FLOW_TTL_SECONDS", str(15 * 60)))
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"json": {"()": "authflow.logging.JsonFormatter"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("AUTHFLOW_LOG_LEVEL", "INFO")},
+    "loggers": {"django": {"level": "WARNING"}},
+}

@@ -1,0 +1,57 @@
+"""The public surface of the script engine; other apps import from here only."""
+from __future__ import annotations
+
+from django.db import transaction
+from django.utils import timezone
+
+from .engine.errors import ScriptError, ScriptLimitError, ScriptSyntaxError
+from .engine.steps import StepConfigError, brief_steps, normalize_steps
+from .engine.syntax import check_syntax
+from .models import Sequence, SequenceVersion
+
+__all__ = [
+    "ScriptError",
+    "ScriptLimitError",
+    "ScriptSyntaxError",
+    "StepConfigError",
+    "brief_steps",
+    "check_syntax",
+    "normalize_steps",
+    "save_version",
+]
+
+
+@transaction.atomic
+def save_version(sequence_name: str, source: str, *, author=None, publish: bool = True):
+    """Store `source` as the newest version of the sequence (created if missing).
+
+    Idempotent: when the newest version already has this text, no version is
+    created (it is published if asked). Returns (version, created).
+    Raises ScriptSyntaxError before writing anything when the script does not parse.
+    """
+    check_syntax(source)
+    sequence, _ = Sequence.objects.select_for_update().get_or_create(name=sequence_name)
+    latest = sequence.latest_version()
+    if latest is not None and latest.source == source:
+        if publish and not latest.published:
+            _publish(latest)
+        return latest, False
+    version = SequenceVersion.objects.create(
+        sequence=sequence,
+        number=(latest.number + 1) if latest else 1,
+        source=source,
+        author=author,
+    )
+    if publish:
+        _publish(version)
+    return version, True
+
+
+def publish_version(version: SequenceVersion) -> None:
+    _publish(version)
+
+
+def _publish(version: SequenceVersion) -> None:
+    version.published = True
+    version.published_at = timezone.now()
+    version.save(update_fields=["published", "published_at"])

@@ -1,0 +1,984 @@
+// The deterministic core of the script engine, loaded once into each V8 isolate.
+//
+// A run replays a script from its entry point against a journal of everything
+// that already happened in the flow.  Every API call that needs an answer the
+// journal does not hold yet (a step, a prompt, an effect, a user lookup)
+// *halts* the run and becomes the command Python acts on; Python then appends
+// the answer to the journal and runs the script again.  Because time,
+// randomness and every read of server data come from the journal, a replay
+// always takes the same path, so closures survive round trips and any worker
+// can resume any flow.
+//
+// After this file runs, every intrinsic reachable from the global object is
+// frozen: one script cannot change a builtin or an API function for the next
+// run sharing this isolate.  The only global it adds is `__authflow`, frozen,
+// which refuses to run while a run is in progress.
+(function (global) {
+  "use strict";
+
+  // ---------------------------------------------------------------- constants
+  const SCRIPT_URL = "authflow-script";
+  const BODY_PREFIX = "with (__scope) {";
+  // Function() puts "function anonymous(__scope\n) {\n" before the body.
+  const HEADER_LINES = 2;
+  // Entry points any profile may call; the compiled script exports them all.
+  const ENTRY_POINTS = [
+    "onLoginRequest",
+    "onAuthenticateSuccess",
+    "onTokenGenerating",
+    "onPostAuthorize",
+    "authenticate",
+    "getUserName",
+    "execute",
+  ];
+  const MAX_PROGRAMS = 256;
+  const MAX_LOGS_PER_RUN = 200;
+  const MAX_LOG_LENGTH = 4000;
+  const MAX_JSON_DEPTH = 16;
+  const DEFAULT_TENANT = "carbon.super";
+  const DEFAULT_USER_STORE = "PRIMARY";
+  const STEP_RESULTS = ["success", "fail", "fallback", "abort"];
+  const STEP_OPTION_FLAGS = ["forceAuth", "markAsSubjectIdentifierStep", "markAsSubjectAttributeStep", "skipPrompt"];
+
+  // Intrinsics captured before anything can touch them.
+  const RealDate = global.Date;
+  const RealFunction = global.Function;
+  const JSONstringify = JSON.stringify;
+  const JSONparse = JSON.parse;
+  const ObjectFreeze = Object.freeze;
+  const ObjectCreate = Object.create;
+  const ObjectKeys = Object.keys;
+  const ObjectDefineProperty = Object.defineProperty;
+  const ObjectGetPrototypeOf = Object.getPrototypeOf;
+  const ObjectGetOwnPropertyDescriptor = Object.getOwnPropertyDescriptor;
+  const ReflectOwnKeys = Reflect.ownKeys;
+  const ReflectConstruct = Reflect.construct;
+  const ArrayIsArray = Array.isArray;
+  const RealMap = Map;
+  const RealSet = Set;
+  const RealWeakMap = WeakMap;
+  const RealWeakSet = WeakSet;
+  const RealProxy = Proxy;
+  const RealError = Error;
+  const RealTypeError = TypeError;
+  const RealReferenceError = ReferenceError;
+  const MathFloor = Math.floor;
+
+  // Thrown to unwind the script's stack when a run halts.  A script that
+  // catches it gains nothing: every API call after a halt throws it again
+  // and the run's result is the halting command whatever the script does.
+  const HALT = ObjectFreeze({ toString: () => "authflow: run halted" });
+
+  // ------------------------------------------------------------ run state
+  let run = null; // the run in progress, null between runs
+  const programs = new RealMap(); // program key -> compiled factory (LRU)
+  const userIdentity = new RealWeakMap(); // user object -> username
+  const errorFrames = new RealWeakMap(); // error -> first script frame
+
+  function current() {
+    if (run === null) {
+      throw new RealError("authflow API used outside a script run (deferred work such as Promise callbacks is not allowed)");
+    }
+    if (run.halted) throw HALT;
+    return run;
+  }
+
+  function halt(command) {
+    const r = run;
+    r.halted = true;
+    r.command = command;
+    throw HALT;
+  }
+
+  // ------------------------------------------------------------ json helpers
+  // Values leaving the sandbox are copied into plain JSON: user objects become
+  // usernames, functions and symbols disappear, cycles and depth are bounded.
+  function toPlain(value, depth) {
+    depth = depth || 0;
+    if (depth > MAX_JSON_DEPTH) throw new RealTypeError("value nested too deeply to pass to the server");
+    if (value === null || value === undefined) return null;
+    const t = typeof value;
+    if (t === "string" || t === "boolean") return value;
+    if (t === "number") return Number.isFinite(value) ? value : null;
+    if (t === "bigint") return String(value);
+    if (t === "function" || t === "symbol") return undefined;
+    if (userIdentity.has(value)) return userIdentity.get(value);
+    if (value instanceof RealDate) return RealDate.prototype.toISOString.call(value);
+    if (ArrayIsArray(value)) {
+      const out = [];
+      for (let i = 0; i < value.length; i++) {
+        const v = toPlain(value[i], depth + 1);
+        out.push(v === undefined ? null : v);
+      }
+      return out;
+    }
+    const out = {};
+    for (const key of ObjectKeys(value)) {
+      const v = toPlain(value[key], depth + 1);
+      if (v !== undefined) out[key] = v;
+    }
+    return out;
+  }
+
+  function toStringMap(value, what) {
+    if (value === undefined || value === null) return {};
+    if (typeof value !== "object" || ArrayIsArray(value)) {
+      throw new RealTypeError(what + " must be an object of names to values");
+    }
+    const out = {};
+    for (const key of ObjectKeys(value)) {
+      const v = value[key];
+      if (v === undefined || v === null || typeof v === "function") continue;
+      out[key] = typeof v === "object" ? JSONstringify(toPlain(v)) : String(v);
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------ time & randomness
+  function clockNow() {
+    const r = current();
+    let value;
+    if (r.clockCursor < r.journal.clock.length) {
+      value = r.journal.clock[r.clockCursor];
+    } else {
+      // Time never runs backwards inside a flow, even across workers.
+      const last = r.clockCursor > 0 ? r.journal.clock[r.clockCursor - 1] : -Infinity;
+      value = r.now > last ? r.now : last;
+      r.journal.clock.push(value);
+      r.newClock.push(value);
+    }
+    r.clockCursor++;
+    return value;
+  }
+
+  // sfc32, seeded per flow: the k-th call in a flow always returns the same value.
+  function sfc32(s) {
+    const t = (((s[0] + s[1]) | 0) + s[3]) | 0;
+    s[3] = (s[3] + 1) | 0;
+    s[0] = s[1] ^ (s[1] >>> 9);
+    s[1] = (s[2] + (s[2] << 3)) | 0;
+    s[2] = (s[2] << 21) | (s[2] >>> 11);
+    s[2] = (s[2] + t) | 0;
+    return (t >>> 0) / 4294967296;
+  }
+
+  function seededState(seed) {
+    const s = [0x9e3779b9, 0x243f6a88, 0xb7e15162, seed | 0];
+    for (let i = 0; i < 12; i++) sfc32(s);
+    return s;
+  }
+
+  function nextRandom() {
+    return sfc32(current().rng);
+  }
+
+  // ------------------------------------------------------------ logging
+  function emitLog(level, args) {
+    const r = current();
+    const index = r.logIndex++;
+    if (index < r.journal.logs) return; // delivered on an earlier round trip
+    if (r.newLogs.length >= MAX_LOGS_PER_RUN) return;
+    const parts = [];
+    for (let i = 0; i < args.length; i++) {
+      const a = args[i];
+      parts.push(typeof a === "string" ? a : userIdentity.has(a) ? userIdentity.get(a) : safeString(a));
+    }
+    let message = parts.join(" ");
+    if (message.length > MAX_LOG_LENGTH) message = message.slice(0, MAX_LOG_LENGTH) + "…";
+    r.newLogs.push({ level: level, message: message });
+  }
+
+  function safeString(value) {
+    if (value !== null && typeof value === "object") {
+      try {
+        return JSONstringify(toPlain(value));
+      } catch (e) {
+        if (e === HALT) throw e;
+      }
+    }
+    return String(value);
+  }
+
+  // ------------------------------------------------------------ the journal
+  function nextAnswer(kind, command, matches) {
+    const r = current();
+    if (r.cursor < r.journal.answers.length) {
+      const answer = r.journal.answers[r.cursor];
+      if (answer.k !== kind || !matches(answer)) {
+        halt({
+          type: "error",
+          kind: "replay",
+          message:
+            "replay diverged: the journal answers " + describeAnswer(answer) +
+            " where the script asked for " + describeCommand(command),
+          line: null,
+          column: null,
+        });
+      }
+      r.cursor++;
+      return answer;
+    }
+    command.position = r.cursor;
+    halt(command);
+  }
+
+  function describeAnswer(a) {
+    if (a.k === "step") return "step " + a.step;
+    if (a.k === "prompt") return "prompt " + JSONstringify(a.templateId);
+    if (a.k === "effect") return "effect " + a.name;
+    return a.k;
+  }
+
+  function describeCommand(c) {
+    if (c.type === "step") return "step " + c.step;
+    if (c.type === "prompt") return "prompt " + JSONstringify(c.templateId);
+    if (c.type === "effect") return "effect " + c.name;
+    return c.type;
+  }
+
+  // ------------------------------------------------------------ users
+  // What the script reads about a user is recorded the first time it is read
+  // (journal.reads), so later round trips see the same value even when the
+  // directory changed meanwhile.  Effects of this flow are layered on top.
+  function readUser(username) {
+    const r = current();
+    if (Object.prototype.hasOwnProperty.call(r.journal.reads, username)) {
+      const recorded = r.journal.reads[username];
+      return recorded;
+    }
+    if (!Object.prototype.hasOwnProperty.call(r.prefetch, username)) {
+      halt({ type: "lookup", username: username });
+    }
+    const snapshot = r.prefetch[username];
+    const record = snapshot === null ? null : { claims: {} };
+    r.journal.reads[username] = record;
+    r.newReads[username] = record;
+    return record;
+  }
+
+  function readUserField(username, field) {
+    const r = current();
+    const record = readUser(username);
+    if (record === null) return field === "claims" ? null : [];
+    if (!Object.prototype.hasOwnProperty.call(record, field)) {
+      const snapshot = r.prefetch[username];
+      if (snapshot === undefined) halt({ type: "lookup", username: username });
+      const value = snapshot[field] === undefined ? [] : snapshot[field];
+      record[field] = value;
+      r.newReads[username] = record;
+    }
+    return record[field];
+  }
+
+  function readClaim(username, uri) {
+    const r = current();
+    const overlay = r.claimOverlay.get(username);
+    if (overlay && overlay.has(uri)) return overlay.get(uri);
+    const record = readUser(username);
+    if (record === null) return null;
+    if (!Object.prototype.hasOwnProperty.call(record.claims, uri)) {
+      const snapshot = r.prefetch[username];
+      if (snapshot === undefined) halt({ type: "lookup", username: username });
+      const claims = snapshot.claims || {};
+      record.claims[uri] = Object.prototype.hasOwnProperty.call(claims, uri) ? claims[uri] : null;
+      r.newReads[username] = record;
+    }
+    return record.claims[uri];
+  }
+
+  function rolesOf(username) {
+    const r = current();
+    const roles = readUserField(username, "roles").slice();
+    const overlay = r.roleOverlay.get(username) || [];
+    for (const change of overlay) {
+      const at = roles.indexOf(change.role);
+      if (change.add && at < 0) roles.push(change.role);
+      if (!change.add && at >= 0) roles.splice(at, 1);
+    }
+    return roles;
+  }
+
+  function makeUser(username, details) {
+    const r = current();
+    const cached = r.users.get(username);
+    if (cached) {
+      if (details && details.remoteClaims) Object.assign(cached.remoteClaims, details.remoteClaims);
+      return cached;
+    }
+    const localClaims = new RealProxy(ObjectCreate(null), {
+      get(_t, uri) {
+        if (typeof uri !== "string") return undefined;
+        return readClaim(username, uri);
+      },
+      set(_t, uri, value) {
+        if (typeof uri !== "string") return false;
+        setLocalClaim(user, uri, value);
+        return true;
+      },
+      has(_t, uri) {
+        return typeof uri === "string" && readClaim(username, uri) !== null;
+      },
+      ownKeys() {
+        const record = readUser(username);
+        return record === null ? [] : ObjectKeys(record.claims).filter((k) => record.claims[k] !== null);
+      },
+      getOwnPropertyDescriptor(_t, uri) {
+        const value = typeof uri === "string" ? readClaim(username, uri) : null;
+        return value === null ? undefined : { value: value, writable: true, enumerable: true, configurable: true };
+      },
+      deleteProperty() {
+        return false;
+      },
+    });
+    const user = {
+      username: username,
+      tenantDomain: DEFAULT_TENANT,
+      userStoreDomain: DEFAULT_USER_STORE,
+      claims: {},
+      remoteClaims: details && details.remoteClaims ? Object.assign({}, details.remoteClaims) : {},
+    };
+    ObjectDefineProperty(user, "roles", {
+      enumerable: true,
+      get: () => rolesOf(username),
+      set: () => {},
+    });
+    ObjectDefineProperty(user, "localClaims", { enumerable: true, value: localClaims, writable: false });
+    userIdentity.set(user, username);
+    r.users.set(username, user);
+    return user;
+  }
+
+  function identify(user, what) {
+    if (userIdentity.has(user)) return userIdentity.get(user);
+    throw new RealTypeError((what || "argument") + " must be a user object such as context.currentKnownSubject");
+  }
+
+  function stringList(value, what) {
+    if (typeof value === "string") return [value];
+    if (!ArrayIsArray(value)) throw new RealTypeError(what + " must be a list of names");
+    const out = [];
+    for (const v of value) {
+      if (v === null || v === undefined) continue;
+      out.push(String(v));
+    }
+    return out;
+  }
+
+  // ------------------------------------------------------------ effects
+  // An effect halts the run; Python applies it once, journals its result and
+  // runs the script again, which then reads the result from the journal.
+  function effect(name, args) {
+    const answer = nextAnswer("effect", { type: "effect", name: name, args: args }, (a) => a.name === name);
+    return answer.r;
+  }
+
+  function assignUserRoles(user, roles) {
+    const username = identify(user, "assignUserRoles: user");
+    const names = stringList(roles, "assignUserRoles: roles");
+    const ok = effect("assignUserRoles", [username, names]) === true;
+    if (ok) overlayRoles(username, names, true);
+    return ok;
+  }
+
+  function removeUserRoles(user, roles) {
+    const username = identify(user, "removeUserRoles: user");
+    const names = stringList(roles, "removeUserRoles: roles");
+    const ok = effect("removeUserRoles", [username, names]) === true;
+    if (ok) overlayRoles(username, names, false);
+    return ok;
+  }
+
+  function overlayRoles(username, names, add) {
+    const r = current();
+    if (!r.roleOverlay.has(username)) r.roleOverlay.set(username, []);
+    for (const role of names) r.roleOverlay.get(username).push({ role: role, add: add });
+  }
+
+  function setLocalClaim(user, uri, value) {
+    const username = identify(user);
+    const text = value === null || value === undefined ? null : String(value);
+    const ok = effect("setLocalClaim", [username, uri, text]) === true;
+    if (ok) {
+      const r = current();
+      if (!r.claimOverlay.has(username)) r.claimOverlay.set(username, new RealMap());
+      r.claimOverlay.get(username).set(uri, text);
+    }
+    return ok;
+  }
+
+  // ------------------------------------------------------------ role & group checks
+  function hasRole(user, role) {
+    return rolesOf(identify(user, "hasRole: user")).indexOf(String(role)) >= 0;
+  }
+
+  function hasAnyOfTheRoles(user, roles) {
+    const have = rolesOf(identify(user, "hasAnyOfTheRoles: user"));
+    return stringList(roles, "hasAnyOfTheRoles: roles").some((role) => have.indexOf(role) >= 0);
+  }
+
+  function isMemberOfAnyOfGroups(user, groups) {
+    const have = readUserField(identify(user, "isMemberOfAnyOfGroups: user"), "groups");
+    return stringList(groups, "isMemberOfAnyOfGroups: groups").some((g) => have.indexOf(g) >= 0);
+  }
+
+  // ------------------------------------------------------------ steps
+  function splitStepArguments(a, b) {
+    if (b !== undefined) return { options: a || {}, callbacks: b || {} };
+    if (a === undefined || a === null) return { options: {}, callbacks: {} };
+    if (typeof a !== "object") throw new RealTypeError("executeStep: the second argument must be an object");
+    const isCallbacks = ["onSuccess", "onFail", "onFallback", "onUserAbort"].some((k) => typeof a[k] === "function");
+    return isCallbacks ? { options: {}, callbacks: a } : { options: a, callbacks: {} };
+  }
+
+  function filterOptions(stepId, configured, filters) {
+    if (filters === undefined || filters === null) return configured;
+    if (!ArrayIsArray(filters)) throw new RealTypeError("executeStep: authenticationOptions must be a list");
+    if (filters.length === 0) return configured;
+    const kept = configured.filter((option) =>
+      filters.some((f) => {
+        if (!f || typeof f !== "object") return false;
+        if (f.authenticator === undefined && f.idp === undefined) return false;
+        if (f.authenticator !== undefined && String(f.authenticator) !== option.authenticator) return false;
+        if (f.idp !== undefined && String(f.idp) !== option.idp) return false;
+        return true;
+      })
+    );
+    if (kept.length === 0) {
+      emitLog("warn", [
+        "authenticationOptions " + JSONstringify(toPlain(filters)) + " match no option of step " + stepId +
+          "; offering all of its options instead",
+      ]);
+      return configured;
+    }
+    return kept;
+  }
+
+  function stepOptionsOf(options) {
+    const out = {};
+    const given = options.stepOptions;
+    if (given && typeof given === "object") {
+      for (const flag of STEP_OPTION_FLAGS) {
+        if (given[flag] !== undefined) out[flag] = given[flag] === true || String(given[flag]) === "true";
+      }
+    }
+    return out;
+  }
+
+  function executeStep(stepId, a, b) {
+    const r = current();
+    const id = Number(stepId);
+    if (!Number.isInteger(id) || !Object.prototype.hasOwnProperty.call(r.steps, String(id))) {
+      throw new RealError(
+        "executeStep: step " + String(stepId) + " is not configured for application " +
+          JSONstringify(r.inputs.application.name) + " (configured: " + ObjectKeys(r.steps).join(", ") + ")"
+      );
+    }
+    const split = splitStepArguments(a, b);
+    const callbacks = split.callbacks;
+    const options = split.options;
+    const offered = filterOptions(id, r.steps[String(id)], options.authenticationOptions);
+    const stepOptions = stepOptionsOf(options);
+    const params = options.authenticatorParams ? toPlain(options.authenticatorParams) : null;
+    let attempt = 0;
+    let lastError = null;
+    for (;;) {
+      attempt++;
+      const command = { type: "step", step: id, options: offered };
+      if (params) command.authenticatorParams = params;
+      if (ObjectKeys(stepOptions).length) command.stepOptions = stepOptions;
+      if (attempt > 1) {
+        command.attempt = attempt;
+        if (lastError) command.error = lastError;
+      }
+      const answer = nextAnswer("step", command, (ans) => ans.step === id);
+      setRequestParams(answer.params);
+      if (answer.r === "success") {
+        recordSuccess(id, answer, stepOptions);
+        call(callbacks.onSuccess);
+        return;
+      }
+      r.lastStepSucceeded = false;
+      if (answer.r === "abort") {
+        if (typeof callbacks.onUserAbort === "function") return call(callbacks.onUserAbort);
+        halt({ type: "fail", reason: "abort", params: { errorCode: "access_denied", errorMessage: "The user cancelled the login." } });
+      }
+      if (answer.r === "fallback" && typeof callbacks.onFallback === "function") return call(callbacks.onFallback);
+      if (typeof callbacks.onFail === "function") return call(callbacks.onFail);
+      lastError = answer.error || null; // no onFail: the step is tried again
+    }
+  }
+
+  function recordSuccess(id, answer, stepOptions) {
+    const r = current();
+    const user = answer.user ? makeUser(answer.user, answer) : null;
+    r.context.steps[id] = {
+      subject: user,
+      idp: answer.idp || "LOCAL",
+      authenticator: answer.authenticator || null,
+    };
+    r.lastStepSucceeded = true;
+    if (!user) return;
+    r.context.currentKnownSubject = user;
+    r.stepUsers[id] = answer.user;
+    // The first step that identifies a user is the subject (and attribute)
+    // step unless a step is marked as such; a marked step always wins.
+    if (stepOptions.markAsSubjectIdentifierStep) {
+      r.subjectStep = id;
+      r.subjectMarked = true;
+    } else if (!r.subjectMarked && r.subjectStep === null) {
+      r.subjectStep = id;
+    }
+    if (stepOptions.markAsSubjectAttributeStep) {
+      r.attributeStep = id;
+      r.attributeMarked = true;
+    } else if (!r.attributeMarked && r.attributeStep === null) {
+      r.attributeStep = id;
+    }
+  }
+
+  function call(callback) {
+    if (typeof callback !== "function") return;
+    const r = current();
+    const result = callback(r.context);
+    rejectThenable(result, "a callback");
+  }
+
+  function rejectThenable(value, what) {
+    if (value !== null && (typeof value === "object" || typeof value === "function") && typeof value.then === "function") {
+      throw new RealTypeError(what + " returned a Promise; scripts run synchronously (no async functions)");
+    }
+  }
+
+  function setRequestParams(params) {
+    const r = current();
+    if (params && typeof params === "object") {
+      r.context.request.params = JSONparse(JSONstringify(params));
+    }
+  }
+
+  // ------------------------------------------------------------ prompts & terminals
+  function prompt(templateId, data, handlers) {
+    if (typeof templateId !== "string" || templateId === "") {
+      throw new RealTypeError("prompt: templateId must be a non-empty string");
+    }
+    const plainData = data === undefined ? {} : toPlain(data);
+    const answer = nextAnswer(
+      "prompt",
+      { type: "prompt", templateId: templateId, data: plainData === null ? {} : plainData },
+      (a) => a.templateId === templateId
+    );
+    setRequestParams(answer.params || {});
+    const action = answer.r || "success";
+    const name = "on" + action.charAt(0).toUpperCase() + action.slice(1);
+    if (handlers && typeof handlers[name] === "function") call(handlers[name]);
+  }
+
+  function fail(map) {
+    current();
+    halt({ type: "fail", reason: "script", params: toStringMap(map, "fail: the parameter map") });
+  }
+
+  function sendError(url, params) {
+    current();
+    if (url !== null && url !== undefined && typeof url !== "string") {
+      throw new RealTypeError("sendError: url must be a string or null");
+    }
+    halt({ type: "sendError", url: url === undefined ? null : url, params: toStringMap(params, "sendError: parameters") });
+  }
+
+  // ------------------------------------------------------------ the API objects
+  const Log = ObjectFreeze({
+    debug: function debug() { emitLog("debug", arguments); },
+    info: function info() { emitLog("info", arguments); },
+    warn: function warn() { emitLog("warn", arguments); },
+    error: function error() { emitLog("error", arguments); },
+  });
+
+  const consoleShim = ObjectFreeze({
+    log: Log.info,
+    info: Log.info,
+    debug: Log.debug,
+    warn: Log.warn,
+    error: Log.error,
+  });
+
+  // Bindings per profile: the names a script of that kind sees.
+  const PROFILES = {
+    login: ObjectFreeze({
+      executeStep: executeStep,
+      prompt: prompt,
+      fail: fail,
+      sendError: sendError,
+      Log: Log,
+      hasRole: hasRole,
+      hasAnyOfTheRoles: hasAnyOfTheRoles,
+      isMemberOfAnyOfGroups: isMemberOfAnyOfGroups,
+      assignUserRoles: assignUserRoles,
+      removeUserRoles: removeUserRoles,
+    }),
+  };
+
+  // ------------------------------------------------------------ scope
+  let globalNames = null; // filled after hardening
+
+  function makeScope(bindings) {
+    const target = ObjectCreate(null);
+    for (const name of ENTRY_POINTS) target[name] = undefined;
+    target.console = consoleShim;
+    for (const name of ObjectKeys(bindings)) target[name] = bindings[name];
+    // Free names of the script resolve here first: names the global object
+    // has (builtins) fall through to it, everything else is per run, so
+    // implicit globals work and never leak into the next run.
+    return new RealProxy(target, {
+      has(t, key) {
+        return typeof key === "string" && (key in t || !globalNames.has(key));
+      },
+      get(t, key) {
+        if (typeof key !== "string") return undefined;
+        if (key in t) return t[key];
+        throw new RealReferenceError(key + " is not defined");
+      },
+      set(t, key, value) {
+        t[key] = value;
+        return true;
+      },
+    });
+  }
+
+  // ------------------------------------------------------------ compile & run
+  function compile(key, source) {
+    if (run !== null) throw new RealError("compile during a run");
+    if (typeof key !== "string" || typeof source !== "string") throw new RealTypeError("compile(key, source)");
+    const exporter = ENTRY_POINTS.map((n) => JSONstringify(n) + ": typeof " + n + ' === "function" ? ' + n + " : undefined").join(", ");
+    const body = BODY_PREFIX + source + "\n;return {" + exporter + "};\n}\n//# sourceURL=" + SCRIPT_URL;
+    let factory;
+    try {
+      factory = RealFunction("__scope", body);
+    } catch (e) {
+      return JSONstringify({ ok: false, message: String(e && e.message) });
+    }
+    programs.delete(key);
+    programs.set(key, factory);
+    if (programs.size > MAX_PROGRAMS) programs.delete(programs.keys().next().value);
+    return JSONstringify({ ok: true });
+  }
+
+  function newRun(input) {
+    const journal = input.journal;
+    const inputs = input.inputs;
+    const request = inputs.request || {};
+    const r = {
+      halted: false,
+      command: null,
+      inputs: inputs,
+      journal: {
+        answers: journal.answers || [],
+        clock: (journal.clock || []).slice(),
+        reads: JSONparse(JSONstringify(journal.reads || {})),
+        logs: journal.logs || 0,
+      },
+      prefetch: input.prefetch || {},
+      now: input.now,
+      steps: inputs.application.steps || {},
+      cursor: 0,
+      clockCursor: 0,
+      logIndex: 0,
+      newLogs: [],
+      newClock: [],
+      newReads: {},
+      rng: null,
+      users: new RealMap(),
+      roleOverlay: new RealMap(),
+      claimOverlay: new RealMap(),
+      subjectStep: null,
+      subjectMarked: false,
+      attributeStep: null,
+      attributeMarked: false,
+      lastStepSucceeded: null,
+      stepUsers: {},
+      context: null,
+    };
+    const steps = {};
+    for (const id of ObjectKeys(r.steps)) steps[id] = { subject: null, idp: null, authenticator: null };
+    r.context = {
+      steps: steps,
+      currentKnownSubject: null,
+      request: {
+        ip: request.ip || null,
+        headers: Object.assign({}, request.headers || {}),
+        params: Object.assign({}, request.params || {}),
+        cookies: Object.assign({}, request.cookies || {}),
+      },
+      response: { headers: {} },
+      serviceProviderName: inputs.application.name,
+    };
+    return r;
+  }
+
+  function finish(r) {
+    if (r.lastStepSucceeded === false) {
+      return { type: "fail", reason: "step", params: { errorCode: "access_denied", errorMessage: "Authentication failed." } };
+    }
+    if (r.subjectStep === null) {
+      return {
+        type: "fail",
+        reason: "no-subject",
+        params: { errorCode: "access_denied", errorMessage: "The login finished without identifying a user." },
+      };
+    }
+    const subject = r.stepUsers[r.subjectStep];
+    const attributeUser = r.users.get(r.stepUsers[r.attributeStep]);
+    return {
+      type: "complete",
+      subject: subject,
+      subjectStep: r.subjectStep,
+      attributeStep: r.attributeStep,
+      claims: toStringMap(attributeUser.claims, "user.claims"),
+    };
+  }
+
+  function runEntry(inputText) {
+    if (run !== null) throw new RealError("a run is already in progress");
+    const input = JSONparse(inputText);
+    const factory = programs.get(input.program);
+    if (factory === undefined) return JSONstringify({ unknownProgram: true });
+    const profile = PROFILES[input.profile || "login"];
+    if (profile === undefined) throw new RealError("unknown profile " + input.profile);
+    run = newRun(input);
+    const r = run;
+    r.rng = seededState(input.journal.seed || 0);
+    let command;
+    try {
+      const exports = factory(makeScope(profile));
+      const entry = exports[input.entry];
+      if (typeof entry !== "function") {
+        throw new RealError("the script does not define " + input.entry + " as a function");
+      }
+      const args = input.entry === "onLoginRequest" ? [r.context] : toArgs(input.args);
+      const result = entry.apply(undefined, args);
+      rejectThenable(result, input.entry);
+      command = r.halted ? r.command : input.entry === "onLoginRequest" ? finish(r) : { type: "return", value: toPlain(result) };
+    } catch (e) {
+      command = r.halted ? r.command : errorCommand(e);
+    } finally {
+      run = null;
+    }
+    if (command.type === "step" || command.type === "prompt" || command.type === "complete") {
+      const headers = toStringMap(r.context.response.headers, "response.headers");
+      if (ObjectKeys(headers).length) command.responseHeaders = headers;
+    }
+    return JSONstringify({
+      command: command,
+      logs: r.newLogs,
+      clock: r.newClock,
+      reads: r.newReads,
+    });
+  }
+
+  function toArgs(args) {
+    return ArrayIsArray(args) ? args : [];
+  }
+
+  function errorCommand(e) {
+    let message;
+    let frame = null;
+    if (e instanceof RealError) {
+      void e.stack; // formatting the stack records the first script frame
+      frame = errorFrames.get(e) || null;
+      message = String(e.name) + ": " + String(e.message);
+    } else {
+      message = "Uncaught " + safeErrorValue(e);
+    }
+    return {
+      type: "error",
+      kind: "runtime",
+      message: message,
+      line: frame ? frame.line : null,
+      column: frame ? frame.column : null,
+    };
+  }
+
+  function safeErrorValue(e) {
+    try {
+      return typeof e === "string" ? JSONstringify(e) : String(e);
+    } catch (_) {
+      return "a value that cannot be displayed";
+    }
+  }
+
+  // ------------------------------------------------------------ stack traces
+  // Script frames get the script's own line numbers; engine frames are hidden.
+  function scriptPosition(site) {
+    if (site.getScriptNameOrSourceURL() !== SCRIPT_URL) return null;
+    const line = site.getLineNumber() - HEADER_LINES;
+    let column = site.getColumnNumber();
+    if (line === 1) column -= BODY_PREFIX.length;
+    return { line: line, column: column };
+  }
+
+  function prepareStackTrace(error, sites) {
+    const lines = [];
+    let first = null;
+    for (const site of sites) {
+      const pos = scriptPosition(site);
+      if (pos === null) continue;
+      if (first === null) first = pos;
+      const fn = site.getFunctionName();
+      const where = "script:" + pos.line + ":" + pos.column;
+      lines.push("    at " + (fn && fn !== "anonymous" ? fn + " (" + where + ")" : where));
+    }
+    if (first !== null && error !== null && typeof error === "object") errorFrames.set(error, first);
+    let head;
+    try {
+      head = String(error);
+    } catch (_) {
+      head = "Error";
+    }
+    return [head].concat(lines).join("\n");
+  }
+
+  // ------------------------------------------------------------ hardening
+  function installDeterministicTime() {
+    function Date(a0, a1, a2, a3, a4, a5, a6) {
+      if (new.target === undefined) return RealDate.prototype.toString.call(new RealDate(clockNow()));
+      if (arguments.length === 0) return ReflectConstruct(RealDate, [clockNow()], new.target);
+      return ReflectConstruct(RealDate, Array.prototype.slice.call(arguments), new.target);
+    }
+    ObjectDefineProperty(Date, "prototype", { value: RealDate.prototype, writable: false });
+    Date.now = function now() { return clockNow(); };
+    Date.parse = RealDate.parse;
+    Date.UTC = RealDate.UTC;
+    ObjectDefineProperty(RealDate.prototype, "constructor", { value: Date, writable: true, configurable: true });
+    ObjectDefineProperty(global, "Date", { value: Date, writable: true, configurable: true });
+    ObjectDefineProperty(Math, "random", { value: function random() { return nextRandom(); }, writable: true, configurable: true });
+
+    // Intl formatters read the real clock when given no date.
+    const dtf = Intl.DateTimeFormat.prototype;
+    const formatGetter = ObjectGetOwnPropertyDescriptor(dtf, "format").get;
+    ObjectDefineProperty(dtf, "format", {
+      configurable: true,
+      get() {
+        const bound = formatGetter.call(this);
+        return function format(date) { return bound(date === undefined ? clockNow() : date); };
+      },
+    });
+    const formatToParts = dtf.formatToParts;
+    ObjectDefineProperty(dtf, "formatToParts", {
+      configurable: true,
+      writable: true,
+      value: function formatToParts(date) { return formatToParts.call(this, date === undefined ? clockNow() : date); },
+    });
+    if (global.Temporal) {
+      try {
+        delete global.Temporal.Now;
+      } catch (_) {
+        delete global.Temporal;
+      }
+    }
+  }
+
+  function removeNondeterministicGlobals() {
+    // Timers, shared memory, GC observation and WebAssembly have no place in a
+    // login script; console maps to Log.
+    for (const name of [
+      "setTimeout", "clearTimeout", "__timer_manager", "SharedArrayBuffer", "Atomics",
+      "WeakRef", "FinalizationRegistry", "WebAssembly",
+    ]) {
+      if (!(name in global)) continue;
+      const desc = ObjectGetOwnPropertyDescriptor(global, name);
+      if (desc && desc.configurable) delete global[name];
+      else global[name] = undefined;
+    }
+    ObjectDefineProperty(global, "console", { value: consoleShim, writable: true, configurable: true });
+  }
+
+  // Freezing a prototype makes `obj.toString = f` fail on instances (the
+  // "override mistake"); for the common names an accessor restores the
+  // assignment on instances while the prototype itself stays frozen.
+  function tameOverrides() {
+    const plan = [
+      [Object.prototype, ["constructor", "toString", "valueOf", "toLocaleString", "hasOwnProperty", "isPrototypeOf", "propertyIsEnumerable"]],
+      [Error.prototype, ["name", "message", "toString", "constructor"]],
+      [Function.prototype, ["toString", "constructor"]],
+      [Array.prototype, ["toString", "constructor"]],
+    ];
+    for (const [proto, names] of plan) {
+      for (const name of names) {
+        const desc = ObjectGetOwnPropertyDescriptor(proto, name);
+        if (!desc || !("value" in desc)) continue;
+        const value = desc.value;
+        ObjectDefineProperty(proto, name, {
+          configurable: false,
+          enumerable: desc.enumerable,
+          get: function () { return value; },
+          set: function (v) {
+            if (this === proto) throw new RealTypeError("Cannot assign to read only property '" + name + "' of a builtin");
+            ObjectDefineProperty(this, name, { value: v, writable: true, enumerable: true, configurable: true });
+          },
+        });
+      }
+    }
+  }
+
+  function hiddenIntrinsics() {
+    const roots = [];
+    const add = (f) => {
+      try {
+        const v = f();
+        if (v) roots.push(v);
+      } catch (_) {
+        // not present in this V8 build
+      }
+    };
+    add(() => ObjectGetPrototypeOf(function* () {}));
+    add(() => ObjectGetPrototypeOf(async function () {}));
+    add(() => ObjectGetPrototypeOf(async function* () {}));
+    add(() => ObjectGetPrototypeOf([][Symbol.iterator]()));
+    add(() => ObjectGetPrototypeOf(new RealMap()[Symbol.iterator]()));
+    add(() => ObjectGetPrototypeOf(new RealSet()[Symbol.iterator]()));
+    add(() => ObjectGetPrototypeOf(""[Symbol.iterator]()));
+    add(() => ObjectGetPrototypeOf(/a/[Symbol.matchAll]("a")));
+    add(() => ObjectGetPrototypeOf([].values().map((x) => x)));
+    add(() => ObjectGetPrototypeOf(Iterator.from({ next() { return { done: true }; } })));
+    add(() => ObjectGetPrototypeOf(Uint8Array));
+    add(() => ObjectGetPrototypeOf(new Intl.Segmenter().segment("a")));
+    add(() => ObjectGetPrototypeOf(new Intl.Segmenter().segment("a")[Symbol.iterator]()));
+    add(() => (async function () {})());
+    return roots;
+  }
+
+  function deepFreeze(roots) {
+    const seen = new RealSet();
+    const queue = roots.slice();
+    while (queue.length) {
+      const obj = queue.pop();
+      if (obj === null || (typeof obj !== "object" && typeof obj !== "function") || seen.has(obj)) continue;
+      seen.add(obj);
+      ObjectFreeze(obj);
+      queue.push(ObjectGetPrototypeOf(obj));
+      for (const key of ReflectOwnKeys(obj)) {
+        const desc = ObjectGetOwnPropertyDescriptor(obj, key);
+        if (!desc) continue;
+        if ("value" in desc) queue.push(desc.value);
+        if (desc.get) queue.push(desc.get);
+        if (desc.set) queue.push(desc.set);
+      }
+    }
+  }
+
+  installDeterministicTime();
+  removeNondeterministicGlobals();
+  tameOverrides();
+  ObjectDefineProperty(RealError, "prepareStackTrace", { value: prepareStackTrace, writable: true, configurable: true });
+
+  const api = ObjectFreeze({
+    compile: compile,
+    run: runEntry,
+    has: (key) => programs.has(key),
+  });
+  ObjectDefineProperty(global, "__authflow", { value: api, writable: false, enumerable: false, configurable: false });
+
+  deepFreeze([global].concat(hiddenIntrinsics(), [PROFILES, Log, consoleShim, HALT]));
+  globalNames = new RealSet(ReflectOwnKeys(global).filter((k) => typeof k === "string"));
+})(globalThis);
+//# sourceURL=authflow-runtime.js

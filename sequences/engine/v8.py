@@ -1,0 +1,122 @@
+"""V8 isolates for running scripts: one per thread, created on first use.
+
+An isolate is never created at import time and never shared across fork()
+(a mini-racer instance is unusable in a child process), and one that hit a
+time or memory limit is thrown away, since termination can leave it in an
+undefined state.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import os
+import threading
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+from py_mini_racer import JSEvalException, JSOOMException, JSTimeoutException, MiniRacer
+
+from .errors import ScriptCompileError, ScriptLimitError
+
+logger = logging.getLogger(__name__)
+
+RUNTIME_PATH = Path(__file__).with_name("runtime.js")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-run limits: wall-clock time (the script is single-threaded CPU work) and heap."""
+
+    timeout_ms: int = 250
+    memory_mb: int = 64
+
+    @classmethod
+    def from_settings(cls) -> Limits:
+        from django.conf import settings
+
+        conf = getattr(settings, "SEQUENCES", {})
+        return cls(timeout_ms=conf.get("RUN_TIMEOUT_MS", 250), memory_mb=conf.get("RUN_MEMORY_MB", 64))
+
+
+@lru_cache(maxsize=1)
+def runtime_source() -> str:
+    return RUNTIME_PATH.read_text(encoding="utf-8")
+
+
+class Isolate:
+    """One V8 isolate with the runtime loaded and the programs compiled into it."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.pid = os.getpid()
+        self.broken = False
+        self._mr = MiniRacer()
+        self._mr.eval(runtime_source())
+        # The hard limit covers the whole heap, so it sits above what the
+        # runtime itself uses.
+        baseline = self._mr.heap_stats().get("used_heap_size", 0)
+        self._mr.set_hard_memory_limit(int(baseline + limits.memory_mb * 1024 * 1024))
+
+    def close(self) -> None:
+        self.broken = True
+        try:
+            self._mr.close()
+        except Exception:  # pragma: no cover - best effort on a dead isolate
+            logger.debug("closing a broken isolate failed", exc_info=True)
+
+    def ensure_compiled(self, key: str, source: str) -> None:
+        if self._mr.eval(f"__authflow.has({json.dumps(key)})"):
+            return
+        result = json.loads(self._eval(f"__authflow.compile({json.dumps(key)}, {json.dumps(source)})"))
+        if not result["ok"]:
+            raise ScriptCompileError(result["message"])
+
+    def run(self, key: str, source: str, payload: dict) -> dict:
+        """Run one entry point; returns the runtime's result object."""
+        payload = dict(payload, program=key)
+        text = json.dumps(payload, separators=(",", ":"))
+        for _ in range(2):
+            raw = self._eval(f"__authflow.run({json.dumps(text)})")
+            result = json.loads(raw)
+            if not result.get("unknownProgram"):
+                return result
+            self.ensure_compiled(key, source)
+        raise RuntimeError("program could not be compiled into the isolate")  # pragma: no cover
+
+    def _eval(self, code: str):
+        try:
+            return self._mr.eval(code, timeout_sec=self.limits.timeout_ms / 1000)
+        except JSTimeoutException:
+            self.close()
+            raise ScriptLimitError("timeout", f"the script ran longer than {self.limits.timeout_ms} ms") from None
+        except JSOOMException:
+            self.close()
+            raise ScriptLimitError("memory", f"the script used more than {self.limits.memory_mb} MB of memory") from None
+        except JSEvalException as exc:
+            # The runtime catches script errors itself; reaching here means the
+            # isolate is in a state we do not trust any more.
+            self.close()
+            raise ScriptLimitError("engine", f"the script engine failed: {exc}") from None
+
+
+_local = threading.local()
+
+
+def get_isolate(limits: Limits | None = None) -> Isolate:
+    """The calling thread's isolate, created on first use and after a failure or fork."""
+    limits = limits or Limits.from_settings()
+    isolate = getattr(_local, "isolate", None)
+    if isolate is None or isolate.broken or isolate.pid != os.getpid() or isolate.limits != limits:
+        if isolate is not None and not isolate.broken and isolate.pid == os.getpid():
+            isolate.close()
+        isolate = Isolate(limits)
+        _local.isolate = isolate
+    return isolate
+
+
+def discard_isolate() -> None:
+    isolate = getattr(_local, "isolate", None)
+    if isolate is not None:
+        isolate.close()
+        _local.isolate = None

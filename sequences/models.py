@@ -1,0 +1,65 @@
+"""Sequences (named authentication scripts) and their immutable versions.
+
+A login flow pins the version it started with, so a version is never edited:
+saving new text creates a new version, and publishing it only changes which
+version *new* flows start on.
+"""
+import hashlib
+
+from django.conf import settings
+from django.db import models
+
+
+class Sequence(models.Model):
+    name = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self):
+        return self.name
+
+    def published_version(self):
+        """The version new flows start on: the newest published one."""
+        return self.versions.filter(published=True).order_by("-number").first()
+
+    def latest_version(self):
+        return self.versions.order_by("-number").first()
+
+
+class ImmutableVersionError(Exception):
+    pass
+
+
+class SequenceVersion(models.Model):
+    sequence = models.ForeignKey(Sequence, on_delete=models.PROTECT, related_name="versions")
+    number = models.PositiveIntegerField()
+    source = models.TextField()
+    source_sha256 = models.CharField(max_length=64, editable=False)
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    published = models.BooleanField(default=False)
+    published_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["sequence", "number"]
+        constraints = [
+            models.UniqueConstraint(fields=["sequence", "number"], name="unique_version_number"),
+        ]
+
+    def __str__(self):
+        return f"{self.sequence.name} v{self.number}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            # Only the publication fields may change after creation.
+            update_fields = kwargs.get("update_fields")
+            if update_fields is None or not set(update_fields) <= {"published", "published_at"}:
+                raise ImmutableVersionError(f"{self} is immutable; create a new version instead")
+        else:
+            self.source_sha256 = hashlib.sha256(self.source.encode("utf-8")).hexdigest()
+        super().save(*args, **kwargs)
