@@ -1,0 +1,141 @@
+"""Advancing a flow: replay the script until it needs something from outside.
+
+One call to `advance` is one round trip of a login (one HTTP request): the new
+answer is journaled, then the script runs again from its entry point.  Lookups
+(directory data not yet read) and effects (changes to the directory, email...)
+are handled here, through the `Host`, each followed by another replay, until
+the script halts on something only a person can answer (a step, a prompt) or
+finishes.  Effects are journaled with their result, so a later replay never
+applies them again.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from .errors import ScriptCompileError, ScriptLimitError
+from .state import FlowState
+from .v8 import Limits, get_isolate
+
+TERMINAL_COMMANDS = {"complete", "fail", "sendError", "error", "return"}
+DEFAULT_MAX_HOST_CALLS = 64
+
+
+class Host(Protocol):
+    """What the engine needs from the world a flow runs in (the directory, or a test scenario)."""
+
+    def load_user(self, username: str) -> dict | None:
+        """{"roles": [...], "groups": [...], "claims": {uri: value}, ...} or None if no such user."""
+
+    def apply_effect(self, name: str, args: list) -> Any:
+        """Apply one effect; the JSON result is what the script's call returns."""
+
+
+@dataclass(frozen=True)
+class Program:
+    """A script as the engine runs it: its text, and a key naming that exact text."""
+
+    key: str
+    source: str
+
+    @classmethod
+    def from_source(cls, source: str) -> Program:
+        return cls(key=hashlib.sha256(source.encode("utf-8")).hexdigest(), source=source)
+
+    @classmethod
+    def default_for(cls, steps: dict) -> Program:
+        """An application without a script runs its configured steps in order."""
+        calls = "".join(f"  executeStep({int(number)});\n" for number in sorted(steps, key=int))
+        return cls.from_source("var onLoginRequest = function (context) {\n" + calls + "};\n")
+
+
+@dataclass
+class Advance:
+    state: FlowState
+    command: dict
+    events: list[dict] = field(default_factory=list)  # logs and effects, in the order they happened
+
+    @property
+    def finished(self) -> bool:
+        return self.command["type"] in TERMINAL_COMMANDS
+
+
+class AnswerMismatch(ValueError):
+    """A submitted answer does not answer what the flow waits for."""
+
+
+def check_answer(pending: dict, answer: dict) -> None:
+    """Refuse an answer that does not fit the pending command, before it reaches the journal."""
+    kind = pending.get("type")
+    if kind == "step":
+        if answer.get("k") != "step" or answer.get("step") != pending["step"]:
+            raise AnswerMismatch(f"the flow waits for step {pending['step']}")
+        if answer.get("r") == "success":
+            offered = {(o.get("authenticator"), o.get("idp", "LOCAL")) for o in pending["options"]}
+            chosen = (answer.get("authenticator"), answer.get("idp", "LOCAL"))
+            if chosen not in offered:
+                names = ", ".join(sorted(f"{a or '-'}@{i}" for a, i in offered))
+                raise AnswerMismatch(
+                    f"step {pending['step']} does not offer {chosen[0]}@{chosen[1]} (offered: {names})"
+                )
+    elif kind == "prompt":
+        if answer.get("k") != "prompt" or answer.get("templateId") != pending["templateId"]:
+            raise AnswerMismatch(f"the flow waits for the prompt {pending['templateId']!r}")
+    else:
+        raise AnswerMismatch(f"the flow is not waiting for an answer (it is at {kind!r})")
+
+
+def advance(program: Program, state: FlowState, host: Host, *, answer: dict | None = None,
+            now_ms: int | None = None, limits: Limits | None = None,
+            max_host_calls: int = DEFAULT_MAX_HOST_CALLS) -> Advance:
+    """Journal `answer` (if any) and replay the script up to its next command."""
+    state = state.copy()
+    journal = state.journal
+    if answer is not None:
+        journal["answers"].append(answer)
+    now_ms = int(time.time() * 1000) if now_ms is None else int(now_ms)
+    prefetch: dict[str, dict | None] = {}
+    if answer is not None and answer.get("user"):
+        prefetch[answer["user"]] = host.load_user(answer["user"])
+    events: list[dict] = []
+
+    for _ in range(max_host_calls + 1):
+        try:
+            result = get_isolate(limits).run(program.key, program.source, {
+                "inputs": state.inputs,
+                "journal": journal,
+                "prefetch": prefetch,
+                "now": now_ms,
+                "entry": state.inputs.get("entry", "onLoginRequest"),
+            })
+        except ScriptLimitError as exc:
+            return Advance(state, _error(exc.kind, exc.message), events)
+        except ScriptCompileError as exc:
+            return Advance(state, _error("syntax", f"SyntaxError: {exc}"), events)
+
+        journal["clock"].extend(result["clock"])
+        journal["reads"].update(result["reads"])
+        journal["logs"] += len(result["logs"])
+        events.extend({"type": "log", **line} for line in result["logs"])
+        command = result["command"]
+
+        if command["type"] == "lookup":
+            username = command["username"]
+            if username in prefetch:  # the runtime asked twice: a bug, not a script error
+                return Advance(state, _error("engine", f"lookup of {username!r} did not settle"), events)
+            prefetch[username] = host.load_user(username)
+            continue
+        if command["type"] == "effect":
+            outcome = host.apply_effect(command["name"], command["args"])
+            journal["answers"].append({"k": "effect", "name": command["name"], "r": outcome})
+            events.append({"type": "effect", "name": command["name"], "args": command["args"], "result": outcome})
+            continue
+        return Advance(state, command, events)
+
+    return Advance(state, _error("limit", f"the script made more than {max_host_calls} lookups and effects in one round trip"), events)
+
+
+def _error(kind: str, message: str) -> dict:
+    return {"type": "error", "kind": kind, "message": message, "line": None, "column": None}

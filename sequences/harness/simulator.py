@@ -1,0 +1,158 @@
+"""The sequence test harness: a script against a scripted world, through the real engine.
+
+Each round trip goes through `advance` exactly as a login does, and the flow
+state is serialised to JSON and read back between round trips, so what passes
+here passes on a server where each step lands on another worker.
+"""
+from __future__ import annotations
+
+import json
+from collections import deque
+
+from ..engine.driver import AnswerMismatch, Program, advance, check_answer
+from ..engine.errors import ScriptSyntaxError
+from ..engine.state import FlowState, prompt_answer, step_answer
+from ..engine.syntax import check_syntax
+from ..engine.v8 import Limits
+from .scenario import Scenario, ScenarioError, parse_time
+
+EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
+
+
+class ScenarioWorld:
+    """The directory as the scenario describes it; effects change it like the real one would."""
+
+    def __init__(self, scenario: Scenario):
+        self.users = json.loads(json.dumps(scenario.users))
+        self.roles = set(scenario.roles) if scenario.roles is not None else None
+
+    def load_user(self, username):
+        user = self.users.get(username)
+        if user is None:
+            return None
+        return {"username": username, "tenantDomain": "carbon.super", "userStoreDomain": "PRIMARY",
+                "roles": sorted(user["roles"]), "groups": sorted(user["groups"]), "claims": dict(user["claims"])}
+
+    def apply_effect(self, name, args):
+        handler = getattr(self, f"_effect_{name}", None)
+        return handler(*args) if handler else False
+
+    def _effect_assignUserRoles(self, username, roles):
+        user = self.users.get(username)
+        if user is None or (self.roles is not None and not set(roles) <= self.roles):
+            return False
+        user["roles"] = sorted(set(user["roles"]) | set(roles))
+        return True
+
+    def _effect_removeUserRoles(self, username, roles):
+        user = self.users.get(username)
+        if user is None or (self.roles is not None and not set(roles) <= self.roles):
+            return False
+        user["roles"] = sorted(set(user["roles"]) - set(roles))
+        return True
+
+    def _effect_setLocalClaim(self, username, uri, value):
+        user = self.users.get(username)
+        if user is None:
+            return False
+        if value is None:
+            user["claims"].pop(uri, None)
+        else:
+            user["claims"][uri] = value
+        return True
+
+
+def simulate(source: str, scenario: Scenario, limits: Limits | None = None) -> tuple[dict, int]:
+    """Run the scenario; returns (trace, exit code). Raises ScenarioError for a scenario that does not fit."""
+    events: list[dict] = []
+    try:
+        check_syntax(source)
+    except ScriptSyntaxError as exc:
+        events.append({"type": "error", **exc.as_dict()})
+        return {"status": "error", "subject": None, "events": events}, EXIT_ERROR
+
+    program = Program.from_source(source)
+    world = ScenarioWorld(scenario)
+    state = FlowState.start(scenario.application_name, scenario.steps, scenario.request, seed=scenario.seed)
+    outcomes = deque(enumerate(scenario.outcomes))
+    now_ms = scenario.now_ms
+    answer = None
+
+    while True:
+        result = advance(program, state, world, answer=answer, now_ms=now_ms, limits=limits)
+        state = FlowState.from_dict(json.loads(json.dumps(result.state.to_dict())))
+        events.extend(result.events)
+        command = result.command
+        kind = command["type"]
+
+        if kind in ("step", "prompt"):
+            events.append(_shown(command))
+            if not outcomes:
+                return _trace("waiting", None, events, outcomes), EXIT_OK
+            index, outcome = outcomes.popleft()
+            answer = _answer_for(command, index, outcome)
+            if "at" in outcome:
+                now_ms = parse_time(outcome["at"], f"outcomes[{index}].at")
+            continue
+        if kind == "complete":
+            return _trace("success", command["subject"], events, outcomes, claims=command.get("claims")), EXIT_OK
+        if kind == "fail":
+            events.append({"type": "fail", "params": command.get("params", {})})
+            return _trace("failed", None, events, outcomes), EXIT_OK
+        if kind == "sendError":
+            events.append({"type": "sendError", "url": command.get("url"), "params": command.get("params", {})})
+            return _trace("failed", None, events, outcomes), EXIT_OK
+        events.append({"type": "error", "message": command.get("message"), "line": command.get("line"),
+                       "column": command.get("column")})
+        return _trace("error", None, events, outcomes), EXIT_ERROR
+
+
+def _shown(command: dict) -> dict:
+    if command["type"] == "step":
+        event = {"type": "step", "step": command["step"], "options": command["options"]}
+        for key in ("authenticatorParams", "stepOptions", "attempt", "error"):
+            if key in command:
+                event[key] = command[key]
+        return event
+    return {"type": "prompt", "templateId": command["templateId"], "data": command.get("data", {})}
+
+
+def _answer_for(command: dict, index: int, outcome: dict) -> dict:
+    where = f"outcomes[{index}]"
+    try:
+        if command["type"] == "step":
+            if "step" not in outcome:
+                raise ScenarioError(f"{where}: the script asked for step {command['step']}, "
+                                    f"but this outcome answers the prompt {outcome.get('prompt')!r}")
+            authenticator = outcome.get("authenticator")
+            if authenticator is None and outcome["result"] == "success":
+                authenticator = command["options"][0]["authenticator"]
+                idp = outcome.get("idp", command["options"][0]["idp"])
+            else:
+                idp = outcome.get("idp", "LOCAL")
+            answer = step_answer(outcome["step"], outcome["result"], user=outcome.get("user"),
+                                 authenticator=authenticator, idp=idp, params=_params(outcome),
+                                 error=outcome.get("error"), remote_claims=outcome.get("remoteClaims"))
+        else:
+            if "prompt" not in outcome:
+                raise ScenarioError(f"{where}: the script asked for the prompt {command['templateId']!r}, "
+                                    f"but this outcome answers step {outcome.get('step')}")
+            answer = prompt_answer(outcome["prompt"], outcome.get("action", "success"), _params(outcome))
+        check_answer(command, answer)
+    except AnswerMismatch as exc:
+        raise ScenarioError(f"{where}: {exc}") from None
+    return answer
+
+
+def _params(outcome: dict) -> dict:
+    return {name: [str(v) for v in (values if isinstance(values, list) else [values])]
+            for name, values in outcome.get("params", {}).items()}
+
+
+def _trace(status: str, subject, events: list, remaining: deque, claims: dict | None = None) -> dict:
+    trace = {"status": status, "subject": subject, "events": events}
+    if claims:
+        trace["claims"] = claims
+    if remaining:
+        trace["unusedOutcomes"] = len(remaining)
+    return trace
