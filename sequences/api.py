@@ -4,12 +4,24 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
+from .engine.driver import Advance, AnswerMismatch, Host, Program, advance, check_answer
 from .engine.errors import ScriptError, ScriptLimitError, ScriptSyntaxError
+from .engine.state import FlowState, prompt_answer, request_inputs, step_answer
 from .engine.steps import StepConfigError, brief_steps, normalize_steps
 from .engine.syntax import check_syntax
 from .models import Sequence, SequenceVersion
 
 __all__ = [
+    "Advance",
+    "AnswerMismatch",
+    "FlowState",
+    "Host",
+    "Program",
+    "advance",
+    "check_answer",
+    "prompt_answer",
+    "request_inputs",
+    "step_answer",
     "ScriptError",
     "ScriptLimitError",
     "ScriptSyntaxError",

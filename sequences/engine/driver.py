@@ -113,7 +113,7 @@ def advance(program: Program, state: FlowState, host: Host, *, answer: dict | No
         except ScriptLimitError as exc:
             return Advance(state, _error(exc.kind, exc.message), events)
         except ScriptCompileError as exc:
-            return Advance(state, _error("syntax", f"SyntaxError: {exc}"), events)
+            return Advance(state, {**_error("syntax", exc.message), "line": exc.line, "column": exc.column}, events)
 
         journal["clock"].extend(result["clock"])
         journal["reads"].update(result["reads"])

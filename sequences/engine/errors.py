@@ -24,8 +24,8 @@ class ScriptSyntaxError(ScriptError):
     """The script does not parse; raised when it is saved."""
 
 
-class ScriptCompileError(Exception):
-    """The runtime could not compile a program that passed the syntax check (should not happen)."""
+class ScriptCompileError(ScriptError):
+    """The runtime refused to compile a program (normally caught earlier, when the script was saved)."""
 
 
 class ScriptLimitError(Exception):

@@ -543,9 +543,13 @@
     rejectThenable(result, "a callback");
   }
 
+  // Defence in depth behind findDeferredSyntax: a thenable coming back from
+  // script code is an error even if the run also halted.
   function rejectThenable(value, what) {
     if (value !== null && (typeof value === "object" || typeof value === "function") && typeof value.then === "function") {
-      throw new RealTypeError(what + " returned a Promise; scripts run synchronously (no async functions)");
+      const error = new RealTypeError(what + " returned a Promise; scripts run synchronously (no async functions)");
+      if (run !== null) run.fatal = errorCommand(error);
+      throw error;
     }
   }
 
@@ -619,24 +623,24 @@
   };
 
   // ------------------------------------------------------------ scope
-  let globalNames = null; // filled after hardening
+  let globalKeys = null; // the global object's own keys after hardening
+  let globalProto = null;
 
   function makeScope(bindings) {
     const target = ObjectCreate(null);
     for (const name of ENTRY_POINTS) target[name] = undefined;
     target.console = consoleShim;
     for (const name of ObjectKeys(bindings)) target[name] = bindings[name];
-    // Free names of the script resolve here first: names the global object
-    // has (builtins) fall through to it, everything else is per run, so
-    // implicit globals work and never leak into the next run.
+    // The API and the entry points resolve here, per run: a script that
+    // redefines one changes it for itself only.  Other free names reach the
+    // global object as usual (so typeof and ReferenceError behave), where
+    // builtins are read-only and implicit globals are removed after the run.
     return new RealProxy(target, {
       has(t, key) {
-        return typeof key === "string" && (key in t || !globalNames.has(key));
+        return typeof key === "string" && key in t;
       },
       get(t, key) {
-        if (typeof key !== "string") return undefined;
-        if (key in t) return t[key];
-        throw new RealReferenceError(key + " is not defined");
+        return typeof key === "string" ? t[key] : undefined;
       },
       set(t, key, value) {
         t[key] = value;
@@ -645,20 +649,155 @@
     });
   }
 
+  // Removes what a script (or deferred work it left behind) added to the
+  // global object.  Returns false when that is impossible, and the isolate
+  // must then not run another script.
+  function scrubGlobal() {
+    if (ObjectGetPrototypeOf(global) !== globalProto) return false;
+    for (const key of ReflectOwnKeys(global)) {
+      if (globalKeys.has(key)) continue;
+      if (!Reflect.deleteProperty(global, key)) return false;
+    }
+    return true;
+  }
+
+  // ------------------------------------------------------------ deferred work
+  // Scripts run synchronously: a Promise job would run after the run ended,
+  // outside its time limit.  The global Promise is removed, and the only
+  // other ways to create jobs are syntax (async functions, dynamic import),
+  // which this scanner finds, skipping strings, comments, templates and
+  // regular expressions.
+  const PUNCTUATOR_BEFORE_REGEX = "(,=:[!&|?{};+-*%<>~^";
+  const KEYWORDS_BEFORE_REGEX = ["return", "typeof", "instanceof", "in", "of", "new", "delete", "void", "throw", "case", "do", "else"];
+
+  function findDeferredSyntax(source) {
+    const n = source.length;
+    let i = 0, line = 1, lineStart = 0;
+    const tokens = []; // significant tokens: {t: text, k: "id"|"p"|"v", line, column}
+    const templateDepth = []; // brace depth at each open ${
+    let braceDepth = 0;
+    const push = (t, k, at) => tokens.push({ t: t, k: k, line: line, column: at - lineStart + 1 });
+    const newline = (at) => { line++; lineStart = at + 1; };
+    const regexAllowed = () => {
+      const prev = tokens[tokens.length - 1];
+      if (!prev) return true;
+      if (prev.k === "p") return PUNCTUATOR_BEFORE_REGEX.indexOf(prev.t) >= 0;
+      if (prev.k === "id") return KEYWORDS_BEFORE_REGEX.indexOf(prev.t) >= 0;
+      return false;
+    };
+    const skipTemplate = () => { // i is just after ` or }; stops after ` or ${
+      while (i < n) {
+        const c = source[i];
+        if (c === "\\") { i += 2; continue; }
+        if (c === "\n") newline(i);
+        if (c === "`") { i++; push("`", "v", i); return; }
+        if (c === "$" && source[i + 1] === "{") { i += 2; templateDepth.push(braceDepth); braceDepth++; push("${", "p", i); return; }
+        i++;
+      }
+    };
+    while (i < n) {
+      const c = source[i];
+      if (c === "\n") { newline(i); i++; continue; }
+      if (c === " " || c === "\t" || c === "\r") { i++; continue; }
+      if (c === "/" && source[i + 1] === "/") { while (i < n && source[i] !== "\n") i++; continue; }
+      if (c === "/" && source[i + 1] === "*") {
+        i += 2;
+        while (i < n && !(source[i] === "*" && source[i + 1] === "/")) { if (source[i] === "\n") newline(i); i++; }
+        i += 2;
+        continue;
+      }
+      if (c === "'" || c === '"') {
+        const start = i++;
+        while (i < n && source[i] !== c && source[i] !== "\n") i += source[i] === "\\" ? 2 : 1;
+        i++;
+        push("str", "v", start);
+        continue;
+      }
+      if (c === "`") { i++; skipTemplate(); continue; }
+      if (c === "}" && templateDepth.length && templateDepth[templateDepth.length - 1] === braceDepth - 1) {
+        templateDepth.pop(); braceDepth--; i++; skipTemplate(); continue;
+      }
+      if (c === "/" && regexAllowed()) {
+        const start = i++;
+        let inClass = false;
+        while (i < n && source[i] !== "\n") {
+          const d = source[i];
+          if (d === "\\") { i += 2; continue; }
+          if (d === "[") inClass = true;
+          else if (d === "]") inClass = false;
+          else if (d === "/" && !inClass) break;
+          i++;
+        }
+        i++;
+        while (i < n && /[A-Za-z]/.test(source[i])) i++;
+        push("re", "v", start);
+        continue;
+      }
+      if (/[A-Za-z_$\u0080-\uffff]/.test(c)) {
+        const start = i;
+        while (i < n && /[\w$\u0080-\uffff]/.test(source[i])) i++;
+        push(source.slice(start, i), "id", start);
+        continue;
+      }
+      if (/[0-9]/.test(c)) {
+        const start = i;
+        while (i < n && /[\w.]/.test(source[i])) i++;
+        push("num", "v", start);
+        continue;
+      }
+      if (c === "{") braceDepth++;
+      if (c === "}") braceDepth--;
+      push(c, "p", i);
+      i++;
+    }
+    for (let k = 0; k < tokens.length; k++) {
+      const tok = tokens[k];
+      if (tok.k !== "id") continue;
+      const prev = tokens[k - 1];
+      const next = tokens[k + 1];
+      if (prev && prev.t === ".") continue; // a property such as options.async
+      if (tok.t === "async" && next && (next.k === "id" || ["function", "(", "*", "["].indexOf(next.t) >= 0)) {
+        return { line: tok.line, column: tok.column,
+                 message: "async functions are not supported: scripts run synchronously (the API needs no Promises)" };
+      }
+      if (tok.t === "await" && next && next.k !== "p") {
+        return { line: tok.line, column: tok.column, message: "await is not supported: scripts run synchronously" };
+      }
+      if (tok.t === "import" && next && (next.t === "(" || next.t === ".")) {
+        return { line: tok.line, column: tok.column, message: "import is not available to scripts" };
+      }
+    }
+    return null;
+  }
+
   // ------------------------------------------------------------ compile & run
+  function factoryFor(source) {
+    const exporter = ENTRY_POINTS.map((n) => JSONstringify(n) + ": typeof " + n + ' === "function" ? ' + n + " : undefined").join(", ");
+    const body = BODY_PREFIX + source + "\n;return {" + exporter + "};\n}\n//# sourceURL=" + SCRIPT_URL;
+    try {
+      return { factory: RealFunction("__scope", body) };
+    } catch (e) {
+      return { error: { kind: "syntax", message: String(e && e.message), line: null, column: null } };
+    }
+  }
+
+  // Checks a script without running any of it.
+  function check(source) {
+    if (typeof source !== "string") throw new RealTypeError("check(source)");
+    const built = factoryFor(source);
+    if (built.error) return JSONstringify({ ok: false, error: built.error });
+    const deferred = findDeferredSyntax(source);
+    if (deferred) return JSONstringify({ ok: false, error: { kind: "deferred", message: deferred.message, line: deferred.line, column: deferred.column } });
+    return JSONstringify({ ok: true });
+  }
+
   function compile(key, source) {
     if (run !== null) throw new RealError("compile during a run");
     if (typeof key !== "string" || typeof source !== "string") throw new RealTypeError("compile(key, source)");
-    const exporter = ENTRY_POINTS.map((n) => JSONstringify(n) + ": typeof " + n + ' === "function" ? ' + n + " : undefined").join(", ");
-    const body = BODY_PREFIX + source + "\n;return {" + exporter + "};\n}\n//# sourceURL=" + SCRIPT_URL;
-    let factory;
-    try {
-      factory = RealFunction("__scope", body);
-    } catch (e) {
-      return JSONstringify({ ok: false, message: String(e && e.message) });
-    }
+    const verdict = JSONparse(check(source));
+    if (!verdict.ok) return JSONstringify(verdict);
     programs.delete(key);
-    programs.set(key, factory);
+    programs.set(key, factoryFor(source).factory);
     if (programs.size > MAX_PROGRAMS) programs.delete(programs.keys().next().value);
     return JSONstringify({ ok: true });
   }
@@ -669,6 +808,7 @@
     const request = inputs.request || {};
     const r = {
       halted: false,
+      fatal: null,
       command: null,
       inputs: inputs,
       journal: {
@@ -739,6 +879,7 @@
 
   function runEntry(inputText) {
     if (run !== null) throw new RealError("a run is already in progress");
+    if (!scrubGlobal()) return JSONstringify({ tainted: true });
     const input = JSONparse(inputText);
     const factory = programs.get(input.program);
     if (factory === undefined) return JSONstringify({ unknownProgram: true });
@@ -757,12 +898,13 @@
       const args = input.entry === "onLoginRequest" ? [r.context] : toArgs(input.args);
       const result = entry.apply(undefined, args);
       rejectThenable(result, input.entry);
-      command = r.halted ? r.command : input.entry === "onLoginRequest" ? finish(r) : { type: "return", value: toPlain(result) };
+      command = r.fatal ? r.fatal : r.halted ? r.command : input.entry === "onLoginRequest" ? finish(r) : { type: "return", value: toPlain(result) };
     } catch (e) {
-      command = r.halted ? r.command : errorCommand(e);
+      command = r.fatal || (r.halted ? r.command : errorCommand(e));
     } finally {
       run = null;
     }
+    const clean = scrubGlobal();
     if (command.type === "step" || command.type === "prompt" || command.type === "complete") {
       const headers = toStringMap(r.context.response.headers, "response.headers");
       if (ObjectKeys(headers).length) command.responseHeaders = headers;
@@ -772,6 +914,7 @@
       logs: r.newLogs,
       clock: r.newClock,
       reads: r.newReads,
+      tainted: !clean,
     });
   }
 
@@ -882,13 +1025,14 @@
     // login script; console maps to Log.
     for (const name of [
       "setTimeout", "clearTimeout", "__timer_manager", "SharedArrayBuffer", "Atomics",
-      "WeakRef", "FinalizationRegistry", "WebAssembly",
+      "WeakRef", "FinalizationRegistry", "WebAssembly", "Promise", "AsyncDisposableStack",
     ]) {
       if (!(name in global)) continue;
       const desc = ObjectGetOwnPropertyDescriptor(global, name);
       if (desc && desc.configurable) delete global[name];
       else global[name] = undefined;
     }
+    if (Array.fromAsync) delete Array.fromAsync;
     ObjectDefineProperty(global, "console", { value: consoleShim, writable: true, configurable: true });
   }
 
@@ -947,8 +1091,8 @@
     return roots;
   }
 
-  function deepFreeze(roots) {
-    const seen = new RealSet();
+  function deepFreeze(roots, spare) {
+    const seen = new RealSet([spare]);
     const queue = roots.slice();
     while (queue.length) {
       const obj = queue.pop();
@@ -972,13 +1116,26 @@
   ObjectDefineProperty(RealError, "prepareStackTrace", { value: prepareStackTrace, writable: true, configurable: true });
 
   const api = ObjectFreeze({
+    check: check,
     compile: compile,
     run: runEntry,
     has: (key) => programs.has(key),
   });
   ObjectDefineProperty(global, "__authflow", { value: api, writable: false, enumerable: false, configurable: false });
 
-  deepFreeze([global].concat(hiddenIntrinsics(), [PROFILES, Log, consoleShim, HALT]));
-  globalNames = new RealSet(ReflectOwnKeys(global).filter((k) => typeof k === "string"));
+  // Every builtin is frozen; the global object keeps accepting new names
+  // (implicit globals of sloppy scripts), which scrubGlobal removes.
+  const roots = hiddenIntrinsics().concat([PROFILES, Log, consoleShim, HALT]);
+  for (const key of ReflectOwnKeys(global)) {
+    const desc = ObjectGetOwnPropertyDescriptor(global, key);
+    if ("value" in desc) roots.push(desc.value);
+    if (desc.get) roots.push(desc.get);
+    if (desc.set) roots.push(desc.set);
+    ObjectDefineProperty(global, key, "value" in desc ? { writable: false, configurable: false } : { configurable: false });
+  }
+  roots.push(ObjectGetPrototypeOf(global));
+  deepFreeze(roots, global);
+  globalKeys = new RealSet(ReflectOwnKeys(global));
+  globalProto = ObjectGetPrototypeOf(global);
 })(globalThis);
 //# sourceURL=authflow-runtime.js

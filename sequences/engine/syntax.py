@@ -1,18 +1,16 @@
-"""Checking a script's syntax when it is saved, with the line and column of the error.
+"""Checking a script when it is saved, with the line and column of what is wrong.
 
-The check compiles the script exactly as the runtime will, but in a throwaway
-isolate with the usual limits, so nothing a hostile script does while being
-checked can reach the isolates that run logins.
+The runtime compiles the script exactly as it will for a login (without running
+any of it) and refuses what the sandbox does not support.
 """
 from __future__ import annotations
 
-import json
 import re
 
 from py_mini_racer import JSEvalException, JSParseException, MiniRacer
 
 from .errors import ScriptSyntaxError
-from .v8 import Limits
+from .v8 import Limits, get_isolate
 
 # Mirrors runtime.js: Function() adds two header lines and the body opens a `with` block.
 _HEADER = "(function anonymous(__scope\n) {\nwith (__scope) {"
@@ -28,19 +26,24 @@ def check_syntax(source: str, limits: Limits | None = None) -> None:
         raise ScriptSyntaxError("the script must be text")
     if len(source.encode("utf-8")) > MAX_SOURCE_BYTES:
         raise ScriptSyntaxError(f"the script is larger than {MAX_SOURCE_BYTES // 1024} KB")
-    limits = limits or Limits()
+    # The runtime compiles without running anything, and finds what it refuses.
+    verdict = get_isolate(limits).check(source)
+    if verdict is None:
+        return
+    if verdict["kind"] != "syntax":
+        raise ScriptSyntaxError(verdict["message"], line=verdict["line"], column=verdict["column"])
+    _locate_syntax_error(source, verdict["message"], limits or Limits())
+
+
+def _locate_syntax_error(source: str, verdict: str, limits: Limits) -> None:
+    """Function() does not say where a syntax error is; compiling the same text as a script does.
+
+    That compilation runs the script's top level if it breaks out of the
+    wrapper, so it happens in a throwaway isolate, under limits.
+    """
     mr = MiniRacer()
     try:
         mr.set_hard_memory_limit(limits.memory_mb * 1024 * 1024 * 2)
-        # Same construction as the runtime: a body the Function constructor accepts.
-        verdict = mr.eval(
-            "(function (body) { try { Function('__scope', body); return ''; } catch (e) { return String(e.message); } })"
-            f"({json.dumps(_BODY_PREFIX + source + chr(10) + ';}')})",
-            timeout_sec=1,
-        )
-        if not verdict:
-            return
-        # Function() does not say where; compiling the same text as a script does.
         try:
             mr.eval(_HEADER + source + "\n;}})", timeout_sec=1)
         except JSParseException as exc:

@@ -61,6 +61,12 @@ class Isolate:
     def close(self) -> None:
         self.broken = True
         try:
+            # Let V8 deliver what it still owes for a terminated call before
+            # the isolate's event loop goes away.
+            self._mr.eval("0", timeout_sec=1)
+        except Exception:  # noqa: BLE001 - the isolate is being thrown away anyway
+            pass
+        try:
             self._mr.close()
         except Exception:  # pragma: no cover - best effort on a dead isolate
             logger.debug("closing a broken isolate failed", exc_info=True)
@@ -70,7 +76,13 @@ class Isolate:
             return
         result = json.loads(self._eval(f"__authflow.compile({json.dumps(key)}, {json.dumps(source)})"))
         if not result["ok"]:
-            raise ScriptCompileError(result["message"])
+            error = result["error"]
+            raise ScriptCompileError(error["message"], error.get("line"), error.get("column"))
+
+    def check(self, source: str) -> dict | None:
+        """None if the runtime accepts `source`, else {"kind", "message", "line", "column"}."""
+        verdict = json.loads(self._eval(f"__authflow.check({json.dumps(source)})"))
+        return None if verdict["ok"] else verdict["error"]
 
     def run(self, key: str, source: str, payload: dict) -> dict:
         """Run one entry point; returns the runtime's result object."""
@@ -79,6 +91,13 @@ class Isolate:
         for _ in range(2):
             raw = self._eval(f"__authflow.run({json.dumps(text)})")
             result = json.loads(raw)
+            if result.get("tainted"):
+                # The script left something on the global object that cannot be
+                # removed: no other script may run in this isolate.
+                self.close()
+                if "command" not in result:
+                    raise ScriptLimitError("engine", "the previous script left the engine in an unusable state")
+                return result
             if not result.get("unknownProgram"):
                 return result
             self.ensure_compiled(key, source)

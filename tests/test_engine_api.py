@@ -1,0 +1,376 @@
+"""The WSO2-style script API, function by function, through the simulate harness."""
+import pytest
+
+from tests.support.scripts import events, failed, logs, ok, run
+
+
+# ------------------------------------------------------------------ executeStep
+
+
+def test_steps_without_callbacks_run_in_order_and_succeed():
+    trace = run("var onLoginRequest = function(context) { executeStep(1); executeStep(2); };",
+                [ok(1), ok(2, authenticator="totp")])
+    assert [e["step"] for e in events(trace, "step")] == [1, 2]
+    assert trace["status"] == "success" and trace["subject"] == "alice"
+
+
+def test_on_success_callback_decides_the_next_step_from_the_role():
+    script = """
+    var onLoginRequest = function(context) {
+        executeStep(1, {
+            onSuccess: function (context) {
+                if (hasRole(context.currentKnownSubject, 'admin')) { executeStep(2); }
+            }
+        });
+    };"""
+    admin = run(script, [ok(1, "alice"), ok(2, "alice", authenticator="totp")])
+    plain = run(script, [ok(1, "bob")])
+    assert [e["step"] for e in events(admin, "step")] == [1, 2]
+    assert [e["step"] for e in events(plain, "step")] == [1]
+    assert admin["status"] == plain["status"] == "success"
+    assert plain["subject"] == "bob"
+
+
+def test_failed_step_without_on_fail_is_retried_with_the_error():
+    trace = run("var onLoginRequest = function(context) { executeStep(1); };",
+                [failed(1, error="Invalid credentials"), ok(1)])
+    shown = events(trace, "step")
+    assert len(shown) == 2
+    assert shown[1]["attempt"] == 2 and shown[1]["error"] == "Invalid credentials"
+    assert trace["status"] == "success"
+
+
+def test_on_fail_runs_and_can_offer_another_step():
+    script = """
+    var onLoginRequest = function(context) {
+        executeStep(1, {
+            onFail: function (context) {
+                Log.info('step 1 failed for ' + context.request.params.username[0]);
+                executeStep(3);
+            }
+        });
+    };"""
+    trace = run(script, [failed(1, params={"username": "alice"}), ok(3, authenticator="FIDOAuthenticator")])
+    assert logs(trace) == ["step 1 failed for alice"]
+    assert [e["step"] for e in events(trace, "step")] == [1, 3]
+    assert trace["status"] == "success"
+
+
+def test_on_fail_that_does_nothing_ends_the_login_as_failed():
+    trace = run("var onLoginRequest = function(context) { executeStep(1, {onFail: function(c) {}}); };", [failed(1)])
+    assert trace["status"] == "failed"
+    assert events(trace, "fail")[0]["params"]["errorCode"] == "access_denied"
+
+
+def test_on_fallback_and_on_user_abort():
+    script = """
+    var onLoginRequest = function(context) {
+        executeStep(1, {
+            onFallback: function (context) { Log.info('fallback'); executeStep(3); },
+            onUserAbort: function (context) { Log.info('aborted'); fail({errorCode: 'login_cancelled'}); }
+        });
+    };"""
+    fell_back = run(script, [{"step": 1, "result": "fallback"}, ok(3, authenticator="FIDOAuthenticator")])
+    aborted = run(script, [{"step": 1, "result": "abort"}])
+    assert logs(fell_back) == ["fallback"] and fell_back["status"] == "success"
+    assert logs(aborted) == ["aborted"] and aborted["status"] == "failed"
+    assert events(aborted, "fail")[0]["params"] == {"errorCode": "login_cancelled"}
+
+
+def test_abort_without_handler_fails_the_login():
+    trace = run("var onLoginRequest = function(context) { executeStep(1); };", [{"step": 1, "result": "abort"}])
+    assert trace["status"] == "failed"
+    assert events(trace, "fail")[0]["params"]["errorCode"] == "access_denied"
+
+
+def test_options_then_callbacks_and_options_alone():
+    script = """
+    var onLoginRequest = function(context) {
+        executeStep(1, {
+            onSuccess: function (context) {
+                executeStep(2, {authenticationOptions: [{authenticator: 'totp'}]}, {
+                    onSuccess: function (context) { Log.info('2 done'); }
+                });
+                executeStep(3, {authenticatorParams: {common: {hint: 'x'}, local: {FIDOAuthenticator: {userVerification: 'required'}}}});
+            }
+        });
+    };"""
+    trace = run(script, [ok(1), ok(2, authenticator="totp"), ok(3, authenticator="FIDOAuthenticator")])
+    shown = events(trace, "step")
+    assert shown[1]["options"] == [{"authenticator": "totp", "idp": "LOCAL"}]
+    assert shown[2]["authenticatorParams"] == {"common": {"hint": "x"},
+                                               "local": {"FIDOAuthenticator": {"userVerification": "required"}}}
+    assert logs(trace) == ["2 done"]
+    assert trace["status"] == "success"
+
+
+def test_authentication_options_filter_by_idp_and_authenticator():
+    script = """
+    var onLoginRequest = function(context) {
+        executeStep(3, {authenticationOptions: [{idp: 'google'}]}, {});
+    };"""
+    trace = run(script, [ok(3, authenticator="OpenIDConnectAuthenticator", idp="google")])
+    assert events(trace, "step")[0]["options"] == [{"authenticator": "OpenIDConnectAuthenticator", "idp": "google"}]
+    assert trace["status"] == "success"
+
+
+def test_a_filter_that_removes_everything_is_ignored_with_a_warning():
+    trace = run("var onLoginRequest = function(c) { executeStep(2, {authenticationOptions: [{authenticator: 'sms'}]}, {}); };",
+                [ok(2, authenticator="email-otp")])
+    assert len(events(trace, "step")[0]["options"]) == 2
+    warnings = [e for e in events(trace, "log") if e["level"] == "warn"]
+    assert len(warnings) == 1 and "match no option of step 2" in warnings[0]["message"]
+
+
+def test_answer_with_an_authenticator_the_filter_removed_is_refused():
+    from sequences.harness.scenario import ScenarioError
+
+    with pytest.raises(ScenarioError, match="does not offer email-otp"):
+        run("var onLoginRequest = function(c) { executeStep(2, {authenticationOptions: [{authenticator: 'totp'}]}, {}); };",
+            [ok(2, authenticator="email-otp")])
+
+
+def test_step_options_are_passed_on_and_subject_identifier_step_wins():
+    script = """
+    var onLoginRequest = function(context) {
+        executeStep(1);
+        executeStep(2, {stepOptions: {markAsSubjectIdentifierStep: 'true', forceAuth: true, skipPrompt: 'false'}}, {});
+    };"""
+    trace = run(script, [ok(1, "alice"), ok(2, "bob", authenticator="totp")])
+    assert events(trace, "step")[1]["stepOptions"] == {"markAsSubjectIdentifierStep": True, "forceAuth": True,
+                                                      "skipPrompt": False}
+    assert trace["subject"] == "bob"
+
+
+def test_attribute_step_supplies_the_flow_claims():
+    script = """
+    var onLoginRequest = function(context) {
+        executeStep(1, {onSuccess: function(c) { c.steps[1].subject.claims['http://wso2.org/claims/role'] = 'first'; }});
+        executeStep(2, {stepOptions: {markAsSubjectAttributeStep: true}}, {
+            onSuccess: function(c) { c.steps[2].subject.claims['http://wso2.org/claims/role'] = 'second'; }
+        });
+    };"""
+    trace = run(script, [ok(1, "alice"), ok(2, "bob", authenticator="totp")])
+    assert trace["subject"] == "alice"
+    assert trace["claims"] == {"http://wso2.org/claims/role": "second"}
+
+
+def test_unconfigured_step_is_a_script_error_with_its_line():
+    trace = run("var onLoginRequest = function(context) {\n    executeStep(7);\n};")
+    error = events(trace, "error")[0]
+    assert trace["status"] == "error" and trace["exit"] == 1
+    assert "step 7 is not configured" in error["message"]
+    assert error["line"] == 2
+
+
+# ------------------------------------------------------------------ fail, sendError, Log, prompt
+
+
+def test_fail_with_and_without_a_map():
+    bare = run("var onLoginRequest = function(c) { executeStep(1, {onSuccess: function(c) { fail(); }}); };", [ok(1)])
+    mapped = run("""var onLoginRequest = function(c) {
+        fail({'errorCode': 'access_denied', 'errorMessage': 'login could not be completed', 'errorURI': 'http://example.com/e'});
+        Log.info('never reached');
+    };""")
+    assert bare["status"] == "failed" and events(bare, "fail")[0]["params"] == {}
+    assert events(mapped, "fail")[0]["params"] == {"errorCode": "access_denied",
+                                                   "errorMessage": "login could not be completed",
+                                                   "errorURI": "http://example.com/e"}
+    assert logs(mapped) == []
+
+
+def test_send_error_with_url_and_params():
+    script = """
+    var onLoginRequest = function(context) {
+        executeStep(1, {onSuccess: function(context) {
+            if (!hasRole(context.steps[1].subject, 'admin')) {
+                sendError('/error', {'errorcode': '000403', 'errorMsg': 'You are not allowed to login to this app.'});
+            }
+        }});
+    };"""
+    trace = run(script, [ok(1, "bob")])
+    assert trace["status"] == "failed"
+    assert events(trace, "sendError") == [{"type": "sendError", "url": "/error",
+                                           "params": {"errorcode": "000403",
+                                                      "errorMsg": "You are not allowed to login to this app."}}]
+    assert run(script, [ok(1, "alice")])["status"] == "success"
+
+
+def test_log_levels_and_values():
+    trace = run("""var onLoginRequest = function(context) {
+        Log.debug('d'); Log.info('i', 2, {a: 1}); Log.warn('w'); Log.error('e'); console.log('via console');
+        executeStep(1);
+    };""", [ok(1)])
+    assert [(e["level"], e["message"]) for e in events(trace, "log")] == [
+        ("debug", "d"), ("info", 'i 2 {"a":1}'), ("warn", "w"), ("error", "e"), ("info", "via console")]
+
+
+def test_each_log_line_is_delivered_once_across_replays():
+    trace = run("""var onLoginRequest = function(context) {
+        Log.info('before');
+        executeStep(1, {onSuccess: function() { Log.info('after 1'); }});
+        executeStep(2);
+    };""", [ok(1), ok(2, authenticator="totp")])
+    assert logs(trace) == ["before", "after 1"]
+
+
+def test_prompt_shows_data_and_passes_the_answer_as_request_params():
+    script = """
+    var onLoginRequest = function(context) {
+        executeStep(1, {onSuccess: function (context) {
+            var username = context.steps[1].subject.username;
+            prompt("genericForm", {"username": username, "inputs": [{"id": "fname", "label": "First Name"}]}, {
+                onSuccess: function (context) {
+                    Log.info('hello ' + context.request.params.fname[0] + ' (' + username + ')');
+                }
+            });
+        }});
+    };"""
+    trace = run(script, [ok(1), {"prompt": "genericForm", "action": "success", "params": {"fname": ["Ann"]}}])
+    assert events(trace, "prompt") == [{"type": "prompt", "templateId": "genericForm",
+                                        "data": {"username": "alice", "inputs": [{"id": "fname", "label": "First Name"}]}}]
+    assert logs(trace) == ["hello Ann (alice)"]
+
+
+def test_prompt_actions_select_their_handler():
+    script = """var onLoginRequest = function(c) {
+        prompt('choice', {}, {onSuccess: function() { Log.info('ok'); }, onSkip: function() { Log.info('skipped'); },
+                              onRetry: function() { Log.info('retry'); }});
+        executeStep(1);
+    };"""
+    for action, line in (("success", "ok"), ("skip", "skipped"), ("retry", "retry")):
+        trace = run(script, [{"prompt": "choice", "action": action}, ok(1)])
+        assert logs(trace) == [line]
+
+
+def test_waiting_when_the_outcomes_run_out():
+    trace = run("var onLoginRequest = function(c) { executeStep(1); prompt('consent', {scopes: ['email']}); };", [ok(1)])
+    assert trace["status"] == "waiting" and trace["exit"] == 0
+    assert trace["events"][-1] == {"type": "prompt", "templateId": "consent", "data": {"scopes": ["email"]}}
+
+
+# ------------------------------------------------------------------ roles, groups, effects
+
+
+def test_role_and_group_checks():
+    script = """var onLoginRequest = function(context) {
+        executeStep(1, {onSuccess: function (context) {
+            var u = context.currentKnownSubject;
+            Log.info([hasRole(u, 'admin'), hasRole(u, 'user'), hasAnyOfTheRoles(u, ['x', 'admin']),
+                      hasAnyOfTheRoles(u, ['x', 'y']), isMemberOfAnyOfGroups(u, ['staff']),
+                      isMemberOfAnyOfGroups(u, ['nobody']), u.roles.join(',')].join(' '));
+        }});
+    };"""
+    assert logs(run(script, [ok(1, "alice")])) == ["true false true false true false admin"]
+    assert logs(run(script, [ok(1, "bob")])) == ["false true false false false false user"]
+
+
+def test_assign_and_remove_roles_are_effects_seen_by_later_checks():
+    script = """var onLoginRequest = function(context) {
+        executeStep(1, {onSuccess: function (context) {
+            var user = context.currentKnownSubject;
+            var added = assignUserRoles(user, ['exampleRole1', 'exampleRole2']);
+            var removed = removeUserRoles(user, ['admin']);
+            Log.info(added + ' ' + removed + ' ' + hasRole(user, 'exampleRole1') + ' ' + hasRole(user, 'admin'));
+            executeStep(2);
+        }});
+    };"""
+    trace = run(script, [ok(1), ok(2, authenticator="totp")])
+    assert events(trace, "effect") == [
+        {"type": "effect", "name": "assignUserRoles", "args": ["alice", ["exampleRole1", "exampleRole2"]], "result": True},
+        {"type": "effect", "name": "removeUserRoles", "args": ["alice", ["admin"]], "result": True},
+    ]
+    assert logs(trace) == ["true true true false"]
+
+
+def test_assigning_an_unknown_role_returns_false():
+    trace = run("""var onLoginRequest = function(context) {
+        executeStep(1, {onSuccess: function (context) {
+            Log.info(String(assignUserRoles(context.currentKnownSubject, ['nonexistent'])));
+        }});
+    };""", [ok(1)], roles=["admin", "user"])
+    assert logs(trace) == ["false"]
+
+
+def test_api_functions_refuse_a_forged_user_object():
+    trace = run("var onLoginRequest = function(c) {\n  assignUserRoles({username: 'alice'}, ['admin']);\n};")
+    error = events(trace, "error")[0]
+    assert "must be a user object" in error["message"] and error["line"] == 2
+    assert events(trace, "effect") == []
+
+
+# ------------------------------------------------------------------ objects
+
+
+def test_context_request_response_and_service_provider():
+    script = """var onLoginRequest = function(context) {
+        var r = context.request;
+        Log.info([context.serviceProviderName, r.ip, r.headers['User-Agent'], r.params.lang[0], r.cookies.seen].join('|'));
+        context.response.headers['X-Frame-Options'] = 'DENY';
+        executeStep(1);
+    };"""
+    trace = run(script, [], request={"ip": "198.51.100.7", "headers": {"User-Agent": "UA/1", "Cookie": "secret=1"},
+                                     "params": {"lang": "en"}, "cookies": {"seen": "yes"}})
+    assert logs(trace) == ["portal|198.51.100.7|UA/1|en|yes"]
+    assert trace["status"] == "waiting"
+
+
+def test_request_headers_that_carry_secrets_are_not_given_to_scripts():
+    trace = run("var onLoginRequest = function(c) { Log.info(String(c.request.headers['Cookie'])); };",
+                request={"headers": {"Cookie": "sessionid=abc"}})
+    assert logs(trace) == ["undefined"]
+
+
+def test_steps_and_user_objects():
+    script = """var onLoginRequest = function(context) {
+        Log.info('before: ' + context.steps[1].subject + ' ' + context.currentKnownSubject);
+        executeStep(1, {onSuccess: function (context) {
+            var step = context.steps[1];
+            var user = step.subject;
+            Log.info([step.idp, step.authenticator, user.username, user.tenantDomain, user.userStoreDomain,
+                      user.localClaims['http://wso2.org/claims/dob'], user.localClaims['http://wso2.org/claims/none'],
+                      context.steps[2].subject].join('|'));
+        }});
+        executeStep(3, {onSuccess: function (context) {
+            var fed = context.steps[3];
+            Log.info(fed.idp + ' ' + fed.subject.remoteClaims['sub']);
+        }});
+    };"""
+    trace = run(script, [ok(1), ok(3, authenticator="OpenIDConnectAuthenticator", idp="google",
+                                  remoteClaims={"sub": "g-123"})])
+    assert logs(trace) == ["before: null null",
+                           "LOCAL|BasicAuthenticator|alice|carbon.super|PRIMARY|1990-01-31||",
+                           "google g-123"]
+
+
+def test_local_claims_write_is_an_effect_and_claims_are_flow_only():
+    script = """var onLoginRequest = function(context) {
+        executeStep(1, {onSuccess: function (context) {
+            var user = context.currentKnownSubject;
+            user.localClaims['http://wso2.org/claims/mobile'] = '+15550100';
+            user.claims['http://wso2.org/claims/acr'] = 'mfa';
+            Log.info(user.localClaims['http://wso2.org/claims/mobile'] + ' ' + user.claims['http://wso2.org/claims/acr']);
+        }});
+    };"""
+    trace = run(script, [ok(1)])
+    assert events(trace, "effect") == [{"type": "effect", "name": "setLocalClaim",
+                                        "args": ["alice", "http://wso2.org/claims/mobile", "+15550100"], "result": True}]
+    assert logs(trace) == ["+15550100 mfa"]
+    assert trace["claims"] == {"http://wso2.org/claims/acr": "mfa"}
+
+
+def test_a_script_that_never_identifies_a_user_fails():
+    trace = run("var onLoginRequest = function(context) { Log.info('nothing to do'); };")
+    assert trace["status"] == "failed"
+    assert "without identifying a user" in events(trace, "fail")[0]["params"]["errorMessage"]
+
+
+def test_function_declarations_and_implicit_globals_work():
+    trace = run("""
+    function isRisky(ip) { for (i = 0; i < blocked.length; i++) { if (blocked[i] === ip) return true; } return false; }
+    blocked = ['203.0.113.9'];
+    function onLoginRequest(context) {
+        if (isRisky(context.request.ip)) { executeStep(1); executeStep(2); } else { executeStep(1); }
+    }""", [ok(1), ok(2, authenticator="totp")])
+    assert [e["step"] for e in events(trace, "step")] == [1, 2]
+    assert trace["status"] == "success"
