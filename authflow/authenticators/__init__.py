@@ -1,0 +1,1 @@
+"""Authenticators: the plugins a step offers (password, TOTP, passkey...). See registry.py."""

@@ -1,0 +1,145 @@
+"""Starting and resuming login flows: the orchestration between a request and the engine.
+
+A flow is advanced inside one transaction holding its row lock: the answer is
+journaled, the script replayed, its effects applied and the new state saved
+together, or none of it.  A revision counter refuses a second writer even
+where the database has no row locks (SQLite).
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import F
+from django.utils import timezone
+
+from sequences.api import AnswerMismatch, FlowState, Program, advance, check_answer
+
+from .host import DirectoryHost
+from .models import LoginFlow
+
+logger = logging.getLogger("authflow.flows")
+script_logger = logging.getLogger("authflow.script")
+
+_LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
+
+
+class FlowError(Exception):
+    """A request about a flow that cannot be honoured; `code` says which kind."""
+
+    code = "flow_error"
+
+
+class FlowNotFound(FlowError):
+    code = "flow_not_found"
+
+
+class FlowExpired(FlowError):
+    code = "flow_expired"
+
+
+class FlowFinished(FlowError):
+    code = "flow_finished"
+
+
+class StaleAnswer(FlowError):
+    """The answer was for an earlier point of the flow (another tab or a double submit got there first)."""
+
+    code = "stale_answer"
+
+
+class WrongAnswer(FlowError):
+    code = "wrong_answer"
+
+
+def start_flow(application, request: dict, *, entry: str = "onLoginRequest") -> LoginFlow:
+    """Create a flow for `application`, pinned to its published script, and run it to its first command."""
+    version = application.sequence.published_version() if application.sequence_id else None
+    state = FlowState.start(application.name, application.steps, request, entry=entry)
+    ttl = timedelta(seconds=settings.AUTHFLOW_FLOW_TTL_SECONDS)
+    with transaction.atomic():
+        flow = LoginFlow.objects.create(
+            application=application,
+            sequence_version=version,
+            state=state.to_dict(),
+            expires_at=timezone.now() + ttl,
+        )
+        logger.info("flow started", extra={"flow_id": str(flow.id), "application": application.name,
+                                           "sequence_version": version.number if version else None})
+        _advance_and_save(flow, state, answer=None)
+    return flow
+
+
+def resume_flow(flow_id, answer: dict, *, position: int) -> LoginFlow:
+    """Journal `answer` (which answers the flow at `position`) and run the flow to its next command."""
+    try:
+        with transaction.atomic():
+            try:
+                flow = LoginFlow.objects.select_for_update(of=("self",)).select_related("sequence_version").get(pk=flow_id)
+            except (LoginFlow.DoesNotExist, ValueError, ValidationError):
+                raise FlowNotFound("no such login flow") from None
+            if flow.status != LoginFlow.Status.RUNNING:
+                raise FlowFinished("this login has already finished")
+            if flow.expires_at <= timezone.now():
+                raise FlowExpired("this login expired")
+            state = FlowState.from_dict(flow.state)
+            if position != state.position:
+                raise StaleAnswer("this page is out of date: the login has moved on")
+            try:
+                check_answer(flow.pending or {}, answer)
+            except AnswerMismatch as exc:
+                raise WrongAnswer(str(exc)) from None
+            _advance_and_save(flow, state, answer=answer)
+    except IntegrityError:
+        # Another request applied this flow's next effect first.
+        raise StaleAnswer("this page is out of date: the login has moved on") from None
+    return flow
+
+
+def program_for(flow: LoginFlow) -> Program:
+    if flow.sequence_version is not None:
+        return Program.from_source(flow.sequence_version.source)
+    return Program.default_for(flow.state["inputs"]["application"]["steps"])
+
+
+def _advance_and_save(flow: LoginFlow, state: FlowState, answer: dict | None) -> None:
+    applied = sum(1 for a in state.journal["answers"] if a.get("k") == "effect")
+    result = advance(program_for(flow), state, DirectoryHost(flow, applied), answer=answer)
+    _log_events(flow, result.events)
+    command = result.command
+    fields = {"state": result.state.to_dict(), "pending": None if result.finished else command}
+    if result.finished:
+        fields["result"] = command
+        if command["type"] == "complete":
+            fields["status"] = LoginFlow.Status.SUCCEEDED
+            fields["subject"] = command["subject"]
+        elif command["type"] == "error":
+            fields["status"] = LoginFlow.Status.ERROR
+            logger.error("script error ended the flow", extra={
+                "flow_id": str(flow.id), "error_kind": command.get("kind"), "error": command.get("message"),
+                "line": command.get("line"), "column": command.get("column")})
+        else:
+            fields["status"] = LoginFlow.Status.FAILED
+    updated = LoginFlow.objects.filter(pk=flow.pk, revision=flow.revision).update(
+        revision=F("revision") + 1, updated_at=timezone.now(), **fields)
+    if updated != 1:
+        raise StaleAnswer("this page is out of date: the login has moved on")
+    for name, value in fields.items():
+        setattr(flow, name, value)
+    flow.revision += 1
+    if result.finished:
+        logger.info("flow finished", extra={"flow_id": str(flow.id), "outcome": command["type"],
+                                            "subject": fields.get("subject")})
+
+
+def _log_events(flow: LoginFlow, events: list[dict]) -> None:
+    for event in events:
+        if event["type"] == "log":
+            script_logger.log(_LOG_LEVELS.get(event["level"], logging.INFO), event["message"],
+                              extra={"flow_id": str(flow.id)})
+        elif event["type"] == "effect":
+            logger.info("effect applied", extra={"flow_id": str(flow.id), "effect": event["name"],
+                                                 "result": event["result"]})

@@ -1,0 +1,224 @@
+"""Login flows on a real database: pinning, exactly-once effects, any worker resuming, bad requests."""
+import json
+import logging
+import os
+import subprocess
+import sys
+import threading
+from datetime import timedelta
+
+import pytest
+from django.db import connection
+from django.utils import timezone
+
+from authflow.applications.models import Application
+from authflow.directory.models import Role, User
+from authflow.flows import service
+from authflow.flows.models import EffectRecord, LoginFlow
+from sequences.api import normalize_steps, prompt_answer, request_inputs, save_version, step_answer
+from sequences.engine.v8 import discard_isolate
+
+ROLE_SCRIPT = """var onLoginRequest = function(context) {
+    executeStep(1, {onSuccess: function (context) {
+        var user = context.currentKnownSubject;
+        assignUserRoles(user, ['verified']);
+        if (hasRole(user, 'admin')) { executeStep(2); }
+    }});
+};"""
+
+
+def make_app(script=None, name="portal", steps=None):
+    app = Application.objects.create(
+        name=name, client_id=name, redirect_uris=["http://127.0.0.1:9000/callback"],
+        steps=normalize_steps(steps or {1: ["BasicAuthenticator"], 2: ["totp"]}))
+    if script is not None:
+        version, _ = save_version(name, script)
+        app.sequence = version.sequence
+        app.save()
+    return app
+
+
+def make_user(username="alice", roles=("admin",)):
+    user = User.objects.create_user(username=username, password="correct horse battery staple")
+    for name in set(roles) | {"verified"}:
+        Role.objects.get_or_create(name=name)
+    user.roles.set(Role.objects.filter(name__in=roles))
+    return user
+
+
+def basic_ok(step=1, user="alice", authenticator="BasicAuthenticator"):
+    return step_answer(step, "success", user=user, authenticator=authenticator)
+
+
+def request():
+    return request_inputs("203.0.113.9", {"User-Agent": "pytest"}, {}, {})
+
+
+@pytest.mark.django_db
+def test_a_flow_runs_to_completion_and_applies_its_effect():
+    app = make_app(ROLE_SCRIPT)
+    alice = make_user()
+    flow = service.start_flow(app, request())
+    assert flow.pending["type"] == "step" and flow.pending["step"] == 1
+    flow = service.resume_flow(flow.id, basic_ok(), position=flow.pending["position"])
+    assert flow.pending["step"] == 2
+    assert set(alice.roles.values_list("name", flat=True)) == {"admin", "verified"}
+    flow = service.resume_flow(flow.id, basic_ok(2, authenticator="totp"), position=flow.pending["position"])
+    flow.refresh_from_db()
+    assert flow.status == LoginFlow.Status.SUCCEEDED and flow.subject == "alice"
+    assert list(EffectRecord.objects.filter(flow=flow).values_list("name", "args", "result")) == [
+        ("assignUserRoles", ["alice", ["verified"]], True)]
+
+
+@pytest.mark.django_db
+def test_an_application_without_a_script_runs_its_steps_in_order():
+    app = make_app(None)
+    make_user()
+    flow = service.start_flow(app, request())
+    flow = service.resume_flow(flow.id, basic_ok(), position=0)
+    assert flow.pending["step"] == 2
+    flow = service.resume_flow(flow.id, basic_ok(2, authenticator="totp"), position=1)
+    assert flow.status == LoginFlow.Status.SUCCEEDED
+
+
+@pytest.mark.django_db
+def test_a_flow_stays_on_the_version_it_started_with():
+    app = make_app("var onLoginRequest = function(c) { executeStep(1); executeStep(2); };")
+    make_user()
+    old_flow = service.start_flow(app, request())
+    v2, created = save_version("portal", "var onLoginRequest = function(c) { executeStep(1); };")
+    assert created and v2.number == 2 and v2.published
+    old_flow = service.resume_flow(old_flow.id, basic_ok(), position=0)
+    assert old_flow.pending["step"] == 2  # v1 still asks for step 2
+    assert old_flow.sequence_version.number == 1
+    new_flow = service.start_flow(app, request())
+    new_flow = service.resume_flow(new_flow.id, basic_ok(), position=0)
+    assert new_flow.status == LoginFlow.Status.SUCCEEDED and new_flow.sequence_version.number == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_concurrent_resumes_apply_the_effect_exactly_once():
+    app = make_app(ROLE_SCRIPT)
+    make_user()
+    flow = service.start_flow(app, request())
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def resume():
+        try:
+            barrier.wait()
+            service.resume_flow(flow.id, basic_ok(), position=0)
+            outcomes.append("ok")
+        except service.FlowError as exc:
+            outcomes.append(exc.code)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=resume) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert sorted(outcomes) == ["ok", "stale_answer"]
+    assert EffectRecord.objects.filter(flow_id=flow.id).count() == 1
+    flow.refresh_from_db()
+    assert flow.pending["step"] == 2 and len(flow.state["journal"]["answers"]) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_an_effect_already_recorded_is_never_applied_again_and_nothing_is_half_written():
+    app = make_app(ROLE_SCRIPT)
+    alice = make_user(roles=())
+    flow = service.start_flow(app, request())
+    # Another writer got there first and recorded effect 0 of this flow.
+    EffectRecord.objects.create(flow=flow, index=0, name="assignUserRoles", args=["alice", ["verified"]], result=True)
+    with pytest.raises(service.StaleAnswer):
+        service.resume_flow(flow.id, basic_ok(), position=0)
+    flow.refresh_from_db()
+    assert flow.state["journal"]["answers"] == [] and flow.pending["step"] == 1 and flow.revision == 1
+    assert not alice.roles.exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_another_process_resumes_the_flow(tmp_path):
+    app = make_app(ROLE_SCRIPT)
+    make_user()
+    flow = service.start_flow(app, request())
+    flow = service.resume_flow(flow.id, basic_ok(), position=0)
+    discard_isolate()
+    settings_dict = connection.settings_dict
+    env = dict(os.environ, DJANGO_SETTINGS_MODULE="tests.settings",
+               DATABASE_URL=f"postgres://{settings_dict['USER']}:{settings_dict['PASSWORD'] or ''}@"
+                            f"{settings_dict['HOST'] or '127.0.0.1'}:{settings_dict['PORT'] or 5432}/{settings_dict['NAME']}")
+    code = (
+        "import django, json; django.setup()\n"
+        "from authflow.flows import service\n"
+        "from sequences.api import step_answer\n"
+        f"flow = service.resume_flow('{flow.id}', step_answer(2, 'success', user='alice', authenticator='totp'), position=2)\n"
+        "print(json.dumps({'status': flow.status, 'subject': flow.subject}))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120,
+                         cwd=os.path.dirname(os.path.dirname(__file__)))
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout.strip().splitlines()[-1]) == {"status": "succeeded", "subject": "alice"}
+    flow.refresh_from_db()
+    assert flow.status == LoginFlow.Status.SUCCEEDED
+    assert EffectRecord.objects.filter(flow=flow).count() == 1
+
+
+@pytest.mark.django_db
+def test_requests_about_a_flow_that_cannot_be_honoured():
+    app = make_app("var onLoginRequest = function(c) { executeStep(1); prompt('consent', {}); };")
+    make_user()
+    with pytest.raises(service.FlowNotFound):
+        service.resume_flow("00000000-0000-0000-0000-000000000000", basic_ok(), position=0)
+    with pytest.raises(service.FlowNotFound):
+        service.resume_flow("not-a-uuid", basic_ok(), position=0)
+    flow = service.start_flow(app, request())
+    with pytest.raises(service.WrongAnswer, match="waits for step 1"):
+        service.resume_flow(flow.id, basic_ok(step=2, authenticator="totp"), position=0)
+    with pytest.raises(service.WrongAnswer, match="does not offer totp"):
+        service.resume_flow(flow.id, basic_ok(authenticator="totp"), position=0)
+    with pytest.raises(service.StaleAnswer):
+        service.resume_flow(flow.id, basic_ok(), position=5)
+    flow = service.resume_flow(flow.id, basic_ok(), position=0)
+    with pytest.raises(service.WrongAnswer, match="prompt 'consent'"):
+        service.resume_flow(flow.id, prompt_answer("other"), position=1)
+    flow = service.resume_flow(flow.id, prompt_answer("consent"), position=1)
+    assert flow.status == LoginFlow.Status.SUCCEEDED
+    with pytest.raises(service.FlowFinished):
+        service.resume_flow(flow.id, prompt_answer("consent"), position=2)
+
+
+@pytest.mark.django_db
+def test_an_expired_flow_cannot_be_resumed():
+    app = make_app(None)
+    flow = service.start_flow(app, request())
+    LoginFlow.objects.filter(pk=flow.pk).update(expires_at=timezone.now() - timedelta(seconds=1))
+    with pytest.raises(service.FlowExpired):
+        service.resume_flow(flow.id, basic_ok(), position=0)
+
+
+@pytest.mark.django_db
+def test_a_script_error_ends_the_flow_and_is_logged_with_the_flow_id(caplog):
+    app = make_app("var onLoginRequest = function(context) {\n  executeStep(1, {onSuccess: function(c) {\n    c.nope.x = 1;\n  }});\n};")
+    make_user()
+    flow = service.start_flow(app, request())
+    with caplog.at_level(logging.INFO):
+        flow = service.resume_flow(flow.id, basic_ok(), position=0)
+    assert flow.status == LoginFlow.Status.ERROR
+    assert flow.result["line"] == 3 and "Cannot set properties of undefined" in flow.result["message"]
+    errors = [r for r in caplog.records if r.levelno == logging.ERROR]
+    assert errors and errors[0].flow_id == str(flow.id) and errors[0].line == 3
+
+
+@pytest.mark.django_db
+def test_script_logs_are_logged_once_with_the_flow_id(caplog):
+    app = make_app("var onLoginRequest = function(c) { Log.info('hello'); executeStep(1); executeStep(2); };")
+    make_user()
+    with caplog.at_level(logging.INFO, logger="authflow.script"):
+        flow = service.start_flow(app, request())
+        service.resume_flow(flow.id, basic_ok(), position=0)
+    lines = [r for r in caplog.records if r.name == "authflow.script"]
+    assert [r.getMessage() for r in lines] == ["hello"]
+    assert lines[0].flow_id == str(flow.id)
