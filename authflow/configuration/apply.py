@@ -1,0 +1,99 @@
+"""Applying a checked configuration: all of it in one transaction, idempotently."""
+from __future__ import annotations
+
+from collections import Counter
+
+from django.contrib.auth.models import Group
+from django.db import transaction
+
+from authflow.applications.models import Application
+from authflow.directory.claims import MAPPED, ClaimError, read_claims, write_claim
+from authflow.directory.models import Role, User, UserClaim
+from sequences.api import save_version
+
+from .schema import ApplicationEntry, Config, ConfigError, UserEntry
+
+
+@transaction.atomic
+def apply_config(config: Config) -> Counter:
+    """Create or update what the file describes; returns counts such as {"applications created": 1}."""
+    counts: Counter = Counter()
+    wanted_roles = set(config.roles) | {r for u in config.users for r in u.roles}
+    for name in sorted(wanted_roles):
+        _, created = Role.objects.get_or_create(name=name)
+        counts["roles created"] += created
+    for entry in config.applications:
+        counts[f"applications {_apply_application(entry)}"] += 1
+    for entry in config.users:
+        counts[f"users {_apply_user(entry)}"] += 1
+    return counts
+
+
+def _apply_application(entry: ApplicationEntry) -> str:
+    clash = Application.objects.filter(client_id=entry.client_id).exclude(name=entry.name).first()
+    if clash is not None:
+        raise ConfigError(f"applications ({entry.name}): client_id {entry.client_id!r} already belongs to "
+                          f"application {clash.name!r}")
+    app = Application.objects.filter(name=entry.name).first()
+    created = app is None
+    if created:
+        app = Application(name=entry.name)
+    before = (app.client_id, app.redirect_uris, app.steps, app.sequence_id)
+    app.client_id, app.redirect_uris, app.steps = entry.client_id, entry.redirect_uris, entry.steps
+    new_version = False
+    if entry.script is None:
+        app.sequence = None
+    else:
+        version, new_version = save_version(entry.name, entry.script)
+        app.sequence = version.sequence
+    if created or new_version or before != (app.client_id, app.redirect_uris, app.steps, app.sequence_id):
+        app.save()
+        return "created" if created else "updated"
+    return "unchanged"
+
+
+def _apply_user(entry: UserEntry) -> str:
+    user = User.objects.filter(username=entry.username).first()
+    created = user is None
+    if created:
+        user = User(username=entry.username)
+        user.set_unusable_password()
+    changed = False
+    for attribute in ("email", "first_name", "last_name", "is_staff", "is_active"):
+        value = getattr(entry, attribute)
+        if value is not None and getattr(user, attribute) != value:
+            setattr(user, attribute, value)
+            changed = True
+    if entry.password is not None and (created or not user.check_password(entry.password)):
+        user.set_password(entry.password)
+        changed = True
+    if entry.password_hash is not None and user.password != entry.password_hash:
+        user.password = entry.password_hash
+        changed = True
+    if created or changed:
+        user.save()
+
+    roles = list(Role.objects.filter(name__in=entry.roles))
+    if set(user.roles.values_list("name", flat=True)) != set(entry.roles):
+        user.roles.set(roles)
+        changed = True
+    groups = [Group.objects.get_or_create(name=name)[0] for name in entry.groups]
+    if set(user.groups.values_list("name", flat=True)) != set(entry.groups):
+        user.groups.set(groups)
+        changed = True
+
+    current = read_claims(user)
+    for uri, value in entry.claims.items():
+        if current.get(uri) != value:
+            try:
+                write_claim(user, uri, value)
+            except ClaimError as exc:
+                raise ConfigError(f"users ({entry.username}): claims: {exc}") from None
+            changed = True
+    # The file is the truth for the claims it can hold; mapped attributes it
+    # does not name are left as they are.
+    stale = UserClaim.objects.filter(user=user).exclude(uri__in=list(entry.claims) + list(MAPPED))
+    if stale.exists():
+        stale.delete()
+        changed = True
+    return "created" if created else ("updated" if changed else "unchanged")

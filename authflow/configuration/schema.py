@@ -1,0 +1,202 @@
+"""Reading a configuration file into checked, normalised entries, before anything is written.
+
+Every error names the entry it is about (`applications[0] (portal): ...`), so
+an administrator can fix a large file from the message alone.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+
+import yaml
+from django.contrib.auth.hashers import identify_hasher
+from django.core.exceptions import ValidationError
+from django.core.validators import validate_email, validate_slug
+
+from authflow.authenticators import registry
+from authflow.directory.claims import EMAIL, ClaimError, check_uri
+from sequences.api import ScriptSyntaxError, StepConfigError, check_syntax, normalize_steps
+
+TOP_KEYS = {"roles", "applications", "users"}
+APPLICATION_KEYS = {"name", "client_id", "redirect_uris", "steps", "script"}
+USER_KEYS = {"username", "password", "password_hash", "email", "first_name", "last_name", "is_staff",
+             "is_active", "roles", "groups", "claims"}
+
+
+class ConfigError(ValueError):
+    pass
+
+
+@dataclass
+class ApplicationEntry:
+    name: str
+    client_id: str
+    redirect_uris: list[str]
+    steps: dict
+    script: str | None
+
+
+@dataclass
+class UserEntry:
+    username: str
+    password: str | None = None
+    password_hash: str | None = None
+    email: str | None = None
+    first_name: str | None = None
+    last_name: str | None = None
+    is_staff: bool | None = None
+    is_active: bool | None = None
+    roles: list[str] = field(default_factory=list)
+    groups: list[str] = field(default_factory=list)
+    claims: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass
+class Config:
+    roles: list[str]
+    applications: list[ApplicationEntry]
+    users: list[UserEntry]
+
+
+def load(text: str, filename: str = "") -> Config:
+    """Parse YAML (JSON is YAML too) and check it."""
+    try:
+        data = json.loads(text) if filename.endswith(".json") else yaml.safe_load(text)
+    except (json.JSONDecodeError, yaml.YAMLError) as exc:
+        raise ConfigError(f"the file is not valid {'JSON' if filename.endswith('.json') else 'YAML'}: {exc}") from None
+    return parse(data if data is not None else {})
+
+
+def parse(data) -> Config:
+    if not isinstance(data, dict):
+        raise ConfigError("the file must hold a mapping with roles, applications and users")
+    _no_unknown_keys(data, TOP_KEYS, "the file")
+    roles = _names(data.get("roles", []), "roles")
+    applications = [_application(i, e) for i, e in enumerate(_list(data.get("applications", []), "applications"))]
+    users = [_user(i, e) for i, e in enumerate(_list(data.get("users", []), "users"))]
+    _unique([(a.name, a.name) for a in applications], "applications", "name")
+    _unique([(a.name, a.client_id) for a in applications], "applications", "client_id")
+    _unique([(u.username, u.username) for u in users], "users", "username")
+    return Config(roles=roles, applications=applications, users=users)
+
+
+def _application(index: int, entry) -> ApplicationEntry:
+    where = f"applications[{index}]"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: expected a mapping")
+    if isinstance(entry.get("name"), str):
+        where += f" ({entry['name']})"
+    _no_unknown_keys(entry, APPLICATION_KEYS, where)
+    name = _required_text(entry, "name", where)
+    try:
+        validate_slug(name)
+    except ValidationError:
+        raise ConfigError(f"{where}: name may hold only letters, digits, - and _") from None
+    client_id = _required_text(entry, "client_id", where)
+    redirect_uris = _names(entry.get("redirect_uris", []), f"{where}: redirect_uris")
+    for uri in redirect_uris:
+        if not uri.startswith(("https://", "http://")):
+            raise ConfigError(f"{where}: redirect_uris: {uri!r} is not an http(s) URL")
+    if "steps" not in entry:
+        raise ConfigError(f"{where}: steps is required")
+    try:
+        steps = normalize_steps(entry["steps"])
+    except StepConfigError as exc:
+        raise ConfigError(f"{where}: steps: {exc}") from None
+    for number, options in steps.items():
+        for option in options:
+            if option["idp"] == "LOCAL" and not registry.is_known(option["authenticator"]):
+                raise ConfigError(f"{where}: steps: step {number}: unknown authenticator {option['authenticator']!r} "
+                                  f"(known: {', '.join(registry.names())})")
+    script = entry.get("script")
+    if script is not None:
+        if not isinstance(script, str):
+            raise ConfigError(f"{where}: script must be text")
+        try:
+            check_syntax(script)
+        except ScriptSyntaxError as exc:
+            raise ConfigError(f"{where}: script: {exc}") from None
+    return ApplicationEntry(name=name, client_id=client_id, redirect_uris=redirect_uris, steps=steps, script=script)
+
+
+def _user(index: int, entry) -> UserEntry:
+    where = f"users[{index}]"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: expected a mapping")
+    if isinstance(entry.get("username"), str):
+        where += f" ({entry['username']})"
+    _no_unknown_keys(entry, USER_KEYS, where)
+    user = UserEntry(username=_required_text(entry, "username", where))
+    if len(user.username) > 150:
+        raise ConfigError(f"{where}: username is longer than 150 characters")
+    for key in ("password", "password_hash", "email", "first_name", "last_name"):
+        if key in entry and entry[key] is not None:
+            if not isinstance(entry[key], str):
+                raise ConfigError(f"{where}: {key} must be text")
+            setattr(user, key, entry[key])
+    if user.password is not None and user.password_hash is not None:
+        raise ConfigError(f"{where}: give password or password_hash, not both")
+    if user.password_hash is not None:
+        try:
+            identify_hasher(user.password_hash)
+        except ValueError:
+            raise ConfigError(f"{where}: password_hash is not a hash this server can check") from None
+    if user.email:
+        try:
+            validate_email(user.email)
+        except ValidationError:
+            raise ConfigError(f"{where}: email {user.email!r} is not an email address") from None
+    for key in ("is_staff", "is_active"):
+        if key in entry:
+            if not isinstance(entry[key], bool):
+                raise ConfigError(f"{where}: {key} must be true or false")
+            setattr(user, key, entry[key])
+    user.roles = _names(entry.get("roles", []), f"{where}: roles")
+    user.groups = _names(entry.get("groups", []), f"{where}: groups")
+    claims = entry.get("claims", {})
+    if not isinstance(claims, dict):
+        raise ConfigError(f"{where}: claims must map claim URIs to values")
+    for uri, value in claims.items():
+        try:
+            check_uri(uri)
+        except ClaimError as exc:
+            raise ConfigError(f"{where}: claims: {exc}") from None
+        if not isinstance(value, (str, int)) or isinstance(value, bool):
+            raise ConfigError(f"{where}: claims: {uri}: values are text")
+        user.claims[uri] = str(value)
+    if user.email and claims.get(EMAIL) not in (None, user.email):
+        raise ConfigError(f"{where}: email and the {EMAIL} claim disagree")
+    return user
+
+
+def _no_unknown_keys(entry: dict, allowed: set, where: str) -> None:
+    for key in entry:
+        if key not in allowed:
+            raise ConfigError(f"{where}: unknown key {key!r} (expected one of: {', '.join(sorted(allowed))})")
+
+
+def _list(value, where: str) -> list:
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: expected a list")
+    return value
+
+
+def _names(value, where: str) -> list[str]:
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ConfigError(f"{where}: expected a list of names")
+    return list(dict.fromkeys(v.strip() for v in value))
+
+
+def _required_text(entry: dict, key: str, where: str) -> str:
+    value = entry.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(f"{where}: {key} is required (text)")
+    return value.strip()
+
+
+def _unique(entries: list[tuple[str, str]], section: str, key: str) -> None:
+    seen = set()
+    for index, (label, value) in enumerate(entries):
+        if value in seen:
+            raise ConfigError(f"{section}[{index}] ({label}): {key} {value!r} appears twice in the file")
+        seen.add(value)
