@@ -155,3 +155,20 @@ def test_apply_command_exits_with_status_2_on_bad_input(tmp_path):
                             env=env, cwd=os.path.dirname(os.path.dirname(__file__)), timeout=120)
     assert result.returncode == 2
     assert "unknown authenticator 'nope'" in result.stderr
+
+
+def test_seed_demo_creates_the_demo_and_the_home_page_lists_it(client, settings):
+    settings.DEBUG = True
+    call_command("seed_demo", stdout=io.StringIO())
+    call_command("seed_demo", stdout=io.StringIO())  # idempotent
+    assert Sequence.objects.get(name="demo").versions.count() == 1
+    assert User.objects.get(username="admin").is_superuser
+    page = client.get("/")
+    assert page.status_code == 200
+    assert b"demo-client" in page.content and b"demo v1" in page.content
+
+
+def test_seed_demo_refuses_without_debug(settings):
+    settings.DEBUG = False
+    with pytest.raises(CommandError, match="AUTHFLOW_DEBUG"):
+        call_command("seed_demo")

@@ -1,6 +1,8 @@
 """Running scripts through the harness in tests, with a scenario built from keyword arguments."""
 from __future__ import annotations
 
+import copy
+
 from sequences.harness.scenario import parse_scenario
 from sequences.harness.simulator import simulate
 
@@ -18,7 +20,7 @@ def scenario(outcomes=(), *, steps=None, users=None, request=None, now="2026-05-
         "request": request or {"ip": "203.0.113.9", "headers": {"User-Agent": "pytest"}, "params": {}, "cookies": {}},
         "now": now,
         "seed": seed,
-        "users": DEFAULT_USERS if users is None else users,
+        "users": copy.deepcopy(DEFAULT_USERS if users is None else users),
         "outcomes": list(outcomes),
     }
     data.update(extra)

@@ -1,0 +1,32 @@
+# The entry points: `make run` (the service on the embedded default) and
+# `make test` (the whole test suite, starting PostgreSQL and Redis if needed).
+PYTHON ?= python3
+VENV := .venv
+PY := $(VENV)/bin/python
+TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/authflow
+TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
+RUN_ADDRESS ?= 127.0.0.1:8000
+
+.PHONY: venv run test bench clean
+
+$(VENV)/.installed: requirements.txt requirements-test.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
+	touch $@
+
+venv: $(VENV)/.installed
+
+run: venv
+	AUTHFLOW_DEBUG=1 $(PY) manage.py migrate --noinput
+	AUTHFLOW_DEBUG=1 $(PY) manage.py seed_demo
+	AUTHFLOW_DEBUG=1 $(PY) manage.py runserver $(RUN_ADDRESS)
+
+test: venv
+	scripts/ensure-services.sh postgres redis
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
+
+bench: venv
+	$(PY) bench/engine_roundtrip.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

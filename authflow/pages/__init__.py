@@ -1,0 +1,1 @@
+"""Pages people see in the browser (the login pages join these)."""
