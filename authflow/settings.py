@@ -88,6 +88,7 @@ DATABASES = {
     )
 }
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    Path(DATABASES["default"]["NAME"]).parent.mkdir(parents=True, exist_ok=True)
     # Wait for the writer lock instead of failing at once when two requests
     # resume flows at the same moment.
     DATABASES["default"].setdefault("OPTIONS", {})["timeout"] = 20
