@@ -118,6 +118,25 @@ def test_the_words_async_and_await_in_strings_comments_and_properties_are_fine(s
     check_syntax(source)
 
 
+@pytest.mark.parametrize("probe", [
+    "eval('1 + 1')",
+    "Function('return 1')()",
+    "(function () {}).constructor('return 1')()",
+    "Object.getPrototypeOf(function* () {}).constructor('yield 1')",
+    "new Function('a', 'return a')",
+])
+def test_code_cannot_be_made_from_strings(probe):
+    error = error_of(run("var onLoginRequest = function(c) {\n  " + probe + ";\n};"))
+    assert error["message"].startswith("EvalError:") and "no code from strings" in error["message"]
+    assert error["line"] == 2
+
+
+def test_function_checks_still_work_without_the_constructor():
+    trace = run("var onLoginRequest = function(c) { var f = function() {}; "
+                "Log.info([f instanceof Function, typeof Function, f.call(null) === undefined].join(' ')); };")
+    assert logs(trace) == ["true function true"]
+
+
 def test_a_promise_reached_without_async_syntax_cannot_call_the_api_later():
     # No script can get a Promise any more; should one appear, the API refuses
     # to work outside a run and the value returned by the entry point is an error.

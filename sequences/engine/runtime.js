@@ -1036,6 +1036,32 @@
     ObjectDefineProperty(global, "console", { value: consoleShim, writable: true, configurable: true });
   }
 
+  // Code made from strings would escape the checks made when a script is
+  // saved (async functions hidden in a string, for one); the runtime keeps the
+  // real Function constructor for itself.
+  function removeCodeFromStrings() {
+    const refuse = (what) => {
+      const stub = function () {
+        throw new EvalError(what + " is not available to scripts (no code from strings)");
+      };
+      ObjectDefineProperty(stub, "name", { value: what });
+      return stub;
+    };
+    const FunctionStub = refuse("Function");
+    ObjectDefineProperty(FunctionStub, "prototype", { value: RealFunction.prototype });
+    ObjectDefineProperty(global, "Function", { value: FunctionStub, writable: true, configurable: true });
+    ObjectDefineProperty(global, "eval", { value: refuse("eval"), writable: true, configurable: true });
+    ObjectDefineProperty(RealFunction.prototype, "constructor", { value: FunctionStub, writable: true, configurable: true });
+    const kinds = [
+      ["GeneratorFunction", function* () {}],
+      ["AsyncFunction", async function () {}],
+      ["AsyncGeneratorFunction", async function* () {}],
+    ];
+    for (const [name, sample] of kinds) {
+      ObjectDefineProperty(ObjectGetPrototypeOf(sample), "constructor", { value: refuse(name), configurable: true });
+    }
+  }
+
   // Freezing a prototype makes `obj.toString = f` fail on instances (the
   // "override mistake"); for the common names an accessor restores the
   // assignment on instances while the prototype itself stays frozen.
@@ -1112,6 +1138,7 @@
 
   installDeterministicTime();
   removeNondeterministicGlobals();
+  removeCodeFromStrings();
   tameOverrides();
   ObjectDefineProperty(RealError, "prepareStackTrace", { value: prepareStackTrace, writable: true, configurable: true });
 
