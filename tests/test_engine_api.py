@@ -313,6 +313,7 @@ def test_context_request_response_and_service_provider():
                                      "params": {"lang": "en"}, "cookies": {"seen": "yes"}})
     assert logs(trace) == ["portal|198.51.100.7|UA/1|en|yes"]
     assert trace["status"] == "waiting"
+    assert events(trace, "step")[0]["responseHeaders"] == {"X-Frame-Options": "DENY"}
 
 
 def test_request_headers_that_carry_secrets_are_not_given_to_scripts():

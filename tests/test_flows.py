@@ -222,3 +222,29 @@ def test_script_logs_are_logged_once_with_the_flow_id(caplog):
     lines = [r for r in caplog.records if r.name == "authflow.script"]
     assert [r.getMessage() for r in lines] == ["hello"]
     assert lines[0].flow_id == str(flow.id)
+
+
+@pytest.mark.django_db
+def test_a_script_that_runs_too_long_ends_the_flow_with_an_error(settings):
+    settings.SEQUENCES = dict(settings.SEQUENCES, RUN_TIMEOUT_MS=100)
+    app = make_app("var onLoginRequest = function(c) {\n  executeStep(1, {onSuccess: function() { for (;;) {} }});\n};")
+    make_user()
+    flow = service.start_flow(app, request())
+    flow = service.resume_flow(flow.id, basic_ok(), position=0)
+    assert flow.status == LoginFlow.Status.ERROR
+    assert flow.result["kind"] == "timeout" and "longer than 100 ms" in flow.result["message"]
+    # the next login on this worker runs normally
+    again = service.start_flow(app, request())
+    assert again.status == LoginFlow.Status.RUNNING and again.pending["step"] == 1
+
+
+@pytest.mark.django_db
+def test_a_saved_version_cannot_be_edited():
+    from sequences.models import ImmutableVersionError
+
+    version, _ = save_version("portal", "var onLoginRequest = function(c) { executeStep(1); };")
+    version.source = "var onLoginRequest = function(c) { fail(); };"
+    with pytest.raises(ImmutableVersionError):
+        version.save()
+    version.refresh_from_db()
+    assert "executeStep(1)" in version.source

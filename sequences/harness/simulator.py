@@ -110,11 +110,14 @@ def simulate(source: str, scenario: Scenario, limits: Limits | None = None) -> t
 def _shown(command: dict) -> dict:
     if command["type"] == "step":
         event = {"type": "step", "step": command["step"], "options": command["options"]}
-        for key in ("authenticatorParams", "stepOptions", "attempt", "error"):
+        for key in ("authenticatorParams", "stepOptions", "attempt", "error", "responseHeaders"):
             if key in command:
                 event[key] = command[key]
         return event
-    return {"type": "prompt", "templateId": command["templateId"], "data": command.get("data", {})}
+    event = {"type": "prompt", "templateId": command["templateId"], "data": command.get("data", {})}
+    if "responseHeaders" in command:
+        event["responseHeaders"] = command["responseHeaders"]
+    return event
 
 
 def _answer_for(command: dict, index: int, outcome: dict) -> dict:
