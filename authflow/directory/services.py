@@ -32,25 +32,23 @@ def user_snapshot(username: str) -> dict | None:
     }
 
 
-@transaction.atomic
 def assign_roles(username: str, role_names: list[str]) -> bool:
     """Give the user every named role; False (nothing changed) if the user or any role does not exist."""
-    user = User.objects.filter(username=username, is_active=True).first()
-    roles = list(Role.objects.filter(name__in=set(role_names)))
-    if user is None or len(roles) != len(set(role_names)):
-        return False
-    user.roles.add(*roles)
-    return True
+    return _change_roles(username, role_names, add=True)
+
+
+def remove_roles(username: str, role_names: list[str]) -> bool:
+    """Take the named roles away; False (nothing changed) if the user or any role does not exist."""
+    return _change_roles(username, role_names, add=False)
 
 
 @transaction.atomic
-def remove_roles(username: str, role_names: list[str]) -> bool:
-    """Take the named roles away; False (nothing changed) if the user or any role does not exist."""
+def _change_roles(username: str, role_names: list[str], *, add: bool) -> bool:
     user = User.objects.filter(username=username, is_active=True).first()
     roles = list(Role.objects.filter(name__in=set(role_names)))
     if user is None or len(roles) != len(set(role_names)):
         return False
-    user.roles.remove(*roles)
+    (user.roles.add if add else user.roles.remove)(*roles)
     return True
 
 
