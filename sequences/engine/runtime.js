@@ -37,7 +37,6 @@
   const MAX_JSON_DEPTH = 16;
   const DEFAULT_TENANT = "carbon.super";
   const DEFAULT_USER_STORE = "PRIMARY";
-  const STEP_RESULTS = ["success", "fail", "fallback", "abort"];
   const STEP_OPTION_FLAGS = ["forceAuth", "markAsSubjectIdentifierStep", "markAsSubjectAttributeStep", "skipPrompt"];
 
   // Intrinsics captured before anything can touch them.
@@ -57,12 +56,10 @@
   const RealMap = Map;
   const RealSet = Set;
   const RealWeakMap = WeakMap;
-  const RealWeakSet = WeakSet;
   const RealProxy = Proxy;
   const RealError = Error;
   const RealTypeError = TypeError;
   const RealReferenceError = ReferenceError;
-  const MathFloor = Math.floor;
 
   // Thrown to unwind the script's stack when a run halts.  A script that
   // catches it gains nothing: every API call after a halt throws it again
@@ -243,8 +240,7 @@
   function readUser(username) {
     const r = current();
     if (Object.prototype.hasOwnProperty.call(r.journal.reads, username)) {
-      const recorded = r.journal.reads[username];
-      return recorded;
+      return r.journal.reads[username];
     }
     if (!Object.prototype.hasOwnProperty.call(r.prefetch, username)) {
       halt({ type: "lookup", username: username });
