@@ -18,6 +18,7 @@ venv: $(VENV)/.installed
 
 run: venv
 	AUTHFLOW_DEBUG=1 $(PY) manage.py migrate --noinput
+	AUTHFLOW_DEBUG=1 $(PY) manage.py ensure_oidc_key
 	AUTHFLOW_DEBUG=1 $(PY) manage.py seed_demo
 	AUTHFLOW_DEBUG=1 $(PY) manage.py runserver $(RUN_ADDRESS)
 

@@ -43,10 +43,12 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "django_otp",
+    "oauth2_provider",
     "authflow.directory",
     "authflow.applications",
     "authflow.flows",
     "authflow.configuration",
+    "authflow.protocols",
     "sequences",
 ]
 
@@ -123,6 +125,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 X_FRAME_OPTIONS = "DENY"
+CSRF_FAILURE_VIEW = "authflow.login.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 
 # Celery: Redis in production and in the tests that are about it; inline on
@@ -141,6 +144,36 @@ SEQUENCES = {
 
 # Login flows.
 AUTHFLOW_FLOW_TTL_SECONDS = int(os.environ.get("AUTHFLOW_FLOW_TTL_SECONDS", str(15 * 60)))
+# Where an unauthenticated authorization request goes: it starts a login flow.
+LOGIN_URL = "login-start"
+# sendError may redirect to relative URLs and to these prefixes only.
+AUTHFLOW_ERROR_URL_ALLOW_LIST = [u for u in os.environ.get("AUTHFLOW_ERROR_URL_ALLOW_LIST", "").split(",") if u]
+
+
+def _oidc_private_key():
+    """The RSA key that signs ID tokens: from the environment, else from var/ (embedded default)."""
+    pem = os.environ.get("AUTHFLOW_OIDC_RSA_PRIVATE_KEY", "")
+    if pem:
+        return pem
+    key_file = Path(os.environ.get("AUTHFLOW_OIDC_RSA_KEY_FILE", VAR_DIR / "oidc-rsa.pem"))
+    return key_file.read_text() if key_file.exists() else ""
+
+
+# OpenID Connect provider (django-oauth-toolkit); see authflow/protocols/oidc/.
+OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+OAUTH2_PROVIDER = {
+    "OIDC_ENABLED": True,
+    "OIDC_RSA_PRIVATE_KEY": _oidc_private_key(),
+    "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
+    "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
+    "PKCE_REQUIRED": True,
+    "SCOPES": {"openid": "Sign you in", "profile": "Your name", "email": "Your email address"},
+    "DEFAULT_SCOPES": ["openid"],
+    "OAUTH2_VALIDATOR_CLASS": "authflow.protocols.oidc.validator.Validator",
+    "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
+    "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],
+}
 
 LOGGING = {
     "version": 1,

@@ -4,4 +4,11 @@ import os
 os.environ.setdefault("AUTHFLOW_ALLOW_DEV_SECRET", "1")
 os.environ.setdefault("DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:5432/authflow")
 
+from cryptography.hazmat.primitives import serialization  # noqa: E402
+from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
+
 from authflow.settings import *  # noqa: E402,F401,F403  (Argon2 hashing stays on: tests check it)
+
+# A signing key made for this test run (production reads it from the environment).
+OAUTH2_PROVIDER = dict(OAUTH2_PROVIDER, OIDC_RSA_PRIVATE_KEY=rsa.generate_private_key(65537, 2048).private_bytes(
+    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode())

@@ -21,6 +21,7 @@ CONFIG = textwrap.dedent("""
     applications:
       - name: portal
         client_id: portal
+        client_secret: portal-secret-0123456789
         redirect_uris: ["http://127.0.0.1:9000/callback"]
         steps: {1: [BasicAuthenticator], 2: [totp, email-otp], 3: [{idp: google, authenticator: OpenIDConnectAuthenticator}]}
         script: |
@@ -29,6 +30,7 @@ CONFIG = textwrap.dedent("""
           };
       - name: wiki
         client_id: wiki-client
+        client_type: public
         steps: {1: [IdentifierExecutor]}
     users:
       - {username: alice, password: "correct horse battery", email: alice@example.com, first_name: Alice,

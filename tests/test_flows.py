@@ -16,7 +16,7 @@ from authflow.directory.models import Role, User
 from authflow.flows import service
 from authflow.flows.models import EffectRecord, LoginFlow
 from sequences.api import normalize_steps, prompt_answer, request_inputs, save_version, step_answer
-from sequences.engine.v8 import discard_isolate
+from sequences.engine.v8 import pool
 
 ROLE_SCRIPT = """var onLoginRequest = function(context) {
     executeStep(1, {onSuccess: function (context) {
@@ -145,7 +145,7 @@ def test_another_process_resumes_the_flow(tmp_path):
     make_user()
     flow = service.start_flow(app, request())
     flow = service.resume_flow(flow.id, basic_ok(), position=0)
-    discard_isolate()
+    pool.clear()
     settings_dict = connection.settings_dict
     env = dict(os.environ, DJANGO_SETTINGS_MODULE="tests.settings",
                DATABASE_URL=f"postgres://{settings_dict['USER']}:{settings_dict['PASSWORD'] or ''}@"

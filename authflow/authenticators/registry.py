@@ -8,6 +8,7 @@ scripts written for it validate here.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from importlib import import_module
 
 
 @dataclass(frozen=True)
@@ -17,10 +18,16 @@ class Authenticator:
     # True when the authenticator can find out who the user is (a first step);
     # False when it can only verify a subject an earlier step identified.
     identifies_user: bool
+    # The module that renders and checks it in the browser (TEMPLATE and
+    # answer(request, command)); None while it has no browser page yet.
+    page_module: str | None = None
+
+    def page(self):
+        return import_module(self.page_module) if self.page_module else None
 
 
 _BUILT_IN = (
-    Authenticator("BasicAuthenticator", "Username & Password", True),
+    Authenticator("BasicAuthenticator", "Username & Password", True, "authflow.authenticators.basic"),
     Authenticator("IdentifierExecutor", "Identifier First", True),
     Authenticator("SessionExecutor", "Active Sessions Limit", False),
     Authenticator("totp", "TOTP", False),

@@ -9,6 +9,7 @@ from django.db import transaction
 from authflow.applications.models import Application
 from authflow.directory.claims import MAPPED, ClaimError, read_claims, write_claim
 from authflow.directory.models import Role, User, UserClaim
+from authflow.protocols.oidc.clients import ClientConfigError, sync_client
 from sequences.api import save_version
 
 from .schema import ApplicationEntry, Config, ConfigError, UserEntry
@@ -38,16 +39,24 @@ def _apply_application(entry: ApplicationEntry) -> str:
     created = app is None
     if created:
         app = Application(name=entry.name)
-    before = (app.client_id, app.redirect_uris, app.steps, app.sequence_id)
-    app.client_id, app.redirect_uris, app.steps = entry.client_id, entry.redirect_uris, entry.steps
+    before = (app.client_id, app.client_type, app.redirect_uris, app.steps, app.sequence_id)
+    app.client_id, app.client_type = entry.client_id, entry.client_type
+    app.redirect_uris, app.steps = entry.redirect_uris, entry.steps
     new_version = False
     if entry.script is None:
         app.sequence = None
     else:
         version, new_version = save_version(entry.name, entry.script)
         app.sequence = version.sequence
-    if created or new_version or before != (app.client_id, app.redirect_uris, app.steps, app.sequence_id):
+    changed = created or new_version or before != (app.client_id, app.client_type, app.redirect_uris, app.steps,
+                                                   app.sequence_id)
+    if changed:
         app.save()
+    try:
+        changed = sync_client(app, entry.client_secret) or changed
+    except ClientConfigError as exc:
+        raise ConfigError(f"applications ({entry.name}): {exc}") from None
+    if changed:
         return "created" if created else "updated"
     return "unchanged"
 

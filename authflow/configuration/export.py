@@ -16,9 +16,11 @@ _AS_FIELDS = {USERNAME, EMAIL, GIVEN_NAME, LAST_NAME}
 
 def export_config(include_password_hashes: bool = False) -> dict:
     applications = []
-    for app in Application.objects.select_related("sequence").order_by("name"):
-        entry = {"name": app.name, "client_id": app.client_id, "redirect_uris": list(app.redirect_uris),
-                 "steps": brief_steps(app.steps)}
+    for app in Application.objects.select_related("sequence", "oidc_client").order_by("name"):
+        entry = {"name": app.name, "client_id": app.client_id, "client_type": app.client_type,
+                 "redirect_uris": list(app.redirect_uris), "steps": brief_steps(app.steps)}
+        if include_password_hashes and app.client_type == "confidential" and app.oidc_client:
+            entry["client_secret_hash"] = app.oidc_client.client_secret
         version = app.sequence.published_version() if app.sequence else None
         if version is not None:
             entry["script"] = version.source

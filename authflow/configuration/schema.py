@@ -18,7 +18,8 @@ from authflow.directory.claims import EMAIL, ClaimError, check_uri
 from sequences.api import ScriptSyntaxError, StepConfigError, check_syntax, normalize_steps
 
 TOP_KEYS = {"roles", "applications", "users"}
-APPLICATION_KEYS = {"name", "client_id", "redirect_uris", "steps", "script"}
+APPLICATION_KEYS = {"name", "client_id", "client_type", "client_secret", "client_secret_hash", "redirect_uris", "steps",
+                    "script"}
 USER_KEYS = {"username", "password", "password_hash", "email", "first_name", "last_name", "is_staff",
              "is_active", "roles", "groups", "claims"}
 
@@ -34,6 +35,8 @@ class ApplicationEntry:
     redirect_uris: list[str]
     steps: dict
     script: str | None
+    client_type: str = "confidential"
+    client_secret: str | None = None
 
 
 @dataclass
@@ -116,7 +119,25 @@ def _application(index: int, entry) -> ApplicationEntry:
             check_syntax(script)
         except ScriptSyntaxError as exc:
             raise ConfigError(f"{where}: script: {exc}") from None
-    return ApplicationEntry(name=name, client_id=client_id, redirect_uris=redirect_uris, steps=steps, script=script)
+    client_type = entry.get("client_type", "confidential")
+    if client_type not in ("confidential", "public"):
+        raise ConfigError(f"{where}: client_type must be confidential or public")
+    client_secret = entry.get("client_secret")
+    if client_secret is not None and (not isinstance(client_secret, str) or len(client_secret) < 16):
+        raise ConfigError(f"{where}: client_secret must be text of at least 16 characters")
+    secret_hash = entry.get("client_secret_hash")
+    if secret_hash is not None:
+        if client_secret is not None:
+            raise ConfigError(f"{where}: give client_secret or client_secret_hash, not both")
+        try:
+            identify_hasher(secret_hash)
+        except (ValueError, TypeError):
+            raise ConfigError(f"{where}: client_secret_hash is not a hash this server can check") from None
+        client_secret = secret_hash
+    if client_secret is not None and client_type == "public":
+        raise ConfigError(f"{where}: a public client has no client_secret")
+    return ApplicationEntry(name=name, client_id=client_id, redirect_uris=redirect_uris, steps=steps, script=script,
+                            client_type=client_type, client_secret=client_secret)
 
 
 def _user(index: int, entry) -> UserEntry:

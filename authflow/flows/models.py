@@ -24,6 +24,11 @@ class LoginFlow(models.Model):
     pending = models.JSONField(null=True, blank=True)
     result = models.JSONField(null=True, blank=True)
     status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    # How to go back to whoever asked for the login (for OpenID Connect: the
+    # authorization request, its validated redirect_uri and state).
+    return_to = models.JSONField(default=dict, blank=True)
+    # SHA-256 of the browser cookie that started the flow: only that browser may continue it.
+    browser_hash = models.CharField(max_length=64, blank=True)
     subject = models.CharField(max_length=150, blank=True)
     revision = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(auto_now_add=True)

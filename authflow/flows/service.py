@@ -55,7 +55,8 @@ class WrongAnswer(FlowError):
     code = "wrong_answer"
 
 
-def start_flow(application, request: dict, *, entry: str = "onLoginRequest") -> LoginFlow:
+def start_flow(application, request: dict, *, entry: str = "onLoginRequest", return_to: dict | None = None,
+               browser_hash: str = "") -> LoginFlow:
     """Create a flow for `application`, pinned to its published script, and run it to its first command."""
     version = application.sequence.published_version() if application.sequence_id else None
     state = FlowState.start(application.name, application.steps, request, entry=entry)
@@ -66,6 +67,8 @@ def start_flow(application, request: dict, *, entry: str = "onLoginRequest") -> 
             sequence_version=version,
             state=state.to_dict(),
             expires_at=timezone.now() + ttl,
+            return_to=return_to or {},
+            browser_hash=browser_hash,
         )
         logger.info("flow started", extra={"flow_id": str(flow.id), "application": application.name,
                                            "sequence_version": version.number if version else None})
@@ -97,6 +100,17 @@ def resume_flow(flow_id, answer: dict, *, position: int) -> LoginFlow:
         # Another request applied this flow's next effect first.
         raise StaleAnswer("this page is out of date: the login has moved on") from None
     return flow
+
+
+def get_flow(flow_id) -> LoginFlow | None:
+    try:
+        return LoginFlow.objects.select_related("application", "sequence_version").filter(pk=flow_id).first()
+    except (ValueError, ValidationError):
+        return None
+
+
+def is_expired(flow: LoginFlow) -> bool:
+    return flow.status == LoginFlow.Status.RUNNING and flow.expires_at <= timezone.now()
 
 
 def program_for(flow: LoginFlow) -> Program:

@@ -17,7 +17,7 @@ from typing import Any, Protocol
 
 from .errors import ScriptCompileError, ScriptLimitError
 from .state import FlowState
-from .v8 import Limits, get_isolate
+from .v8 import Limits, pool
 
 TERMINAL_COMMANDS = {"complete", "fail", "sendError", "error", "return"}
 DEFAULT_MAX_HOST_CALLS = 64
@@ -103,13 +103,14 @@ def advance(program: Program, state: FlowState, host: Host, *, answer: dict | No
 
     for _ in range(max_host_calls + 1):
         try:
-            result = get_isolate(limits).run(program.key, program.source, {
-                "inputs": state.inputs,
-                "journal": journal,
-                "prefetch": prefetch,
-                "now": now_ms,
-                "entry": state.inputs.get("entry", "onLoginRequest"),
-            })
+            with pool.borrow(limits) as isolate:
+                result = isolate.run(program.key, program.source, {
+                    "inputs": state.inputs,
+                    "journal": journal,
+                    "prefetch": prefetch,
+                    "now": now_ms,
+                    "entry": state.inputs.get("entry", "onLoginRequest"),
+                })
         except ScriptLimitError as exc:
             return Advance(state, _error(exc.kind, exc.message), events)
         except ScriptCompileError as exc:

@@ -10,7 +10,7 @@ import re
 from py_mini_racer import JSEvalException, JSParseException, MiniRacer
 
 from .errors import ScriptSyntaxError
-from .v8 import Limits, get_isolate
+from .v8 import Limits, pool
 
 # Mirrors runtime.js: Function() adds two header lines and the body opens a `with` block.
 _HEADER = "(function anonymous(__scope\n) {\nwith (__scope) {"
@@ -27,7 +27,8 @@ def check_syntax(source: str, limits: Limits | None = None) -> None:
     if len(source.encode("utf-8")) > MAX_SOURCE_BYTES:
         raise ScriptSyntaxError(f"the script is larger than {MAX_SOURCE_BYTES // 1024} KB")
     # The runtime compiles without running anything, and finds what it refuses.
-    verdict = get_isolate(limits).check(source)
+    with pool.borrow(limits) as isolate:
+        verdict = isolate.check(source)
     if verdict is None:
         return
     if verdict["kind"] != "syntax":

@@ -1,4 +1,4 @@
-"""V8 isolates for running scripts: one per thread, created on first use.
+"""V8 isolates for running scripts, pooled per process and created on first use.
 
 An isolate is never created at import time and never shared across fork()
 (a mini-racer instance is unusable in a child process), and one that hit a
@@ -11,6 +11,7 @@ import json
 import logging
 import os
 import threading
+from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -119,23 +120,61 @@ class Isolate:
             raise ScriptLimitError("engine", f"the script engine failed: {exc}") from None
 
 
-_local = threading.local()
+class IsolatePool:
+    """Isolates shared by the threads of one process: a run borrows one and gives it back.
 
+    Creating an isolate costs milliseconds, so they are reused across requests
+    (a threaded server starts a thread per request); creation is serialised,
+    and a pool notices a fork and starts afresh in the child.
+    """
 
-def get_isolate(limits: Limits | None = None) -> Isolate:
-    """The calling thread's isolate, created on first use and after a failure or fork."""
-    limits = limits or Limits.from_settings()
-    isolate = getattr(_local, "isolate", None)
-    if isolate is None or isolate.broken or isolate.pid != os.getpid() or isolate.limits != limits:
-        if isolate is not None and not isolate.broken and isolate.pid == os.getpid():
-            isolate.close()
-        isolate = Isolate(limits)
-        _local.isolate = isolate
-    return isolate
+    MAX_IDLE = 8
 
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._create_lock = threading.Lock()
+        self._idle: list[Isolate] = []
+        self._pid = os.getpid()
+        self.created = 0
+        self.discarded = 0
 
-def discard_isolate() -> None:
-    isolate = getattr(_local, "isolate", None)
-    if isolate is not None:
+    @contextmanager
+    def borrow(self, limits: Limits | None = None):
+        limits = limits or Limits.from_settings()
+        isolate = self._take(limits)
+        if isolate is None:
+            with self._create_lock:
+                isolate = Isolate(limits)
+            self.created += 1
+        try:
+            yield isolate
+        finally:
+            self._give_back(isolate)
+
+    def _take(self, limits: Limits) -> Isolate | None:
+        with self._lock:
+            if self._pid != os.getpid():  # forked: the parent's isolates are unusable here
+                self._idle, self._pid = [], os.getpid()
+            for index, isolate in enumerate(self._idle):
+                if isolate.limits == limits:
+                    return self._idle.pop(index)
+        return None
+
+    def _give_back(self, isolate: Isolate) -> None:
+        if isolate.broken:
+            self.discarded += 1
+            return
+        with self._lock:
+            if isolate.pid == self._pid and len(self._idle) < self.MAX_IDLE:
+                self._idle.append(isolate)
+                return
         isolate.close()
-        _local.isolate = None
+
+    def clear(self) -> None:
+        with self._lock:
+            idle, self._idle = self._idle, []
+        for isolate in idle:
+            isolate.close()
+
+
+pool = IsolatePool()

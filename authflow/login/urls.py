@@ -1,0 +1,8 @@
+from django.urls import path
+
+from . import views
+
+urlpatterns = [
+    path("start/", views.start, name="login-start"),
+    path("flow/<str:flow_id>/", views.flow_page, name="login-flow"),
+]

@@ -1,0 +1,1 @@
+"""Protocol endpoints: how applications send users here and get them back (OpenID Connect first)."""
