@@ -142,6 +142,18 @@ SEQUENCES = {
     "MAX_HOST_CALLS_PER_ADVANCE": 64,
 }
 
+# Shared state across processes (rate limits): Redis when configured, else per process.
+_CACHE_URL = os.environ.get("AUTHFLOW_CACHE_URL", "")
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
+          if _CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# Brute force: lock an account after this many failed passwords in a row, and
+# refuse an address after this many failures in the window.
+AUTHFLOW_LOCKOUT_THRESHOLD = int(os.environ.get("AUTHFLOW_LOCKOUT_THRESHOLD", "5"))
+AUTHFLOW_LOCKOUT_SECONDS = int(os.environ.get("AUTHFLOW_LOCKOUT_SECONDS", "900"))
+AUTHFLOW_ADDRESS_FAILURE_LIMIT = int(os.environ.get("AUTHFLOW_ADDRESS_FAILURE_LIMIT", "30"))
+AUTHFLOW_ADDRESS_FAILURE_WINDOW_SECONDS = 900
+
 # Login flows.
 AUTHFLOW_FLOW_TTL_SECONDS = int(os.environ.get("AUTHFLOW_FLOW_TTL_SECONDS", str(15 * 60)))
 # Where an unauthenticated authorization request goes: it starts a login flow.

@@ -20,6 +20,7 @@ EMAIL = WSO2 + "emailaddress"
 DATE_OF_BIRTH = WSO2 + "dob"
 MOBILE = WSO2 + "mobile"
 FAILED_LOGIN_ATTEMPTS = WSO2 + "identity/failedLoginAttempts"
+ACCOUNT_LOCKED = WSO2 + "identity/accountLocked"
 
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 
@@ -35,6 +36,8 @@ class MappedClaim:
 
     def read(self, user) -> str | None:
         value = getattr(user, self.attribute)
+        if isinstance(value, bool):
+            return "true" if value else "false"
         if value in (None, ""):
             return None
         if isinstance(value, date):
@@ -78,6 +81,7 @@ MAPPED = {
     DATE_OF_BIRTH: MappedClaim("date_of_birth"),
     MOBILE: MappedClaim("mobile"),
     FAILED_LOGIN_ATTEMPTS: MappedClaim("failed_login_attempts"),
+    ACCOUNT_LOCKED: MappedClaim("account_locked", read_only=True),
 }
 MAX_VALUE_LENGTH = 4096
 

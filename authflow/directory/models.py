@@ -20,7 +20,15 @@ class User(AbstractUser):
     mobile = models.CharField(max_length=32, blank=True)
     date_of_birth = models.DateField(null=True, blank=True)
     failed_login_attempts = models.PositiveIntegerField(default=0)
+    # Set when too many sign-ins failed in a row (see lockout.py).
+    locked_until = models.DateTimeField(null=True, blank=True)
     roles = models.ManyToManyField(Role, blank=True, related_name="users")
+
+    @property
+    def account_locked(self) -> bool:
+        from django.utils import timezone
+
+        return self.locked_until is not None and self.locked_until > timezone.now()
 
 
 class UserClaim(models.Model):

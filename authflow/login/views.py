@@ -38,7 +38,8 @@ _SCRIPT_PARAMS = {"client_id", "scope", "login_hint", "acr_values", "prompt", "m
                   "redirect_uri", "state"}
 
 
-def problem(request, title: str, message: str, *, status: int, restart: str | None = None, detail: str | None = None):
+def problem(request, title: str, message: str, *, status: int, restart: str | None = None,
+            detail: str | None = None):
     return render(request, "login/problem.html", {"title": title, "message": message, "restart": restart,
                                                   "detail": detail if request.user.is_staff else None}, status=status)
 
@@ -215,12 +216,29 @@ def _error_to_application(flow, params: dict):
 
 def _send_error(request, flow, url: str | None, params: dict):
     """sendError(): a relative URL or an allow-listed one; anything else shows our own error page."""
-    if url and _safe_error_url(url):
+    if not url:
+        url = reverse("login-error")
+    if _safe_error_url(url):
         if params:
             url += ("&" if "?" in url else "?") + urlencode(params)
         return HttpResponseRedirect(url)
-    message = params.get("errorMsg") or params.get("errorMessage") or "The sign-in was refused."
-    return problem(request, "Sign-in refused", message, status=403, restart=flow.return_to.get("next"))
+    logger.warning("sendError to a URL outside the allow-list was not followed",
+                   extra={"flow_id": str(flow.id), "url": url[:200]})
+    return problem(request, "Sign-in refused", _error_message(params), status=403, restart=flow.return_to.get("next"))
+
+
+def _error_message(params) -> str:
+    return (params.get("errorMsg") or params.get("errorMessage") or params.get("error_description")
+            or "The sign-in was refused.")[:500]
+
+
+@never_cache
+@require_http_methods(["GET"])
+def error_page(request):
+    """Where sendError(null, params) lands (and relative error URLs may point)."""
+    code = (request.GET.get("errorcode") or request.GET.get("errorCode") or "")[:100]
+    return render(request, "login/problem.html", {"title": "Sign-in refused", "message": _error_message(request.GET),
+                                                  "code": code}, status=403)
 
 
 def _safe_error_url(url: str) -> bool:
