@@ -24,6 +24,7 @@ run: venv
 
 test: venv
 	scripts/ensure-services.sh postgres redis
+	scripts/ensure-chromium.sh
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: venv

@@ -50,6 +50,7 @@ INSTALLED_APPS = [
     "authflow.configuration",
     "authflow.protocols",
     "sequences",
+    "demo_rp",
 ]
 
 MIDDLEWARE = [
@@ -153,6 +154,10 @@ AUTHFLOW_LOCKOUT_THRESHOLD = int(os.environ.get("AUTHFLOW_LOCKOUT_THRESHOLD", "5
 AUTHFLOW_LOCKOUT_SECONDS = int(os.environ.get("AUTHFLOW_LOCKOUT_SECONDS", "900"))
 AUTHFLOW_ADDRESS_FAILURE_LIMIT = int(os.environ.get("AUTHFLOW_ADDRESS_FAILURE_LIMIT", "30"))
 AUTHFLOW_ADDRESS_FAILURE_WINDOW_SECONDS = 900
+
+# The demo relying party (demo_rp/, served under /demo/) is on for the embedded default.
+AUTHFLOW_DEMO_RP = {"client_id": os.environ.get("AUTHFLOW_DEMO_CLIENT_ID", "demo-client")} \
+    if _env_bool("AUTHFLOW_DEMO_RP", DEBUG) else None
 
 # Login flows.
 AUTHFLOW_FLOW_TTL_SECONDS = int(os.environ.get("AUTHFLOW_FLOW_TTL_SECONDS", str(15 * 60)))

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -9,3 +10,6 @@ urlpatterns = [
     path("o/", include("authflow.protocols.oidc.urls")),
     path("admin/", admin.site.urls),
 ]
+
+if settings.AUTHFLOW_DEMO_RP:
+    urlpatterns.append(path("demo/", include("demo_rp.urls")))

@@ -12,3 +12,6 @@ from authflow.settings import *  # noqa: E402,F401,F403  (Argon2 hashing stays o
 # A signing key made for this test run (production reads it from the environment).
 OAUTH2_PROVIDER = dict(OAUTH2_PROVIDER, OIDC_RSA_PRIVATE_KEY=rsa.generate_private_key(65537, 2048).private_bytes(
     serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode())
+
+# The demo relying party is part of the end-to-end tests.
+AUTHFLOW_DEMO_RP = {"client_id": "demo-client"}

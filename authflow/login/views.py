@@ -133,8 +133,19 @@ def show(request, flow, *, error: str | None = None):
     if page is None:
         context["label"] = _label(option)
         return render(request, "login/unavailable.html", context)
-    context["login_hint"] = (flow.state["inputs"]["request"]["params"].get("login_hint") or [""])[0]
+    context["login_hint"] = _username_hint(flow, command)
     return render(request, page.TEMPLATE, context)
+
+
+def _username_hint(flow, command) -> str:
+    """After a failed attempt, the username typed then; before, the application's login_hint."""
+    answers = flow.state["journal"]["answers"]
+    last = answers[-1] if answers else {}
+    if command.get("attempt") and last.get("k") == "step" and last.get("step") == command["step"]:
+        typed = (last.get("params") or {}).get("username") or [""]
+        if typed[0]:
+            return typed[0]
+    return (flow.state["inputs"]["request"]["params"].get("login_hint") or [""])[0]
 
 
 def submit(request, flow):
