@@ -9,9 +9,11 @@ from cryptography.hazmat.primitives.asymmetric import rsa  # noqa: E402
 
 from authflow.settings import *  # noqa: E402,F401,F403  (Argon2 hashing stays on: tests check it)
 
-# A signing key made for this test run (production reads it from the environment).
-OAUTH2_PROVIDER = dict(OAUTH2_PROVIDER, OIDC_RSA_PRIVATE_KEY=rsa.generate_private_key(65537, 2048).private_bytes(
-    serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode())
+# The signing key: AUTHFLOW_OIDC_RSA_PRIVATE_KEY when set (the server processes a test starts share one,
+# see tests/support/servers.py), else one made for this test run.
+OAUTH2_PROVIDER = dict(OAUTH2_PROVIDER, OIDC_RSA_PRIVATE_KEY=os.environ.get("AUTHFLOW_OIDC_RSA_PRIVATE_KEY") or
+                       rsa.generate_private_key(65537, 2048).private_bytes(serialization.Encoding.PEM,
+                       serialization.PrivateFormat.PKCS8, serialization.NoEncryption()).decode())
 
 # The demo relying party is part of the end-to-end tests.
 AUTHFLOW_DEMO_RP = {"client_id": "demo-client"}
