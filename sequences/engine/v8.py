@@ -7,6 +7,7 @@ undefined state.
 """
 from __future__ import annotations
 
+import atexit
 import json
 import logging
 import os
@@ -135,6 +136,7 @@ class IsolatePool:
         self._create_lock = threading.Lock()
         self._idle: list[Isolate] = []
         self._pid = os.getpid()
+        self._exit_hook = False
         self.created = 0
         self.discarded = 0
 
@@ -145,6 +147,11 @@ class IsolatePool:
         if isolate is None:
             with self._create_lock:
                 isolate = Isolate(limits)
+                if not self._exit_hook:
+                    # Close isolates while the process is still whole: mini-racer
+                    # freeing one from a garbage collection at exit can hang.
+                    atexit.register(self.clear)
+                    self._exit_hook = True
             self.created += 1
         try:
             yield isolate
