@@ -6,9 +6,11 @@ from django.utils import timezone
 
 from .engine.driver import Advance, AnswerMismatch, Host, Program, advance, check_answer
 from .engine.errors import ScriptError, ScriptLimitError, ScriptSyntaxError
+from .engine.sso import session_input
 from .engine.state import FlowState, prompt_answer, request_inputs, step_answer
 from .engine.steps import StepConfigError, brief_steps, normalize_steps
 from .engine.syntax import check_syntax
+from .engine.useragent import user_agent_object
 from .models import Sequence, SequenceVersion
 
 __all__ = [
@@ -21,7 +23,9 @@ __all__ = [
     "check_answer",
     "prompt_answer",
     "request_inputs",
+    "session_input",
     "step_answer",
+    "user_agent_object",
     "ScriptError",
     "ScriptLimitError",
     "ScriptSyntaxError",

@@ -375,3 +375,106 @@ def test_function_declarations_and_implicit_globals_work():
     }""", [ok(1), ok(2, authenticator="totp")])
     assert [e["step"] for e in events(trace, "step")] == [1, 2]
     assert trace["status"] == "success"
+
+
+# ------------------------------------------------------------------ sessions
+
+PHONE = {"id": "s-phone", "ip": "198.51.100.7", "loginTime": "2026-05-01T08:00:00Z",
+         "lastAccessTime": "2026-05-01T09:30:00Z", "applications": ["wiki"],
+         "userAgent": "Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 "
+                      "(KHTML, like Gecko) Version/17.1 Mobile/15E148 Safari/604.1"}
+LAPTOP = {"id": "s-laptop", "ip": "203.0.113.9", "loginTime": "2026-05-01T09:00:00Z", "applications": ["portal"],
+          "userAgent": "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"}
+
+
+def with_sessions(*sessions):
+    from tests.support.scripts import DEFAULT_USERS
+    import copy
+
+    users = copy.deepcopy(DEFAULT_USERS)
+    users["alice"]["sessions"] = list(sessions)
+    return users
+
+
+def test_get_user_sessions_gives_session_user_agent_and_application_objects():
+    trace = run("""
+    var onLoginRequest = function(context) {
+        executeStep(1, {onSuccess: function (context) {
+            var sessions = getUserSessions(context.currentKnownSubject);
+            for (var key in sessions) {
+                var s = sessions[key];
+                Log.info([s.id, s.ip, new Date(s.loginTime).toISOString(), new Date(s.lastAccessTime).toISOString(),
+                          s.userAgent.browser, s.userAgent.platform, s.userAgent.device,
+                          s.applications[0].appName, s.applications[0].subject].join(' | '));
+            }
+        }});
+    };""", [ok(1)], users=with_sessions(PHONE))
+    assert logs(trace) == ["s-phone | 198.51.100.7 | 2026-05-01T08:00:00.000Z | 2026-05-01T09:30:00.000Z | "
+                           "Mobile Safari 17 | iOS 17.1 | iPhone | wiki | alice"]
+
+
+def test_terminate_user_session_is_an_effect_and_later_lists_leave_it_out():
+    trace = run("""
+    var onLoginRequest = function(context) {
+        executeStep(1, {onSuccess: function (context) {
+            var user = context.currentKnownSubject;
+            var sessions = getUserSessions(user);
+            Log.info('by object: ' + terminateUserSession(user, sessions[0]));
+            Log.info('by id: ' + terminateUserSession(user, 's-laptop'));
+            Log.info('unknown: ' + terminateUserSession(user, 'no-such-session'));
+            Log.info('left: ' + getUserSessions(user).length);
+        }});
+    };""", [ok(1)], users=with_sessions(PHONE, LAPTOP))
+    assert logs(trace) == ["by object: true", "by id: true", "unknown: false", "left: 0"]
+    assert [e["args"] for e in events(trace, "effect")] == [["alice", "s-phone"], ["alice", "s-laptop"],
+                                                            ["alice", "no-such-session"]]
+
+
+def test_terminate_user_session_refuses_a_value_that_is_not_a_session():
+    trace = run("""
+    var onLoginRequest = function(context) {
+        executeStep(1, {onSuccess: function (context) { terminateUserSession(context.currentKnownSubject, 42); }});
+    };""", [ok(1)])
+    assert trace["status"] == "error" and "terminateUserSession: the session must be a session id" in events(trace, "error")[0]["message"]
+
+
+SSO_SCRIPT = """
+var onLoginRequest = function(context) {
+    Log.info('apps: ' + getAuthenticatedApplications(context).map(function (a) { return a.appName + '/' + a.appId; }).join(','));
+    Log.info('step 1 in session: ' + checkSessionExistence(1, context) + ', step 2: ' + checkSessionExistence(2, context));
+    executeStep(1, {onSuccess: function (context) {
+        Log.info('step 1 by ' + context.steps[1].subject.username + ' with ' + context.steps[1].authenticator);
+        executeStep(2);
+    }});
+};"""
+
+
+def test_steps_the_browser_session_passed_are_answered_from_it():
+    session = {"user": "alice", "authenticated": ["BasicAuthenticator"], "applications": ["wiki"]}
+    trace = run(SSO_SCRIPT, [ok(2, authenticator="totp")], session=session)
+    assert logs(trace) == ["apps: wiki/wiki", "step 1 in session: true, step 2: false",
+                           "step 1 by alice with BasicAuthenticator"]
+    assert events(trace, "sso") == [{"type": "sso", "step": 1, "user": "alice",
+                                     "authenticator": "BasicAuthenticator", "idp": "LOCAL"}]
+    assert [e["step"] for e in events(trace, "step")] == [2]
+    assert events(trace, "step")[0]["subject"] == "alice"
+    assert trace["status"] == "success" and trace["subject"] == "alice"
+
+
+def test_without_a_session_nothing_is_answered_and_the_functions_say_so():
+    trace = run(SSO_SCRIPT, [ok(1), ok(2, authenticator="totp")])
+    assert logs(trace)[:2] == ["apps: ", "step 1 in session: false, step 2: false"]
+    assert events(trace, "sso") == [] and [e["step"] for e in events(trace, "step")] == [1, 2]
+
+
+def test_force_auth_and_another_subject_are_not_answered_from_the_session():
+    session = {"user": "alice", "authenticated": ["BasicAuthenticator", "totp"]}
+    forced = run("""
+    var onLoginRequest = function(context) { executeStep(1, {stepOptions: {forceAuth: 'true'}}, {}); };""",
+                 [ok(1)], session=session)
+    assert events(forced, "sso") == [] and len(events(forced, "step")) == 1
+    # bob passed step 1 here; alice's session must not answer bob's step 2
+    other = run("var onLoginRequest = function(context) { executeStep(1, {stepOptions: {forceAuth: true}}, {}); executeStep(2); };",
+                [ok(1, "bob"), ok(2, "bob", authenticator="totp")], session=session)
+    assert events(other, "sso") == [] and events(other, "step")[1]["subject"] == "bob"
+    assert other["subject"] == "bob"

@@ -69,6 +69,12 @@ def test_syntax_error_exit_1_with_line(tmp_path):
     (lambda d: d["outcomes"].append({"step": 1, "result": "success"}), "outcomes[0].user: a successful step names the user"),
     (lambda d: d["outcomes"].append({"prompt": "x", "step": 1}), "outcomes[0]: an outcome answers either a step or a prompt"),
     (lambda d: d["outcomes"].append({"hello": 1}), "outcomes[0]: expected a step outcome"),
+    (lambda d: d.update(session={"user": "mallory"}), "session.user: 'mallory' is not one of the scenario's users"),
+    (lambda d: d.update(session={"user": "alice", "authenticated": [3]}), "session.authenticated[0]: expected an authenticator name"),
+    (lambda d: d.update(session={"user": "alice", "since": 1}), "session: unknown key 'since'"),
+    (lambda d: d["users"]["alice"].update(sessions=[{"id": "s", "loginTime": "noon"}]),
+     "users.alice.sessions[0].loginTime: 'noon' is not an ISO 8601 time"),
+    (lambda d: d["users"]["alice"].update(sessions=[{"ip": "10.0.0.1"}]), "users.alice.sessions[0].id: expected a string"),
 ])
 def test_bad_scenarios_are_named(mutate, message):
     data = scenario([])

@@ -2,8 +2,9 @@
 
 One call to `advance` is one round trip of a login (one HTTP request): the new
 answer is journaled, then the script runs again from its entry point.  Lookups
-(directory data not yet read) and effects (changes to the directory, email...)
-are handled here, through the `Host`, each followed by another replay, until
+(directory data not yet read), effects (changes to the directory, email...) and
+steps the browser's sign-on session already satisfies (sso.py) are handled
+here, through the `Host`, each followed by another replay, until
 the script halts on something only a person can answer (a step, a prompt) or
 finishes.  Effects are journaled with their result, so a later replay never
 applies them again.
@@ -16,6 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .errors import ScriptCompileError, ScriptLimitError
+from .sso import answer_from_session
 from .state import FlowState
 from .v8 import Limits, pool
 
@@ -27,7 +29,11 @@ class Host(Protocol):
     """What the engine needs from the world a flow runs in (the directory, or a test scenario)."""
 
     def load_user(self, username: str) -> dict | None:
-        """{"roles": [...], "groups": [...], "claims": {uri: value}, ...} or None if no such user."""
+        """{"roles": [...], "groups": [...], "claims": {uri: value}, "sessions": [...], ...} or None if no such user.
+
+        Each session: {"id", "ip", "loginTime" and "lastAccessTime" (ms since the epoch),
+        "userAgent": {"raw", "browser", "platform", "device"}, "applications": [{"subject", "appName", "appId"}]}.
+        """
 
     def apply_effect(self, name: str, args: list) -> Any:
         """Apply one effect; the JSON result is what the script's call returns."""
@@ -128,6 +134,17 @@ def advance(program: Program, state: FlowState, host: Host, *, answer: dict | No
                 return Advance(state, _error("engine", f"lookup of {username!r} did not settle"), events)
             prefetch[username] = host.load_user(username)
             continue
+        if command["type"] == "step":
+            from_session = answer_from_session(command, state.inputs.get("session"))
+            if from_session is not None:
+                journal["answers"].append(from_session)
+                user = from_session["user"]
+                if user not in prefetch:
+                    prefetch[user] = host.load_user(user)
+                events.append({"type": "sso", "step": command["step"], "user": user,
+                               "authenticator": from_session.get("authenticator"),
+                               "idp": from_session.get("idp", "LOCAL")})
+                continue
         if command["type"] == "effect":
             outcome = host.apply_effect(command["name"], command["args"])
             journal["answers"].append({"k": "effect", "name": command["name"], "r": outcome})

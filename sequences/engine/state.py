@@ -10,6 +10,7 @@ journal = {
                        "authenticator": "...", "idp": "LOCAL", "params": {...}}
                       {"k": "prompt", "templateId": "...", "r": "success", "params": {...}}
                       {"k": "effect", "name": "assignUserRoles", "r": true}
+                      a step answered by the browser's sign-on session has "via": "session"
   "clock":   [ms...]  each value of Date.now() / new Date() the script observed
   "reads":   {username: {"roles": [...], "groups": [...], "claims": {uri: value}} | null}
                       directory data as first read by the script
@@ -65,12 +66,14 @@ class FlowState:
 
     @classmethod
     def start(cls, application_name: str, steps: dict, request: dict | None = None,
-              entry: str = "onLoginRequest", seed: int | None = None) -> FlowState:
+              entry: str = "onLoginRequest", seed: int | None = None, session: dict | None = None) -> FlowState:
         inputs = {
             "application": {"name": application_name, "steps": steps},
             "request": request or request_inputs(),
             "entry": entry,
         }
+        if session:
+            inputs["session"] = session  # the browser's sign-on session (sso.session_input)
         return cls(inputs=inputs, journal=empty_journal(seed))
 
     @classmethod

@@ -4,13 +4,17 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from ..engine.sso import session_input
 from ..engine.state import STEP_RESULTS, request_inputs
 from ..engine.steps import StepConfigError, normalize_steps
+from ..engine.useragent import user_agent_object
 
-_TOP_KEYS = {"application", "request", "now", "seed", "users", "roles", "outcomes"}
+_TOP_KEYS = {"application", "request", "now", "seed", "users", "roles", "outcomes", "session"}
 _APP_KEYS = {"name", "steps"}
 _REQUEST_KEYS = {"ip", "headers", "params", "cookies"}
-_USER_KEYS = {"roles", "groups", "claims"}
+_USER_KEYS = {"roles", "groups", "claims", "sessions"}
+_SESSION_KEYS = {"id", "user", "authenticated", "applications"}
+_USER_SESSION_KEYS = {"id", "ip", "loginTime", "lastAccessTime", "userAgent", "applications"}
 _STEP_OUTCOME_KEYS = {"step", "result", "user", "authenticator", "idp", "params", "error", "remoteClaims", "at"}
 _PROMPT_OUTCOME_KEYS = {"prompt", "action", "params", "at"}
 DEFAULT_NOW = "2026-01-01T00:00:00Z"
@@ -30,6 +34,7 @@ class Scenario:
     users: dict
     roles: list | None
     outcomes: list = field(default_factory=list)
+    session: dict | None = None  # the browser's sign-on session when the flow starts
 
 
 def parse_scenario(data) -> Scenario:
@@ -77,6 +82,8 @@ def parse_scenario(data) -> Scenario:
         claims = user.get("claims", {})
         if not isinstance(claims, dict) or not all(isinstance(v, str) for v in claims.values()):
             raise ScenarioError(f"{where}.claims: expected an object of claim URIs to strings")
+        if not isinstance(user.get("sessions", []), list):
+            raise ScenarioError(f"{where}.sessions: expected a list of sessions")
 
     roles = data.get("roles")
     if roles is not None and not _is_string_list(roles):
@@ -88,17 +95,84 @@ def parse_scenario(data) -> Scenario:
     for index, outcome in enumerate(outcomes):
         _check_outcome(index, outcome, users)
 
+    parsed_users = {u: {"roles": list(v.get("roles", [])), "groups": list(v.get("groups", [])),
+                        "claims": dict(v.get("claims", {})),
+                        "sessions": [_user_session(f"users.{u}.sessions[{i}]", u, s)
+                                     for i, s in enumerate(v.get("sessions", []))]}
+                    for u, v in users.items()}
+    session = _browser_session(data["session"], users) if data.get("session") is not None else None
+
     return Scenario(
         application_name=name,
         steps=steps,
         request=request_inputs(request.get("ip"), request.get("headers"), request.get("params"), request.get("cookies")),
         now_ms=parse_time(data.get("now", DEFAULT_NOW), "now"),
         seed=seed,
-        users={u: {"roles": list(v.get("roles", [])), "groups": list(v.get("groups", [])),
-                   "claims": dict(v.get("claims", {}))} for u, v in users.items()},
+        users=parsed_users,
         roles=list(roles) if roles is not None else None,
         outcomes=outcomes,
+        session=session,
     )
+
+
+def _browser_session(value, users: dict) -> dict:
+    """`session`: the sign-on session of the browser the flow starts in."""
+    if not isinstance(value, dict):
+        raise ScenarioError("session: expected an object with user, authenticated and applications")
+    _no_unknown_keys(value, _SESSION_KEYS, "session")
+    user = value.get("user")
+    if user not in users:
+        raise ScenarioError(f"session.user: {user!r} is not one of the scenario's users")
+    authenticated = []
+    for index, option in enumerate(_list(value.get("authenticated", []), "session.authenticated")):
+        if isinstance(option, str) and option:
+            option = {"authenticator": option, "idp": "LOCAL"}
+        if not isinstance(option, dict) or not isinstance(option.get("authenticator"), str):
+            raise ScenarioError(f"session.authenticated[{index}]: expected an authenticator name "
+                                f"or {{\"authenticator\": ..., \"idp\": ...}}")
+        authenticated.append(option)
+    applications = [_application(f"session.applications[{i}]", a, user)
+                    for i, a in enumerate(_list(value.get("applications", []), "session.applications"))]
+    session_id = value.get("id", "browser-session")
+    if not isinstance(session_id, str) or not session_id:
+        raise ScenarioError("session.id: expected a string")
+    return session_input(session_id=session_id, user=user, authenticated=authenticated, applications=applications)
+
+
+def _user_session(where: str, username: str, value) -> dict:
+    """One of a user's sessions, as getUserSessions returns it."""
+    if not isinstance(value, dict):
+        raise ScenarioError(f"{where}: expected an object")
+    _no_unknown_keys(value, _USER_SESSION_KEYS, where)
+    if not isinstance(value.get("id"), str) or not value["id"]:
+        raise ScenarioError(f"{where}.id: expected a string")
+    login = parse_time(value.get("loginTime", DEFAULT_NOW), f"{where}.loginTime")
+    last = parse_time(value.get("lastAccessTime", value.get("loginTime", DEFAULT_NOW)), f"{where}.lastAccessTime")
+    agent = value.get("userAgent", "")
+    if not isinstance(agent, str):
+        raise ScenarioError(f"{where}.userAgent: expected the raw User-Agent string")
+    ip = value.get("ip")
+    if ip is not None and not isinstance(ip, str):
+        raise ScenarioError(f"{where}.ip: expected a string")
+    return {"id": value["id"], "ip": ip, "loginTime": login, "lastAccessTime": last,
+            "userAgent": user_agent_object(agent),
+            "applications": [_application(f"{where}.applications[{i}]", a, username)
+                             for i, a in enumerate(_list(value.get("applications", []), f"{where}.applications"))]}
+
+
+def _application(where: str, value, subject: str) -> dict:
+    if isinstance(value, str) and value:
+        return {"subject": subject, "appName": value, "appId": value}
+    if isinstance(value, dict) and isinstance(value.get("appName"), str):
+        return {"subject": value.get("subject", subject), "appName": value["appName"],
+                "appId": value.get("appId", value["appName"])}
+    raise ScenarioError(f"{where}: expected an application name or {{\"appName\": ...}}")
+
+
+def _list(value, where: str) -> list:
+    if not isinstance(value, list):
+        raise ScenarioError(f"{where}: expected a list")
+    return value
 
 
 def parse_time(value, where: str) -> int:

@@ -31,7 +31,8 @@ class ScenarioWorld:
         if user is None:
             return None
         return {"username": username, "tenantDomain": "carbon.super", "userStoreDomain": "PRIMARY",
-                "roles": sorted(user["roles"]), "groups": sorted(user["groups"]), "claims": dict(user["claims"])}
+                "roles": sorted(user["roles"]), "groups": sorted(user["groups"]), "claims": dict(user["claims"]),
+                "sessions": json.loads(json.dumps(user["sessions"]))}
 
     def apply_effect(self, name, args):
         handler = getattr(self, f"_effect_{name}", None)
@@ -49,6 +50,13 @@ class ScenarioWorld:
         if user is None or (self.roles is not None and not set(roles) <= self.roles):
             return False
         user["roles"] = sorted(set(user["roles"]) - set(roles))
+        return True
+
+    def _effect_terminateUserSession(self, username, session_id):
+        user = self.users.get(username)
+        if user is None or not any(s["id"] == session_id for s in user["sessions"]):
+            return False
+        user["sessions"] = [s for s in user["sessions"] if s["id"] != session_id]
         return True
 
     def _effect_setLocalClaim(self, username, uri, value):
@@ -73,7 +81,8 @@ def simulate(source: str, scenario: Scenario, limits: Limits | None = None) -> t
 
     program = Program.from_source(source)
     world = ScenarioWorld(scenario)
-    state = FlowState.start(scenario.application_name, scenario.steps, scenario.request, seed=scenario.seed)
+    state = FlowState.start(scenario.application_name, scenario.steps, scenario.request, seed=scenario.seed,
+                            session=scenario.session)
     outcomes = deque(enumerate(scenario.outcomes))
     now_ms = scenario.now_ms
     answer = None
@@ -110,7 +119,7 @@ def simulate(source: str, scenario: Scenario, limits: Limits | None = None) -> t
 def _shown(command: dict) -> dict:
     if command["type"] == "step":
         event = {"type": "step", "step": command["step"], "options": command["options"]}
-        for key in ("authenticatorParams", "stepOptions", "attempt", "error", "responseHeaders"):
+        for key in ("subject", "authenticatorParams", "stepOptions", "attempt", "error", "responseHeaders"):
             if key in command:
                 event[key] = command[key]
         return event
