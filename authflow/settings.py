@@ -49,6 +49,7 @@ INSTALLED_APPS = [
     "authflow.flows",
     "authflow.configuration",
     "authflow.protocols",
+    "authflow.sso",
     "sequences",
     "demo_rp",
 ]
@@ -59,6 +60,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "authflow.sso.middleware.SignOnSessionMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -161,6 +163,22 @@ AUTHFLOW_DEMO_RP = {"client_id": os.environ.get("AUTHFLOW_DEMO_CLIENT_ID", "demo
 
 # Login flows.
 AUTHFLOW_FLOW_TTL_SECONDS = int(os.environ.get("AUTHFLOW_FLOW_TTL_SECONDS", str(15 * 60)))
+# The authenticator plugins (authflow/authenticators/base.py); the names of the
+# reference API without a plugin are shown as not available.
+AUTHFLOW_AUTHENTICATORS = [
+    "authflow.authenticators.basic.BasicAuthenticator",
+    "authflow.authenticators.identifier.IdentifierExecutor",
+    "authflow.authenticators.session_limit.SessionExecutor",
+]
+# The application whose script signs people in to this server's own pages
+# (the account page, the admin console).
+AUTHFLOW_ACCOUNT_APPLICATION = os.environ.get("AUTHFLOW_ACCOUNT_APPLICATION", "account")
+# Sign-on sessions end after this long without use, and after this long in any case.
+AUTHFLOW_SESSION_IDLE_SECONDS = int(os.environ.get("AUTHFLOW_SESSION_IDLE_SECONDS", str(30 * 60)))
+AUTHFLOW_SESSION_MAX_SECONDS = int(os.environ.get("AUTHFLOW_SESSION_MAX_SECONDS", str(10 * 3600)))
+SESSION_COOKIE_AGE = AUTHFLOW_SESSION_MAX_SECONDS
+# Reverse proxies in front of the server whose X-Forwarded-For is trusted (authflow/net.py).
+AUTHFLOW_TRUSTED_PROXY_COUNT = int(os.environ.get("AUTHFLOW_TRUSTED_PROXY_COUNT", "0"))
 # Where an unauthenticated authorization request goes: it starts a login flow.
 LOGIN_URL = "login-start"
 # sendError may redirect to relative URLs and to these prefixes only.

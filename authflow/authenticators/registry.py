@@ -1,60 +1,69 @@
-"""The catalogue of authenticators a step may offer, by the names scripts use.
+"""Finding authenticators by the names scripts use.
 
-Each authenticator is a plugin: a module that describes itself with an
-`Authenticator` and calls `register()` when its app loads.  The built-in
-names below are those of the reference API, so that step configurations and
-scripts written for it validate here.
+The catalogue holds every name of the reference API, so that step
+configurations and scripts written for it validate here; the plugins named in
+settings.AUTHFLOW_AUTHENTICATORS (dotted paths of `base.Authenticator`
+subclasses) implement them.  A name in the catalogue without a plugin is
+shown to the user as not available.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
-from importlib import import_module
+from functools import lru_cache
+
+from django.conf import settings
+from django.utils.module_loading import import_string
+
+from .base import Authenticator
+
+DEFAULT_PLUGINS = [
+    "authflow.authenticators.basic.BasicAuthenticator",
+    "authflow.authenticators.identifier.IdentifierExecutor",
+    "authflow.authenticators.session_limit.SessionExecutor",
+]
+
+# name -> display name, for every authenticator the reference API names.
+CATALOGUE = {
+    "BasicAuthenticator": "Username & Password",
+    "IdentifierExecutor": "Identifier First",
+    "SessionExecutor": "Active Sessions Limit",
+    "totp": "TOTP",
+    "email-otp": "Email OTP",
+    "backup-code-authenticator": "Backup Code",
+    "MagicLinkAuthenticator": "Magic Link",
+    "FIDOAuthenticator": "Security Key/Biometrics",
+    "BasicAuthRequestPathAuthenticator": "Basic Auth (request path)",
+    "OAuthRequestPathAuthenticator": "OAuth Bearer (request path)",
+    "JWTBasicAuthenticator": "JWT Basic",
+    "x509CertificateAuthenticator": "X509 Certificate",
+}
 
 
-@dataclass(frozen=True)
-class Authenticator:
-    name: str
-    display_name: str
-    # True when the authenticator can find out who the user is (a first step);
-    # False when it can only verify a subject an earlier step identified.
-    identifies_user: bool
-    # The module that renders and checks it in the browser (TEMPLATE and
-    # answer(request, command)); None while it has no browser page yet.
-    page_module: str | None = None
-
-    def page(self):
-        return import_module(self.page_module) if self.page_module else None
+@lru_cache(maxsize=1)
+def _plugins() -> dict[str, Authenticator]:
+    plugins = {}
+    for path in getattr(settings, "AUTHFLOW_AUTHENTICATORS", DEFAULT_PLUGINS):
+        plugin = import_string(path)()
+        if not plugin.name:
+            raise ValueError(f"{path} does not set a name")
+        plugins[plugin.name] = plugin
+    return plugins
 
 
-_BUILT_IN = (
-    Authenticator("BasicAuthenticator", "Username & Password", True, "authflow.authenticators.basic"),
-    Authenticator("IdentifierExecutor", "Identifier First", True),
-    Authenticator("SessionExecutor", "Active Sessions Limit", False),
-    Authenticator("totp", "TOTP", False),
-    Authenticator("email-otp", "Email OTP", False),
-    Authenticator("backup-code-authenticator", "Backup Code", False),
-    Authenticator("MagicLinkAuthenticator", "Magic Link", True),
-    Authenticator("FIDOAuthenticator", "Security Key/Biometrics", True),
-    Authenticator("BasicAuthRequestPathAuthenticator", "Basic Auth (request path)", True),
-    Authenticator("OAuthRequestPathAuthenticator", "OAuth Bearer (request path)", True),
-    Authenticator("JWTBasicAuthenticator", "JWT Basic", True),
-    Authenticator("x509CertificateAuthenticator", "X509 Certificate", True),
-)
-
-_registry: dict[str, Authenticator] = {a.name: a for a in _BUILT_IN}
-
-
-def register(authenticator: Authenticator) -> None:
-    _registry[authenticator.name] = authenticator
-
-
-def get(name: str) -> Authenticator | None:
-    return _registry.get(name)
+def get(name: str | None) -> Authenticator | None:
+    """The plugin implementing `name`, or None when there is none."""
+    return _plugins().get(name or "")
 
 
 def is_known(name: str) -> bool:
-    return name in _registry
+    return name in CATALOGUE or name in _plugins()
 
 
 def names() -> list[str]:
-    return sorted(_registry)
+    return sorted(set(CATALOGUE) | set(_plugins()))
+
+
+def display_name(name: str) -> str:
+    plugin = get(name)
+    if plugin is not None and plugin.display_name:
+        return plugin.display_name
+    return CATALOGUE.get(name, name)

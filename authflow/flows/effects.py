@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from authflow.directory import services as directory
+from authflow.sso import service as sso
 
 logger = logging.getLogger(__name__)
 
@@ -15,6 +16,8 @@ HANDLERS = {
     "assignUserRoles": lambda username, roles: directory.assign_roles(username, roles),
     "removeUserRoles": lambda username, roles: directory.remove_roles(username, roles),
     "setLocalClaim": lambda username, uri, value: directory.set_local_claim(username, uri, value),
+    "terminateUserSession": lambda username, session_id: sso.terminate_for_username(
+        username, session_id, "ended by a login script"),
 }
 
 

@@ -1,7 +1,8 @@
-"""The engine's view of the world during a real login: the directory, and effects recorded once."""
+"""The engine's view of the world during a real login: the directory and sessions, and effects recorded once."""
 from __future__ import annotations
 
 from authflow.directory import services as directory
+from authflow.sso import service as sso
 
 from . import effects
 from .models import EffectRecord, LoginFlow
@@ -13,7 +14,10 @@ class DirectoryHost:
         self.next_index = applied_effects
 
     def load_user(self, username: str):
-        return directory.user_snapshot(username)
+        snapshot = directory.user_snapshot(username)
+        if snapshot is not None:
+            snapshot["sessions"] = sso.sessions_of(username)
+        return snapshot
 
     def apply_effect(self, name: str, args: list):
         # The unique (flow, index) row makes a second application of the same

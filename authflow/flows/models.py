@@ -31,6 +31,9 @@ class LoginFlow(models.Model):
     browser_hash = models.CharField(max_length=64, blank=True)
     subject = models.CharField(max_length=150, blank=True)
     revision = models.PositiveIntegerField(default=0)
+    # When the browser was sent back with the outcome: a finished flow is
+    # delivered once (a reloaded or replayed link cannot sign in again).
+    concluded_at = models.DateTimeField(null=True, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     expires_at = models.DateTimeField()

@@ -56,10 +56,14 @@ class WrongAnswer(FlowError):
 
 
 def start_flow(application, request: dict, *, entry: str = "onLoginRequest", return_to: dict | None = None,
-               browser_hash: str = "") -> LoginFlow:
-    """Create a flow for `application`, pinned to its published script, and run it to its first command."""
+               browser_hash: str = "", session: dict | None = None) -> LoginFlow:
+    """Create a flow for `application`, pinned to its published script, and run it to its first command.
+
+    `session` is the browser's sign-on session (sequences.api.session_input):
+    steps it already satisfies are answered from it.
+    """
     version = application.sequence.published_version() if application.sequence_id else None
-    state = FlowState.start(application.name, application.steps, request, entry=entry)
+    state = FlowState.start(application.name, application.steps, request, entry=entry, session=session)
     ttl = timedelta(seconds=settings.AUTHFLOW_FLOW_TTL_SECONDS)
     with transaction.atomic():
         flow = LoginFlow.objects.create(
@@ -100,6 +104,29 @@ def resume_flow(flow_id, answer: dict, *, position: int) -> LoginFlow:
         # Another request applied this flow's next effect first.
         raise StaleAnswer("this page is out of date: the login has moved on") from None
     return flow
+
+
+def end_flow(flow: LoginFlow, result: dict) -> LoginFlow:
+    """End a running flow from outside the script (e.g. prompt=none when the flow needs the user)."""
+    updated = LoginFlow.objects.filter(pk=flow.pk, revision=flow.revision, status=LoginFlow.Status.RUNNING).update(
+        status=LoginFlow.Status.FAILED, result=result, pending=None, revision=F("revision") + 1,
+        updated_at=timezone.now())
+    if updated != 1:
+        raise StaleAnswer("this page is out of date: the login has moved on")
+    flow.refresh_from_db()
+    logger.info("flow ended", extra={"flow_id": str(flow.id), "outcome": result.get("type"),
+                                     "reason": (result.get("params") or {}).get("errorCode")})
+    return flow
+
+
+def mark_concluded(flow: LoginFlow) -> bool:
+    """Claim the delivery of a finished flow's outcome; False when it was delivered already."""
+    now = timezone.now()
+    claimed = LoginFlow.objects.filter(pk=flow.pk, concluded_at__isnull=True).exclude(
+        status=LoginFlow.Status.RUNNING).update(concluded_at=now)
+    if claimed:
+        flow.concluded_at = now
+    return claimed == 1
 
 
 def get_flow(flow_id) -> LoginFlow | None:
@@ -154,6 +181,10 @@ def _log_events(flow: LoginFlow, events: list[dict]) -> None:
         if event["type"] == "log":
             script_logger.log(_LOG_LEVELS.get(event["level"], logging.INFO), event["message"],
                               extra={"flow_id": str(flow.id)})
+        elif event["type"] == "sso":
+            logger.info("step answered by the sign-on session", extra={
+                "flow_id": str(flow.id), "step": event["step"], "authenticator": event["authenticator"],
+                "idp": event["idp"]})
         elif event["type"] == "effect":
             logger.info("effect applied", extra={"flow_id": str(flow.id), "effect": event["name"],
                                                  "result": event["result"]})

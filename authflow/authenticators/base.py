@@ -1,0 +1,82 @@
+"""What an authenticator is: a page for one step of a flow, and the answer it gives the script.
+
+An authenticator sees the step it serves as a `Step` (who is already known,
+its authenticatorParams, the previous error) and turns a browser submission
+into a step answer for the engine.  It never touches the flow itself: the
+login pages journal its answer (authflow.login).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sequences.api import step_answer
+
+
+class ShowAgain(Exception):
+    """The submission cannot answer the step yet: show the page again with this message (nothing is journaled)."""
+
+
+@dataclass(frozen=True)
+class Step:
+    """One step of a flow, as the authenticator chosen for it sees it."""
+
+    flow_id: str
+    number: int
+    authenticator: str
+    idp: str = "LOCAL"
+    # The user earlier steps identified; an authenticator that cannot identify
+    # users verifies this one.
+    subject: str | None = None
+    # This authenticator's authenticatorParams: `common`, overridden by `local[name]`.
+    params: dict = field(default_factory=dict)
+    attempt: int = 1
+    error: str | None = None
+    # The identifier to suggest: what the user typed in a failed attempt, else the application's login_hint.
+    login_hint: str = ""
+
+    def success(self, user: str, params: dict | None = None) -> dict:
+        return step_answer(self.number, "success", user=user, authenticator=self.authenticator, idp=self.idp,
+                           params=params)
+
+    def failure(self, error: str, params: dict | None = None) -> dict:
+        return step_answer(self.number, "fail", authenticator=self.authenticator, idp=self.idp, params=params,
+                           error=error)
+
+    def param(self, name: str, default=None):
+        return self.params.get(name, default)
+
+
+class Authenticator:
+    """Base class of authenticator plugins; subclasses set the attributes and override what they need."""
+
+    name: str = ""
+    display_name: str = ""
+    # True when it can find out who the user is (a first step); False when it
+    # verifies a user an earlier step identified.
+    identifies_user: bool = False
+    # False for steps that do not check any credential (identifier first,
+    # active sessions limit): a login must pass at least one that does.
+    proves_identity: bool = True
+    # The page's template; it receives `step`, `form_token`, `position` and what context() adds.
+    template: str = ""
+
+    def is_enrolled(self, user) -> bool:
+        """Whether `user` has what this authenticator checks (a password, a device...)."""
+        return True
+
+    def silent_answer(self, request, step: Step) -> dict | None:
+        """An answer without showing a page (e.g. nothing to ask), or None to show the page."""
+        return None
+
+    def context(self, request, step: Step) -> dict:
+        """What the page needs besides the step."""
+        return {}
+
+    def answer(self, request, step: Step) -> dict:
+        """The step answer for the page's submission; raise ShowAgain to show the page again."""
+        raise NotImplementedError
+
+
+def username_field(request) -> str:
+    """The submitted username, trimmed to what a username can be."""
+    return request.POST.get("username", "").strip()[:150]

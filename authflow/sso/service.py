@@ -1,0 +1,188 @@
+"""What other apps may ask of sign-on sessions.
+
+The browser's Django session holds the id of its sign-on session; the
+middleware signs the browser out as soon as that session ended (from another
+browser, by a script, or by timing out), so ending a session takes effect on
+the next request of the browser that held it.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import timedelta
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from django.utils.dateparse import parse_datetime
+
+from authflow.net import client_ip
+from sequences.api import session_input, user_agent_object
+
+from .models import SessionApplication, UserSession
+
+logger = logging.getLogger("authflow.sso")
+
+SESSION_KEY = "authflow_sso"
+# last_access_at is written at most this often per session.
+TOUCH_INTERVAL = timedelta(seconds=60)
+
+
+def idle_timeout() -> timedelta:
+    return timedelta(seconds=settings.AUTHFLOW_SESSION_IDLE_SECONDS)
+
+
+def max_lifetime() -> timedelta:
+    return timedelta(seconds=settings.AUTHFLOW_SESSION_MAX_SECONDS)
+
+
+def active_sessions(user):
+    """The user's sessions that have not ended, timed out or run out of lifetime, newest login first."""
+    now = timezone.now()
+    return (UserSession.objects.filter(user=user, ended_at__isnull=True, last_access_at__gt=now - idle_timeout(),
+                                       created_at__gt=now - max_lifetime())
+            .prefetch_related("applications__application"))
+
+
+def is_active(session: UserSession) -> bool:
+    now = timezone.now()
+    return (session.ended_at is None and session.last_access_at > now - idle_timeout()
+            and session.created_at > now - max_lifetime())
+
+
+def current(request) -> UserSession | None:
+    """This browser's active session for the signed-in user, or None."""
+    session_id = request.session.get(SESSION_KEY)
+    if not session_id or not request.user.is_authenticated:
+        return None
+    session = UserSession.objects.filter(pk=session_id, user_id=request.user.pk).first()
+    if session is None or not is_active(session):
+        return None
+    return session
+
+
+def touch(session: UserSession) -> None:
+    now = timezone.now()
+    if now - session.last_access_at >= TOUCH_INTERVAL:
+        UserSession.objects.filter(pk=session.pk, ended_at__isnull=True).update(last_access_at=now)
+        session.last_access_at = now
+
+
+def on_login(sender, request, user, **kwargs) -> None:
+    """Django's user_logged_in: keep this browser's session for the same user, or start one."""
+    if request is None:
+        return
+    now = timezone.now()
+    session = current(request)
+    if session is not None:
+        UserSession.objects.filter(pk=session.pk).update(login_at=now, last_access_at=now)
+        return
+    agent = user_agent_object(request.headers.get("User-Agent", ""))
+    session = UserSession.objects.create(
+        user=user, ip=client_ip(request), user_agent=agent["raw"], browser=agent["browser"][:100],
+        platform=agent["platform"][:100], device=agent["device"][:100], login_at=now, last_access_at=now)
+    request.session[SESSION_KEY] = str(session.pk)
+    logger.info("session started", extra={"session_id": str(session.pk), "user": user.get_username()})
+
+
+def on_logout(sender, request, user, **kwargs) -> None:
+    """Django's user_logged_out: the browser's session ends with it."""
+    if request is None:
+        return
+    session_id = request.session.get(SESSION_KEY)
+    if session_id:
+        _end(UserSession.objects.filter(pk=session_id), "signed out")
+
+
+def end_current(request, reason: str) -> None:
+    """End this browser's session (before another user signs in in it)."""
+    session_id = request.session.pop(SESSION_KEY, None)
+    if session_id:
+        _end(UserSession.objects.filter(pk=session_id), reason)
+
+
+def terminate(user, session_id: str, reason: str) -> bool:
+    """End one of `user`'s active sessions; False when it is not one of them."""
+    try:
+        ids = [s.pk for s in active_sessions(user) if str(s.pk) == str(session_id)]
+    except ValueError:
+        return False
+    return bool(ids) and _end(UserSession.objects.filter(pk__in=ids), reason) > 0
+
+
+def terminate_for_username(username: str, session_id: str, reason: str) -> bool:
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(username=username).first()
+    return user is not None and terminate(user, session_id, reason)
+
+
+def _end(queryset, reason: str) -> int:
+    ended = list(queryset.filter(ended_at__isnull=True).values_list("pk", flat=True))
+    count = queryset.filter(ended_at__isnull=True).update(ended_at=timezone.now(), end_reason=reason[:64])
+    for session_id in ended:
+        logger.info("session ended", extra={"session_id": str(session_id), "reason": reason})
+    return count
+
+
+@transaction.atomic
+def record_flow(session: UserSession, application, subject: str, passed: list[dict]) -> None:
+    """A flow signed in to `application` in this session, passing the steps in `passed` interactively."""
+    now = timezone.now()
+    row, created = SessionApplication.objects.get_or_create(
+        session=session, application=application, defaults={"subject": subject, "last_at": now})
+    if not created:
+        SessionApplication.objects.filter(pk=row.pk).update(subject=subject, last_at=now)
+    if passed:
+        locked = UserSession.objects.select_for_update().get(pk=session.pk)
+        kept = [a for a in locked.authenticated
+                if (a["authenticator"], a["idp"]) not in {(p["authenticator"], p["idp"]) for p in passed}]
+        locked.authenticated = kept + [{"authenticator": p["authenticator"], "idp": p["idp"], "at": now.isoformat()}
+                                       for p in passed]
+        locked.save(update_fields=["authenticated"])
+
+
+def flow_input(request, *, reuse: bool, max_age: int | None) -> dict | None:
+    """The `session` input of a flow starting in this browser (sequences.api.session_input), or None.
+
+    `reuse` is False for prompt=login: the session is still visible to the
+    script, but none of its authentications answers a step.  With `max_age`,
+    only authentications younger than that many seconds do.
+    """
+    session = current(request)
+    if session is None:
+        return None
+    oldest = timezone.now() - timedelta(seconds=max_age) if max_age is not None else None
+    authenticated = []
+    if reuse:
+        for entry in session.authenticated:
+            at = parse_datetime(entry.get("at") or "")
+            if oldest is None or (at is not None and at >= oldest):
+                authenticated.append(entry)
+    return session_input(session_id=str(session.pk), user=session.user.get_username(), authenticated=authenticated,
+                         applications=[_application(a) for a in session.applications.select_related("application")])
+
+
+def sessions_of(username: str) -> list[dict]:
+    """The user's active sessions as scripts see them (getUserSessions)."""
+    from django.contrib.auth import get_user_model
+
+    user = get_user_model().objects.filter(username=username).first()
+    if user is None:
+        return []
+    return [script_view(s) for s in active_sessions(user)]
+
+
+def script_view(session: UserSession) -> dict:
+    return {
+        "id": str(session.pk),
+        "ip": session.ip,
+        "loginTime": int(session.login_at.timestamp() * 1000),
+        "lastAccessTime": int(session.last_access_at.timestamp() * 1000),
+        "userAgent": {"raw": session.user_agent, "browser": session.browser, "platform": session.platform,
+                      "device": session.device},
+        "applications": [_application(a) for a in session.applications.all()],
+    }
+
+
+def _application(row: SessionApplication) -> dict:
+    return {"subject": row.subject, "appName": row.application.name, "appId": row.application.client_id}
