@@ -2,12 +2,16 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from authflow.login import views as login_views
 from authflow.pages import views as pages
 
 urlpatterns = [
     path("", pages.home, name="home"),
     path("login/", include("authflow.login.urls")),
+    path("account/", include("authflow.account.urls")),
     path("o/", include("authflow.protocols.oidc.urls")),
+    # The admin console signs in through a login flow like everything else.
+    path("admin/login/", login_views.admin_login),
     path("admin/", admin.site.urls),
 ]
 

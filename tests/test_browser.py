@@ -25,6 +25,10 @@ var onLoginRequest = function (context) {
         if (hasRole(user, 'blocked')) {
             fail({errorCode: 'access_denied', errorMessage: 'This account may not use the demo.'});
         }
+        if (hasRole(user, 'admin')) {
+            // the second step, for administrators only: one session at a time
+            executeStep(2, {authenticatorParams: {local: {SessionExecutor: {MaxSessionCount: '1'}}}}, {});
+        }
         if (hasRole(user, 'newcomer')) {
             prompt('genericForm', {title: 'Welcome', inputs: [{id: 'nickname', label: 'Nickname'}]}, {
                 onSuccess: function (context) {
@@ -43,13 +47,14 @@ def demo(live_server, tmp_path):
     config = {
         "applications": [{
             "name": "demo", "client_id": "demo-client", "client_type": "public",
-            "redirect_uris": [live_server.url + "/demo/callback"], "steps": {1: ["BasicAuthenticator"]},
-            "script": SCRIPT,
-        }],
+            "redirect_uris": [live_server.url + "/demo/callback"],
+            "steps": {1: ["BasicAuthenticator"], 2: ["SessionExecutor"]}, "script": SCRIPT,
+        }, {"name": "account", "client_id": "account", "client_type": "public", "steps": {1: ["BasicAuthenticator"]}}],
         "users": [
             {"username": "alice", "password": "alice-password-123", "email": "alice@example.com", "first_name": "Alice"},
             {"username": "mallory", "password": "mallory-password-123", "roles": ["blocked"]},
             {"username": "newbie", "password": "newbie-password-123", "roles": ["newcomer"]},
+            {"username": "root", "password": "root-password-123", "roles": ["admin"]},
         ],
     }
     import yaml
@@ -132,3 +137,36 @@ def test_two_tabs_sign_in_at_the_same_time(demo):
         assert page.inner_text("#signed-in-as") == "alice"
     screenshot(first, "07-two-tabs-first")
     context.close()
+
+
+def test_two_steps_for_an_administrator_who_ends_an_old_session(demo):
+    base, browser = demo
+    office = browser.new_context()
+    page = office.new_page()
+    sign_in(page, base, "root", "root-password-123")
+    page.wait_for_selector("#signed-in-as")  # no other session: step 2 passed without a page
+    home = browser.new_context()
+    page = home.new_page()
+    sign_in(page, base, "root", "root-password-123")
+    page.wait_for_selector("text=Too many active sessions")
+    screenshot(page, "08-login-session-limit")
+    page.get_by_role("button", name="End the selected sessions and continue").click()
+    page.wait_for_selector("[role=alert]")
+    assert "end at least 1" in page.inner_text("[role=alert]")
+    page.check("input[name=session]")
+    page.get_by_role("button", name="End the selected sessions and continue").click()
+    page.wait_for_selector("#signed-in-as")
+    assert page.inner_text("#signed-in-as") == "root"
+    # the office browser was signed out: its account page asks it to sign in
+    office_page = office.pages[0]
+    office_page.goto(base + "/account/")
+    office_page.wait_for_selector("input[name=password]")
+    # while home lists its one session
+    page.goto(base + "/account/")
+    page.wait_for_selector("#sessions")
+    screenshot(page, "09-account-sessions")
+    rows = page.locator("#sessions tbody tr")
+    assert rows.count() == 1 and "(this browser)" in rows.first.inner_text()
+    assert "demo" in rows.first.inner_text()
+    office.close()
+    home.close()

@@ -172,3 +172,105 @@ def test_rp_initiated_logout_ends_the_session(site):
     again = browser.get(client.create_authorization_url(discovery["authorization_endpoint"],
                                                         code_verifier=secrets.token_urlsafe(48))[0])
     assert "/login/flow/" in again.url
+
+
+def test_identifier_first_then_the_password_of_that_user(site):
+    base, discovery = site(app_config("idf", "{1: [IdentifierExecutor], 2: [BasicAuthenticator]}", """
+        var onLoginRequest = function (context) { executeStep(1); executeStep(2); };
+    """))
+    browser, _, _, page = begin(base, discovery, "idf", login_hint="alice")
+    assert 'name="password"' not in page.text and 'value="alice"' in page.text
+    page = browser.submit({"username": "alice"})
+    assert "Signing in as" in page.text and "alice" in page.text and 'name="username"' not in page.text
+    # a username sent along is ignored: the password is checked for the identified user
+    page = browser.submit({"username": "mallory", "password": "alice-password-123"})
+    assert page.callback and "code=" in page.callback
+
+
+def test_identifier_first_does_not_reveal_which_accounts_exist(site):
+    base, discovery = site(app_config("idf", "{1: [IdentifierExecutor], 2: [BasicAuthenticator]}", """
+        var onLoginRequest = function (context) { executeStep(1); executeStep(2); };
+    """))
+    browser, _, _, _ = begin(base, discovery, "idf")
+    page = browser.submit({"username": "nobody"})
+    assert "Signing in as" in page.text  # same page as for an existing account
+    page = browser.submit({"password": "whatever-1234"})
+    assert "The username or password is not correct." in page.text and page.callback is None
+
+
+def test_a_login_that_never_checks_a_credential_is_refused(site):
+    base, discovery = site(app_config("loose", "{1: [IdentifierExecutor]}", """
+        var onLoginRequest = function (context) { executeStep(1); };
+    """))
+    browser, _, _, _ = begin(base, discovery, "loose")
+    page = browser.submit({"username": "alice"})
+    assert page.status_code == 403 and page.callback is None and "did not check who you are" in page.text
+
+
+CONSENT = """
+    var onLoginRequest = function (context) {
+        executeStep(1, {onSuccess: function (context) {
+            var user = context.currentKnownSubject;
+            prompt('consent', {title: 'Share your email?', message: 'The app asks for your email.'}, {
+                onSuccess: function () { user.localClaims['http://example.com/consent'] = 'yes'; },
+                onDeny: function () { fail({errorCode: 'consent_required', errorMessage: 'You did not agree.'}); }
+            });
+        }});
+    };
+"""
+
+
+def test_consent_allow_and_deny_reach_their_handlers(site):
+    base, discovery = site(app_config("consent", "{1: [BasicAuthenticator]}", CONSENT))
+    browser, _, _, _ = begin(base, discovery, "consent")
+    page = password(browser)
+    assert "Share your email?" in page.text and "The app asks for your email." in page.text
+    done = browser.submit({"action": "deny"})
+    query = parse_qs(urlsplit(done.callback).query)
+    assert query["error"] == ["consent_required"] and query["error_description"] == ["You did not agree."]
+    browser, _, _, _ = begin(base, discovery, "consent", prompt="login")
+    password(browser)
+    assert "code=" in browser.submit({"action": "success"}).callback
+    assert user_snapshot("alice")["claims"]["http://example.com/consent"] == "yes"
+
+
+def test_choice_and_generic_form_answers_are_checked(site):
+    base, discovery = site(app_config("forms", "{1: [BasicAuthenticator]}", """
+        var onLoginRequest = function (context) {
+            executeStep(1, {onSuccess: function (context) {
+                var user = context.currentKnownSubject;
+                prompt('choice', {title: 'Where do you work?', options: [{value: 'hq', label: 'Head office'}, 'remote']}, {
+                    onSuccess: function (context) {
+                        var where = context.request.params.choice[0];
+                        prompt('genericForm', {title: 'Details', skippable: true, inputs: [
+                            {id: 'phone', label: 'Phone', type: 'tel', required: true},
+                            {id: 'news', label: 'Newsletter', type: 'checkbox'}]}, {
+                            onSuccess: function (context) {
+                                var p = context.request.params;
+                                user.localClaims['http://example.com/answers'] =
+                                    where + ' ' + p.phone[0] + ' ' + p.news[0] + ' ' + (p.injected === undefined);
+                            },
+                            onSkip: function () { user.localClaims['http://example.com/answers'] = where + ' skipped'; }
+                        });
+                    }
+                });
+            }});
+        };
+    """))
+    browser, _, _, _ = begin(base, discovery, "forms")
+    page = password(browser)
+    assert "Head office" in page.text and 'value="remote"' in page.text
+    page = browser.submit({"choice": "moon"})
+    assert page.status_code == 400 and "Choose one of the options." in page.text
+    page = browser.submit({"choice": "hq"})
+    assert "Details" in page.text and 'type="tel"' in page.text
+    page = browser.submit({"phone": "  ", "action": "success"})
+    assert page.status_code == 400 and "Phone is required." in page.text
+    done = browser.submit({"phone": "+44 20 7946 0000", "injected": "x", "action": "success"})
+    assert "code=" in done.callback
+    assert user_snapshot("alice")["claims"]["http://example.com/answers"] == "hq +44 20 7946 0000 false true"
+    browser, _, _, _ = begin(base, discovery, "forms", prompt="login")
+    password(browser)
+    browser.submit({"choice": "remote"})
+    assert "code=" in browser.submit({"action": "skip"}).callback
+    assert user_snapshot("alice")["claims"]["http://example.com/answers"] == "remote skipped"

@@ -183,17 +183,23 @@ def test_two_tabs_log_in_side_by_side(server):
     assert client.fetch_token(authorization_response=first_done.callback, code_verifier=v1)["id_token"]
 
 
-def test_each_application_runs_its_own_script_and_prompt_login_runs_it_again(server):
+def test_every_request_runs_the_script_and_the_session_answers_steps_already_passed(server):
     base, discovery = server
     browser = Browser(base, stop_at=CALLBACK)
     authorize(browser, client_for(discovery), discovery)
     assert sign_in(browser).callback
-    # signed in to portal: another portal request is answered from the session
+    # signed in: the next portal request runs portal's script again, and the
+    # password step is answered by the session (no page)
     page, _, _, _ = authorize(browser, client_for(discovery), discovery)
     assert page.callback and "code=" in page.callback
-    # but spa has its own script: it runs
-    page, _, _, _ = authorize(browser, client_for(discovery, "spa", None), discovery)
-    assert "/login/flow/" in page.url
+    # spa runs its own flow too, answered by the same session
+    page, verifier, _, _ = authorize(browser, client_for(discovery, "spa", None), discovery)
+    assert page.callback and "code=" in page.callback
+    spa_client = client_for(discovery, "spa", None)
+    assert spa_client.fetch_token(authorization_response=page.callback, code_verifier=verifier)["id_token"]
+    flows = LoginFlow.objects.order_by("created_at")
+    assert [f.application.name for f in flows] == ["portal", "portal", "spa"]
+    assert [a.get("via") for a in flows[2].state["journal"]["answers"]] == ["session"]
     # prompt=login asks again
     page, _, _, _ = authorize(browser, client_for(discovery), discovery, prompt="login")
     assert "/login/flow/" in page.url and 'name="password"' in page.text

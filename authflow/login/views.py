@@ -1,4 +1,4 @@
-"""The login pages: start a flow from an authorization request, show its command, take the answer.
+"""The login pages' entry points: start a flow, show its command, take the answer, deliver the outcome.
 
 request -> flow (authflow.flows.service) -> engine -> command -> page.  Every
 way a request can be wrong (unknown application, unregistered redirect URI, a
@@ -13,29 +13,28 @@ from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.contrib.auth import get_user_model, login
-from django.http import HttpResponseRedirect, QueryDict
+from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from authflow.applications.models import Application
 from authflow.authenticators import registry
 from authflow.flows import service
 from authflow.flows.models import LoginFlow
-from authflow.protocols.oidc import sessions
-from sequences.api import prompt_answer, request_inputs, step_answer
+from authflow.net import client_ip
+from authflow.sso import service as sso
+from sequences.api import request_inputs, step_answer
 
-from . import binding
+from . import binding, prompts, steps, targets
 
 logger = logging.getLogger("authflow.login")
 
 # Cookies of this service never reach scripts.
 _OWN_COOKIES = {binding.COOKIE, settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME}
-# Authorization request parameters a script may read as context.request.params.
-_SCRIPT_PARAMS = {"client_id", "scope", "login_hint", "acr_values", "prompt", "max_age", "ui_locales", "response_type",
-                  "redirect_uri", "state"}
+# Steps answered without a page, one after another, in one request at most.
+MAX_SILENT_STEPS = 16
 
 
 def problem(request, title: str, message: str, *, status: int, restart: str | None = None,
@@ -47,38 +46,39 @@ def problem(request, title: str, message: str, *, status: int, restart: str | No
 @never_cache
 @require_http_methods(["GET"])
 def start(request):
-    """An authorization request for an application that must authenticate the user: start its flow."""
-    authorize_path = reverse("oauth2_provider:authorize")
-    next_url = request.GET.get("next", "")
-    target = urlsplit(next_url)
-    if target.scheme or target.netloc or target.path != authorize_path:
-        return problem(request, "This sign-in link is not valid",
-                       "Sign-in must start from the application you want to use.", status=400)
-    params = QueryDict(target.query)
-    application = Application.objects.filter(client_id=params.get("client_id", "")).first()
-    if application is None:
-        return problem(request, "Unknown application",
-                       "The application that sent you here is not registered with this server.", status=400)
-    redirect_uri = params.get("redirect_uri", "")
-    if redirect_uri not in application.redirect_uris:
-        # Never redirect to an address the application did not register.
-        return problem(request, "This sign-in request is not valid",
-                       "The application asked to return you to an address it has not registered.", status=400)
-
+    """A login for an application's authorization request (or one of our pages): start its flow."""
+    try:
+        target = targets.from_next(request.GET.get("next", ""))
+    except targets.BadTarget as exc:
+        return problem(request, exc.title, exc.message, status=400)
     token, new_browser = binding.browser_token(request)
     inputs = request_inputs(
-        ip=request.META.get("REMOTE_ADDR"),
+        ip=client_ip(request),
         headers={k: v for k, v in request.headers.items()},
-        params={k: params.getlist(k) for k in params if k in _SCRIPT_PARAMS},
+        params=target.script_params,
         cookies={k: v for k, v in request.COOKIES.items() if k not in _OWN_COOKIES},
     )
-    flow = service.start_flow(application, inputs, browser_hash=binding.digest(token), return_to={
-        "protocol": "oidc", "next": next_url, "redirect_uri": redirect_uri, "state": params.get("state"),
-        "client_id": application.client_id})
-    response = HttpResponseRedirect(reverse("login-flow", args=[flow.id]))
+    session = sso.flow_input(request, reuse="login" not in target.prompt, max_age=target.max_age)
+    flow = service.start_flow(target.application, inputs, browser_hash=binding.digest(token),
+                              return_to=target.return_to, session=session)
+    flow = settle(request, flow)
+    if flow.status == LoginFlow.Status.RUNNING and "none" in target.prompt:
+        flow = _no_interaction(flow)
+    if flow.status == LoginFlow.Status.RUNNING:
+        response = HttpResponseRedirect(reverse("login-flow", args=[flow.id]))
+    else:
+        response = conclude(request, flow)
     if new_browser:
         binding.set_cookie(response, token, secure=request.is_secure())
     return response
+
+
+def _no_interaction(flow):
+    """prompt=none: the application asked not to show anything, and the flow needs the user."""
+    needs_login = flow.pending["type"] == "step"
+    return service.end_flow(flow, {"type": "fail", "reason": "prompt-none", "params": {
+        "errorCode": "login_required" if needs_login else "interaction_required",
+        "errorMessage": "Signing in needs the user." if needs_login else "The login needs the user's answer."}})
 
 
 @never_cache
@@ -90,62 +90,28 @@ def flow_page(request, flow_id):
         return problem(request, "This sign-in link is not valid",
                        "The link is incomplete or was changed. Go back to the application and sign in again.",
                        status=404)
-    restart = flow.return_to.get("next")
+    restart = targets.restart_url(flow)
     if not binding.matches(request, flow):
         return problem(request, "Continue in the browser you started in",
                        "This sign-in was started in another browser (or its cookie was cleared).",
                        status=403, restart=restart)
-    if service.is_expired(flow):
-        return problem(request, "This sign-in expired", "It was not finished in time.", status=410, restart=restart)
     if request.method == "POST" and not binding.form_token_is_valid(request, flow):
         return csrf_failure(request)
     if flow.status != LoginFlow.Status.RUNNING:
-        if request.method == "POST":
-            return problem(request, "This sign-in is already finished",
-                           "The form was sent after the sign-in ended.", status=409, restart=restart)
+        if request.method == "POST" or flow.concluded_at is not None:
+            return _already_finished(request, flow)
         return conclude(request, flow)
+    if service.is_expired(flow):
+        return problem(request, "This sign-in expired", "It was not finished in time.", status=410, restart=restart)
     if request.method == "POST":
         return submit(request, flow)
     return show(request, flow)
 
 
-def show(request, flow, *, error: str | None = None):
-    command = flow.pending
-    context = {"flow": flow, "command": command, "position": command["position"], "error": error,
-               "application": flow.application, "form_token": binding.form_token(request, flow)}
-    if command["type"] == "prompt":
-        data = command.get("data") or {}
-        context["inputs"] = [i for i in data.get("inputs", []) if isinstance(i, dict) and i.get("id")]
-        context["data"] = data
-        return render(request, "login/prompt.html", context)
-    options = command["options"]
-    if command.get("error"):
-        context["error"] = error or command["error"]
-    chosen = _chosen_option(request, options)
-    if chosen is None:
-        context["options"] = [{"index": i, "option": o, "label": _label(o)} for i, o in enumerate(options)]
-        return render(request, "login/choose.html", context)
-    option = options[chosen]
-    context["option_index"] = chosen
-    context["several_options"] = len(options) > 1
-    authenticator = registry.get(option.get("authenticator") or "")
-    page = authenticator.page() if authenticator else None
-    if page is None:
-        context["label"] = _label(option)
-        return render(request, "login/unavailable.html", context)
-    context["login_hint"] = _username_hint(flow, command)
-    return render(request, page.TEMPLATE, context)
-
-
-def _username_hint(flow, command) -> str:
-    """After a failed attempt, the username typed then; before, the application's login_hint."""
-    answers = flow.state["journal"]["answers"]
-    last = answers[-1] if answers else {}
-    if command.get("attempt") and last.get("k") == "step" and last.get("step") == command["step"]:
-        typed = (last.get("params") or {}).get("username") or [""]
-        if typed[0]:
-            return typed[0]
-    return (flow.state["inputs"]["request"]["params"].get("login_hint") or [""])[0]
+def show(request, flow):
+    if flow.pending["type"] == "prompt":
+        return prompts.show(request, flow)
+    return steps.show(request, flow)
 
 
 def submit(request, flow):
@@ -154,53 +120,60 @@ def submit(request, flow):
         position = int(request.POST.get("position", ""))
     except ValueError:
         position = -1
-    if command["type"] == "prompt":
-        action = request.POST.get("action", "success")
-        params = {k: request.POST.getlist(k) for k in request.POST if k not in {"form_token", "position", "action"}}
-        answer = prompt_answer(command["templateId"], action if action.isidentifier() else "success", params)
-    elif request.POST.get("action") == "abort":
-        answer = step_answer(command["step"], "abort")
+    if position != command["position"]:
+        return _out_of_date(request, flow)
+    if command["type"] == "step" and request.POST.get("action") == "abort":
+        answer, page = step_answer(command["step"], "abort"), None
+    elif command["type"] == "step":
+        answer, page = steps.answer(request, flow)
     else:
-        options = command["options"]
-        chosen = _chosen_option(request, options, source=request.POST)
-        authenticator = registry.get(options[chosen].get("authenticator") or "") if chosen is not None else None
-        page = authenticator.page() if authenticator else None
-        if page is None:
-            return show(request, flow, error="Choose one of the ways to sign in.")
-        answer = page.answer(request, command)
-        if options[chosen].get("idp", "LOCAL") != "LOCAL":
-            answer["idp"] = options[chosen]["idp"]
+        answer, page = prompts.answer(request, flow)
+    if page is not None:
+        return page
     try:
         flow = service.resume_flow(flow.id, answer, position=position)
     except service.StaleAnswer:
-        flow.refresh_from_db()
-        return problem(request, "This page is out of date",
-                       "The sign-in moved on (in another tab, or the form was sent twice).", status=409,
-                       restart=reverse("login-flow", args=[flow.id]))
+        return _out_of_date(request, flow)
     except service.WrongAnswer as exc:
         return problem(request, "This answer does not fit", str(exc), status=400,
                        restart=reverse("login-flow", args=[flow.id]))
     except service.FlowError as exc:
         return problem(request, "This sign-in cannot continue", str(exc), status=409,
-                       restart=flow.return_to.get("next"))
+                       restart=targets.restart_url(flow))
+    flow = settle(request, flow)
     if flow.status == LoginFlow.Status.RUNNING:
         return HttpResponseRedirect(reverse("login-flow", args=[flow.id]))
     return conclude(request, flow)
 
 
+def settle(request, flow):
+    """Answer the steps that need no page (e.g. an active sessions limit not reached), until one does."""
+    for _ in range(MAX_SILENT_STEPS):
+        if flow.status != LoginFlow.Status.RUNNING:
+            break
+        answer = steps.silent_answer(request, flow)
+        if answer is None:
+            break
+        try:
+            flow = service.resume_flow(flow.id, answer, position=flow.pending["position"])
+        except service.FlowError:
+            flow.refresh_from_db()
+            break
+    return flow
+
+
 def conclude(request, flow):
-    """A finished flow: sign in and return to the application, or say why not."""
+    """A finished flow, delivered once: sign in and return to where it started, or say why not."""
+    if not service.mark_concluded(flow):
+        return _already_finished(request, flow)
     result = flow.result or {}
     kind = result.get("type")
     if flow.status == LoginFlow.Status.SUCCEEDED:
-        user = get_user_model().objects.filter(username=flow.subject, is_active=True).first()
-        if user is None:
-            return problem(request, "This account cannot sign in", "The account is disabled.", status=403)
-        login(request, user, backend="django.contrib.auth.backends.ModelBackend")  # new session key
-        sessions.record_login(request.session, flow.return_to.get("client_id", ""), str(flow.id))
-        return HttpResponseRedirect(flow.return_to["next"])
+        return _sign_in(request, flow)
     if kind == "fail":
-        return _error_to_application(flow, result.get("params", {}))
+        params = result.get("params", {})
+        return targets.deliver_error(flow, params) or problem(
+            request, "Sign-in refused", _error_message(params), status=403, restart=targets.restart_url(flow))
     if kind == "sendError":
         return _send_error(request, flow, result.get("url"), result.get("params", {}))
     detail = None
@@ -209,20 +182,62 @@ def conclude(request, flow):
         detail = f"{result['message']}{where}"
     return problem(request, "Sign-in is not available right now",
                    "This application's sign-in script failed. The administrators can see why in the logs.",
-                   status=503, restart=flow.return_to.get("next"), detail=detail)
+                   status=503, restart=targets.restart_url(flow), detail=detail)
 
 
-def _error_to_application(flow, params: dict):
-    """fail(): back to the application's registered redirect URI with an OAuth error."""
-    query = {"error": params.get("errorCode") or "access_denied"}
-    if params.get("errorMessage"):
-        query["error_description"] = params["errorMessage"]
-    if params.get("errorURI"):
-        query["error_uri"] = params["errorURI"]
-    if flow.return_to.get("state"):
-        query["state"] = flow.return_to["state"]
-    target = flow.return_to["redirect_uri"]
-    return HttpResponseRedirect(target + ("&" if "?" in target else "?") + urlencode(query))
+def _sign_in(request, flow):
+    user = get_user_model().objects.filter(username=flow.subject, is_active=True).first()
+    restart = targets.restart_url(flow)
+    if user is None:
+        return problem(request, "This account cannot sign in", "The account does not exist or is disabled.",
+                       status=403, restart=restart)
+    passed = [a for a in flow.state["journal"]["answers"] if a.get("k") == "step" and a.get("r") == "success"]
+    if not any(_proves_identity(a) for a in passed):
+        logger.error("a login finished without a step that checks a credential", extra={
+            "flow_id": str(flow.id), "application": flow.application.name})
+        return problem(request, "This sign-in did not check who you are",
+                       "The application's sign-in is set up wrongly. The administrators can see why in the logs.",
+                       status=403, restart=restart,
+                       detail="the script completed after steps that check no credential (such as IdentifierExecutor)")
+    current = sso.current(request)
+    from_session = [a for a in passed if a.get("via") == "session"]
+    if from_session and (current is None or str(current.pk) != flow.state["inputs"].get("session", {}).get("id")):
+        return problem(request, "Your session ended",
+                       "You were signed out while this sign-in was in progress. Sign in again.",
+                       status=409, restart=restart)
+    interactive = [a for a in passed if a.get("via") != "session"]
+    same_user = request.user.is_authenticated and request.user.pk == user.pk
+    if request.user.is_authenticated and not same_user:
+        sso.end_current(request, "another user signed in")
+    if not same_user or interactive:
+        # A new session key (no fixation); last_login becomes the ID token's auth_time.
+        login(request, user, backend="django.contrib.auth.backends.ModelBackend")
+    session = sso.current(request)
+    if session is not None:
+        sso.record_flow(session, flow.application, flow.subject, [
+            {"authenticator": a.get("authenticator"), "idp": a.get("idp", "LOCAL")} for a in interactive])
+    logger.info("signed in", extra={"flow_id": str(flow.id), "subject": flow.subject,
+                                    "session_id": str(session.pk) if session else None})
+    return targets.deliver_success(request, flow)
+
+
+def _proves_identity(answer: dict) -> bool:
+    if answer.get("via") == "session" or answer.get("idp", "LOCAL") != "LOCAL":
+        return True
+    authenticator = registry.get(answer.get("authenticator"))
+    return authenticator is not None and authenticator.proves_identity
+
+
+def _already_finished(request, flow):
+    return problem(request, "This sign-in is already finished",
+                   "The form was sent, or the link opened, after the sign-in ended.", status=409,
+                   restart=targets.restart_url(flow))
+
+
+def _out_of_date(request, flow):
+    return problem(request, "This page is out of date",
+                   "The sign-in moved on (in another tab, or the form was sent twice).", status=409,
+                   restart=reverse("login-flow", args=[flow.id]))
 
 
 def _send_error(request, flow, url: str | None, params: dict):
@@ -235,7 +250,7 @@ def _send_error(request, flow, url: str | None, params: dict):
         return HttpResponseRedirect(url)
     logger.warning("sendError to a URL outside the allow-list was not followed",
                    extra={"flow_id": str(flow.id), "url": url[:200]})
-    return problem(request, "Sign-in refused", _error_message(params), status=403, restart=flow.return_to.get("next"))
+    return problem(request, "Sign-in refused", _error_message(params), status=403, restart=targets.restart_url(flow))
 
 
 def _error_message(params) -> str:
@@ -259,18 +274,17 @@ def _safe_error_url(url: str) -> bool:
     return any(url.startswith(prefix) for prefix in settings.AUTHFLOW_ERROR_URL_ALLOW_LIST)
 
 
-def _chosen_option(request, options, source=None):
-    if len(options) == 1:
-        return 0
-    raw = (source if source is not None else request.GET).get("option", "")
-    return int(raw) if raw.isdigit() and int(raw) < len(options) else None
-
-
-def _label(option: dict) -> str:
-    authenticator = registry.get(option.get("authenticator") or "")
-    if option.get("idp", "LOCAL") != "LOCAL":
-        return f"Sign in with {option['idp']}"
-    return authenticator.display_name if authenticator else option.get("authenticator") or "?"
+@never_cache
+@require_http_methods(["GET"])
+def admin_login(request):
+    """The admin console signs in through a login flow too (lockout, the account application's script)."""
+    next_url = request.GET.get("next", "")
+    if not next_url.startswith("/admin/") or "\\" in next_url or next_url.startswith("//"):
+        next_url = "/admin/"
+    if request.user.is_authenticated and not request.user.is_staff:
+        return problem(request, "Not an administrator",
+                       "Your account cannot use the administration console.", status=403)
+    return HttpResponseRedirect(reverse("login-start") + "?" + urlencode({"next": next_url}))
 
 
 def csrf_failure(request, reason=""):

@@ -18,3 +18,12 @@ class Validator(OAuth2Validator):
             "birthdate": known.get(directory_claims.DATE_OF_BIRTH),
         }
         return {key: value for key, value in out.items() if value}
+
+    # prompt=none: the login flow decides whether the request can be answered
+    # without the user (authflow.login.views.start), and there is no consent
+    # screen to skip (consent is a prompt in the application's script).
+    def validate_silent_login(self, request):
+        return True
+
+    def validate_silent_authorization(self, request):
+        return True

@@ -1,25 +1,28 @@
-"""The authorization endpoint: the protocol library's, after this application's login flow."""
+"""The authorization endpoint: every request runs the application's login flow, then the library issues the code."""
 from __future__ import annotations
 
+from django.contrib.auth.views import redirect_to_login
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import render
+from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.views import AuthorizationView as LibraryAuthorizationView
 
-from . import sessions
+from . import authorization_requests, authorizations
 
 
 class AuthorizationView(LibraryAuthorizationView):
     def dispatch(self, request, *args, **kwargs):
-        client_id = request.GET.get("client_id", "")
-        if request.user.is_authenticated and client_id:
-            max_age = request.GET.get("max_age")
-            max_age = int(max_age) if max_age and max_age.isdigit() else None
-            if not sessions.is_fresh(request.session, client_id, max_age):
-                # Signed in, but not through this application's script (or too
-                # long ago for max_age): run its login flow first.
-                return self.handle_no_permission()
-        return super().dispatch(request, *args, **kwargs)
-
-    def handle_no_permission(self):
-        # LoginRequiredMixin would refuse an authenticated user; always go to the flow.
-        from django.contrib.auth.views import redirect_to_login
-
-        return redirect_to_login(self.request.get_full_path(), self.get_login_url(), self.get_redirect_field_name())
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET"])
+        try:
+            authorization_requests.parse(request.get_full_path())
+        except authorization_requests.InvalidRequest as exc:
+            return render(request, "login/problem.html", {"title": exc.title, "message": exc.message}, status=400)
+        try:
+            # Other protocol errors (no PKCE, a bad scope...) go back to the registered redirect URI.
+            self.validate_authorization_request(request)
+        except OAuthToolkitError as error:
+            return self.error_response(error, application=None)
+        if request.user.is_authenticated and authorizations.take(request.session, request.get_full_path()):
+            return super().dispatch(request, *args, **kwargs)
+        return redirect_to_login(request.get_full_path(), self.get_login_url(), self.get_redirect_field_name())

@@ -1,0 +1,98 @@
+"""The pages of prompt(templateId, data, handlers).
+
+Templates: `genericForm` (data.inputs: [{id, label, type, required, options}],
+with a Skip button when data.skippable), `consent` (Allow, or Deny: the
+onDeny handler), `choice` (data.options: [{value, label}]; the pick arrives
+as params.choice).  The answer carries only the fields the prompt asked for.
+An unknown templateId is shown as a genericForm.
+"""
+from __future__ import annotations
+
+import logging
+
+from django.shortcuts import render
+
+from sequences.api import prompt_answer
+
+from . import binding
+
+logger = logging.getLogger("authflow.login")
+
+INPUT_TYPES = {"text", "password", "email", "number", "tel", "date", "checkbox", "select"}
+MAX_VALUE_LENGTH = 1000
+
+
+class _Again(Exception):
+    pass
+
+
+def _inputs(data: dict) -> list[dict]:
+    inputs = []
+    for raw in data.get("inputs") or []:
+        if not isinstance(raw, dict) or not isinstance(raw.get("id"), str) or not raw["id"]:
+            continue
+        kind = raw.get("type") if raw.get("type") in INPUT_TYPES else "text"
+        options = [_option(o) for o in raw.get("options") or [] if _option(o)] if kind == "select" else []
+        inputs.append({"id": raw["id"][:100], "label": str(raw.get("label") or raw["id"])[:200], "type": kind,
+                       "required": bool(raw.get("required")), "options": options,
+                       "value": str(raw.get("value") or "")[:MAX_VALUE_LENGTH]})
+    return inputs
+
+
+def _option(raw) -> dict | None:
+    if isinstance(raw, str):
+        return {"value": raw, "label": raw}
+    if isinstance(raw, dict) and raw.get("value") is not None:
+        return {"value": str(raw["value"]), "label": str(raw.get("label") or raw["value"])}
+    return None
+
+
+def _template(command) -> str:
+    template_id = command["templateId"]
+    if template_id in ("genericForm", "consent", "choice"):
+        return template_id
+    logger.warning("prompt with an unknown templateId shown as a genericForm",
+                   extra={"template_id": template_id[:100]})
+    return "genericForm"
+
+
+def show(request, flow, *, error: str | None = None, status: int = 200):
+    command = flow.pending
+    data = command.get("data") if isinstance(command.get("data"), dict) else {}
+    template = _template(command)
+    context = {"flow": flow, "application": flow.application, "command": command, "position": command["position"],
+               "form_token": binding.form_token(request, flow), "error": error, "data": data,
+               "inputs": _inputs(data), "choices": [c for c in map(_option, data.get("options") or []) if c]}
+    return render(request, f"login/prompt_{template}.html", context, status=status)
+
+
+def answer(request, flow):
+    """The prompt answer for the submitted page, or (None, the page again with what is missing)."""
+    command = flow.pending
+    data = command.get("data") if isinstance(command.get("data"), dict) else {}
+    template = _template(command)
+    action = request.POST.get("action", "success")
+    try:
+        if template == "consent":
+            if action not in ("success", "deny"):
+                raise _Again("Choose Allow or Deny.")
+            return prompt_answer(command["templateId"], action, {}), None
+        if template == "choice":
+            allowed = {c["value"] for c in map(_option, data.get("options") or []) if c}
+            picked = request.POST.get("choice", "")
+            if picked not in allowed:
+                raise _Again("Choose one of the options.")
+            return prompt_answer(command["templateId"], "success", {"choice": [picked]}), None
+        if action == "skip" and data.get("skippable"):
+            return prompt_answer(command["templateId"], "skip", {}), None
+        params = {}
+        for field in _inputs(data):
+            values = [v[:MAX_VALUE_LENGTH] for v in request.POST.getlist(field["id"])]
+            if field["type"] == "checkbox":
+                values = ["true" if values else "false"]
+            if field["required"] and not any(v.strip() for v in values):
+                raise _Again(f"{field['label']} is required.")
+            params[field["id"]] = values
+        return prompt_answer(command["templateId"], "success", params), None
+    except _Again as exc:
+        return None, show(request, flow, error=str(exc), status=400)

@@ -1,0 +1,99 @@
+"""A step's page: the option the user chose, shown and answered by its authenticator.
+
+A step offering several options first asks which one (the options are those
+the script left after `authenticationOptions` filtering); a step with one
+option shows it at once.  An authenticator may answer without a page
+(`silent_answer`), and the login pages then move on by themselves.
+"""
+from __future__ import annotations
+
+from django.shortcuts import render
+
+from authflow.authenticators import registry
+from authflow.authenticators.base import ShowAgain, Step
+
+from . import binding
+
+
+def chosen_option(options: list[dict], raw: str | None) -> int | None:
+    if len(options) == 1:
+        return 0
+    raw = raw or ""
+    return int(raw) if raw.isdigit() and int(raw) < len(options) else None
+
+
+def step_of(flow, command: dict, index: int) -> Step:
+    option = command["options"][index]
+    name = option.get("authenticator") or ""
+    idp = option.get("idp") or "LOCAL"
+    given = command.get("authenticatorParams") or {}
+    params = dict(given.get("common") or {})
+    specific = (given.get("local") or {}).get(name) if idp == "LOCAL" else (given.get("federated") or {}).get(idp)
+    params.update(specific or {})
+    return Step(flow_id=str(flow.id), number=command["step"], authenticator=name, idp=idp,
+                subject=command.get("subject"), params=params, attempt=command.get("attempt", 1),
+                error=command.get("error"), login_hint=_login_hint(flow, command))
+
+
+def silent_answer(request, flow) -> dict | None:
+    """An answer for the pending step that needs no page, if its only option gives one."""
+    command = flow.pending or {}
+    if command.get("type") != "step" or len(command["options"]) != 1:
+        return None
+    authenticator = registry.get(command["options"][0].get("authenticator"))
+    if authenticator is None or command["options"][0].get("idp", "LOCAL") != "LOCAL":
+        return None
+    return authenticator.silent_answer(request, step_of(flow, command, 0))
+
+
+def show(request, flow, *, error: str | None = None, index: int | None = None, status: int = 200):
+    command = flow.pending
+    options = command["options"]
+    if index is None:
+        index = chosen_option(options, request.GET.get("option"))
+    context = {"flow": flow, "application": flow.application, "command": command, "position": command["position"],
+               "form_token": binding.form_token(request, flow), "error": error or command.get("error"),
+               "several_options": len(options) > 1}
+    if index is None:
+        context["options"] = [{"index": i, "label": label(o)} for i, o in enumerate(options)]
+        return render(request, "login/choose.html", context, status=status)
+    step = step_of(flow, command, index)
+    authenticator = registry.get(step.authenticator) if step.idp == "LOCAL" else None
+    context.update(option_index=index, step=step, label=label(options[index]))
+    if authenticator is None or not authenticator.template:
+        return render(request, "login/unavailable.html", context, status=status)
+    context.update(authenticator.context(request, step))
+    return render(request, authenticator.template, context, status=status)
+
+
+def answer(request, flow):
+    """The answer to journal for the submitted step page, or (None, a page to show again)."""
+    command = flow.pending
+    index = chosen_option(command["options"], request.POST.get("option"))
+    if index is None:
+        return None, show(request, flow, error="Choose one of the ways to sign in.", status=400)
+    step = step_of(flow, command, index)
+    authenticator = registry.get(step.authenticator) if step.idp == "LOCAL" else None
+    if authenticator is None or not authenticator.template:
+        return None, show(request, flow, error="This way of signing in is not available.", index=index, status=400)
+    try:
+        return authenticator.answer(request, step), None
+    except ShowAgain as exc:
+        return None, show(request, flow, error=str(exc), index=index)
+
+
+def label(option: dict) -> str:
+    if option.get("idp", "LOCAL") != "LOCAL":
+        return f"Sign in with {option['idp']}"
+    return registry.display_name(option.get("authenticator") or "")
+
+
+def _login_hint(flow, command) -> str:
+    """After a failed attempt, the username typed then; before, the application's login_hint."""
+    answers = flow.state["journal"]["answers"]
+    last = answers[-1] if answers else {}
+    if command.get("attempt") and last.get("k") == "step" and last.get("step") == command["step"]:
+        typed = (last.get("params") or {}).get("username") or [""]
+        if typed[0]:
+            return typed[0]
+    return (flow.state["inputs"]["request"]["params"].get("login_hint") or [""])[0][:150]

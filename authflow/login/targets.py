@@ -1,0 +1,95 @@
+"""Where a login flow comes from and where its outcome goes.
+
+A flow starts from an OpenID Connect authorization request of a registered
+application, or from a page of this server (the account page, the admin
+console), which signs in through the application named by
+AUTHFLOW_ACCOUNT_APPLICATION: its script decides how people sign in here.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from urllib.parse import urlencode, urlsplit
+
+from django.conf import settings
+from django.http import HttpResponseRedirect
+
+from authflow.applications.models import Application
+from authflow.protocols.oidc import authorization_requests, authorizations
+
+LOCAL_PREFIXES = ("/account/", "/admin/")
+
+
+class BadTarget(ValueError):
+    def __init__(self, title: str, message: str):
+        super().__init__(message)
+        self.title = title
+        self.message = message
+
+
+@dataclass(frozen=True)
+class Target:
+    application: Application
+    return_to: dict  # stored with the flow (LoginFlow.return_to)
+    script_params: dict = field(default_factory=dict)
+    prompt: frozenset = frozenset()
+    max_age: int | None = None
+    login_hint: str = ""
+
+
+def from_next(next_url: str) -> Target:
+    """The target a login started with ?next=... returns to; raises BadTarget."""
+    if _is_local(next_url):
+        name = settings.AUTHFLOW_ACCOUNT_APPLICATION
+        application = Application.objects.filter(name=name).first()
+        if application is None:
+            raise BadTarget("Signing in here is not set up",
+                            f"An administrator has to create the application {name!r}, whose script "
+                            "decides how people sign in to this server's own pages.")
+        return Target(application=application, return_to={"protocol": "local", "next": next_url, "restart": next_url})
+    try:
+        request = authorization_requests.parse(next_url)
+    except authorization_requests.InvalidRequest as exc:
+        raise BadTarget(exc.title, exc.message) from None
+    return Target(
+        application=request.application,
+        return_to={"protocol": "oidc", "next": request.resume_path(), "restart": request.path,
+                   "redirect_uri": request.redirect_uri, "state": request.state,
+                   "client_id": request.application.client_id},
+        script_params=request.script_params(),
+        prompt=frozenset(request.prompt),
+        max_age=request.max_age,
+        login_hint=request.login_hint,
+    )
+
+
+def _is_local(url: str) -> bool:
+    parts = urlsplit(url)
+    return (not parts.scheme and not parts.netloc and url.startswith(LOCAL_PREFIXES) and "\\" not in url
+            and ".." not in parts.path)
+
+
+def restart_url(flow) -> str | None:
+    """Where to go to try again: the application's original request (or our page)."""
+    return flow.return_to.get("restart") or flow.return_to.get("next")
+
+
+def deliver_success(request, flow) -> HttpResponseRedirect:
+    """Signed in: back to the authorization endpoint (which now issues the code), or to our page."""
+    if flow.return_to.get("protocol") == "oidc":
+        authorizations.allow(request.session, flow.return_to["next"], str(flow.id))
+    return HttpResponseRedirect(flow.return_to["next"])
+
+
+def deliver_error(flow, params: dict) -> HttpResponseRedirect | None:
+    """fail() and refusals: the OAuth error to the registered redirect URI; None for our own pages."""
+    if flow.return_to.get("protocol") != "oidc":
+        return None
+    query = {"error": params.get("errorCode") or "access_denied"}
+    if params.get("errorMessage"):
+        query["error_description"] = params["errorMessage"]
+    if params.get("errorURI"):
+        query["error_uri"] = params["errorURI"]
+    if flow.return_to.get("state"):
+        query["state"] = flow.return_to["state"]
+    target = flow.return_to["redirect_uri"]
+    return HttpResponseRedirect(target + ("&" if "?" in target else "?") + urlencode(query))

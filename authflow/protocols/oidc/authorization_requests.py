@@ -1,0 +1,79 @@
+"""Reading an authorization request before any login starts.
+
+Anything wrong with who is asking (no such client, a redirect URI it did not
+register) is answered with a page of ours and never with a redirect: only a
+registered redirect URI ever receives the browser.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from urllib.parse import urlencode, urlsplit
+
+from django.http import QueryDict
+from django.urls import reverse
+
+from authflow.applications.models import Application
+
+# Parameters a script may read as context.request.params.
+SCRIPT_PARAMS = {"client_id", "scope", "login_hint", "acr_values", "prompt", "max_age", "ui_locales",
+                 "response_type", "redirect_uri", "state", "claims_locales", "display"}
+
+
+class InvalidRequest(ValueError):
+    def __init__(self, title: str, message: str):
+        super().__init__(message)
+        self.title = title
+        self.message = message
+
+
+@dataclass(frozen=True)
+class AuthorizationRequest:
+    path: str  # the authorization endpoint's path and query, as the browser sent it
+    params: QueryDict
+    application: Application
+
+    @property
+    def redirect_uri(self) -> str:
+        return self.params.get("redirect_uri", "")
+
+    @property
+    def state(self) -> str | None:
+        return self.params.get("state")
+
+    @property
+    def prompt(self) -> set[str]:
+        return set(self.params.get("prompt", "").split())
+
+    @property
+    def max_age(self) -> int | None:
+        value = self.params.get("max_age", "")
+        return int(value) if value.isdigit() else None
+
+    @property
+    def login_hint(self) -> str:
+        return self.params.get("login_hint", "")[:150]
+
+    def script_params(self) -> dict[str, list[str]]:
+        return {k: self.params.getlist(k) for k in self.params if k in SCRIPT_PARAMS}
+
+    def resume_path(self) -> str:
+        """Where the browser goes once the login succeeded: this request, with `prompt` answered."""
+        kept = [(k, v) for k in self.params for v in self.params.getlist(k) if k != "prompt"]
+        return urlsplit(self.path).path + "?" + urlencode(kept)
+
+
+def parse(path: str) -> AuthorizationRequest:
+    """The authorization request at `path` (a local URL of the authorization endpoint); raises InvalidRequest."""
+    target = urlsplit(path)
+    if target.scheme or target.netloc or target.path != reverse("oauth2_provider:authorize"):
+        raise InvalidRequest("This sign-in link is not valid", "Sign-in must start from the application you want to use.")
+    params = QueryDict(target.query)
+    application = Application.objects.filter(client_id=params.get("client_id", "")).first()
+    if application is None or application.oidc_client_id is None:
+        raise InvalidRequest("Unknown application",
+                             "The application that sent you here is not registered with this server.")
+    if params.get("redirect_uri", "") not in application.redirect_uris:
+        # Exact match only: never redirect to an address the application did not register.
+        raise InvalidRequest("This sign-in request is not valid",
+                             "The application asked to return you to an address it has not registered.")
+    return AuthorizationRequest(path=path, params=params, application=application)

@@ -1,0 +1,40 @@
+"""The hand-over from a finished login flow to the authorization endpoint.
+
+Each authorization request runs the application's script (steps the sign-on
+session satisfies pass without a page).  When the flow succeeds, it leaves
+a one-time authorization in the browser's session for exactly that request;
+the authorization endpoint takes it and issues the code.  A request without
+one starts a flow, so no code is ever issued without the script's say.
+"""
+from __future__ import annotations
+
+import hashlib
+import time
+from urllib.parse import parse_qsl, urlsplit
+
+SESSION_KEY = "authflow_authorized"
+LIFETIME_SECONDS = 300
+MAX_PENDING = 16
+
+
+def _key(path: str) -> str:
+    parts = urlsplit(path)
+    canonical = parts.path + "?" + "&".join(f"{k}={v}" for k, v in sorted(parse_qsl(parts.query, keep_blank_values=True)))
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+def allow(session, path: str, flow_id: str) -> None:
+    now = int(time.time())
+    pending = {k: v for k, v in session.get(SESSION_KEY, {}).items() if v["until"] > now}
+    pending[_key(path)] = {"flow": flow_id, "until": now + LIFETIME_SECONDS}
+    session[SESSION_KEY] = dict(sorted(pending.items(), key=lambda item: item[1]["until"])[-MAX_PENDING:])
+
+
+def take(session, path: str) -> str | None:
+    """The flow that authorized `path` in this session (consuming the authorization), or None."""
+    pending = dict(session.get(SESSION_KEY, {}))
+    entry = pending.pop(_key(path), None)
+    if entry is None:
+        return None
+    session[SESSION_KEY] = pending
+    return entry["flow"] if entry["until"] > time.time() else None
