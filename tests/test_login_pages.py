@@ -168,10 +168,83 @@ def test_rp_initiated_logout_ends_the_session(site):
     out = browser.get(discovery["end_session_endpoint"] + "?" + requests.compat.urlencode({
         "id_token_hint": token["id_token"], "post_logout_redirect_uri": CALLBACK, "client_id": "portal"}))
     assert out.callback and out.callback.startswith(CALLBACK)
+    from authflow.sso.models import UserSession
+    assert UserSession.objects.get().end_reason == "signed out"
     # signed out: the next authorization request needs a login again
     again = browser.get(client.create_authorization_url(discovery["authorization_endpoint"],
                                                         code_verifier=secrets.token_urlsafe(48))[0])
-    assert "/login/flow/" in again.url
+    assert "/login/flow/" in again.url and 'name="password"' in again.text
+
+
+def test_signing_in_gives_the_browser_a_new_session_key(site):
+    from django.contrib.sessions.backends.db import SessionStore
+
+    base, discovery = site(app_config("portal", "{1: [BasicAuthenticator]}", """
+        var onLoginRequest = function (context) { executeStep(1); };
+    """))
+    planted = SessionStore()
+    planted["planted"] = True
+    planted.create()  # a session key an attacker could have fixed in the victim's browser
+    browser, _, _, page = begin(base, discovery, "portal")
+    domain = next(c.domain for c in browser.session.cookies if c.name == "authflow_browser")
+    browser.session.cookies.set("sessionid", planted.session_key, domain=domain, path="/")
+    done = password(browser)
+    assert done.callback and "code=" in done.callback, done.text
+    assert browser.session.cookies.get("sessionid") not in (None, planted.session_key)
+    assert not SessionStore().exists(planted.session_key)
+
+
+def test_the_application_s_login_hint_and_acr_values_reach_the_script(site):
+    base, discovery = site(app_config("acr", "{1: [BasicAuthenticator]}", """
+        var onLoginRequest = function (context) {
+            var p = context.request.params;
+            Log.info('asked: ' + p.acr_values[0] + ' for ' + p.login_hint[0] + ' by ' + p.client_id[0]);
+            executeStep(1);
+        };
+    """))
+    import logging
+    records = []
+    handler = logging.Handler()
+    handler.emit = records.append
+    logging.getLogger("authflow.script").addHandler(handler)
+    try:
+        _, _, _, page = begin(base, discovery, "acr", acr_values="urn:acr:mfa", login_hint="alice")
+    finally:
+        logging.getLogger("authflow.script").removeHandler(handler)
+    assert 'value="alice"' in page.text
+    assert [r.getMessage() for r in records] == ["asked: urn:acr:mfa for alice by acr"]
+    assert records[0].flow_id
+
+
+def test_a_request_without_pkce_goes_back_to_the_application_with_an_error(site):
+    base, discovery = site(app_config("portal", "{1: [BasicAuthenticator]}", """
+        var onLoginRequest = function (context) { executeStep(1); };
+    """))
+    browser = Browser(base, stop_at=CALLBACK)
+    page = browser.get("/o/authorize/?" + requests.compat.urlencode({
+        "response_type": "code", "client_id": "portal", "redirect_uri": CALLBACK, "scope": "openid", "state": "s1"}))
+    query = parse_qs(urlsplit(page.callback).query)
+    assert query["error"] == ["invalid_request"] and query["state"] == ["s1"]
+    assert "Code challenge required" in query["error_description"][0]
+
+
+def test_staff_see_why_a_script_failed(site):
+    base, discovery = site(app_config("broken", "{1: [BasicAuthenticator]}", """
+        var onLoginRequest = function (context) {
+            executeStep(1, {onSuccess: function (context) { context.nothing.here = 1; }});
+        };
+    """) + "- {name: account, client_id: account, client_type: public, steps: {1: [BasicAuthenticator]}}\n")
+    User.objects.filter(username="alice").update(is_staff=True)
+    browser, _, _, _ = begin(base, discovery, "broken")
+    page = password(browser)
+    assert page.status_code == 503 and "For administrators" not in page.text  # not signed in: no detail
+    browser.get("/account/")
+    assert password(browser).status_code == 200  # signed in (staff) through the account application
+    client = OAuth2Session("broken", None, scope="openid", redirect_uri=CALLBACK, code_challenge_method="S256")
+    page = browser.get(client.create_authorization_url(discovery["authorization_endpoint"],
+                                                       code_verifier=secrets.token_urlsafe(48))[0])
+    assert page.status_code == 503 and "For administrators" in page.text and "line 2" in page.text
+    assert "Cannot set properties of undefined" in page.text
 
 
 def test_identifier_first_then_the_password_of_that_user(site):
