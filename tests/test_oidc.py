@@ -13,6 +13,7 @@ from joserfc.errors import BadSignatureError, InvalidClaimError
 from joserfc.jwk import KeySet
 from django.core.management import call_command
 
+from authflow.directory.models import User
 from authflow.flows.models import LoginFlow
 from tests.support.browser import Browser
 
@@ -40,6 +41,20 @@ CONFIG = textwrap.dedent(f"""
         client_type: public
         redirect_uris: ["{CALLBACK}"]
         steps: {{1: [BasicAuthenticator]}}
+      - name: badge
+        client_id: badge
+        client_type: public
+        redirect_uris: ["{CALLBACK}"]
+        steps: {{1: [BasicAuthenticator]}}
+        script: |
+          var onLoginRequest = function(context) {{
+              executeStep(1, {{onSuccess: function (context) {{
+                  var user = context.currentKnownSubject;
+                  user.claims['http://wso2.org/claims/givenname'] = 'Captain';
+                  user.claims['http://example.com/claims/team'] = 'blue';
+                  user.claims['sub'] = 'someone-else';
+              }}}});
+          }};
       - name: broken
         client_id: broken
         client_type: public
@@ -272,3 +287,20 @@ def test_an_expired_flow_says_so(server):
     LoginFlow.objects.update(expires_at=timezone.now() - timedelta(seconds=1))
     expired = browser.get(page.url)
     assert expired.status_code == 410 and "expired" in expired.text and "Start again" in expired.text
+
+
+def test_the_id_token_carries_the_login_s_claims_and_methods(server):
+    base, discovery = server
+    browser = Browser(base, stop_at=CALLBACK)
+    client = client_for(discovery, "badge", None)
+    _, verifier, nonce, _ = authorize(browser, client, discovery)
+    done = sign_in(browser)
+    token = client.fetch_token(authorization_response=done.callback, code_verifier=verifier)
+    jwks = KeySet.import_key_set(requests.get(discovery["jwks_uri"], timeout=30).json())
+    claims = jwt.decode(token["id_token"], jwks, algorithms=["RS256"]).claims
+    alice = User.objects.get(username="alice")
+    assert claims["given_name"] == "Captain" and claims["http://example.com/claims/team"] == "blue"
+    assert claims["sub"] == str(alice.pk) and claims["amr"] == ["pwd"] and claims["nonce"] == nonce
+    # the flow's claims are for this login only: the directory and userinfo keep the stored name
+    assert client.get(discovery["userinfo_endpoint"]).json()["given_name"] == "Alice"
+    assert User.objects.get(username="alice").first_name == "Alice"

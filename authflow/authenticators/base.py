@@ -59,6 +59,8 @@ class Authenticator:
     proves_identity: bool = True
     # The page's template; it receives `step`, `form_token`, `position` and what context() adds.
     template: str = ""
+    # Its authentication method reference (RFC 8176) for the ID token's amr claim, if it checks a credential.
+    amr: str = ""
 
     def is_enrolled(self, user) -> bool:
         """Whether `user` has what this authenticator checks (a password, a device...)."""

@@ -22,6 +22,7 @@ class BasicAuthenticator(Authenticator):
     display_name = "Username & Password"
     identifies_user = True
     template = "login/password.html"
+    amr = "pwd"
 
     def is_enrolled(self, user) -> bool:
         return user.has_usable_password()

@@ -85,6 +85,16 @@ MAPPED = {
 }
 MAX_VALUE_LENGTH = 4096
 
+# The OpenID Connect names of the claims that have one; other claims keep their URI as name.
+OIDC_NAMES = {
+    USERNAME: "preferred_username",
+    GIVEN_NAME: "given_name",
+    LAST_NAME: "family_name",
+    EMAIL: "email",
+    DATE_OF_BIRTH: "birthdate",
+    MOBILE: "phone_number",
+}
+
 
 def check_uri(uri) -> str:
     if not isinstance(uri, str) or len(uri) > 255 or not _URI.match(uri):

@@ -1,23 +1,38 @@
-"""What the ID token and userinfo say about the user (from the directory, by granted scope)."""
+"""What the ID token and userinfo say about the user.
+
+Userinfo and the ID token carry the directory's claims, by granted scope.
+The ID token also carries what the login flow decided for this login: the
+script's `user.claims` (under their OpenID Connect names, or their URIs)
+and `amr`, the authentication methods of the steps passed.
+"""
 from __future__ import annotations
 
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
+from authflow.authenticators import registry
 from authflow.directory import claims as directory_claims
+
+from ..models import IssuedCode
+
+# Claims a script cannot set: the protocol's own.
+PROTOCOL_CLAIMS = {"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "nonce", "auth_time", "at_hash", "c_hash", "azp",
+                   "sid", "amr", "acr"}
 
 
 class Validator(OAuth2Validator):
     def get_additional_claims(self, request):
         user = request.user
         known = directory_claims.read_claims(user)
-        out = {
-            "preferred_username": user.username,
-            "email": known.get(directory_claims.EMAIL),
-            "given_name": known.get(directory_claims.GIVEN_NAME),
-            "family_name": known.get(directory_claims.LAST_NAME),
-            "birthdate": known.get(directory_claims.DATE_OF_BIRTH),
-        }
+        out = {name: known.get(uri) for uri, name in directory_claims.OIDC_NAMES.items()}
+        out["preferred_username"] = user.username
         return {key: value for key, value in out.items() if value}
+
+    def get_oidc_claims(self, token, token_handler, request):
+        claims = super().get_oidc_claims(token, token_handler, request)
+        code = getattr(request, "code", None)  # set at the token endpoint, not for userinfo
+        if code:
+            claims.update(login_claims(code))
+        return claims
 
     # prompt=none: the login flow decides whether the request can be answered
     # without the user (authflow.login.views.start), and there is no consent
@@ -27,3 +42,29 @@ class Validator(OAuth2Validator):
 
     def validate_silent_authorization(self, request):
         return True
+
+
+def login_claims(code: str) -> dict:
+    """The claims the login flow behind `code` adds to the ID token."""
+    from .views import code_digest
+
+    issued = IssuedCode.objects.select_related("flow").filter(code_sha256=code_digest(code)).first()
+    if issued is None:
+        return {}
+    flow = issued.flow
+    out = {}
+    for uri, value in ((flow.result or {}).get("claims") or {}).items():
+        name = directory_claims.OIDC_NAMES.get(uri, uri)
+        if name not in PROTOCOL_CLAIMS:
+            out[name] = value
+    methods = []
+    for answer in flow.state["journal"]["answers"]:
+        if answer.get("k") == "step" and answer.get("r") == "success":
+            plugin = registry.get(answer.get("authenticator"))
+            if plugin is not None and plugin.amr and plugin.amr not in methods:
+                methods.append(plugin.amr)
+    if len(methods) > 1:
+        methods.append("mfa")
+    if methods:
+        out["amr"] = methods
+    return out
