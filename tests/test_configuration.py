@@ -166,7 +166,9 @@ def test_seed_demo_creates_the_demo_and_the_home_page_lists_it(client, settings)
     assert Sequence.objects.get(name="demo").versions.count() == 1
     assert User.objects.get(username="admin").is_superuser
     page = client.get("/")
-    assert page.status_code == 200
+    assert page.status_code == 200 and b"demo-client" not in page.content  # applications: staff only
+    client.force_login(User.objects.get(username="admin"))
+    page = client.get("/")
     assert b"demo-client" in page.content and b"demo v1" in page.content
 
 
