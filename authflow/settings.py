@@ -104,6 +104,8 @@ AUTH_USER_MODEL = "directory.User"
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",
     "django.contrib.auth.hashers.PBKDF2PasswordHasher",
+    # Client secrets (OAUTH2_PROVIDER["CLIENT_SECRET_HASHER"]), checked at every token request.
+    "authflow.protocols.oidc.hashers.ClientSecretHasher",
 ]
 
 AUTH_PASSWORD_VALIDATORS = [
@@ -205,6 +207,7 @@ OAUTH2_PROVIDER = {
     "SCOPES": {"openid": "Sign you in", "profile": "Your name", "email": "Your email address"},
     "DEFAULT_SCOPES": ["openid"],
     "OAUTH2_VALIDATOR_CLASS": "authflow.protocols.oidc.validator.Validator",
+    "CLIENT_SECRET_HASHER": "argon2_client",
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
     "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],

@@ -6,6 +6,7 @@ import sys
 import textwrap
 
 import pytest
+from django.contrib.auth.hashers import check_password
 import yaml
 from django.contrib.auth.models import Group
 from django.core.management import CommandError, call_command
@@ -67,6 +68,9 @@ def test_apply_creates_everything(tmp_path):
     version = portal.sequence.published_version()
     assert version.number == 1 and "executeStep(1)" in version.source
     assert Application.objects.get(name="wiki").sequence is None
+    secret = portal.oidc_client.client_secret  # hashed, with the lighter Argon2 of client secrets
+    assert secret.startswith("argon2_client$argon2id$") and "portal-secret" not in secret
+    assert check_password("portal-secret-0123456789", secret) and not check_password("portal-secret-x", secret)
     alice = User.objects.get(username="alice")
     assert alice.check_password("correct horse battery") and alice.password.startswith("argon2")
     assert set(alice.roles.values_list("name", flat=True)) == {"admin"}
