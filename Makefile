@@ -29,6 +29,7 @@ test: venv
 
 bench: venv
 	$(PY) bench/engine_roundtrip.py
+	$(PY) bench/login_http.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache
