@@ -4,7 +4,6 @@ Screenshots of every page land in test-artifacts/screenshots/.
 """
 import io
 import os
-import textwrap
 
 import pytest
 from django.core.management import call_command

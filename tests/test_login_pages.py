@@ -12,22 +12,12 @@ from django.core.management import call_command
 from authflow.directory.models import User
 from authflow.directory.services import user_snapshot
 from tests.support.browser import Browser
+from tests.support.config import CALLBACK, public_app
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CALLBACK = "http://127.0.0.1:9/callback"
-
-
 def app_config(name, steps, script):
-    """One entry of the applications list."""
-    return textwrap.dedent(f"""
-          - name: {name}
-            client_id: {name}
-            client_type: public
-            redirect_uris: ["{CALLBACK}"]
-            steps: {steps}
-            script: |
-        """).lstrip("\n") + textwrap.indent(textwrap.dedent(script).strip("\n"), " " * 10) + "\n"
+    return public_app(name, steps, script)
 
 
 USERS = textwrap.dedent("""

@@ -1,6 +1,5 @@
 """The OpenID Connect provider end to end: a real OIDC client library against the running server."""
 import io
-import re
 import secrets
 import textwrap
 from urllib.parse import parse_qs, urlsplit

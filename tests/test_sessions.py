@@ -18,24 +18,17 @@ from authflow.directory.models import User
 from authflow.flows.models import LoginFlow
 from authflow.sso.models import UserSession
 from tests.support.browser import Browser
+from tests.support.config import CALLBACK, public_app
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-CALLBACK = "http://127.0.0.1:9/callback"
 FIREFOX = "Mozilla/5.0 (Windows NT 10.0; Win64; x64; rv:128.0) Gecko/20100101 Firefox/128.0"
 IPHONE = ("Mozilla/5.0 (iPhone; CPU iPhone OS 17_1 like Mac OS X) AppleWebKit/605.1.15 (KHTML, like Gecko) "
           "Version/17.1 Mobile/15E148 Safari/604.1")
 
 
 def app(name, script, steps="{1: [BasicAuthenticator]}"):
-    return textwrap.dedent(f"""
-          - name: {name}
-            client_id: {name}
-            client_type: public
-            redirect_uris: ["{CALLBACK}"]
-            steps: {steps}
-            script: |
-        """).lstrip("\n") + textwrap.indent(textwrap.dedent(script).strip("\n"), " " * 10) + "\n"
+    return public_app(name, steps, script)
 
 
 PLAIN = "var onLoginRequest = function (context) { executeStep(1); };"
@@ -303,11 +296,19 @@ def test_sessions_time_out_when_idle(site, settings):
 
 def test_the_admin_console_signs_in_through_a_flow(site):
     base, _ = site(app("portal", PLAIN))
+    User.objects.filter(username="bob").update(is_superuser=True)
     staff = Browser(base)
+    staff.session.headers["User-Agent"] = FIREFOX
     page = staff.get("/admin/")
     assert "/login/flow/" in page.url and 'name="password"' in page.text
     page = staff.submit({"username": "bob", "password": "bob-password-12345"})
     assert page.status_code == 200 and "Site administration" in page.text
+    # sessions and flows are there to read, not to edit
+    session = UserSession.objects.get(user__username="bob")
+    page = staff.get(f"/admin/sso/usersession/{session.pk}/change/")
+    assert page.status_code == 200 and "Firefox" in page.text and 'name="_save"' not in page.text
+    page = staff.get("/admin/flows/loginflow/")
+    assert page.status_code == 200 and "succeeded" in page.text
     other = Browser(base)
     other.get("/admin/")
     page = other.submit({"username": "alice", "password": "alice-password-123"})
