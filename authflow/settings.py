@@ -129,6 +129,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
+# Served over HTTPS: cookies are sent back over HTTPS only.  On unless
+# AUTHFLOW_DEBUG (the embedded default runs on http://127.0.0.1).
+AUTHFLOW_HTTPS = _env_bool("AUTHFLOW_HTTPS", not DEBUG)
+SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = AUTHFLOW_HTTPS
 X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "authflow.login.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
@@ -181,6 +185,9 @@ AUTHFLOW_SESSION_MAX_SECONDS = int(os.environ.get("AUTHFLOW_SESSION_MAX_SECONDS"
 SESSION_COOKIE_AGE = AUTHFLOW_SESSION_MAX_SECONDS
 # Reverse proxies in front of the server whose X-Forwarded-For is trusted (authflow/net.py).
 AUTHFLOW_TRUSTED_PROXY_COUNT = int(os.environ.get("AUTHFLOW_TRUSTED_PROXY_COUNT", "0"))
+if AUTHFLOW_TRUSTED_PROXY_COUNT:
+    # The proxy terminates TLS and says so.
+    SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 # Where an unauthenticated authorization request goes: it starts a login flow.
 LOGIN_URL = "login-start"
 # sendError may redirect to relative URLs and to these prefixes only.

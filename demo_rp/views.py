@@ -41,7 +41,7 @@ def _load(request) -> dict:
 
 def _save(response, state: dict):
     response.set_cookie(COOKIE, signing.dumps(state, salt=SALT, compress=True), path="/demo/", httponly=True,
-                        samesite="Lax", max_age=24 * 3600)
+                        samesite="Lax", max_age=24 * 3600, secure=settings.AUTHFLOW_HTTPS)
     return response
 
 

@@ -2,6 +2,7 @@
 import os
 
 os.environ.setdefault("AUTHFLOW_ALLOW_DEV_SECRET", "1")
+os.environ.setdefault("AUTHFLOW_HTTPS", "0")  # the test servers speak plain HTTP
 os.environ.setdefault("DATABASE_URL", "postgres://postgres:postgres@127.0.0.1:5432/authflow")
 
 from cryptography.hazmat.primitives import serialization  # noqa: E402

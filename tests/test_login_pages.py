@@ -337,3 +337,17 @@ def test_choice_and_generic_form_answers_are_checked(site):
     browser.submit({"choice": "remote"})
     assert "code=" in browser.submit({"action": "skip"}).callback
     assert user_snapshot("alice")["claims"]["http://example.com/answers"] == "remote skipped"
+
+
+def test_over_https_the_cookies_are_secure(client, settings, tmp_path):
+    settings.AUTHFLOW_HTTPS = True
+    path = tmp_path / "config.yaml"
+    path.write_text("applications:\n" + app_config("portal", "{1: [BasicAuthenticator]}",
+                                                   "var onLoginRequest = function (c) { executeStep(1); };") + USERS)
+    call_command("apply", "-f", str(path), stdout=io.StringIO())
+    query = requests.compat.urlencode({"response_type": "code", "client_id": "portal", "redirect_uri": CALLBACK,
+                                       "scope": "openid", "code_challenge": "a" * 43, "code_challenge_method": "S256"})
+    page = client.get("/login/start/?" + requests.compat.urlencode({"next": "/o/authorize/?" + query}),
+                      HTTP_HOST="127.0.0.1")
+    assert page.status_code == 302 and page.cookies["authflow_browser"]["secure"] is True
+    assert page.cookies["authflow_browser"]["httponly"] is True

@@ -39,6 +39,7 @@ def matches(request, flow) -> bool:
 
 
 def set_cookie(response, token: str, secure: bool) -> None:
+    secure = secure or settings.AUTHFLOW_HTTPS
     response.set_cookie(COOKIE, token, max_age=MAX_AGE, httponly=True, samesite="Lax", secure=secure)
 
 
