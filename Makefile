@@ -5,6 +5,7 @@ VENV := .venv
 PY := $(VENV)/bin/python
 TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/authflow
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
+TEST_CACHE_URL ?= redis://127.0.0.1:6379/1
 RUN_ADDRESS ?= 127.0.0.1:8000
 
 .PHONY: venv run test bench clean
@@ -25,7 +26,8 @@ run: venv
 test: venv
 	scripts/ensure-services.sh postgres redis
 	scripts/ensure-chromium.sh
-	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) $(VENV)/bin/pytest $(PYTEST_ARGS)
+	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) AUTHFLOW_CACHE_URL=$(TEST_CACHE_URL) \
+		$(VENV)/bin/pytest $(PYTEST_ARGS)
 
 bench: venv
 	$(PY) bench/engine_roundtrip.py

@@ -1,7 +1,7 @@
 """Shared test configuration.
 
 Sections: (1) CI guard: under CI=true a skipped test fails the run, naming the
-missing component.  Fixtures shared by several modules go below it.
+missing component.  (2) Shared state every test starts without.
 """
 import os
 
@@ -21,3 +21,14 @@ def pytest_runtest_makereport(item, call):
         report.outcome = "failed"
         report.longrepr = f"skipped under CI=true, which must run every test: {reason}"
 
+
+
+# ---------------------------------------------------------------- (2) shared state
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    """Rate-limit counters (per client address) live in the cache, Redis under `make test`: start each test clean."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
