@@ -50,6 +50,9 @@ INSTALLED_APPS = [
     "authflow.configuration",
     "authflow.protocols",
     "authflow.sso",
+    "authflow.factors",
+    "authflow.mail",
+    "authflow.passkeys",
     "sequences",
     "demo_rp",
 ]
@@ -169,13 +172,9 @@ AUTHFLOW_DEMO_RP = {"client_id": os.environ.get("AUTHFLOW_DEMO_CLIENT_ID", "demo
 
 # Login flows.
 AUTHFLOW_FLOW_TTL_SECONDS = int(os.environ.get("AUTHFLOW_FLOW_TTL_SECONDS", str(15 * 60)))
-# The authenticator plugins (authflow/authenticators/base.py); the names of the
-# reference API without a plugin are shown as not available.
-AUTHFLOW_AUTHENTICATORS = [
-    "authflow.authenticators.basic.BasicAuthenticator",
-    "authflow.authenticators.identifier.IdentifierExecutor",
-    "authflow.authenticators.session_limit.SessionExecutor",
-]
+# The authenticator plugins (authflow/authenticators/base.py): None means every
+# module of authflow/authenticators; a list of dotted paths replaces them.
+AUTHFLOW_AUTHENTICATORS = None
 # The application whose script signs people in to this server's own pages
 # (the account page, the admin console).
 AUTHFLOW_ACCOUNT_APPLICATION = os.environ.get("AUTHFLOW_ACCOUNT_APPLICATION", "account")
@@ -183,6 +182,32 @@ AUTHFLOW_ACCOUNT_APPLICATION = os.environ.get("AUTHFLOW_ACCOUNT_APPLICATION", "a
 AUTHFLOW_SESSION_IDLE_SECONDS = int(os.environ.get("AUTHFLOW_SESSION_IDLE_SECONDS", str(30 * 60)))
 AUTHFLOW_SESSION_MAX_SECONDS = int(os.environ.get("AUTHFLOW_SESSION_MAX_SECONDS", str(10 * 3600)))
 SESSION_COOKIE_AGE = AUTHFLOW_SESSION_MAX_SECONDS
+# Keys for secrets kept at rest (authflow/keys.py): comma-separated base64 32-byte
+# keys, newest first; without them one is derived from SECRET_KEY.
+AUTHFLOW_ENCRYPTION_KEYS = os.environ.get("AUTHFLOW_ENCRYPTION_KEYS", "")
+
+# Second factors.
+AUTHFLOW_TOTP_ISSUER = os.environ.get("AUTHFLOW_TOTP_ISSUER", "authflow")  # the name authenticator apps show
+OTP_TOTP_THROTTLE_FACTOR = 1  # django-otp: after n failures, wait 2^(n-1) s before the next try
+AUTHFLOW_EMAIL_OTP_TTL_SECONDS = int(os.environ.get("AUTHFLOW_EMAIL_OTP_TTL_SECONDS", "300"))
+AUTHFLOW_MAGIC_LINK_TTL_SECONDS = int(os.environ.get("AUTHFLOW_MAGIC_LINK_TTL_SECONDS", "600"))
+# WebAuthn: the relying party id (a domain; empty: the request's host name) and the
+# origins allowed to answer a ceremony (empty: the request's own origin).
+AUTHFLOW_WEBAUTHN_RP_ID = os.environ.get("AUTHFLOW_WEBAUTHN_RP_ID", "")
+AUTHFLOW_WEBAUTHN_RP_NAME = os.environ.get("AUTHFLOW_WEBAUTHN_RP_NAME", "authflow")
+AUTHFLOW_WEBAUTHN_ORIGINS = [o for o in os.environ.get("AUTHFLOW_WEBAUTHN_ORIGINS", "").split(",") if o]
+
+# Email through Django's backends; the embedded default prints messages to the console.
+EMAIL_BACKEND = os.environ.get("AUTHFLOW_EMAIL_BACKEND", "django.core.mail.backends.console.EmailBackend" if DEBUG
+                               else "django.core.mail.backends.smtp.EmailBackend")
+EMAIL_HOST = os.environ.get("AUTHFLOW_EMAIL_HOST", "localhost")
+EMAIL_PORT = int(os.environ.get("AUTHFLOW_EMAIL_PORT", "25"))
+EMAIL_HOST_USER = os.environ.get("AUTHFLOW_EMAIL_HOST_USER", "")
+EMAIL_HOST_PASSWORD = os.environ.get("AUTHFLOW_EMAIL_HOST_PASSWORD", "")
+EMAIL_USE_TLS = _env_bool("AUTHFLOW_EMAIL_USE_TLS", False)
+EMAIL_TIMEOUT = 20
+DEFAULT_FROM_EMAIL = os.environ.get("AUTHFLOW_EMAIL_FROM", "authflow <no-reply@localhost>")
+
 # Reverse proxies in front of the server whose X-Forwarded-For is trusted (authflow/net.py).
 AUTHFLOW_TRUSTED_PROXY_COUNT = int(os.environ.get("AUTHFLOW_TRUSTED_PROXY_COUNT", "0"))
 if AUTHFLOW_TRUSTED_PROXY_COUNT:

@@ -6,10 +6,17 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.module_loading import import_string
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from authflow.sso import service as sso
+
+# The other sections of the page, each from the app that owns it: a function
+# (request) -> {"template": ..., more context} or None when it has nothing to show.
+SECTIONS = [
+    "authflow.factors.account.section",
+]
 
 
 @never_cache
@@ -20,7 +27,9 @@ def account(request):
     sessions = list(sso.active_sessions(request.user))
     rows = [{"session": s, "current": current is not None and s.pk == current.pk,
              "applications": [a.application.name for a in s.applications.all()]} for s in sessions]
-    return render(request, "account/account.html", {"rows": rows, "ended": request.GET.get("ended") == "1"})
+    sections = [section for section in (import_string(path)(request) for path in SECTIONS) if section]
+    return render(request, "account/account.html", {"rows": rows, "ended": request.GET.get("ended") == "1",
+                                                    "sections": sections})
 
 
 @login_required

@@ -27,6 +27,9 @@ class Step:
     # The user earlier steps identified; an authenticator that cannot identify
     # users verifies this one.
     subject: str | None = None
+    # Whether an earlier step checked a credential of `subject` (not only an
+    # identifier): only then may the user set up a missing authenticator.
+    subject_verified: bool = False
     # This authenticator's authenticatorParams: `common`, overridden by `local[name]`.
     params: dict = field(default_factory=dict)
     attempt: int = 1
@@ -62,9 +65,23 @@ class Authenticator:
     # Its authentication method reference (RFC 8176) for the ID token's amr claim, if it checks a credential.
     amr: str = ""
 
+    # A user who is not enrolled may set this authenticator up during a login,
+    # once an earlier step of that login checked who they are; else the step
+    # says it is not set up, and fails (the script's onFail decides).
+    enrolls_during_login: bool = False
+    enroll_template: str = ""
+
     def is_enrolled(self, user) -> bool:
         """Whether `user` has what this authenticator checks (a password, a device...)."""
         return True
+
+    def enroll_context(self, request, step: Step, user) -> dict:
+        """What the enrollment page needs."""
+        return {}
+
+    def enroll(self, request, step: Step, user) -> dict:
+        """Set up the authenticator from the enrollment page's submission; the step answer (or ShowAgain)."""
+        raise NotImplementedError
 
     def silent_answer(self, request, step: Step) -> dict | None:
         """An answer without showing a page (e.g. nothing to ask), or None to show the page."""

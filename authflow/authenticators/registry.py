@@ -1,25 +1,27 @@
 """Finding authenticators by the names scripts use.
 
 The catalogue holds every name of the reference API, so that step
-configurations and scripts written for it validate here; the plugins named in
-settings.AUTHFLOW_AUTHENTICATORS (dotted paths of `base.Authenticator`
-subclasses) implement them.  A name in the catalogue without a plugin is
-shown to the user as not available.
+configurations and scripts written for it validate here.  The plugins
+implement them: every module of this package that defines a
+`base.Authenticator` subclass with a name (so adding an authenticator is
+adding a module), or, when settings.AUTHFLOW_AUTHENTICATORS is set, the
+classes it names by dotted path.  A name in the catalogue without a plugin
+is shown to the user as not available.
 """
 from __future__ import annotations
 
+import inspect
+import pkgutil
 from functools import lru_cache
+from importlib import import_module
+from pathlib import Path
 
 from django.conf import settings
 from django.utils.module_loading import import_string
 
 from .base import Authenticator
 
-DEFAULT_PLUGINS = [
-    "authflow.authenticators.basic.BasicAuthenticator",
-    "authflow.authenticators.identifier.IdentifierExecutor",
-    "authflow.authenticators.session_limit.SessionExecutor",
-]
+_NOT_PLUGINS = {"base", "registry", "models"}
 
 # name -> display name, for every authenticator the reference API names.
 CATALOGUE = {
@@ -38,10 +40,24 @@ CATALOGUE = {
 }
 
 
+def built_in() -> list[str]:
+    """Dotted paths of the authenticators in this package."""
+    paths = []
+    for module_info in pkgutil.iter_modules([str(Path(__file__).parent)]):
+        if module_info.name in _NOT_PLUGINS or module_info.name.startswith("_"):
+            continue
+        module = import_module(f"{__package__}.{module_info.name}")
+        for name, value in vars(module).items():
+            if (inspect.isclass(value) and issubclass(value, Authenticator) and value.__module__ == module.__name__
+                    and value.name):
+                paths.append(f"{module.__name__}.{name}")
+    return sorted(paths)
+
+
 @lru_cache(maxsize=1)
 def _plugins() -> dict[str, Authenticator]:
     plugins = {}
-    for path in getattr(settings, "AUTHFLOW_AUTHENTICATORS", DEFAULT_PLUGINS):
+    for path in getattr(settings, "AUTHFLOW_AUTHENTICATORS", None) or built_in():
         plugin = import_string(path)()
         if not plugin.name:
             raise ValueError(f"{path} does not set a name")

@@ -4,9 +4,17 @@ A step offering several options first asks which one (the options are those
 the script left after `authenticationOptions` filtering); a step with one
 option shows it at once.  An authenticator may answer without a page
 (`silent_answer`), and the login pages then move on by themselves.
+
+A known user who has not set the authenticator up (`is_enrolled`) sets it up
+here when it allows that and an earlier step checked who they are;
+otherwise the page says it is not set up and the step fails, so the
+script's onFail decides what comes next.  Before any credential was
+checked the ordinary page is shown, so that it tells nothing about the
+account.
 """
 from __future__ import annotations
 
+from django.contrib.auth import get_user_model
 from django.shortcuts import render
 
 from authflow.authenticators import registry
@@ -14,12 +22,22 @@ from authflow.authenticators.base import ShowAgain, Step
 
 from . import binding
 
+NOT_ENROLLED = "not_enrolled"
+
 
 def chosen_option(options: list[dict], raw: str | None) -> int | None:
     if len(options) == 1:
         return 0
     raw = raw or ""
     return int(raw) if raw.isdigit() and int(raw) < len(options) else None
+
+
+def proves_identity(answer: dict) -> bool:
+    """Whether a successful step answer checked a credential (or came from a session where one was)."""
+    if answer.get("via") == "session" or answer.get("idp", "LOCAL") != "LOCAL":
+        return True
+    authenticator = registry.get(answer.get("authenticator"))
+    return authenticator is not None and authenticator.proves_identity
 
 
 def step_of(flow, command: dict, index: int) -> Step:
@@ -30,8 +48,12 @@ def step_of(flow, command: dict, index: int) -> Step:
     params = dict(given.get("common") or {})
     specific = (given.get("local") or {}).get(name) if idp == "LOCAL" else (given.get("federated") or {}).get(idp)
     params.update(specific or {})
-    return Step(flow_id=str(flow.id), number=command["step"], authenticator=name, idp=idp,
-                subject=command.get("subject"), params=params, attempt=command.get("attempt", 1),
+    subject = command.get("subject")
+    verified = bool(subject) and any(
+        a.get("k") == "step" and a.get("r") == "success" and a.get("user") == subject and proves_identity(a)
+        for a in flow.state["journal"]["answers"])
+    return Step(flow_id=str(flow.id), number=command["step"], authenticator=name, idp=idp, subject=subject,
+                subject_verified=verified, params=params, attempt=command.get("attempt", 1),
                 error=command.get("error"), login_hint=_login_hint(flow, command))
 
 
@@ -62,6 +84,12 @@ def show(request, flow, *, error: str | None = None, index: int | None = None, s
     context.update(option_index=index, step=step, label=label(options[index]))
     if authenticator is None or not authenticator.template:
         return render(request, "login/unavailable.html", context, status=status)
+    user = _unenrolled_user(authenticator, step)
+    if user is not None:
+        if authenticator.enrolls_during_login:
+            context.update(authenticator.enroll_context(request, step, user))
+            return render(request, authenticator.enroll_template, context, status=status)
+        return render(request, "login/not_enrolled.html", context, status=status)
     context.update(authenticator.context(request, step))
     return render(request, authenticator.template, context, status=status)
 
@@ -76,10 +104,25 @@ def answer(request, flow):
     authenticator = registry.get(step.authenticator) if step.idp == "LOCAL" else None
     if authenticator is None or not authenticator.template:
         return None, show(request, flow, error="This way of signing in is not available.", index=index, status=400)
+    user = _unenrolled_user(authenticator, step)
     try:
-        return authenticator.answer(request, step), None
+        if user is None:
+            return authenticator.answer(request, step), None
+        if authenticator.enrolls_during_login and request.POST.get("action") != NOT_ENROLLED:
+            return authenticator.enroll(request, step, user), None
+        return step.failure(f"{label(command['options'][index])} is not set up for your account."), None
     except ShowAgain as exc:
         return None, show(request, flow, error=str(exc), index=index)
+
+
+def _unenrolled_user(authenticator, step: Step):
+    """The step's user when they have not set up `authenticator` and may be told so, else None."""
+    if not step.subject or not step.subject_verified:
+        return None
+    user = get_user_model().objects.filter(username=step.subject, is_active=True).first()
+    if user is None or authenticator.is_enrolled(user):
+        return None
+    return user
 
 
 def label(option: dict) -> str:

@@ -20,7 +20,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
-from authflow.authenticators import registry
 from authflow.flows import service
 from authflow.flows.models import LoginFlow
 from authflow.net import client_ip
@@ -192,7 +191,7 @@ def _sign_in(request, flow):
         return problem(request, "This account cannot sign in", "The account does not exist or is disabled.",
                        status=403, restart=restart)
     passed = [a for a in flow.state["journal"]["answers"] if a.get("k") == "step" and a.get("r") == "success"]
-    if not any(_proves_identity(a) for a in passed):
+    if not any(steps.proves_identity(a) for a in passed):
         logger.error("a login finished without a step that checks a credential", extra={
             "flow_id": str(flow.id), "application": flow.application.name})
         return problem(request, "This sign-in did not check who you are",
@@ -219,13 +218,6 @@ def _sign_in(request, flow):
     logger.info("signed in", extra={"flow_id": str(flow.id), "subject": flow.subject,
                                     "session_id": str(session.pk) if session else None})
     return targets.deliver_success(request, flow)
-
-
-def _proves_identity(answer: dict) -> bool:
-    if answer.get("via") == "session" or answer.get("idp", "LOCAL") != "LOCAL":
-        return True
-    authenticator = registry.get(answer.get("authenticator"))
-    return authenticator is not None and authenticator.proves_identity
 
 
 def _already_finished(request, flow):

@@ -1,0 +1,6 @@
+"""The account page's section about second factors."""
+from __future__ import annotations
+
+
+def section(request) -> dict | None:
+    return None
