@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -7,4 +7,5 @@ urlpatterns = [
     path("sessions/<uuid:session_id>/end/", views.end_session, name="account-end-session"),
     path("sign-out/", views.sign_out, name="account-sign-out"),
     path("signed-out/", views.signed_out, name="account-signed-out"),
+    path("two-factor/", include("authflow.factors.urls")),
 ]
