@@ -16,6 +16,19 @@ class ShowAgain(Exception):
     """The submission cannot answer the step yet: show the page again with this message (nothing is journaled)."""
 
 
+class ShowPage(Exception):
+    """The submission leads to another page of the same step (e.g. "check your email"); nothing is journaled.
+
+    The page gets the step's usual context plus `context`; its form posts to
+    the flow like any step page.
+    """
+
+    def __init__(self, template: str, context: dict | None = None):
+        super().__init__(template)
+        self.template = template
+        self.context = context or {}
+
+
 @dataclass(frozen=True)
 class Step:
     """One step of a flow, as the authenticator chosen for it sees it."""

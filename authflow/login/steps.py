@@ -18,7 +18,7 @@ from django.contrib.auth import get_user_model
 from django.shortcuts import render
 
 from authflow.authenticators import registry
-from authflow.authenticators.base import ShowAgain, Step
+from authflow.authenticators.base import ShowAgain, ShowPage, Step
 
 from . import binding
 
@@ -68,14 +68,19 @@ def silent_answer(request, flow) -> dict | None:
     return authenticator.silent_answer(request, step_of(flow, command, 0))
 
 
+def _context(request, flow, error: str | None) -> dict:
+    command = flow.pending
+    return {"flow": flow, "application": flow.application, "command": command, "position": command["position"],
+            "form_token": binding.form_token(request, flow), "error": error or command.get("error"),
+            "several_options": len(command["options"]) > 1}
+
+
 def show(request, flow, *, error: str | None = None, index: int | None = None, status: int = 200):
     command = flow.pending
     options = command["options"]
     if index is None:
         index = chosen_option(options, request.GET.get("option"))
-    context = {"flow": flow, "application": flow.application, "command": command, "position": command["position"],
-               "form_token": binding.form_token(request, flow), "error": error or command.get("error"),
-               "several_options": len(options) > 1}
+    context = _context(request, flow, error)
     if index is None:
         context["options"] = [{"index": i, "label": label(o)} for i, o in enumerate(options)]
         return render(request, "login/choose.html", context, status=status)
@@ -113,6 +118,11 @@ def answer(request, flow):
         return step.failure(f"{label(command['options'][index])} is not set up for your account."), None
     except ShowAgain as exc:
         return None, show(request, flow, error=str(exc), index=index)
+    except ShowPage as page:
+        context = _context(request, flow, None)
+        context.update(option_index=index, step=step, label=label(command["options"][index]), error=None,
+                       **page.context)
+        return None, render(request, page.template, context)
 
 
 def _unenrolled_user(authenticator, step: Step):
