@@ -1,0 +1,43 @@
+"""Checking a one-time code from a device (TOTP, backup codes): what a wrong or throttled code does.
+
+A wrong code counts as a failed sign-in of the account and the client
+address (authflow.directory.lockout), and, as in the reference API, stays on
+the authenticator's page when `enableRetryFromAuthenticator` is true, or is
+a failed step the script decides about (onFail, or the step again) when not.
+"""
+from __future__ import annotations
+
+from django.utils import timezone
+
+from authflow.directory import lockout
+from authflow.net import client_ip
+
+from .base import ShowAgain, Step
+
+
+def retry_on_page(step: Step) -> bool:
+    value = step.param("enableRetryFromAuthenticator", False)
+    return value is True or str(value).lower() == "true"
+
+
+def check(request, step: Step, user, device, code: str, wrong: str) -> dict:
+    """The step answer for `code` typed for `device` of `user` (either may be None: then it is wrong)."""
+    if user is not None and lockout.locked_for(user):
+        minutes = max(1, round(lockout.locked_for(user) / 60))
+        return step.failure(f"This account is locked after too many failed sign-ins. Try again in {minutes} minute(s).")
+    if device is not None:
+        allowed, why = device.verify_is_allowed()
+        if not allowed:
+            wait = max(1, int(((why or {}).get("locked_until", timezone.now()) - timezone.now()).total_seconds()) + 1)
+            raise ShowAgain(f"Too many wrong codes. Wait {wait} second(s) before trying again.")
+        if code and device.verify_token(code):
+            lockout.record_success(user)
+            return step.success(user.get_username())
+    lockout.record_failure(step.subject or "", client_ip(request))
+    if retry_on_page(step):
+        raise ShowAgain(wrong)
+    return step.failure(wrong)
+
+
+def typed_code(request) -> str:
+    return "".join(request.POST.get("code", "").split())[:32]

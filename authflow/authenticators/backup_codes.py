@@ -1,0 +1,32 @@
+"""backup-code-authenticator: one of the user's single-use backup codes.
+
+Codes are made with the first authenticator app, or on the account page,
+and kept as keyed digests; each works once.  They are not made during a
+login step of their own (that would let a password alone set up the second
+factor it then passes): a user without unused codes gets the not-set-up page.
+"""
+from __future__ import annotations
+
+from django.contrib.auth import get_user_model
+
+from authflow.factors.models import BackupCode, BackupCodeDevice
+
+from . import _codes
+from .base import Authenticator, Step
+
+
+class BackupCodeAuthenticator(Authenticator):
+    name = "backup-code-authenticator"
+    display_name = "Backup code"
+    identifies_user = False
+    proves_identity = True
+    amr = "otp"
+    template = "login/backup_code.html"
+
+    def is_enrolled(self, user) -> bool:
+        return BackupCode.objects.filter(device__user=user, used_at__isnull=True).exists()
+
+    def answer(self, request, step: Step) -> dict:
+        user = get_user_model().objects.filter(username=step.subject, is_active=True).first() if step.subject else None
+        device = BackupCodeDevice.objects.filter(user=user).first() if user else None
+        return _codes.check(request, step, user, device, _codes.typed_code(request), "The backup code is not correct.")
