@@ -47,6 +47,9 @@ class Step:
     params: dict = field(default_factory=dict)
     attempt: int = 1
     error: str | None = None
+    # The command's position in the flow (what the page's form answers): binds per-page state such as a
+    # WebAuthn challenge to this page.
+    position: int = 0
     # The identifier to suggest: what the user typed in a failed attempt, else the application's login_hint.
     login_hint: str = ""
 

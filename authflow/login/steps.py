@@ -54,7 +54,8 @@ def step_of(flow, command: dict, index: int) -> Step:
         for a in flow.state["journal"]["answers"])
     return Step(flow_id=str(flow.id), number=command["step"], authenticator=name, idp=idp, subject=subject,
                 subject_verified=verified, params=params, attempt=command.get("attempt", 1),
-                error=command.get("error"), login_hint=_login_hint(flow, command))
+                error=command.get("error"), login_hint=_login_hint(flow, command),
+                position=command["position"])
 
 
 def silent_answer(request, flow) -> dict | None:
