@@ -186,6 +186,9 @@ SESSION_COOKIE_AGE = AUTHFLOW_SESSION_MAX_SECONDS
 # keys, newest first; without them one is derived from SECRET_KEY.
 AUTHFLOW_ENCRYPTION_KEYS = os.environ.get("AUTHFLOW_ENCRYPTION_KEYS", "")
 
+# Changing how one signs in (second factors, passkeys) needs a sign-in at most this old.
+AUTHFLOW_REAUTH_SECONDS = int(os.environ.get("AUTHFLOW_REAUTH_SECONDS", "600"))
+
 # Second factors.
 AUTHFLOW_TOTP_ISSUER = os.environ.get("AUTHFLOW_TOTP_ISSUER", "authflow")  # the name authenticator apps show
 OTP_TOTP_THROTTLE_FACTOR = 1  # django-otp: after n failures, wait 2^(n-1) s before the next try

@@ -117,12 +117,13 @@ def test_totp_login_with_drift_and_no_reuse(site):
     browser, _ = begin(base, discovery)
     page = password(browser)
     assert "Code from your authenticator app" in page.text
-    done = browser.submit({"code": code_for(secret, offset_steps=1)})  # a phone 30 s ahead
+    ahead = code_for(secret, offset_steps=1)  # a phone 30 s ahead
+    done = browser.submit({"code": ahead})
     assert done.callback and "code=" in done.callback
     # the same code (or an older one) is not accepted again
     browser, _ = begin(base, discovery)
     password(browser)
-    page = browser.submit({"code": code_for(secret, offset_steps=1)})
+    page = browser.submit({"code": ahead})
     assert page.callback is None and "Enter a backup code" in page.text  # onFail offered step 3
     assert user_snapshot("alice")["claims"][FAILED] == "1"
 
@@ -237,3 +238,25 @@ def test_the_account_page_shows_and_changes_second_factors(site):
     again, _ = begin(base, discovery)
     assert "Set up your authenticator app" in password(again).text
     assert User.objects.get(username="alice").is_active
+
+
+def test_changing_second_factors_needs_a_recent_sign_in(site):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from authflow.sso.models import UserSession
+
+    base, discovery = site(public_app("mfa", STEPS, SCRIPT))
+    enroll(base, discovery)
+    browser = Browser(base)
+    browser.get("/account/")
+    password(browser)
+    UserSession.objects.update(login_at=timezone.now() - timedelta(minutes=20))
+    page = browser.submit({}, url=f"{base}/account/two-factor/totp/remove/", keep=("csrfmiddlewaretoken",))
+    assert 'name="password"' in page.text  # the session does not answer: sign in again
+    assert TotpDevice.objects.filter(confirmed=True).exists()
+    page = password(browser)
+    assert "sign in again, then repeat" in page.text
+    page = browser.submit({}, url=f"{base}/account/two-factor/totp/remove/", keep=("csrfmiddlewaretoken",))
+    assert "The authenticator app was removed" in page.text and not TotpDevice.objects.exists()

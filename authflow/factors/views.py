@@ -11,6 +11,8 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from authflow.account.recent import recent_login_required
+
 from .models import BackupCodeDevice, TotpDevice
 
 logger = logging.getLogger("authflow.factors")
@@ -19,6 +21,7 @@ logger = logging.getLogger("authflow.factors")
 @never_cache
 @login_required
 @require_http_methods(["POST"])
+@recent_login_required
 def new_backup_codes(request):
     """New backup codes, shown this once (the old ones stop working)."""
     codes = BackupCodeDevice.replace_for(request.user)
@@ -28,6 +31,7 @@ def new_backup_codes(request):
 
 @login_required
 @require_http_methods(["POST"])
+@recent_login_required
 def remove_totp(request):
     removed, _ = TotpDevice.objects.filter(user=request.user).delete()
     if removed:

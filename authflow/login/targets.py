@@ -36,8 +36,12 @@ class Target:
     login_hint: str = ""
 
 
-def from_next(next_url: str) -> Target:
-    """The target a login started with ?next=... returns to; raises BadTarget."""
+def from_next(next_url: str, *, reauthenticate: bool = False) -> Target:
+    """The target a login started with ?next=... returns to; raises BadTarget.
+
+    `reauthenticate` (our own pages only): the session answers no step, the
+    user proves who they are again (before changing how they sign in).
+    """
     if _is_local(next_url):
         name = settings.AUTHFLOW_ACCOUNT_APPLICATION
         application = Application.objects.filter(name=name).first()
@@ -45,7 +49,8 @@ def from_next(next_url: str) -> Target:
             raise BadTarget("Signing in here is not set up",
                             f"An administrator has to create the application {name!r}, whose script "
                             "decides how people sign in to this server's own pages.")
-        return Target(application=application, return_to={"protocol": "local", "next": next_url, "restart": next_url})
+        return Target(application=application, return_to={"protocol": "local", "next": next_url, "restart": next_url},
+                      prompt=frozenset({"login"}) if reauthenticate else frozenset())
     try:
         request = authorization_requests.parse(next_url)
     except authorization_requests.InvalidRequest as exc:

@@ -47,7 +47,7 @@ def problem(request, title: str, message: str, *, status: int, restart: str | No
 def start(request):
     """A login for an application's authorization request (or one of our pages): start its flow."""
     try:
-        target = targets.from_next(request.GET.get("next", ""))
+        target = targets.from_next(request.GET.get("next", ""), reauthenticate=request.GET.get("reauthenticate") == "1")
     except targets.BadTarget as exc:
         return problem(request, exc.title, exc.message, status=400)
     token, new_browser = binding.browser_token(request)
