@@ -1,0 +1,94 @@
+"""Sending a templated email to a user: rendered now, sent by a Celery task once the transaction commits.
+
+    send_template(user_or_username, template_id, placeholders) -> bool
+
+True when the message was rendered and will be handed to the task queue
+when the surrounding transaction commits (at once outside a transaction),
+so a login flow whose transaction rolls back sends nothing.  False for an
+unknown template, or a user who does not exist, is inactive or has no email
+address.  On the embedded default (no broker) the task runs inline; with a
+broker (Redis) a worker sends it, with retries on SMTP errors (tasks.py).
+
+The message travels through the broker encrypted (authflow.keys, purpose
+"outgoing-mail"): codes and links never sit in Redis in clear.  Logs name
+the template, the user and the flow, never the message's contents.
+"""
+from __future__ import annotations
+
+import json
+import logging
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from authflow import keys
+
+from . import defaults
+from .models import USER_PLACEHOLDERS, EmailTemplate
+
+logger = logging.getLogger("authflow.mail")
+
+PAYLOAD_PURPOSE = "outgoing-mail"
+
+
+def _user(user_or_username):
+    if isinstance(user_or_username, get_user_model()):
+        return user_or_username
+    username = str(user_or_username or "")
+    return get_user_model().objects.filter(username=username).first() if username else None
+
+
+def mask_address(address: str) -> str:
+    """a***@example.com: enough for the owner to recognise, not enough to learn it."""
+    local, at, domain = (address or "").partition("@")
+    if not at:
+        return "***"
+    return f"{local[:1]}***@{domain}"
+
+
+def send_template(user_or_username, template_id: str, placeholders: dict | None = None, *,
+                  flow_id: str | None = None) -> bool:
+    """Render `template_id` for the user and queue it for sending after the transaction commits."""
+    user = _user(user_or_username)
+    where = {"template_id": str(template_id)[:64], "flow_id": flow_id,
+             "user": getattr(user, "username", str(user_or_username or "")[:150])}
+    if user is None or not user.is_active or not user.email:
+        logger.info("email not sent: no such active user with an email address", extra=where)
+        return False
+    template = EmailTemplate.objects.filter(template_id=template_id).first()
+    if template is None and template_id in defaults.BY_ID:
+        # The shipped text, when the stored copy is gone (the authenticators must keep working).
+        template = EmailTemplate(**defaults.BY_ID[template_id])
+    if template is None:
+        logger.warning("email not sent: no such email template", extra=where)
+        return False
+    values = {name: getattr(user, name, "") or "" for name in USER_PLACEHOLDERS}
+    values.update({str(k): "" if v is None else str(v) for k, v in (placeholders or {}).items()})
+    subject, text, html, missing = template.render(values)
+    if missing:
+        logger.warning("email template placeholders without a value (left empty)",
+                       extra={**where, "placeholders": sorted(missing)})
+    sealed = keys.encrypt(json.dumps({"to": user.email, "subject": subject, "text": text, "html": html}).encode(),
+                          purpose=PAYLOAD_PURPOSE)
+    transaction.on_commit(lambda: _enqueue(sealed, where))
+    logger.info("email queued for sending after commit", extra=where)
+    return True
+
+
+def _enqueue(sealed: str, where: dict) -> None:
+    from .tasks import send_message
+
+    options = {}
+    queue = getattr(settings, "AUTHFLOW_MAIL_QUEUE", "")
+    if queue:
+        options["queue"] = queue
+    try:
+        send_message.apply_async(args=[sealed, where], **options)
+    except Exception:  # noqa: BLE001 - the broker is down, or (inline) sending failed for good
+        # The transaction already committed; nothing to undo.  The user can ask for another code.
+        logger.exception("email could not be queued or sent", extra=where)
+
+
+def open_payload(sealed: str) -> dict:
+    return json.loads(keys.decrypt(sealed, purpose=PAYLOAD_PURPOSE))
