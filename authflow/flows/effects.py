@@ -8,6 +8,7 @@ from __future__ import annotations
 import logging
 
 from authflow.directory import services as directory
+from authflow.mail import service as mail
 from authflow.sso import service as sso
 
 logger = logging.getLogger(__name__)
@@ -18,6 +19,9 @@ HANDLERS = {
     "setLocalClaim": lambda username, uri, value: directory.set_local_claim(username, uri, value),
     "terminateUserSession": lambda username, session_id: sso.terminate_for_username(
         username, session_id, "ended by a login script"),
+    # Queued when the flow's transaction commits (a rolled-back round trip sends nothing).
+    "sendEmail": lambda username, template_id, placeholders: mail.send_template(
+        username, template_id, placeholders if isinstance(placeholders, dict) else {}),
 }
 
 

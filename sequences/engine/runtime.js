@@ -402,6 +402,18 @@
     return ok;
   }
 
+  // sendEmail(user, templateId, placeholders): an effect, so a login sends it
+  // once however often the script is replayed.  True when the email was
+  // queued; false for an unknown template or a user without an email address.
+  function sendEmail(user, templateId, placeholders) {
+    const username = identify(user, "sendEmail: user");
+    if (typeof templateId !== "string" || templateId === "") {
+      throw new RealTypeError("sendEmail: templateId must be a non-empty string");
+    }
+    const values = toStringMap(placeholders, "sendEmail: placeholders");
+    return effect("sendEmail", [username, templateId, values]) === true;
+  }
+
   // ------------------------------------------------------------ role & group checks
   function hasRole(user, role) {
     return rolesOf(identify(user, "hasRole: user")).indexOf(String(role)) >= 0;
@@ -684,6 +696,7 @@
       isMemberOfAnyOfGroups: isMemberOfAnyOfGroups,
       assignUserRoles: assignUserRoles,
       removeUserRoles: removeUserRoles,
+      sendEmail: sendEmail,
       getUserSessions: getUserSessions,
       terminateUserSession: terminateUserSession,
       getAuthenticatedApplications: getAuthenticatedApplications,

@@ -59,6 +59,11 @@ class ScenarioWorld:
         user["sessions"] = [s for s in user["sessions"] if s["id"] != session_id]
         return True
 
+    def _effect_sendEmail(self, username, template_id, placeholders):
+        # As on a server: sent (queued) to a user with an email address; the trace's effect event shows it.
+        user = self.users.get(username)
+        return user is not None and bool(user["claims"].get("http://wso2.org/claims/emailaddress"))
+
     def _effect_setLocalClaim(self, username, uri, value):
         user = self.users.get(username)
         if user is None:
