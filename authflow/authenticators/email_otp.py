@@ -1,0 +1,144 @@
+"""email-otp: a six-digit code sent to the user's email address, for the user an earlier step identified.
+
+The code is sent the first time the step's page is shown (a reload sends
+nothing; "Send a new code" does, at most every 30 seconds and five times
+per step).  It answers that step of that flow only, expires after
+AUTHFLOW_EMAIL_OTP_TTL_SECONDS, works once, is stored as a keyed digest and
+compared in constant time (authflow.mail.codes); after three wrong tries it
+is void.  A wrong, expired, replaced or used code counts as a failed sign-in
+of the account and the client address (authflow.directory.lockout).
+
+authenticatorParams `enableRetryFromAuthenticator` ('true' or true): a wrong
+code is asked again on the page and the script is not told; otherwise (the
+default) it is a failed step answer: onFail runs, or the step is shown
+again with the error (a new step attempt, so a new code is sent).
+
+A user without an email address is not enrolled: once an earlier step
+checked a credential the page says so and the step fails.  Before that
+(e.g. after IdentifierExecutor) the page looks the same for every
+identifier and sends nothing to unknown ones, so it tells nothing about
+accounts; the address is shown masked only to a verified user.
+"""
+from __future__ import annotations
+
+import logging
+
+from django.contrib.auth import get_user_model
+
+from authflow.directory import lockout
+from authflow.flows.models import LoginFlow
+from authflow.mail import codes, service as mail
+from authflow.net import client_ip
+
+from .base import Authenticator, ShowAgain, ShowPage, Step
+
+logger = logging.getLogger("authflow.authenticators")
+
+PURPOSE = codes.Purpose.EMAIL_OTP
+TEMPLATE_ID = "email-otp"
+RESEND = "resend"
+
+MESSAGES = {
+    "wrong": "The code is not correct.",
+    "none": "The code is not correct.",
+    "expired": "This code has expired. Send a new code.",
+    "used": "This code was already used. Enter the newest code we sent you.",
+    "replaced": "This code was replaced by a newer one. Enter the newest code we sent you.",
+    "void": "This code no longer works after too many wrong tries. Send a new code.",
+}
+NOW_VOID = "The code is not correct, and after too many wrong tries it no longer works. Send a new code."
+
+
+def retry_on_page(step: Step) -> bool:
+    value = step.param("enableRetryFromAuthenticator", False)
+    return value is True or str(value).strip().lower() == "true"
+
+
+def typed_code(request) -> str:
+    return "".join(request.POST.get("code", "").split())[:16]
+
+
+class EmailOtpAuthenticator(Authenticator):
+    name = "email-otp"
+    display_name = "Email OTP"
+    identifies_user = False
+    proves_identity = True
+    amr = "otp"
+    template = "login/email_otp.html"
+
+    def is_enrolled(self, user) -> bool:
+        return bool(user.email)
+
+    def context(self, request, step: Step) -> dict:
+        user = self._user(step)
+        position, application = _flow_info(step.flow_id)
+        if position is not None and codes.first_send(PURPOSE, step.flow_id, position):
+            self._send(step, user, position, application)
+        return self._page(step, user)
+
+    def answer(self, request, step: Step) -> dict:
+        user = self._user(step)
+        position, application = _flow_info(step.flow_id)
+        if request.POST.get("action") == RESEND:
+            try:
+                codes.note_resend(PURPOSE, step.flow_id, position)
+            except codes.TooSoon as exc:
+                raise ShowAgain(exc.message) from None
+            self._send(step, user, position, application)
+            raise ShowPage(self.template, {**self._page(step, user), "notice": "We sent you a new code."})
+        code = typed_code(request)
+        if not code:
+            raise ShowAgain("Enter the code we sent you.")
+        ip = client_ip(request)
+        if lockout.address_blocked(ip):
+            return step.failure("Too many failed sign-ins from your network. Try again later.")
+        if user is not None and lockout.locked_for(user):
+            minutes = max(1, round(lockout.locked_for(user) / 60))
+            return step.failure(
+                f"This account is locked after too many failed sign-ins. Try again in {minutes} minute(s).")
+        if user is not None and code.isdigit() and len(code) == codes.CODE_DIGITS:
+            check = codes.check_code(step.flow_id, position, user, code)
+        else:
+            check = codes.Check(False, "wrong")
+        if check.ok:
+            lockout.record_success(user)
+            logger.info("email OTP accepted", extra={"flow_id": step.flow_id, "step": step.number})
+            return step.success(user.get_username())
+        lockout.record_failure(step.subject or "", ip)
+        logger.info("email OTP refused", extra={"flow_id": step.flow_id, "step": step.number, "reason": check.reason})
+        message = NOW_VOID if check.now_void else MESSAGES.get(check.reason, MESSAGES["wrong"])
+        if retry_on_page(step):
+            raise ShowAgain(message)
+        return step.failure(message)
+
+    def _user(self, step: Step):
+        if not step.subject:
+            return None
+        return get_user_model().objects.filter(username=step.subject, is_active=True).first()
+
+    def _page(self, step: Step, user) -> dict:
+        shown = user is not None and step.subject_verified and user.email
+        return {"masked_email": mail.mask_address(user.email) if shown else "",
+                "minutes": max(1, codes.ttl(PURPOSE) // 60), "resend_action": RESEND}
+
+    def _send(self, step: Step, user, position: int, application: str) -> None:
+        """Send a new code for the step to a user who can receive one; anyone else gets nothing, silently."""
+        if user is None or not user.email or lockout.locked_for(user):
+            return
+        issued = codes.issue(PURPOSE, user, step.flow_id, position, step.number)
+        if issued is None:
+            logger.warning("email OTP not sent: too many emails to this account lately",
+                           extra={"flow_id": step.flow_id, "user": user.get_username()})
+            return
+        _, code = issued
+        mail.send_template(user, TEMPLATE_ID, {"code": code, "minutes": max(1, codes.ttl(PURPOSE) // 60),
+                                               "application": application}, flow_id=step.flow_id)
+
+
+def _flow_info(flow_id) -> tuple[int | None, str]:
+    """The position the flow waits at (the step a code answers) and its application's name."""
+    row = LoginFlow.objects.filter(pk=flow_id).values_list("pending", "application__name").first()
+    if row is None:
+        return None, ""
+    pending, application = row
+    return (pending or {}).get("position"), application or ""
