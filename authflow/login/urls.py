@@ -1,9 +1,10 @@
 from django.urls import path
 
-from . import views
+from . import magic_link, views
 
 urlpatterns = [
     path("start/", views.start, name="login-start"),
     path("flow/<str:flow_id>/", views.flow_page, name="login-flow"),
     path("error/", views.error_page, name="login-error"),
+    path("magic/<str:token>/", magic_link.open_link, name="login-magic-link"),
 ]
