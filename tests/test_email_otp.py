@@ -45,6 +45,7 @@ APPS = [
     ("twice", "{1: [BasicAuthenticator], 2: [email-otp], 3: [email-otp]}", """
         var onLoginRequest = function (context) { executeStep(1); executeStep(2); executeStep(3); };"""),
     ("first", "{1: [IdentifierExecutor], 2: [email-otp]}", TWO_STEPS),
+    ("alone", "{1: [email-otp]}", "var onLoginRequest = function (context) { executeStep(1); };"),
 ]
 USERS = textwrap.dedent("""
     users:
@@ -233,6 +234,15 @@ def test_a_user_without_an_email_address_is_not_set_up_and_the_script_decides(si
     done = browser.submit({"action": "not_enrolled"})
     assert parse_qs(urlsplit(done.callback).query)["error_description"] == ["The email code was not accepted."]
     assert all_sent(mailer) == []
+
+
+def test_without_an_earlier_step_the_page_says_the_sign_in_is_set_up_wrongly(site):
+    base, mailer = site
+    browser = begin(base, "alone")
+    assert "set up wrongly" in browser.page.text
+    page = browser.submit({"code": "123456"})
+    assert page.text.count("set up wrongly") == 1 and page.callback is None
+    assert all_sent(mailer) == [] and address_failures() == 0
 
 
 def test_the_embedded_default_sends_inline_without_a_broker_or_worker(site, tmp_path):

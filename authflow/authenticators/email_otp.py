@@ -46,6 +46,7 @@ MESSAGES = {
     "replaced": "This code was replaced by a newer one. Enter the newest code we sent you.",
     "void": "This code no longer works after too many wrong tries. Send a new code.",
 }
+NEEDS_SUBJECT = "This step needs an earlier step that identifies you: the application's sign-in is set up wrongly."
 NOW_VOID = "The code is not correct, and after too many wrong tries it no longer works. Send a new code."
 
 
@@ -77,6 +78,8 @@ class EmailOtpAuthenticator(Authenticator):
         return self._page(step, user)
 
     def answer(self, request, step: Step) -> dict:
+        if not step.subject:
+            raise ShowAgain(NEEDS_SUBJECT)
         user = self._user(step)
         position, application = _flow_info(step.flow_id)
         if request.POST.get("action") == RESEND:
@@ -118,7 +121,8 @@ class EmailOtpAuthenticator(Authenticator):
 
     def _page(self, step: Step, user) -> dict:
         shown = user is not None and step.subject_verified and user.email
-        return {"masked_email": mail.mask_address(user.email) if shown else "",
+        return {"misconfigured": NEEDS_SUBJECT if not step.subject else "",
+                "masked_email": mail.mask_address(user.email) if shown else "",
                 "minutes": max(1, codes.ttl(PURPOSE) // 60), "resend_action": RESEND}
 
     def _send(self, step: Step, user, position: int, application: str) -> None:
