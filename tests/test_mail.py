@@ -250,3 +250,21 @@ def test_send_email_in_the_simulator_is_an_effect_event():
     bad = run("var onLoginRequest = function (c) { executeStep(1, {onSuccess: function (c) {"
               " sendEmail('alice', 'notice', {}); }}); };", [ok(1, "alice")])
     assert bad["status"] == "error" and "sendEmail: user must be a user object" in events(bad, "error")[0]["message"]
+
+
+def test_inline_sending_that_fails_is_logged_and_does_not_break_the_caller(settings, caplog):
+    """The embedded default sends in the request: a mail server that is down costs the email, not the page."""
+    from authflow.celery import app
+    from tests.support.servers import free_port
+
+    user = alice()
+    make_template()
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", free_port()  # nothing listens there
+    app.conf.task_always_eager = True
+    try:
+        assert send_template(user, "welcome", {"name": "x"}) is True
+    finally:
+        app.conf.task_always_eager = False
+    failed = [r for r in caplog.records if r.getMessage() == "email could not be queued or sent"]
+    assert len(failed) == 1 and failed[0].template_id == "welcome" and failed[0].user == "alice"

@@ -3,6 +3,7 @@
 Temporary SMTP failures (connection refused or dropped, 4xx replies) are
 retried with exponential backoff and jitter; permanent ones (5xx, the
 recipient refused) are logged and dropped, since retrying cannot help.
+Run inline (the embedded default, no broker) it tries once.
 """
 from __future__ import annotations
 
@@ -40,6 +41,12 @@ def send_message(self, sealed: str, where: dict | None = None) -> bool:
                                    from_email=settings.DEFAULT_FROM_EMAIL, to=[message["to"]])
     if message.get("html"):
         email.attach_alternative(message["html"], "text/html")
+    if self.request.is_eager:
+        # Inline (no broker): one try; a failure reaches the caller, which logs it (service._enqueue),
+        # instead of retrying in the request without the backoff.
+        email.send(fail_silently=False)
+        logger.info("email sent", extra=where)
+        return True
     try:
         email.send(fail_silently=False)
     except smtplib.SMTPRecipientsRefused as exc:
