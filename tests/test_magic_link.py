@@ -106,7 +106,7 @@ def test_an_email_address_works_as_the_identifier(site):
     assert browser.get(link_for(mailer)).callback
 
 
-def test_in_another_browser_the_link_says_where_to_open_it_and_stays_usable(site):
+def test_in_another_browser_the_link_says_where_to_open_it_and_stays_usable(site, caplog):
     base, mailer = site
     browser = begin(base, "link")
     browser.submit({"identifier": "alice"})
@@ -115,6 +115,8 @@ def test_in_another_browser_the_link_says_where_to_open_it_and_stays_usable(site
     page = other.get(link)
     assert page.status_code == 403 and OTHER_BROWSER in page.text and page.callback is None
     assert OneTimeCode.objects.get().used_at is None and address_failures() == 0
+    token = urlsplit(link).path.split("/")[3]
+    assert "another browser" in caplog.text and token.split(".")[1] not in caplog.text  # logged, without the link
     assert browser.get(link).callback  # still works where the sign-in started
 
 
@@ -211,3 +213,16 @@ def test_as_a_second_step_the_link_goes_to_the_user_the_first_step_found(site):
     assert done.callback
     assert [a["authenticator"] for a in LoginFlow.objects.get().state["journal"]["answers"]] == [
         "BasicAuthenticator", "MagicLinkAuthenticator"]
+
+
+def test_the_admin_shows_links_and_codes_without_their_digests(site, client):
+    base, mailer = site
+    browser = begin(base, "link")
+    browser.submit({"identifier": "alice"})
+    link_for(mailer)
+    record = OneTimeCode.objects.get()
+    client.force_login(User.objects.create_superuser("root", "root@example.com", "root-password-123"))
+    listing = client.get("/admin/mail/onetimecode/")
+    assert listing.status_code == 200 and "magic-link" in listing.content.decode()
+    detail = client.get(f"/admin/mail/onetimecode/{record.pk}/change/").content.decode()
+    assert "alice" in detail and record.digest.split(":")[1] not in detail and record.selector not in detail

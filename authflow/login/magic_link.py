@@ -13,6 +13,7 @@ the login continues as after any step page (authflow.login.views).
 from __future__ import annotations
 
 import logging
+from functools import wraps
 
 from django.db import transaction
 from django.http import HttpResponseRedirect
@@ -48,7 +49,18 @@ class _Used(Exception):
     pass
 
 
+def _not_logged_by_django(view):
+    """Django logs 4xx responses with their path, which holds the link: this view logs its own lines instead."""
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        response = view(request, *args, **kwargs)
+        response._has_been_logged = True  # django.utils.log.log_response skips it
+        return response
+    return wrapper
+
+
 @never_cache
+@_not_logged_by_django
 @require_http_methods(["GET"])
 def open_link(request, token):
     ip = client_ip(request)
