@@ -20,7 +20,7 @@ from authflow.mail.service import send_template
 from tests.support.browser import Browser
 from tests.support.config import CALLBACK, public_app
 from tests.support.scripts import events, logs, ok, run
-from tests.support.worker import broker_url, mail_worker, mailer  # noqa: F401  (fixtures)
+from tests.support.worker import broker_url, mail_worker, mailer
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -135,10 +135,9 @@ def test_a_rolled_back_transaction_sends_nothing(mailer):
     class Rollback(Exception):
         pass
 
-    with pytest.raises(Rollback):
-        with transaction.atomic():
-            assert send_template(user, "welcome", {"name": "rolled back"})
-            raise Rollback
+    with pytest.raises(Rollback), transaction.atomic():
+        assert send_template(user, "welcome", {"name": "rolled back"})
+        raise Rollback
     send_marker(user, "after the rollback")
     mailer.inbox.wait_for(lambda m: m.subject == "marker after the rollback")
     assert [m.subject for m in mailer.inbox.matching()] == ["marker after the rollback"]

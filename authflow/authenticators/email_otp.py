@@ -26,8 +26,8 @@ import logging
 from django.contrib.auth import get_user_model
 
 from authflow.directory import lockout
-from authflow.flows.models import LoginFlow
-from authflow.mail import codes, service as mail
+from authflow.mail import codes
+from authflow.mail import service as mail
 from authflow.net import client_ip
 
 from .base import Authenticator, ShowAgain, ShowPage, Step
@@ -72,7 +72,7 @@ class EmailOtpAuthenticator(Authenticator):
 
     def context(self, request, step: Step) -> dict:
         user = self._user(step)
-        position, application = _flow_info(step.flow_id)
+        position, application = codes.pending_step(step.flow_id)
         if position is not None and codes.first_send(PURPOSE, step.flow_id, position):
             self._send(step, user, position, application)
         return self._page(step, user)
@@ -81,7 +81,7 @@ class EmailOtpAuthenticator(Authenticator):
         if not step.subject:
             raise ShowAgain(NEEDS_SUBJECT)
         user = self._user(step)
-        position, application = _flow_info(step.flow_id)
+        position, application = codes.pending_step(step.flow_id)
         if request.POST.get("action") == RESEND:
             try:
                 codes.note_resend(PURPOSE, step.flow_id, position)
@@ -138,11 +138,3 @@ class EmailOtpAuthenticator(Authenticator):
         mail.send_template(user, TEMPLATE_ID, {"code": code, "minutes": max(1, codes.ttl(PURPOSE) // 60),
                                                "application": application}, flow_id=step.flow_id)
 
-
-def _flow_info(flow_id) -> tuple[int | None, str]:
-    """The position the flow waits at (the step a code answers) and its application's name."""
-    row = LoginFlow.objects.filter(pk=flow_id).values_list("pending", "application__name").first()
-    if row is None:
-        return None, ""
-    pending, application = row
-    return (pending or {}).get("position"), application or ""

@@ -25,8 +25,8 @@ from django.contrib.auth import get_user_model
 from django.urls import reverse
 
 from authflow.directory import lockout
-from authflow.flows.models import LoginFlow
-from authflow.mail import codes, service as mail
+from authflow.mail import codes
+from authflow.mail import service as mail
 from authflow.net import client_ip
 
 from .base import Authenticator, ShowAgain, ShowPage, Step
@@ -63,8 +63,7 @@ class MagicLinkAuthenticator(Authenticator):
             raise ShowAgain("Enter your username or email address.")
         if lockout.address_blocked(client_ip(request)):
             raise ShowAgain("Too many failed sign-ins from your network. Try again later.")
-        row = LoginFlow.objects.filter(pk=step.flow_id).values_list("pending", "application__name").first()
-        position, application = ((row[0] or {}).get("position"), row[1]) if row else (None, "")
+        position, application = codes.pending_step(step.flow_id)
         page = {"identifier": identifier, "minutes": max(1, codes.ttl(PURPOSE) // 60),
                 "resend_action": RESEND, "masked_email": ""}
         try:

@@ -48,12 +48,16 @@ def _mac_purpose(purpose: str) -> str:
     return f"one-time-{purpose}"
 
 
-def pending_position(flow_id) -> int | None:
-    """The position the flow waits at (the step a code is for), or None when it waits on nothing."""
+def pending_step(flow_id) -> tuple[int | None, str]:
+    """The position the flow waits at (the step a code answers; None when it waits on nothing) and its
+    application's name."""
     from authflow.flows.models import LoginFlow
 
-    pending = LoginFlow.objects.filter(pk=flow_id).values_list("pending", flat=True).first()
-    return (pending or {}).get("position")
+    row = LoginFlow.objects.filter(pk=flow_id).values_list("pending", "application__name").first()
+    if row is None:
+        return None, ""
+    pending, application = row
+    return (pending or {}).get("position"), application or ""
 
 
 # ------------------------------------------------------------------ rate limits

@@ -14,7 +14,7 @@ from html import escape
 NAME = r"[A-Za-z_][A-Za-z0-9_.-]{0,63}"
 PLACEHOLDER = re.compile(r"\{\{\s*(" + NAME + r")\s*\}\}")
 # Anything that looks like a placeholder or template code, well-formed or not.
-_BRACES = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.S)
+_BRACES = re.compile(r"\{\{.*?\}\}|\{%.*?%\}|\{#.*?#\}", re.DOTALL)
 
 
 def names(text: str) -> set[str]:

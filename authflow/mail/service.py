@@ -85,7 +85,7 @@ def _enqueue(sealed: str, where: dict) -> None:
         options["queue"] = queue
     try:
         send_message.apply_async(args=[sealed, where], **options)
-    except Exception:  # noqa: BLE001 - the broker is down, or (inline) sending failed for good
+    except Exception:  # the broker is down, or (inline) sending failed
         # The transaction already committed; nothing to undo.  The user can ask for another code.
         logger.exception("email could not be queued or sent", extra=where)
 

@@ -13,10 +13,10 @@ import logging
 import re
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email import message_from_bytes, policy
 from email.message import EmailMessage
-from typing import Callable
 
 from aiosmtpd.controller import Controller
 
@@ -110,7 +110,7 @@ class SmtpServer:
         self.port = free_port()
         self._controller = Controller(self.inbox, hostname="127.0.0.1", port=self.port)
 
-    def start(self) -> "SmtpServer":
+    def start(self) -> SmtpServer:
         self._controller.start()
         return self
 

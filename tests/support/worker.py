@@ -67,7 +67,7 @@ class CeleryWorker:
         self.log_path = Path(log_dir) / f"celery-{self.queue}.log"
         self.process: subprocess.Popen | None = None
 
-    def start(self, timeout: float = 60.0) -> "CeleryWorker":
+    def start(self, timeout: float = 60.0) -> CeleryWorker:
         from authflow.celery import app
 
         with app.connection_for_write() as connection:
