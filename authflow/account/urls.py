@@ -8,4 +8,5 @@ urlpatterns = [
     path("sign-out/", views.sign_out, name="account-sign-out"),
     path("signed-out/", views.signed_out, name="account-signed-out"),
     path("two-factor/", include("authflow.factors.urls")),
+    path("passkeys/", include("authflow.passkeys.urls")),
 ]

@@ -16,6 +16,7 @@ from authflow.sso import service as sso
 # (request) -> {"template": ..., more context} or None when it has nothing to show.
 SECTIONS = [
     "authflow.factors.account.section",
+    "authflow.passkeys.account.section",
 ]
 
 
