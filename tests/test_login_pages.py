@@ -77,7 +77,7 @@ def test_a_step_with_several_options_lets_the_user_choose(site):
         var onLoginRequest = function (context) { executeStep(1); };
     """))
     browser, _, _, page = begin(base, discovery, "choice")
-    assert "Choose how to sign in" in page.text and "TOTP" in page.text and "Username &amp; Password" in page.text
+    assert "Choose how to sign in" in page.text and "Authenticator app" in page.text and "Username &amp; Password" in page.text
     page = browser.get(page.url + "?option=1")
     assert 'name="password"' in page.text
     assert password(browser).callback
@@ -90,7 +90,7 @@ def test_the_choice_offers_only_what_authentication_options_left(site):
         };
     """))
     browser, _, _, page = begin(base, discovery, "filtered")
-    assert "TOTP" in page.text and "Username &amp; Password" in page.text and "Identifier First" not in page.text
+    assert "Authenticator app" in page.text and "Username &amp; Password" in page.text and "Identifier First" not in page.text
     assert "?option=2" not in page.text
     page = browser.get(page.url + "?option=1")  # the second option left: the password
     assert 'name="password"' in page.text
@@ -98,12 +98,12 @@ def test_the_choice_offers_only_what_authentication_options_left(site):
 
 
 def test_an_option_without_a_page_can_be_cancelled_back_to_the_application(site):
-    base, discovery = site(app_config("otp", "{1: [BasicAuthenticator], 2: [totp]}", """
+    base, discovery = site(app_config("otp", "{1: [BasicAuthenticator], 2: [x509CertificateAuthenticator]}", """
         var onLoginRequest = function (context) { executeStep(1); executeStep(2); };
     """))
     browser, _, _, _ = begin(base, discovery, "otp")
     page = password(browser)
-    assert "TOTP is not available" in page.text
+    assert "X509 Certificate is not available" in page.text
     done = browser.submit({"action": "abort"})
     assert parse_qs(urlsplit(done.callback).query)["error"] == ["access_denied"]
 
