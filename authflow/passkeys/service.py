@@ -1,4 +1,4 @@
-"""Passkeys as the login pages and the account page use them: the relying party of a request, storing and using credentials.
+"""Passkeys as the login and account pages use them: a request's relying party, storing and using credentials.
 
 The relying party id is AUTHFLOW_WEBAUTHN_RP_ID, else the request's host
 name; the origins allowed to answer are AUTHFLOW_WEBAUTHN_ORIGINS, else the
