@@ -17,7 +17,7 @@ from .base import ShowAgain, Step
 
 def retry_on_page(step: Step) -> bool:
     value = step.param("enableRetryFromAuthenticator", False)
-    return value is True or str(value).lower() == "true"
+    return value is True or str(value).strip().lower() == "true"
 
 
 def check(request, step: Step, user, device, code: str, wrong: str) -> dict:

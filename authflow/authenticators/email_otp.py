@@ -30,6 +30,7 @@ from authflow.mail import codes
 from authflow.mail import service as mail
 from authflow.net import client_ip
 
+from ._codes import retry_on_page, typed_code
 from .base import Authenticator, ShowAgain, ShowPage, Step
 
 logger = logging.getLogger("authflow.authenticators")
@@ -48,15 +49,6 @@ MESSAGES = {
 }
 NEEDS_SUBJECT = "This step needs an earlier step that identifies you: the application's sign-in is set up wrongly."
 NOW_VOID = "The code is not correct, and after too many wrong tries it no longer works. Send a new code."
-
-
-def retry_on_page(step: Step) -> bool:
-    value = step.param("enableRetryFromAuthenticator", False)
-    return value is True or str(value).strip().lower() == "true"
-
-
-def typed_code(request) -> str:
-    return "".join(request.POST.get("code", "").split())[:16]
 
 
 class EmailOtpAuthenticator(Authenticator):
