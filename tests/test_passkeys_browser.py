@@ -12,6 +12,7 @@ from urllib.parse import urlsplit
 
 import pytest
 from django.core.management import call_command
+from django.db import connections
 
 from authflow.passkeys.models import Passkey
 from tests.support.chromium import launch, screenshot
@@ -59,6 +60,9 @@ def site(live_server, tmp_path, settings):
             yield live_server.url, browser
         finally:
             browser.close()
+            # ORM calls made while Playwright's loop runs get a connection of their own: close it here, or
+            # the test database cannot be dropped at the end of the run.
+            connections.close_all()
 
 
 class VirtualAuthenticator:
