@@ -152,6 +152,8 @@ SEQUENCES = {
     "RUN_MEMORY_MB": int(os.environ.get("AUTHFLOW_SCRIPT_MEMORY_MB", "64")),
     # Host round trips (lookups and effects) one HTTP request may make.
     "MAX_HOST_CALLS_PER_ADVANCE": 64,
+    # How `manage.py simulate` signs and encrypts scenario cookies (as setCookie does).
+    "COOKIE_CODEC": "authflow.cookies",
 }
 
 # Shared state across processes (rate limits): Redis when configured, else per process.

@@ -4,10 +4,10 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from .engine.driver import Advance, AnswerMismatch, Host, Program, advance, check_answer
+from .engine.driver import Advance, AnswerMismatch, Host, Program, advance, check_answer, redacted
 from .engine.errors import ScriptError, ScriptLimitError, ScriptSyntaxError
 from .engine.sso import session_input
-from .engine.state import FlowState, prompt_answer, request_inputs, step_answer
+from .engine.state import FlowState, call_answer, prompt_answer, request_inputs, step_answer
 from .engine.steps import StepConfigError, brief_steps, normalize_steps
 from .engine.syntax import check_syntax
 from .engine.useragent import user_agent_object
@@ -20,7 +20,9 @@ __all__ = [
     "Host",
     "Program",
     "advance",
+    "call_answer",
     "check_answer",
+    "redacted",
     "prompt_answer",
     "request_inputs",
     "session_input",

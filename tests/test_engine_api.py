@@ -478,3 +478,203 @@ def test_force_auth_and_another_subject_are_not_answered_from_the_session():
                 [ok(1, "bob"), ok(2, "bob", authenticator="totp")], session=session)
     assert events(other, "sso") == [] and events(other, "step")[1]["subject"] == "bob"
     assert other["subject"] == "bob"
+
+
+# ------------------------------------------------------------------ the rest of the API (issue 5)
+
+CALLS = """
+var onLoginRequest = function(context) {
+    executeStep(1, {onSuccess: function (context) {
+        var user = context.currentKnownSubject;
+        httpGet('https://risk.example.com/score?user=' + user.username, {Accept: 'application/json'}, {
+            onSuccess: function (context, data) { Log.info('score ' + data.score); if (data.score > 50) { executeStep(2); } },
+            onFail: function (context, data) { Log.info('failed ' + JSON.stringify(data)); },
+            onTimeout: function (context, data) { Log.info('timeout'); executeStep(2); }
+        });
+    }});
+};"""
+
+
+@pytest.mark.parametrize("outcome, expected_log, steps", [
+    ({"call": "httpGet", "result": "success", "data": {"score": 80}}, "score 80", [1, 2]),
+    ({"call": "httpGet", "result": "success", "data": {"score": 10}}, "score 10", [1]),
+    ({"call": "httpGet", "result": "fail", "data": {"status": 500}}, 'failed {"status":500}', [1]),
+    ({"call": "httpGet", "result": "timeout"}, "timeout", [1, 2]),
+])
+def test_http_get_suspends_and_its_outcome_picks_the_handler(outcome, expected_log, steps):
+    trace = run(CALLS, [ok(1), outcome, ok(2, authenticator="totp")])
+    call = events(trace, "call")[0]
+    assert call == {"type": "call", "function": "httpGet", "method": "GET",
+                    "url": "https://risk.example.com/score?user=alice", "headers": {"Accept": "application/json"}}
+    assert logs(trace) == [expected_log]
+    assert [e["step"] for e in events(trace, "step")] == steps and trace["status"] == "success"
+
+
+def test_http_post_and_call_analytics_carry_their_bodies_and_a_missing_on_timeout_falls_back_to_on_fail():
+    trace = run("""
+    var onLoginRequest = function(context) {
+        httpPost('https://api.example.com/check', {user: 'x', n: 2}, {}, {
+            onFail: function (context, data) { Log.info('post fell back to onFail'); }
+        });
+        callAnalytics({Application: 'risk', InputStream: 'in'}, {ip: context.request.ip}, {
+            onSuccess: function (context, data) { Log.info('analytics ' + data.decision); }
+        });
+        executeStep(1);
+    };""", [{"call": "httpPost", "result": "timeout"}, {"call": "callAnalytics", "result": "success",
+                                                         "data": {"decision": "allow"}}, ok(1)])
+    first, second = events(trace, "call")
+    assert first["body"] == {"user": "x", "n": 2} and first["method"] == "POST" and "headers" not in first
+    assert second == {"type": "call", "function": "callAnalytics", "metadata": {"Application": "risk", "InputStream": "in"},
+                      "payload": {"ip": "203.0.113.9"}}
+    assert logs(trace) == ["post fell back to onFail", "analytics allow"]
+
+
+def test_a_call_outcome_that_does_not_fit_is_named():
+    from sequences.harness.scenario import ScenarioError
+
+    with pytest.raises(ScenarioError, match=r"outcomes\[1\]: the script called httpGet, but this outcome answers step 2"):
+        run(CALLS, [ok(1), ok(2)])
+
+
+def test_cookies_set_as_effects_and_read_signed_or_encrypted():
+    script = """
+    var onLoginRequest = function(context) {
+        Log.info([getCookieValue(context.request, 'plain'),
+                  getCookieValue(context.request, 'signed', {validateSignature: true}),
+                  getCookieValue(context.request, 'sealed', {decrypt: true}),
+                  getCookieValue(context.request, 'plain', {validateSignature: true}),
+                  getCookieValue(context.request, 'sealed', {validateSignature: true}),
+                  getCookieValue(context.request, 'missing')].join('|'));
+        executeStep(1, {onSuccess: function (context) {
+            setCookie(context.response, 'device', 'd-1', {'max-age': 600, path: '/', httpOnly: true, secure: 'true',
+                                                          sameSite: 'Lax', sign: true, version: 1});
+        }});
+    };"""
+    trace = run(script, [ok(1)], request={"ip": "203.0.113.9", "headers": {}, "params": {}, "cookies": {
+        "plain": "p", "signed": {"value": "s", "sign": True}, "sealed": {"value": "e", "encrypt": True}}})
+    assert logs(trace) == ["p|s|e|||"]
+    assert events(trace, "effect") == [{"type": "effect", "name": "setCookie", "result": True, "args": [
+        "device", "d-1", {"maxAge": 600, "path": "/", "httpOnly": True, "secure": True, "sameSite": "Lax", "sign": True}]}]
+
+
+def test_a_tampered_or_foreign_cookie_reads_as_null():
+    from authflow import cookies
+
+    signed = cookies.encode("device", "d-1", sign=True)
+    body, _, digest = signed.partition(".")[2].partition(".")
+    forged_body = cookies.encode("device", "d-2", sign=True).split(".")[1]
+    other_cookie = cookies.encode("other", "d-1", sign=True)
+    sealed = cookies.encode("device", "d-1", encrypt=True)
+    for raw in (f"s1.{forged_body}.{digest}", other_cookie, sealed[:-3] + "AAA", "s1.garbage"):
+        trace = run("""var onLoginRequest = function(context) {
+            Log.info(String(getCookieValue(context.request, 'device', {validateSignature: true, decrypt: false})) + '/' +
+                     String(getCookieValue(context.request, 'device', {decrypt: true})));
+            executeStep(1);
+        };""", [ok(1)], request={"ip": None, "headers": {}, "params": {}, "cookies": {"device": raw}})
+        assert logs(trace) == ["null/null"], raw
+    assert cookies.decode("device", signed, validate=True) == "d-1"
+
+
+def test_users_found_by_claims():
+    users = {"alice": {"roles": [], "groups": [], "claims": {"http://wso2.org/claims/emailaddress": "a@x.com", "t": "red"}},
+             "bob": {"roles": ["admin"], "groups": [], "claims": {"http://wso2.org/claims/emailaddress": "b@x.com", "t": "red"}}}
+    trace = run("""var onLoginRequest = function(context) {
+        var bob = getUniqueUserWithClaimValues({'http://wso2.org/claims/emailaddress': 'b@x.com'}, context);
+        var reds = getUsersWithClaimValues({t: 'red'}, context);
+        var nobody = getUniqueUserWithClaimValues({t: 'blue'}, context);
+        var many = getUniqueUserWithClaimValues({t: 'red'}, context);
+        Log.info([bob.username, hasRole(bob, 'admin'), reds.length, nobody, many, getUsersWithClaimValues({}, context).length].join('|'));
+        executeStep(1);
+    };""", [ok(1)], users=users)
+    assert logs(trace) == ["bob|true|2|||0"]
+
+
+def test_secrets_are_read_but_never_journaled():
+    trace = run("""var onLoginRequest = function(context) {
+        Log.info(getMaskedValue(getSecretByName('apiKey')) + ' ' + getSecretByName('missing'));
+        executeStep(1);
+    };""", [], secrets={"apiKey": "sk-live-123456"})
+    assert logs(trace) == ["s************6 null"]
+
+
+def test_update_user_password_is_validated_and_never_traced():
+    trace = run("""var onLoginRequest = function(context) {
+        executeStep(1, {onSuccess: function (context) {
+            var u = context.currentKnownSubject;
+            Log.info(updateUserPassword(u, '123') + ' ' + updateUserPassword(u, 'a-Long-and-unusual-passphrase-7'));
+        }});
+    };""", [ok(1)])
+    assert logs(trace) == ["false true"]
+    assert [e["args"] for e in events(trace, "effect")] == [["alice", "[redacted]"], ["alice", "[redacted]"]]
+    assert "passphrase" not in str(trace)
+
+
+def test_utilities_decode_mask_filter_and_select_acr():
+    import base64
+    import json
+
+    def part(obj):
+        return base64.urlsafe_b64encode(json.dumps(obj).encode()).decode().rstrip("=")
+
+    jwt = f"{part({'alg': 'RS256', 'kid': 'k1'})}.{part({'state': 'xyz', 'n': 5, 'nested': {'a': 'é'}})}.signature"
+    trace = run("""var onLoginRequest = function(context) {
+        var jwt = context.request.params.request[0];
+        Log.info([getValueFromDecodedAssertion(jwt, 'state', true), getValueFromDecodedAssertion(jwt, 'n', true),
+                  getValueFromDecodedAssertion(jwt, 'nested', true), getValueFromDecodedAssertion(jwt, 'kid', false),
+                  getValueFromDecodedAssertion(jwt, 'absent', true), getValueFromDecodedAssertion('not-a-jwt', 'a', true),
+                  getValueFromDecodedAssertion('a.%%%.c', 'a', true)].join('|'));
+        Log.info(getMaskedValue('alice@example.com') + ' ' + getMaskedValue('0123456789'));
+        Log.info(JSON.stringify(filterAuthenticators([{authenticator: 'totp', idp: 'LOCAL'},
+            {authenticator: 'email-otp', idp: 'LOCAL'}, {authenticator: 'OpenIDConnectAuthenticator', idp: 'google'}], 'totp')));
+        var acr = selectAcrFrom(context, ['urn:mfa', 'urn:pwd']);
+        Log.info(acr + ' ' + JSON.stringify(context.requestedAcr) + ' ' + selectAcrFrom(context, ['urn:other']));
+        context.selectedAcr = acr;
+        executeStep(1);
+    };""", [ok(1)], request={"ip": None, "headers": {}, "params": {"request": jwt, "acr_values": "urn:gold urn:mfa urn:pwd"},
+                              "cookies": {}})
+    assert logs(trace) == ['xyz|5|{"a":"é"}|k1|||', "a***e@e*****e.com 0********9",
+                           '[{"authenticator":"email-otp"},{"idp":"google"}]',
+                           'urn:mfa ["urn:gold","urn:mfa","urn:pwd"] null']
+    assert trace["acr"] == "urn:mfa"
+
+
+LIBRARY = """
+var threshold = 50;
+function risky(score) { return score > threshold; }
+module.exports = {risky: risky, roles: function (user) { return user.roles.length; }};
+"""
+
+
+def test_libraries_are_loaded_with_the_api_and_pinned():
+    trace = run("""var onLoginRequest = function(context) {
+        var risk = loadLocalLibrary('risk');
+        var again = require('risk');
+        executeStep(1, {onSuccess: function (context) {
+            Log.info(risk.risky(80) + ' ' + risk.risky(10) + ' ' + risk.roles(context.currentKnownSubject) + ' ' + (risk === again));
+        }});
+    };""", [ok(1)], libraries={"risk": LIBRARY})
+    assert logs(trace) == ["true false 1 true"] and trace["status"] == "success"
+
+
+def test_library_errors_name_the_library_and_its_line():
+    missing = run("var onLoginRequest = function(context) { loadLocalLibrary('nope'); };", [])
+    assert 'there is no library named "nope"' in events(missing, "error")[0]["message"]
+    broken = run("var onLoginRequest = function(context) { loadLocalLibrary('bad').f(); };", [],
+                 libraries={"bad": "module.exports = {f: function () {\n  return undefinedThing.x;\n}};"})
+    error = events(broken, "error")[0]
+    assert error["library"] == "bad" and error["line"] == 2 and "undefinedThing" in error["message"]
+    asynchronous = run("var onLoginRequest = function(context) { loadLocalLibrary('a'); };", [],
+                       libraries={"a": "module.exports = async function () {};"})
+    assert "async functions are not supported" in events(asynchronous, "error")[0]["message"]
+
+
+def test_prompt_identifier_for_step_passes_the_username_on():
+    trace = run("""var onLoginRequest = function(context) {
+        promptIdentifierForStep(1, {onSuccess: function (context) {
+            var name = context.request.params.username[0];
+            executeStep(1, {authenticatorParams: {common: {username: name, inputType: 'identifierFirst'}}}, {});
+        }});
+    };""", [{"prompt": "identifierForStep", "params": {"username": "alice"}}, ok(1)])
+    prompt, step = events(trace, "prompt")[0], events(trace, "step")[0]
+    assert prompt["templateId"] == "identifierForStep" and prompt["data"] == {"step": 1}
+    assert step["authenticatorParams"] == {"common": {"username": "alice", "inputType": "identifierFirst"}}

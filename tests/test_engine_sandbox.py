@@ -82,7 +82,7 @@ def test_implicit_globals_do_not_leak_into_the_next_run():
     ("typeof SharedArrayBuffer", "undefined"),
     ("typeof WebAssembly", "undefined"),
     ("typeof WeakRef", "undefined"),
-    ("typeof require", "undefined"),
+    ("typeof process", "undefined"),
     ("typeof Temporal === 'undefined' || typeof Temporal.Now === 'undefined'", "true"),
     ("Object.getPrototypeOf(new Date(0)).constructor === Date", "true"),
     ("new (Object.getPrototypeOf(new Date(0)).constructor)().getTime()", "1777629600000"),

@@ -67,7 +67,7 @@ def test_syntax_error_exit_1_with_line(tmp_path):
     (lambda d: d["outcomes"].append({"step": 1, "result": "maybe"}), "outcomes[0].result: expected one of success, fail, fallback, abort"),
     (lambda d: d["outcomes"].append({"step": 1, "result": "success", "user": "mallory"}), "outcomes[0].user: 'mallory' is not one of the scenario's users"),
     (lambda d: d["outcomes"].append({"step": 1, "result": "success"}), "outcomes[0].user: a successful step names the user"),
-    (lambda d: d["outcomes"].append({"prompt": "x", "step": 1}), "outcomes[0]: an outcome answers either a step or a prompt"),
+    (lambda d: d["outcomes"].append({"prompt": "x", "step": 1}), "outcomes[0]: an outcome answers one step, prompt or call"),
     (lambda d: d["outcomes"].append({"hello": 1}), "outcomes[0]: expected a step outcome"),
     (lambda d: d.update(session={"user": "mallory"}), "session.user: 'mallory' is not one of the scenario's users"),
     (lambda d: d.update(session={"user": "alice", "authenticated": [3]}), "session.authenticated[0]: expected an authenticator name"),

@@ -22,6 +22,14 @@ from .state import FlowState
 from .v8 import Limits, pool
 
 TERMINAL_COMMANDS = {"complete", "fail", "sendError", "error", "return"}
+CALL_RESULTS = ("success", "fail", "timeout")
+# Effect arguments that are secrets: applied, never logged, traced or stored.
+SECRET_ARGUMENTS = {"updateUserPassword": {1}}
+
+
+def redacted(name: str, args: list) -> list:
+    hidden = SECRET_ARGUMENTS.get(name, ())
+    return ["[redacted]" if i in hidden else a for i, a in enumerate(args)]
 DEFAULT_MAX_HOST_CALLS = 64
 
 
@@ -37,6 +45,11 @@ class Host(Protocol):
 
     def apply_effect(self, name: str, args: list) -> Any:
         """Apply one effect; the JSON result is what the script's call returns."""
+
+    def lookup(self, kind: str, key: Any) -> Any:
+        """Server data other than users, as JSON: "usersByClaims" ({"claims": {uri: value}} -> [username, ...]),
+        "cookie" ({"name", "value", "decrypt", "validateSignature"} -> the verified value or None),
+        "secret" (name -> value or None; never journaled), "library" (name -> {"key", "source"} or None)."""
 
 
 @dataclass(frozen=True)
@@ -89,6 +102,11 @@ def check_answer(pending: dict, answer: dict) -> None:
     elif kind == "prompt":
         if answer.get("k") != "prompt" or answer.get("templateId") != pending["templateId"]:
             raise AnswerMismatch(f"the flow waits for the prompt {pending['templateId']!r}")
+    elif kind == "call":
+        if answer.get("k") != "call" or answer.get("function") != pending["function"]:
+            raise AnswerMismatch(f"the flow waits for the outcome of {pending['function']}")
+        if answer.get("r") not in CALL_RESULTS:
+            raise AnswerMismatch(f"a call's outcome is one of {', '.join(CALL_RESULTS)}")
     else:
         raise AnswerMismatch(f"the flow is not waiting for an answer (it is at {kind!r})")
 
@@ -102,9 +120,11 @@ def advance(program: Program, state: FlowState, host: Host, *, answer: dict | No
     if answer is not None:
         journal["answers"].append(answer)
     now_ms = int(time.time() * 1000) if now_ms is None else int(now_ms)
+    journal.setdefault("lookups", {})
     prefetch: dict[str, dict | None] = {}
     if answer is not None and answer.get("user"):
         prefetch[answer["user"]] = host.load_user(answer["user"])
+    lookups: dict[str, Any] = {}  # answers of this round trip's lookups, by id
     events: list[dict] = []
 
     for _ in range(max_host_calls + 1):
@@ -114,6 +134,7 @@ def advance(program: Program, state: FlowState, host: Host, *, answer: dict | No
                     "inputs": state.inputs,
                     "journal": journal,
                     "prefetch": prefetch,
+                    "lookups": lookups,
                     "now": now_ms,
                     "entry": state.inputs.get("entry", "onLoginRequest"),
                 })
@@ -124,10 +145,16 @@ def advance(program: Program, state: FlowState, host: Host, *, answer: dict | No
 
         journal["clock"].extend(result["clock"])
         journal["reads"].update(result["reads"])
+        journal["lookups"].update(result.get("lookups") or {})
         journal["logs"] += len(result["logs"])
         events.extend({"type": "log", **line} for line in result["logs"])
         command = result["command"]
 
+        if command["type"] == "lookup" and "kind" in command:
+            if command["id"] in lookups:
+                return Advance(state, _error("engine", f"lookup {command['id'][:80]!r} did not settle"), events)
+            lookups[command["id"]] = host.lookup(command["kind"], command["key"])
+            continue
         if command["type"] == "lookup":
             username = command["username"]
             if username in prefetch:  # the runtime asked twice: a bug, not a script error
@@ -148,7 +175,8 @@ def advance(program: Program, state: FlowState, host: Host, *, answer: dict | No
         if command["type"] == "effect":
             outcome = host.apply_effect(command["name"], command["args"])
             journal["answers"].append({"k": "effect", "name": command["name"], "r": outcome})
-            events.append({"type": "effect", "name": command["name"], "args": command["args"], "result": outcome})
+            events.append({"type": "effect", "name": command["name"], "args": redacted(command["name"], command["args"]),
+                           "result": outcome})
             continue
         return Advance(state, command, events)
 

@@ -18,6 +18,7 @@
 
   // ---------------------------------------------------------------- constants
   const SCRIPT_URL = "authflow-script";
+  const LIBRARY_URL = "authflow-library:";
   const BODY_PREFIX = "with (__scope) {";
   // Function() puts "function anonymous(__scope\n) {\n" before the body.
   const HEADER_LINES = 2;
@@ -69,6 +70,7 @@
   // ------------------------------------------------------------ run state
   let run = null; // the run in progress, null between runs
   const programs = new RealMap(); // program key -> compiled factory (LRU)
+  const libraries = new RealMap(); // "library:<name>:<key>" -> compiled factory (LRU)
   const userIdentity = new RealWeakMap(); // user object -> username
   const errorFrames = new RealWeakMap(); // error -> first script frame
 
@@ -223,6 +225,7 @@
     if (a.k === "step") return "step " + a.step;
     if (a.k === "prompt") return "prompt " + JSONstringify(a.templateId);
     if (a.k === "effect") return "effect " + a.name;
+    if (a.k === "call") return "call " + a.function;
     return a.k;
   }
 
@@ -230,7 +233,35 @@
     if (c.type === "step") return "step " + c.step;
     if (c.type === "prompt") return "prompt " + JSONstringify(c.templateId);
     if (c.type === "effect") return "effect " + c.name;
+    if (c.type === "call") return "call " + c.function;
     return c.type;
+  }
+
+  // ------------------------------------------------------------ lookups
+  // Server data other than users (users by claims, verified cookies, shared
+  // libraries) is looked up by kind and key: the run halts, Python answers,
+  // and the answer is journaled (journal.lookups) so every later replay of
+  // the flow sees the same value.  Volatile lookups (secrets) are answered
+  // again on each round trip and never written to the journal.
+  function lookup(kind, key, volatile) {
+    const r = current();
+    const id = kind + ":" + JSONstringify(key);
+    if (!volatile && Object.prototype.hasOwnProperty.call(r.journal.lookups, id)) {
+      return copyJson(r.journal.lookups[id]);
+    }
+    if (!Object.prototype.hasOwnProperty.call(r.lookupAnswers, id)) {
+      halt({ type: "lookup", kind: kind, key: key, id: id, volatile: !!volatile });
+    }
+    const value = r.lookupAnswers[id] === undefined ? null : r.lookupAnswers[id];
+    if (!volatile) {
+      r.journal.lookups[id] = value;
+      r.newLookups[id] = value;
+    }
+    return copyJson(value);
+  }
+
+  function copyJson(value) {
+    return value === null || value === undefined ? null : JSONparse(JSONstringify(value));
   }
 
   // ------------------------------------------------------------ users
@@ -547,10 +578,10 @@
     }
   }
 
-  function call(callback) {
+  function call(callback, data) {
     if (typeof callback !== "function") return;
     const r = current();
-    const result = callback(r.context);
+    const result = arguments.length > 1 ? callback(r.context, data) : callback(r.context);
     rejectThenable(result, "a callback");
   }
 
@@ -637,6 +668,255 @@
     return options.some((o) => done.some((d) => d.authenticator === o.authenticator && (d.idp || "LOCAL") === o.idp));
   }
 
+  // ------------------------------------------------------------ asynchronous calls
+  // httpGet, httpPost and callAnalytics suspend the flow: the call is the
+  // command, a worker makes it, and its outcome comes back as the answer
+  // {"k": "call", "function", "r": success | fail | timeout, "data"} which
+  // replays call the handler with, as (context, data).
+  const CALL_HANDLERS = ["onSuccess", "onFail", "onTimeout"];
+
+  function isHandlers(value) {
+    return value !== null && typeof value === "object" && CALL_HANDLERS.some((k) => typeof value[k] === "function");
+  }
+
+  function splitCallArguments(args, fixed) {
+    // fixed arguments first, then optional headers and authConfig, the handlers last
+    const rest = Array.prototype.slice.call(args, fixed);
+    let handlers = {};
+    if (rest.length && isHandlers(rest[rest.length - 1])) handlers = rest.pop();
+    else if (rest.length && (rest[rest.length - 1] === undefined || rest[rest.length - 1] === null)) rest.pop();
+    return { headers: rest[0], authConfig: rest[1], handlers: handlers };
+  }
+
+  function httpUrl(url, what) {
+    if (typeof url !== "string" || !/^https?:\/\//i.test(url)) {
+      throw new RealTypeError(what + ": url must be an http:// or https:// URL");
+    }
+    return url;
+  }
+
+  function asyncCall(request, handlers) {
+    const answer = nextAnswer("call", Object.assign({ type: "call" }, request), (a) => a.function === request.function);
+    const data = answer.data === undefined ? null : copyJson(answer.data);
+    const outcome = answer.r === "success" || answer.r === "timeout" ? answer.r : "fail";
+    let handler = handlers[outcome === "success" ? "onSuccess" : outcome === "timeout" ? "onTimeout" : "onFail"];
+    if (typeof handler !== "function" && outcome === "timeout") handler = handlers.onFail;
+    call(handler, data);
+  }
+
+  function callRequest(fn, method, url, body, parts) {
+    const request = { function: fn, method: method, url: url };
+    const headers = toStringMap(parts.headers, fn + ": headers");
+    if (ObjectKeys(headers).length) request.headers = headers;
+    if (body !== undefined) request.body = toPlain(body);
+    if (parts.authConfig !== undefined && parts.authConfig !== null) request.authConfig = toPlain(parts.authConfig);
+    return request;
+  }
+
+  function httpGet(url) {
+    const parts = splitCallArguments(arguments, 1);
+    asyncCall(callRequest("httpGet", "GET", httpUrl(url, "httpGet"), undefined, parts), parts.handlers);
+  }
+
+  function httpPost(url, body) {
+    const parts = splitCallArguments(arguments, 2);
+    asyncCall(callRequest("httpPost", "POST", httpUrl(url, "httpPost"), body === undefined ? null : body, parts),
+              parts.handlers);
+  }
+
+  function callAnalytics(metadata, payload, handlers) {
+    asyncCall({ function: "callAnalytics", metadata: toPlain(metadata || {}), payload: toPlain(payload || {}) },
+              isHandlers(handlers) ? handlers : {});
+  }
+
+  function publishToAnalytics(metadata, payload) {
+    return effect("publishToAnalytics", [toPlain(metadata || {}), toPlain(payload || {})]) === true;
+  }
+
+  // ------------------------------------------------------------ cookies and response
+  const COOKIE_NAME = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+  const COOKIE_PROPERTIES = ["max-age", "path", "domain", "httpOnly", "secure", "sameSite", "sign", "encrypt"];
+
+  function flag(value) {
+    return value === true || String(value).toLowerCase() === "true";
+  }
+
+  function setCookie(response, name, value, properties) {
+    current();
+    if (typeof name !== "string" || !COOKIE_NAME.test(name)) throw new RealTypeError("setCookie: invalid cookie name");
+    const given = properties && typeof properties === "object" ? properties : {};
+    const props = {};
+    for (const key of COOKIE_PROPERTIES) {
+      if (given[key] === undefined || given[key] === null) continue;
+      if (key === "max-age") props.maxAge = Math.trunc(Number(given[key])) || 0;
+      else if (key === "path" || key === "domain" || key === "sameSite") props[key] = String(given[key]);
+      else props[key] = flag(given[key]);
+    }
+    return effect("setCookie", [name, value === undefined || value === null ? "" : String(value), props]) === true;
+  }
+
+  function getCookieValue(request, name, properties) {
+    const r = current();
+    if (typeof name !== "string") return null;
+    const cookies = (r.inputs.request || {}).cookies || {};
+    if (!Object.prototype.hasOwnProperty.call(cookies, name)) return null;
+    const given = properties && typeof properties === "object" ? properties : {};
+    const decrypt = flag(given.decrypt);
+    const validate = flag(given.validateSignature);
+    if (!decrypt && !validate) return cookies[name];
+    return lookup("cookie", { name: name, value: cookies[name], decrypt: decrypt, validateSignature: validate });
+  }
+
+  // ------------------------------------------------------------ directory lookups and changes
+  function claimQuery(claimMap, what) {
+    const claims = toStringMap(claimMap, what + ": claimMap");
+    return ObjectKeys(claims).length ? claims : null;
+  }
+
+  function getUsersWithClaimValues(claimMap, context, profile) {
+    const claims = claimQuery(claimMap, "getUsersWithClaimValues");
+    if (claims === null) return [];
+    return lookup("usersByClaims", { claims: claims }).map((username) => makeUser(username));
+  }
+
+  function getUniqueUserWithClaimValues(claimMap, context, profile) {
+    const claims = claimQuery(claimMap, "getUniqueUserWithClaimValues");
+    if (claims === null) return null;
+    const found = lookup("usersByClaims", { claims: claims });
+    return found.length === 1 ? makeUser(found[0]) : null;
+  }
+
+  function updateUserPassword(user, password) {
+    const username = identify(user, "updateUserPassword: user");
+    if (typeof password !== "string" || password === "") return false;
+    return effect("updateUserPassword", [username, password]) === true;
+  }
+
+  function getSecretByName(name) {
+    if (typeof name !== "string" || name === "") return null;
+    const value = lookup("secret", name, true);
+    return typeof value === "string" ? value : null;
+  }
+
+  // ------------------------------------------------------------ utilities (no server data)
+  const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+
+  function base64UrlDecode(text) {
+    const clean = String(text).replace(/-/g, "+").replace(/_/g, "/").replace(/=+$/, "");
+    if (!/^[A-Za-z0-9+/]*$/.test(clean) || clean.length % 4 === 1) throw new RealTypeError("not base64url");
+    const bytes = [];
+    let buffer = 0, bits = 0;
+    for (let i = 0; i < clean.length; i++) {
+      buffer = (buffer << 6) | B64.indexOf(clean[i]);
+      bits += 6;
+      if (bits >= 8) {
+        bits -= 8;
+        bytes.push((buffer >> bits) & 0xff);
+      }
+    }
+    return utf8Decode(bytes);
+  }
+
+  function utf8Decode(bytes) {
+    let out = "";
+    for (let i = 0; i < bytes.length;) {
+      const b = bytes[i++];
+      let code;
+      if (b < 0x80) code = b;
+      else if (b >= 0xc0 && b < 0xe0) code = ((b & 0x1f) << 6) | (bytes[i++] & 0x3f);
+      else if (b >= 0xe0 && b < 0xf0) code = ((b & 0x0f) << 12) | ((bytes[i++] & 0x3f) << 6) | (bytes[i++] & 0x3f);
+      else code = ((b & 0x07) << 18) | ((bytes[i++] & 0x3f) << 12) | ((bytes[i++] & 0x3f) << 6) | (bytes[i++] & 0x3f);
+      out += String.fromCodePoint(code);
+    }
+    return out;
+  }
+
+  // Decodes a JWT's header or payload: the signature is NOT checked.
+  function getValueFromDecodedAssertion(jwt, name, inPayload) {
+    current();
+    if (typeof jwt !== "string" || typeof name !== "string") return null;
+    const parts = jwt.split(".");
+    if (parts.length < 2) return null;
+    let decoded;
+    try {
+      decoded = JSONparse(base64UrlDecode(parts[inPayload === false || String(inPayload) === "false" ? 0 : 1]));
+    } catch (e) {
+      if (e === HALT) throw e;
+      return null;
+    }
+    if (decoded === null || typeof decoded !== "object" || !Object.prototype.hasOwnProperty.call(decoded, name)) return null;
+    const value = decoded[name];
+    if (value === null || value === undefined) return null;
+    return typeof value === "object" ? JSONstringify(value) : String(value);
+  }
+
+  function maskPart(part) {
+    if (part.length <= 2) return "*".repeat(part.length);
+    return part[0] + "*".repeat(part.length - 2) + part[part.length - 1];
+  }
+
+  function getMaskedValue(value) {
+    if (value === null || value === undefined) return value;
+    const text = String(value);
+    const at = text.lastIndexOf("@");
+    if (at > 0) {
+      const domain = text.slice(at + 1);
+      const dot = domain.lastIndexOf(".");
+      const host = dot > 0 ? maskPart(domain.slice(0, dot)) + domain.slice(dot) : maskPart(domain);
+      return maskPart(text.slice(0, at)) + "@" + host;
+    }
+    return maskPart(text);
+  }
+
+  function filterAuthenticators(options, exclude) {
+    if (!ArrayIsArray(options)) return [];
+    const out = [];
+    for (const o of options) {
+      if (!o || typeof o !== "object" || (exclude !== undefined && o.authenticator === exclude)) continue;
+      const idp = o.idp === undefined || o.idp === null ? "LOCAL" : String(o.idp);
+      out.push(idp === "LOCAL" ? { authenticator: String(o.authenticator) } : { idp: idp });
+    }
+    return out;
+  }
+
+  function requestedAcrs(r) {
+    const values = ((r.inputs.request || {}).params || {}).acr_values || [];
+    return String(values[0] || "").split(" ").filter((v) => v !== "");
+  }
+
+  function selectAcrFrom(context, acrList) {
+    const r = current();
+    const supported = stringList(acrList || [], "selectAcrFrom: acrList");
+    for (const acr of requestedAcrs(r)) if (supported.indexOf(acr) >= 0) return acr;
+    return null;
+  }
+
+  // ------------------------------------------------------------ shared libraries
+  // loadLocalLibrary(name) (and require(name)) runs an administrator's library
+  // with the same bindings and returns what it exports (module.exports or
+  // exports).  The version a flow first loads is journaled: replays, and the
+  // rest of the flow, use that version.
+  function loadLocalLibrary(name) {
+    const r = current();
+    if (typeof name !== "string" || name === "") throw new RealTypeError("loadLocalLibrary: name must be a string");
+    const library = lookup("library", name);
+    if (library === null) throw new RealError("loadLocalLibrary: there is no library named " + JSONstringify(name));
+    const cacheKey = "library:" + name + ":" + library.key;
+    if (r.libraries.has(cacheKey)) return r.libraries.get(cacheKey);
+    let factory = libraries.get(cacheKey);
+    if (factory === undefined) {
+      const built = libraryFactoryFor(name, library.source);
+      if (built.error) throw new RealError("loadLocalLibrary: library " + JSONstringify(name) + " does not compile: " + built.error);
+      factory = built.factory;
+      libraries.set(cacheKey, factory);
+      if (libraries.size > MAX_PROGRAMS) libraries.delete(libraries.keys().next().value);
+    }
+    const module = { exports: {} };
+    factory(r.scope, module, module.exports);
+    r.libraries.set(cacheKey, module.exports);
+    return module.exports;
+  }
+
   // ------------------------------------------------------------ prompts & terminals
   function prompt(templateId, data, handlers) {
     if (typeof templateId !== "string" || templateId === "") {
@@ -652,6 +932,13 @@
     const action = answer.r || "success";
     const name = "on" + action.charAt(0).toUpperCase() + action.slice(1);
     if (handlers && typeof handlers[name] === "function") call(handlers[name]);
+  }
+
+  // Asks for an identifier (the username) before step `stepId`; the answer
+  // arrives as context.request.params.username, for that step's
+  // authenticatorParams ({common: {username: ..., inputType: 'identifierFirst'}}).
+  function promptIdentifierForStep(stepId, handlers) {
+    prompt("identifierForStep", { step: Number(stepId) }, handlers);
   }
 
   function fail(map) {
@@ -697,6 +984,23 @@
       assignUserRoles: assignUserRoles,
       removeUserRoles: removeUserRoles,
       sendEmail: sendEmail,
+      httpGet: httpGet,
+      httpPost: httpPost,
+      callAnalytics: callAnalytics,
+      publishToAnalytics: publishToAnalytics,
+      setCookie: setCookie,
+      getCookieValue: getCookieValue,
+      getUsersWithClaimValues: getUsersWithClaimValues,
+      getUniqueUserWithClaimValues: getUniqueUserWithClaimValues,
+      updateUserPassword: updateUserPassword,
+      getSecretByName: getSecretByName,
+      getValueFromDecodedAssertion: getValueFromDecodedAssertion,
+      getMaskedValue: getMaskedValue,
+      filterAuthenticators: filterAuthenticators,
+      selectAcrFrom: selectAcrFrom,
+      loadLocalLibrary: loadLocalLibrary,
+      require: loadLocalLibrary,
+      promptIdentifierForStep: promptIdentifierForStep,
       getUserSessions: getUserSessions,
       terminateUserSession: terminateUserSession,
       getAuthenticatedApplications: getAuthenticatedApplications,
@@ -863,6 +1167,19 @@
     }
   }
 
+  // A library is a function of (scope, module, exports) with the same
+  // bindings as the script; its frames are reported with its own lines.
+  function libraryFactoryFor(name, source) {
+    const deferred = findDeferredSyntax(source);
+    if (deferred) return { error: "line " + deferred.line + ": " + deferred.message };
+    const body = BODY_PREFIX + source + "\n;}\n//# sourceURL=" + LIBRARY_URL + name;
+    try {
+      return { factory: RealFunction("__scope", "module", "exports", body) };
+    } catch (e) {
+      return { error: String(e && e.message) };
+    }
+  }
+
   // Checks a script without running any of it.
   function check(source) {
     if (typeof source !== "string") throw new RealTypeError("check(source)");
@@ -897,9 +1214,14 @@
         answers: journal.answers || [],
         clock: (journal.clock || []).slice(),
         reads: JSONparse(JSONstringify(journal.reads || {})),
+        lookups: JSONparse(JSONstringify(journal.lookups || {})),
         logs: journal.logs || 0,
       },
       prefetch: input.prefetch || {},
+      lookupAnswers: input.lookups || {},
+      newLookups: {},
+      libraries: new RealMap(),
+      scope: null,
       now: input.now,
       steps: inputs.application.steps || {},
       cursor: 0,
@@ -934,6 +1256,8 @@
       },
       response: { headers: {} },
       serviceProviderName: inputs.application.name,
+      requestedAcr: requestedAcrs(r),
+      selectedAcr: null,
     };
     return r;
   }
@@ -951,13 +1275,16 @@
     }
     const subject = r.stepUsers[r.subjectStep];
     const attributeUser = r.users.get(r.stepUsers[r.attributeStep]);
-    return {
+    const complete = {
       type: "complete",
       subject: subject,
       subjectStep: r.subjectStep,
       attributeStep: r.attributeStep,
       claims: toStringMap(attributeUser.claims, "user.claims"),
     };
+    const acr = r.context.selectedAcr;
+    if (typeof acr === "string" && acr !== "") complete.acr = acr;  // the ID token's acr claim
+    return complete;
   }
 
   function runEntry(inputText) {
@@ -973,7 +1300,8 @@
     r.rng = seededState(input.journal.seed || 0);
     let command;
     try {
-      const exports = factory(makeScope(profile));
+      r.scope = makeScope(profile);
+      const exports = factory(r.scope);
       const entry = exports[input.entry];
       if (typeof entry !== "function") {
         throw new RealError("the script does not define " + input.entry + " as a function");
@@ -997,6 +1325,7 @@
       logs: r.newLogs,
       clock: r.newClock,
       reads: r.newReads,
+      lookups: r.newLookups,
       tainted: !clean,
     });
   }
@@ -1015,13 +1344,15 @@
     } else {
       message = "Uncaught " + safeErrorValue(e);
     }
-    return {
+    const command = {
       type: "error",
       kind: "runtime",
       message: message,
       line: frame ? frame.line : null,
       column: frame ? frame.column : null,
     };
+    if (frame && frame.library) command.library = frame.library;  // the line is the library's
+    return command;
   }
 
   function safeErrorValue(e) {
@@ -1035,11 +1366,14 @@
   // ------------------------------------------------------------ stack traces
   // Script frames get the script's own line numbers; engine frames are hidden.
   function scriptPosition(site) {
-    if (site.getScriptNameOrSourceURL() !== SCRIPT_URL) return null;
+    const url = site.getScriptNameOrSourceURL();
+    let library = null;
+    if (typeof url === "string" && url.indexOf(LIBRARY_URL) === 0) library = url.slice(LIBRARY_URL.length);
+    else if (url !== SCRIPT_URL) return null;
     const line = site.getLineNumber() - HEADER_LINES;
     let column = site.getColumnNumber();
     if (line === 1) column -= BODY_PREFIX.length;
-    return { line: line, column: column };
+    return library === null ? { line: line, column: column } : { line: line, column: column, library: library };
   }
 
   function prepareStackTrace(error, sites) {

@@ -10,10 +10,14 @@ journal = {
                        "authenticator": "...", "idp": "LOCAL", "params": {...}}
                       {"k": "prompt", "templateId": "...", "r": "success", "params": {...}}
                       {"k": "effect", "name": "assignUserRoles", "r": true}
+                      {"k": "call", "function": "httpGet", "r": "success", "data": {...}}
                       a step answered by the browser's sign-on session has "via": "session"
   "clock":   [ms...]  each value of Date.now() / new Date() the script observed
   "reads":   {username: {"roles": [...], "groups": [...], "claims": {uri: value}} | null}
                       directory data as first read by the script
+  "lookups": {"<kind>:<key as JSON>": value}
+                      other server data as first read (users by claims, verified
+                      cookies, libraries); secrets are never journaled
   "logs":    int      how many Log lines were already delivered
 }
 """
@@ -38,6 +42,7 @@ def empty_journal(seed: int | None = None) -> dict:
         "answers": [],
         "clock": [],
         "reads": {},
+        "lookups": {},
         "logs": 0,
     }
 
@@ -119,3 +124,11 @@ def prompt_answer(template_id: str, action: str = "success", params: dict | None
     if not isinstance(action, str) or not action:
         raise ValueError("a prompt answer names the action the user took")
     return {"k": "prompt", "templateId": template_id, "r": action, "params": params or {}}
+
+
+def call_answer(function: str, result: str, data=None) -> dict:
+    """The outcome of an asynchronous call (httpGet, httpPost, callAnalytics): success, fail or timeout."""
+    answer = {"k": "call", "function": function, "r": result}
+    if data is not None:
+        answer["data"] = data
+    return answer

@@ -9,7 +9,7 @@ from ..engine.state import STEP_RESULTS, request_inputs
 from ..engine.steps import StepConfigError, normalize_steps
 from ..engine.useragent import user_agent_object
 
-_TOP_KEYS = {"application", "request", "now", "seed", "users", "roles", "outcomes", "session"}
+_TOP_KEYS = {"application", "request", "now", "seed", "users", "roles", "outcomes", "session", "secrets", "libraries"}
 _APP_KEYS = {"name", "steps"}
 _REQUEST_KEYS = {"ip", "headers", "params", "cookies"}
 _USER_KEYS = {"roles", "groups", "claims", "sessions"}
@@ -17,6 +17,9 @@ _SESSION_KEYS = {"id", "user", "authenticated", "applications"}
 _USER_SESSION_KEYS = {"id", "ip", "loginTime", "lastAccessTime", "userAgent", "applications"}
 _STEP_OUTCOME_KEYS = {"step", "result", "user", "authenticator", "idp", "params", "error", "remoteClaims", "at"}
 _PROMPT_OUTCOME_KEYS = {"prompt", "action", "params", "at"}
+_CALL_OUTCOME_KEYS = {"call", "result", "data", "at"}
+CALL_RESULTS = ("success", "fail", "timeout")
+_COOKIE_KEYS = {"value", "sign", "encrypt"}
 DEFAULT_NOW = "2026-01-01T00:00:00Z"
 
 
@@ -35,6 +38,10 @@ class Scenario:
     roles: list | None
     outcomes: list = field(default_factory=list)
     session: dict | None = None  # the browser's sign-on session when the flow starts
+    secrets: dict = field(default_factory=dict)  # getSecretByName
+    libraries: dict = field(default_factory=dict)  # loadLocalLibrary: name -> source
+    # request cookies the harness signs or encrypts: name -> {"value", "sign", "encrypt"}
+    protected_cookies: dict = field(default_factory=dict)
 
 
 def parse_scenario(data) -> Scenario:
@@ -61,6 +68,18 @@ def parse_scenario(data) -> Scenario:
     for key in ("headers", "params", "cookies"):
         if not isinstance(request.get(key, {}), dict):
             raise ScenarioError(f"request.{key}: expected an object")
+    plain_cookies, protected_cookies = {}, {}
+    for cookie, value in request.get("cookies", {}).items():
+        if isinstance(value, dict):
+            _no_unknown_keys(value, _COOKIE_KEYS, f"request.cookies.{cookie}")
+            if not isinstance(value.get("value"), str):
+                raise ScenarioError(f"request.cookies.{cookie}.value: expected a string")
+            protected_cookies[cookie] = {"value": value["value"], "sign": bool(value.get("sign")),
+                                         "encrypt": bool(value.get("encrypt"))}
+        elif isinstance(value, str):
+            plain_cookies[cookie] = value
+        else:
+            raise ScenarioError(f"request.cookies.{cookie}: expected a string or {{\"value\": ..., \"sign\": true}}")
     if request.get("ip") is not None and not isinstance(request["ip"], str):
         raise ScenarioError("request.ip: expected a string")
 
@@ -101,17 +120,26 @@ def parse_scenario(data) -> Scenario:
                                      for i, s in enumerate(v.get("sessions", []))]}
                     for u, v in users.items()}
     session = _browser_session(data["session"], users) if data.get("session") is not None else None
+    secrets = data.get("secrets", {})
+    if not isinstance(secrets, dict) or not all(isinstance(v, str) for v in secrets.values()):
+        raise ScenarioError("secrets: expected an object of names to strings")
+    libraries = data.get("libraries", {})
+    if not isinstance(libraries, dict) or not all(isinstance(v, str) for v in libraries.values()):
+        raise ScenarioError("libraries: expected an object of library names to their source")
 
     return Scenario(
         application_name=name,
         steps=steps,
-        request=request_inputs(request.get("ip"), request.get("headers"), request.get("params"), request.get("cookies")),
+        request=request_inputs(request.get("ip"), request.get("headers"), request.get("params"), plain_cookies),
         now_ms=parse_time(data.get("now", DEFAULT_NOW), "now"),
         seed=seed,
         users=parsed_users,
         roles=list(roles) if roles is not None else None,
         outcomes=outcomes,
         session=session,
+        secrets=dict(secrets),
+        libraries=dict(libraries),
+        protected_cookies=protected_cookies,
     )
 
 
@@ -191,8 +219,8 @@ def _check_outcome(index: int, outcome, users: dict) -> None:
     where = f"outcomes[{index}]"
     if not isinstance(outcome, dict):
         raise ScenarioError(f"{where}: expected an object")
-    if "step" in outcome and "prompt" in outcome:
-        raise ScenarioError(f"{where}: an outcome answers either a step or a prompt, not both")
+    if sum(key in outcome for key in ("step", "prompt", "call")) > 1:
+        raise ScenarioError(f"{where}: an outcome answers one step, prompt or call")
     if "step" in outcome:
         _no_unknown_keys(outcome, _STEP_OUTCOME_KEYS, where)
         if not isinstance(outcome["step"], int) or isinstance(outcome["step"], bool) or outcome["step"] < 1:
@@ -217,8 +245,15 @@ def _check_outcome(index: int, outcome, users: dict) -> None:
         action = outcome.get("action", "success")
         if not isinstance(action, str) or not action:
             raise ScenarioError(f"{where}.action: expected an action name such as success")
+    elif "call" in outcome:
+        _no_unknown_keys(outcome, _CALL_OUTCOME_KEYS, where)
+        if outcome["call"] not in ("httpGet", "httpPost", "callAnalytics"):
+            raise ScenarioError(f"{where}.call: expected httpGet, httpPost or callAnalytics")
+        if outcome.get("result") not in CALL_RESULTS:
+            raise ScenarioError(f"{where}.result: expected one of {', '.join(CALL_RESULTS)}, got {outcome.get('result')!r}")
     else:
-        raise ScenarioError(f"{where}: expected a step outcome (\"step\": N) or a prompt outcome (\"prompt\": ID)")
+        raise ScenarioError(f"{where}: expected a step outcome (\"step\": N), a prompt outcome (\"prompt\": ID) "
+                            f"or a call outcome (\"call\": \"httpGet\")")
     if "params" in outcome and not isinstance(outcome["params"], dict):
         raise ScenarioError(f"{where}.params: expected an object")
     if "at" in outcome:

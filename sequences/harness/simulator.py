@@ -6,12 +6,13 @@ here passes on a server where each step lands on another worker.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from collections import deque
 
 from ..engine.driver import AnswerMismatch, Program, advance, check_answer
 from ..engine.errors import ScriptSyntaxError
-from ..engine.state import FlowState, prompt_answer, step_answer
+from ..engine.state import FlowState, call_answer, prompt_answer, step_answer
 from ..engine.syntax import check_syntax
 from ..engine.v8 import Limits
 from .scenario import Scenario, ScenarioError, parse_time
@@ -22,9 +23,30 @@ EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
 class ScenarioWorld:
     """The directory as the scenario describes it; effects change it like the real one would."""
 
-    def __init__(self, scenario: Scenario):
+    def __init__(self, scenario: Scenario, cookie_codec=None):
         self.users = json.loads(json.dumps(scenario.users))
         self.roles = set(scenario.roles) if scenario.roles is not None else None
+        self.secrets = dict(scenario.secrets)
+        self.libraries = dict(scenario.libraries)
+        self.cookie_codec = cookie_codec
+
+    def lookup(self, kind, key):
+        if kind == "usersByClaims":
+            wanted = key.get("claims") or {}
+            return sorted(name for name, user in self.users.items()
+                          if all(user["claims"].get(uri) == value for uri, value in wanted.items()))
+        if kind == "secret":
+            return self.secrets.get(key)
+        if kind == "library":
+            source = self.libraries.get(key)
+            return None if source is None else {"key": hashlib.sha256(source.encode()).hexdigest()[:16],
+                                                 "source": source}
+        if kind == "cookie":
+            if self.cookie_codec is None:
+                return key.get("value") if not (key.get("decrypt") or key.get("validateSignature")) else None
+            return self.cookie_codec.decode(key["name"], key["value"], decrypt=bool(key.get("decrypt")),
+                                            validate=bool(key.get("validateSignature")))
+        return None
 
     def load_user(self, username):
         user = self.users.get(username)
@@ -64,6 +86,23 @@ class ScenarioWorld:
         user = self.users.get(username)
         return user is not None and bool(user["claims"].get("http://wso2.org/claims/emailaddress"))
 
+    def _effect_setCookie(self, name, value, properties):
+        return True
+
+    def _effect_publishToAnalytics(self, metadata, payload):
+        return True
+
+    def _effect_updateUserPassword(self, username, password):
+        if username not in self.users:
+            return False
+        from django.contrib.auth.password_validation import ValidationError, validate_password
+
+        try:
+            validate_password(password)
+        except ValidationError:
+            return False
+        return True
+
     def _effect_setLocalClaim(self, username, uri, value):
         user = self.users.get(username)
         if user is None:
@@ -75,9 +114,22 @@ class ScenarioWorld:
         return True
 
 
-def simulate(source: str, scenario: Scenario, limits: Limits | None = None) -> tuple[dict, int]:
+def default_cookie_codec():
+    """The server's cookie codec (settings.SEQUENCES["COOKIE_CODEC"], a module with encode/decode), if any."""
+    try:
+        from django.conf import settings
+        from django.utils.module_loading import import_module
+
+        path = getattr(settings, "SEQUENCES", {}).get("COOKIE_CODEC")
+        return import_module(path) if path else None
+    except ImportError:
+        return None
+
+
+def simulate(source: str, scenario: Scenario, limits: Limits | None = None, cookie_codec=None) -> tuple[dict, int]:
     """Run the scenario; returns (trace, exit code). Raises ScenarioError for a scenario that does not fit."""
     events: list[dict] = []
+    cookie_codec = cookie_codec or default_cookie_codec()
     try:
         check_syntax(source)
     except ScriptSyntaxError as exc:
@@ -85,8 +137,14 @@ def simulate(source: str, scenario: Scenario, limits: Limits | None = None) -> t
         return {"status": "error", "subject": None, "events": events}, EXIT_ERROR
 
     program = Program.from_source(source)
-    world = ScenarioWorld(scenario)
-    state = FlowState.start(scenario.application_name, scenario.steps, scenario.request, seed=scenario.seed,
+    world = ScenarioWorld(scenario, cookie_codec)
+    request = json.loads(json.dumps(scenario.request))
+    for name, cookie in scenario.protected_cookies.items():
+        if cookie_codec is None:
+            raise ScenarioError(f"request.cookies.{name}: signing or encrypting needs the server's cookie codec")
+        request["cookies"][name] = cookie_codec.encode(name, cookie["value"], sign=cookie["sign"],
+                                                       encrypt=cookie["encrypt"])
+    state = FlowState.start(scenario.application_name, scenario.steps, request, seed=scenario.seed,
                             session=scenario.session)
     outcomes = deque(enumerate(scenario.outcomes))
     now_ms = scenario.now_ms
@@ -99,7 +157,7 @@ def simulate(source: str, scenario: Scenario, limits: Limits | None = None) -> t
         command = result.command
         kind = command["type"]
 
-        if kind in ("step", "prompt"):
+        if kind in ("step", "prompt", "call"):
             events.append(_shown(command))
             if not outcomes:
                 return _trace("waiting", None, events, outcomes), EXIT_OK
@@ -109,19 +167,27 @@ def simulate(source: str, scenario: Scenario, limits: Limits | None = None) -> t
                 now_ms = parse_time(outcome["at"], f"outcomes[{index}].at")
             continue
         if kind == "complete":
-            return _trace("success", command["subject"], events, outcomes, claims=command.get("claims")), EXIT_OK
+            trace = _trace("success", command["subject"], events, outcomes, claims=command.get("claims"))
+            if command.get("acr"):
+                trace["acr"] = command["acr"]
+            return trace, EXIT_OK
         if kind == "fail":
             events.append({"type": "fail", "params": command.get("params", {})})
             return _trace("failed", None, events, outcomes), EXIT_OK
         if kind == "sendError":
             events.append({"type": "sendError", "url": command.get("url"), "params": command.get("params", {})})
             return _trace("failed", None, events, outcomes), EXIT_OK
-        events.append({"type": "error", "message": command.get("message"), "line": command.get("line"),
-                       "column": command.get("column")})
+        error = {"type": "error", "message": command.get("message"), "line": command.get("line"),
+                 "column": command.get("column")}
+        if command.get("library"):
+            error["library"] = command["library"]
+        events.append(error)
         return _trace("error", None, events, outcomes), EXIT_ERROR
 
 
 def _shown(command: dict) -> dict:
+    if command["type"] == "call":
+        return {key: value for key, value in command.items() if key != "position"}
     if command["type"] == "step":
         event = {"type": "step", "step": command["step"], "options": command["options"]}
         for key in ("subject", "authenticatorParams", "stepOptions", "attempt", "error", "responseHeaders"):
@@ -137,10 +203,15 @@ def _shown(command: dict) -> dict:
 def _answer_for(command: dict, index: int, outcome: dict) -> dict:
     where = f"outcomes[{index}]"
     try:
-        if command["type"] == "step":
+        if command["type"] == "call":
+            if "call" not in outcome:
+                other = f"step {outcome['step']}" if "step" in outcome else f"the prompt {outcome.get('prompt')!r}"
+                raise ScenarioError(f"{where}: the script called {command['function']}, but this outcome answers {other}")
+            answer = call_answer(outcome["call"], outcome["result"], outcome.get("data"))
+        elif command["type"] == "step":
             if "step" not in outcome:
                 raise ScenarioError(f"{where}: the script asked for step {command['step']}, "
-                                    f"but this outcome answers the prompt {outcome.get('prompt')!r}")
+                                    f"but this outcome answers {_answered(outcome)}")
             authenticator = outcome.get("authenticator")
             if authenticator is None and outcome["result"] == "success":
                 authenticator = command["options"][0]["authenticator"]
@@ -153,12 +224,20 @@ def _answer_for(command: dict, index: int, outcome: dict) -> dict:
         else:
             if "prompt" not in outcome:
                 raise ScenarioError(f"{where}: the script asked for the prompt {command['templateId']!r}, "
-                                    f"but this outcome answers step {outcome.get('step')}")
+                                    f"but this outcome answers {_answered(outcome)}")
             answer = prompt_answer(outcome["prompt"], outcome.get("action", "success"), _params(outcome))
         check_answer(command, answer)
     except AnswerMismatch as exc:
         raise ScenarioError(f"{where}: {exc}") from None
     return answer
+
+
+def _answered(outcome: dict) -> str:
+    if "step" in outcome:
+        return f"step {outcome['step']}"
+    if "prompt" in outcome:
+        return f"the prompt {outcome['prompt']!r}"
+    return f"a call to {outcome.get('call')}"
 
 
 def _params(outcome: dict) -> dict:
