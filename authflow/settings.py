@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "authflow.factors",
     "authflow.mail",
     "authflow.passkeys",
+    "authflow.vault",
     "sequences",
     "demo_rp",
 ]

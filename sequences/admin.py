@@ -1,4 +1,4 @@
-"""Admin pages for scripts: versions are read-only once saved; new text becomes a new version."""
+"""Admin pages for scripts and libraries: versions are read-only once saved; new text becomes a new version."""
 from django import forms
 from django.contrib import admin, messages
 
@@ -37,7 +37,8 @@ class VersionInline(admin.TabularInline):
 
 @admin.register(Sequence)
 class SequenceAdmin(admin.ModelAdmin):
-    list_display = ["name", "description", "created_at"]
+    list_display = ["name", "kind", "description", "created_at"]
+    list_filter = ["kind"]
     search_fields = ["name"]
     inlines = [VersionInline]
 

@@ -36,11 +36,27 @@ __all__ = [
     "check_syntax",
     "normalize_steps",
     "save_version",
+    "library_for",
+    "KindConflict",
 ]
 
 
+class KindConflict(ValueError):
+    """A script and a library cannot share a name."""
+
+
+def library_for(name: str) -> dict | None:
+    """The published version of library `name` as loadLocalLibrary receives it: {"key", "source"}, or None."""
+    sequence = Sequence.objects.filter(name=name, kind=Sequence.Kind.LIBRARY).first() if isinstance(name, str) else None
+    version = sequence.published_version() if sequence else None
+    if version is None:
+        return None
+    return {"key": version.source_sha256[:16], "source": version.source}
+
+
 @transaction.atomic
-def save_version(sequence_name: str, source: str, *, author=None, publish: bool = True):
+def save_version(sequence_name: str, source: str, *, author=None, publish: bool = True,
+                 kind: str = Sequence.Kind.SCRIPT):
     """Store `source` as the newest version of the sequence (created if missing).
 
     Idempotent: when the newest version already has this text, no version is
@@ -48,7 +64,9 @@ def save_version(sequence_name: str, source: str, *, author=None, publish: bool 
     Raises ScriptSyntaxError before writing anything when the script does not parse.
     """
     check_syntax(source)
-    sequence, _ = Sequence.objects.select_for_update().get_or_create(name=sequence_name)
+    sequence, _ = Sequence.objects.select_for_update().get_or_create(name=sequence_name, defaults={"kind": kind})
+    if sequence.kind != kind:
+        raise KindConflict(f"{sequence_name!r} is already the name of a {sequence.kind}")
     latest = sequence.latest_version()
     if latest is not None and latest.source == source:
         if publish and not latest.published:

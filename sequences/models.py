@@ -1,4 +1,4 @@
-"""Sequences (named authentication scripts) and their immutable versions.
+"""Sequences (named authentication scripts, and libraries of shared functions) and their immutable versions.
 
 A login flow pins the version it started with, so a version is never edited:
 saving new text creates a new version, and publishing it only changes which
@@ -11,7 +11,12 @@ from django.db import models
 
 
 class Sequence(models.Model):
+    class Kind(models.TextChoices):
+        SCRIPT = "script"  # an application's authentication script
+        LIBRARY = "library"  # shared functions scripts load (loadLocalLibrary / require)
+
     name = models.SlugField(max_length=100, unique=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SCRIPT)
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 

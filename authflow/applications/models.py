@@ -15,7 +15,8 @@ class Application(models.Model):
     steps = models.JSONField(default=dict)
     # The authentication script; without one, the configured steps run in order.
     sequence = models.ForeignKey(
-        "sequences.Sequence", null=True, blank=True, on_delete=models.PROTECT, related_name="applications"
+        "sequences.Sequence", null=True, blank=True, on_delete=models.PROTECT, related_name="applications",
+        limit_choices_to={"kind": "script"},
     )
     client_type = models.CharField(max_length=16, choices=ClientType.choices, default=ClientType.CONFIDENTIAL)
     # The OpenID Connect client registration the protocol library works with;

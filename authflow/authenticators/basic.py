@@ -2,7 +2,9 @@
 
 Failures count against the account (the failedLoginAttempts claim, and a
 lockout) and the client address (see authflow.directory.lockout).  After an
-earlier step identified the user, only the password is asked for.
+earlier step identified the user, or when the script passes the username
+(authenticatorParams {username, inputType: 'identifierFirst'}, as after
+promptIdentifierForStep), only the password is asked for.
 """
 from __future__ import annotations
 
@@ -27,8 +29,11 @@ class BasicAuthenticator(Authenticator):
     def is_enrolled(self, user) -> bool:
         return user.has_usable_password()
 
+    def context(self, request, step: Step) -> dict:
+        return {"fixed_username": fixed_username(step)}
+
     def answer(self, request, step: Step) -> dict:
-        username = step.subject or username_field(request)
+        username = step.subject or fixed_username(step) or username_field(request)
         password = request.POST.get("password", "")
         ip = client_ip(request)
         params = {"username": [username]}
@@ -45,3 +50,10 @@ class BasicAuthenticator(Authenticator):
             return step.failure(FAILURE, params)
         lockout.record_success(user)
         return step.success(user.username, params)
+
+
+def fixed_username(step: Step) -> str:
+    """The username a script gave the step (authenticatorParams {username, inputType: 'identifierFirst'}), if any."""
+    if str(step.param("inputType", "")) == "identifierFirst" and isinstance(step.param("username"), str):
+        return step.param("username").strip()[:150]
+    return ""

@@ -10,7 +10,7 @@ from authflow.applications.models import Application
 from authflow.directory.claims import MAPPED, ClaimError, read_claims, write_claim
 from authflow.directory.models import Role, User, UserClaim
 from authflow.protocols.oidc.clients import ClientConfigError, sync_client
-from sequences.api import save_version
+from sequences.api import KindConflict, save_version
 
 from .schema import ApplicationEntry, Config, ConfigError, UserEntry
 
@@ -23,6 +23,12 @@ def apply_config(config: Config) -> Counter:
     for name in sorted(wanted_roles):
         _, created = Role.objects.get_or_create(name=name)
         counts["roles created"] += created
+    for entry in config.libraries:
+        try:
+            _, created = save_version(entry.name, entry.source, kind="library")
+        except KindConflict as exc:
+            raise ConfigError(f"libraries ({entry.name}): {exc}") from None
+        counts["libraries changed" if created else "libraries unchanged"] += 1
     for entry in config.applications:
         counts[f"applications {_apply_application(entry)}"] += 1
     for entry in config.users:
@@ -46,7 +52,10 @@ def _apply_application(entry: ApplicationEntry) -> str:
     if entry.script is None:
         app.sequence = None
     else:
-        version, new_version = save_version(entry.name, entry.script)
+        try:
+            version, new_version = save_version(entry.name, entry.script)
+        except KindConflict as exc:
+            raise ConfigError(f"applications ({entry.name}): script: {exc}") from None
         app.sequence = version.sequence
     changed = created or new_version or before != (app.client_id, app.client_type, app.redirect_uris, app.steps,
                                                    app.sequence_id)

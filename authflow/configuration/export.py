@@ -9,6 +9,7 @@ from authflow.applications.models import Application
 from authflow.directory.claims import EMAIL, GIVEN_NAME, LAST_NAME, USERNAME, read_claims
 from authflow.directory.models import Role, User
 from sequences.api import brief_steps
+from sequences.models import Sequence
 
 # Claims exported as user fields rather than under `claims`.
 _AS_FIELDS = {USERNAME, EMAIL, GIVEN_NAME, LAST_NAME}
@@ -43,8 +44,16 @@ def export_config(include_password_hashes: bool = False) -> dict:
         if claims:
             entry["claims"] = claims
         users.append(entry)
-    return {"roles": list(Role.objects.order_by("name").values_list("name", flat=True)),
-            "applications": applications, "users": users}
+    libraries = []
+    for sequence in Sequence.objects.filter(kind=Sequence.Kind.LIBRARY).order_by("name"):
+        version = sequence.published_version()
+        if version is not None:
+            libraries.append({"name": sequence.name, "source": version.source})
+    config = {"roles": list(Role.objects.order_by("name").values_list("name", flat=True))}
+    if libraries:
+        config["libraries"] = libraries
+    config.update(applications=applications, users=users)
+    return config
 
 
 class _LiteralDumper(yaml.SafeDumper):

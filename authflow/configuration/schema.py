@@ -17,7 +17,8 @@ from authflow.authenticators import registry
 from authflow.directory.claims import EMAIL, ClaimError, check_uri
 from sequences.api import ScriptSyntaxError, StepConfigError, check_syntax, normalize_steps
 
-TOP_KEYS = {"roles", "applications", "users"}
+TOP_KEYS = {"roles", "libraries", "applications", "users"}
+LIBRARY_KEYS = {"name", "source"}
 APPLICATION_KEYS = {"name", "client_id", "client_type", "client_secret", "client_secret_hash", "redirect_uris", "steps",
                     "script"}
 USER_KEYS = {"username", "password", "password_hash", "email", "first_name", "last_name", "is_staff",
@@ -55,10 +56,17 @@ class UserEntry:
 
 
 @dataclass
+class LibraryEntry:
+    name: str
+    source: str
+
+
+@dataclass
 class Config:
     roles: list[str]
     applications: list[ApplicationEntry]
     users: list[UserEntry]
+    libraries: list[LibraryEntry] = field(default_factory=list)
 
 
 def load(text: str, filename: str = "") -> Config:
@@ -72,15 +80,43 @@ def load(text: str, filename: str = "") -> Config:
 
 def parse(data) -> Config:
     if not isinstance(data, dict):
-        raise ConfigError("the file must hold a mapping with roles, applications and users")
+        raise ConfigError("the file must hold a mapping with roles, libraries, applications and users")
     _no_unknown_keys(data, TOP_KEYS, "the file")
     roles = _names(data.get("roles", []), "roles")
     applications = [_application(i, e) for i, e in enumerate(_list(data.get("applications", []), "applications"))]
     users = [_user(i, e) for i, e in enumerate(_list(data.get("users", []), "users"))]
+    libraries = [_library(i, e) for i, e in enumerate(_list(data.get("libraries", []), "libraries"))]
+    _unique([(lib.name, lib.name) for lib in libraries], "libraries", "name")
+    for index, library in enumerate(libraries):
+        if library.name in {a.name for a in applications}:
+            raise ConfigError(f"libraries[{index}] ({library.name}): an application has this name (its script "
+                              "has it too); choose another")
     _unique([(a.name, a.name) for a in applications], "applications", "name")
     _unique([(a.name, a.client_id) for a in applications], "applications", "client_id")
     _unique([(u.username, u.username) for u in users], "users", "username")
-    return Config(roles=roles, applications=applications, users=users)
+    return Config(roles=roles, applications=applications, users=users, libraries=libraries)
+
+
+def _library(index: int, entry) -> LibraryEntry:
+    where = f"libraries[{index}]"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: expected a mapping with name and source")
+    if isinstance(entry.get("name"), str):
+        where += f" ({entry['name']})"
+    _no_unknown_keys(entry, LIBRARY_KEYS, where)
+    name = _required_text(entry, "name", where)
+    try:
+        validate_slug(name)
+    except ValidationError:
+        raise ConfigError(f"{where}: name may hold only letters, digits, - and _") from None
+    source = entry.get("source")
+    if not isinstance(source, str):
+        raise ConfigError(f"{where}: source is required (text)")
+    try:
+        check_syntax(source)
+    except ScriptSyntaxError as exc:
+        raise ConfigError(f"{where}: source: {exc}") from None
+    return LibraryEntry(name=name, source=source)
 
 
 def _application(index: int, entry) -> ApplicationEntry:

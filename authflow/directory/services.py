@@ -1,9 +1,11 @@
 """What other apps may ask of the directory: a user's snapshot, and the changes scripts make."""
 from __future__ import annotations
 
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import FieldError, ValidationError
 from django.db import transaction
 
-from .claims import ClaimError, read_claims, write_claim
+from .claims import MAPPED, USERNAME as USERNAME_CLAIM, ClaimError, read_claims, write_claim
 from .models import Role, User
 
 TENANT_DOMAIN = "carbon.super"
@@ -62,4 +64,41 @@ def set_local_claim(username: str, uri: str, value: str | None) -> bool:
             write_claim(user, uri, value)
     except ClaimError:
         return False
+    return True
+
+
+MAX_USERS_BY_CLAIMS = 100
+
+
+def usernames_with_claims(claims: dict) -> list[str]:
+    """Active users whose claims have all these values (exact match), at most MAX_USERS_BY_CLAIMS, sorted."""
+    query = User.objects.filter(is_active=True)
+    for uri, value in claims.items():
+        if not isinstance(uri, str) or not isinstance(value, str):
+            return []
+        if uri == USERNAME_CLAIM:
+            query = query.filter(username=value)
+            continue
+        mapped = MAPPED.get(uri)
+        if mapped is None:
+            query = query.filter(claim_values__uri=uri, claim_values__value=value)
+            continue
+        try:
+            query = query.filter(**{mapped.attribute: mapped.parse(uri, value)})
+        except (ClaimError, FieldError):
+            return []  # a value the claim cannot hold, or a claim no column holds (accountLocked)
+    return sorted(set(query.values_list("username", flat=True)[:MAX_USERS_BY_CLAIMS]))
+
+
+def set_password(username: str, password: str) -> bool:
+    """Change the user's password if Django's password validators accept it; False otherwise (nothing changes)."""
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None or not isinstance(password, str):
+        return False
+    try:
+        validate_password(password, user)
+    except ValidationError:
+        return False
+    user.set_password(password)
+    user.save(update_fields=["password"])
     return True

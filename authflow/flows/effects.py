@@ -1,15 +1,21 @@
-"""What each effect a script can cause does to the directory.
+"""What each effect a script can cause does (the directory, sessions, email, the browser's cookies).
 
 Effects run inside the flow's transaction; one that fails to apply returns
 False to the script (as the reference API's functions do) instead of raising.
+FLOW_HANDLERS also receive the flow (a cookie goes to the flow's browser).
 """
 from __future__ import annotations
 
 import logging
 
+from django.conf import settings
+
+from authflow import cookies
 from authflow.directory import services as directory
 from authflow.mail import service as mail
 from authflow.sso import service as sso
+
+from .models import LoginFlow
 
 logger = logging.getLogger(__name__)
 
@@ -22,16 +28,46 @@ HANDLERS = {
     # Queued when the flow's transaction commits (a rolled-back round trip sends nothing).
     "sendEmail": lambda username, template_id, placeholders: mail.send_template(
         username, template_id, placeholders if isinstance(placeholders, dict) else {}),
+    "updateUserPassword": lambda username, password: directory.set_password(username, password),
 }
 
 
-def apply(name: str, args: list):
+MAX_COOKIES = 20
+MAX_COOKIE_VALUE = 4096
+
+
+def _set_cookie(flow, name: str, value: str, properties: dict) -> bool:
+    """Keep the cookie for the next response to the flow's browser (authflow.login sends it)."""
+    properties = properties if isinstance(properties, dict) else {}
+    encoded = cookies.encode(name, value, sign=bool(properties.get("sign")), encrypt=bool(properties.get("encrypt")))
+    same_site = str(properties.get("sameSite", "Lax")).capitalize()
+    if len(encoded) > MAX_COOKIE_VALUE or same_site not in ("Lax", "Strict", "None") or len(flow.outbox) >= MAX_COOKIES:
+        return False
+    for text in (properties.get("path"), properties.get("domain")):
+        if text is not None and (not isinstance(text, str) or any(c in text for c in ";,\r\n ")):
+            return False
+    cookie = {"name": name, "value": encoded, "path": properties.get("path") or "/",
+              "domain": properties.get("domain") or None, "httponly": bool(properties.get("httpOnly")),
+              "secure": bool(properties.get("secure")) or settings.AUTHFLOW_HTTPS or same_site == "None",
+              "samesite": same_site}
+    if properties.get("maxAge") is not None:
+        cookie["max_age"] = int(properties["maxAge"])
+    flow.outbox = [c for c in flow.outbox if c["name"] != name] + [cookie]
+    LoginFlow.objects.filter(pk=flow.pk).update(outbox=flow.outbox)
+    return True
+
+
+FLOW_HANDLERS = {"setCookie": _set_cookie}
+
+
+def apply(name: str, args: list, *, flow=None):
+    flow_handler = FLOW_HANDLERS.get(name)
     handler = HANDLERS.get(name)
-    if handler is None:
+    if handler is None and flow_handler is None:
         logger.warning("script asked for an unknown effect", extra={"effect": name})
         return False
     try:
-        return handler(*args)
-    except TypeError:
+        return flow_handler(flow, *args) if flow_handler else handler(*args)
+    except (TypeError, ValueError):
         logger.warning("script effect called with the wrong arguments", extra={"effect": name})
         return False

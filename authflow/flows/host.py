@@ -1,10 +1,12 @@
-"""The engine's view of the world during a real login: the directory and sessions, and effects recorded once."""
+"""The engine's view of the world during a real login: the directory, sessions and lookups, effects recorded once."""
 from __future__ import annotations
 
 from authflow.directory import services as directory
 from authflow.sso import service as sso
 
-from . import effects
+from sequences.api import redacted
+
+from . import effects, lookups
 from .models import EffectRecord, LoginFlow
 
 
@@ -19,12 +21,16 @@ class DirectoryHost:
             snapshot["sessions"] = sso.sessions_of(username)
         return snapshot
 
+    def lookup(self, kind: str, key):
+        return lookups.lookup(kind, key)
+
     def apply_effect(self, name: str, args: list):
         # The unique (flow, index) row makes a second application of the same
         # effect fail the transaction, whatever the isolation level.
-        record = EffectRecord.objects.create(flow=self.flow, index=self.next_index, name=name, args=args)
+        record = EffectRecord.objects.create(flow=self.flow, index=self.next_index, name=name,
+                                             args=redacted(name, args))
         self.next_index += 1
-        result = effects.apply(name, args)
+        result = effects.apply(name, args, flow=self.flow)
         record.result = result
         record.save(update_fields=["result"])
         return result

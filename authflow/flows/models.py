@@ -34,6 +34,8 @@ class LoginFlow(models.Model):
     # When the browser was sent back with the outcome: a finished flow is
     # delivered once (a reloaded or replayed link cannot sign in again).
     concluded_at = models.DateTimeField(null=True, blank=True)
+    # Cookies the script set (setCookie) that the next response to the flow's browser carries.
+    outbox = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     expires_at = models.DateTimeField()

@@ -3,7 +3,8 @@
 Templates: `genericForm` (data.inputs: [{id, label, type, required, options}],
 with a Skip button when data.skippable), `consent` (Allow, or Deny: the
 onDeny handler), `choice` (data.options: [{value, label}]; the pick arrives
-as params.choice).  The answer carries only the fields the prompt asked for.
+as params.choice), `identifierForStep` (promptIdentifierForStep: the
+username arrives as params.username; Skip calls onSkip).  The answer carries only the fields the prompt asked for.
 An unknown templateId is shown as a genericForm.
 """
 from __future__ import annotations
@@ -49,7 +50,7 @@ def _option(raw) -> dict | None:
 
 def _template(command) -> str:
     template_id = command["templateId"]
-    if template_id in ("genericForm", "consent", "choice"):
+    if template_id in ("genericForm", "consent", "choice", "identifierForStep"):
         return template_id
     logger.warning("prompt with an unknown templateId shown as a genericForm",
                    extra={"template_id": template_id[:100]})
@@ -83,6 +84,13 @@ def answer(request, flow):
             if picked not in allowed:
                 raise _Again("Choose one of the options.")
             return prompt_answer(command["templateId"], "success", {"choice": [picked]}), None
+        if template == "identifierForStep":
+            if action == "skip":
+                return prompt_answer(command["templateId"], "skip", {}), None
+            username = request.POST.get("username", "").strip()[:150]
+            if not username:
+                raise _Again("Enter your username.")
+            return prompt_answer(command["templateId"], "success", {"username": [username]}), None
         if action == "skip" and data.get("skippable"):
             return prompt_answer(command["templateId"], "skip", {}), None
         params = {}

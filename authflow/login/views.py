@@ -26,7 +26,7 @@ from authflow.net import client_ip
 from authflow.sso import service as sso
 from sequences.api import request_inputs, step_answer
 
-from . import binding, prompts, steps, targets
+from . import binding, delivery, prompts, steps, targets
 
 logger = logging.getLogger("authflow.login")
 
@@ -69,7 +69,8 @@ def start(request):
         response = conclude(request, flow)
     if new_browser:
         binding.set_cookie(response, token, secure=request.is_secure())
-    return response
+        request.COOKIES[binding.COOKIE] = token  # so that the flow's headers and cookies go with this response
+    return delivery.respond(request, flow.id, response)
 
 
 def _no_interaction(flow):
@@ -85,6 +86,11 @@ def _no_interaction(flow):
 @require_http_methods(["GET", "POST"])
 def flow_page(request, flow_id):
     flow = service.get_flow(flow_id)
+    response = _flow_page(request, flow)
+    return delivery.respond(request, flow.id, response) if flow is not None else response
+
+
+def _flow_page(request, flow):
     if flow is None:
         return problem(request, "This sign-in link is not valid",
                        "The link is incomplete or was changed. Go back to the application and sign in again.",

@@ -38,7 +38,12 @@ class Browser:
                 fields[attrs["name"]] = unescape(attrs.get("value", ""))
         return fields
 
+    def header(self, name: str) -> str | None:
+        """`name` as the first response of the last get/submit that had it (before the redirects it led to)."""
+        return next((r.headers[name] for r in self.trail if name in r.headers), None)
+
     def _follow(self, response):
+        self.trail = [response]  # every response of this navigation, redirects included
         for _ in range(20):
             location = response.headers.get("Location")
             if response.status_code not in (301, 302, 303) or not location:
@@ -49,6 +54,7 @@ class Browser:
                 response.callback = location
                 return response
             response = self.session.get(location, allow_redirects=False, timeout=30)
+            self.trail.append(response)
         response.callback = None
         self.page = response
         return response

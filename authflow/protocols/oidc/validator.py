@@ -2,8 +2,9 @@
 
 Userinfo and the ID token carry the directory's claims, by granted scope.
 The ID token also carries what the login flow decided for this login: the
-script's `user.claims` (under their OpenID Connect names, or their URIs)
-and `amr`, the authentication methods of the steps passed.
+script's `user.claims` (under their OpenID Connect names, or their URIs),
+`amr`, the authentication methods of the steps passed, and `acr` when the
+script set context.selectedAcr.
 """
 from __future__ import annotations
 
@@ -67,4 +68,6 @@ def login_claims(code: str) -> dict:
         methods.append("mfa")
     if methods:
         out["amr"] = methods
+    if (flow.result or {}).get("acr"):
+        out["acr"] = flow.result["acr"]  # context.selectedAcr
     return out

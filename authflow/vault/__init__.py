@@ -1,0 +1,1 @@
+"""Secrets scripts use (getSecretByName): kept encrypted, written by administrators, never shown back."""
