@@ -93,3 +93,31 @@ def test_bad_input_exits_2_with_a_message(tmp_path):
     data = scenario([{"prompt": "consent"}])
     code, _, stderr = simulate(tmp_path, SCRIPT, data)
     assert code == 2 and "outcomes[0]: the script asked for step 1, but this outcome answers the prompt 'consent'" in stderr
+
+
+def test_calls_cookies_and_effects_through_the_command(tmp_path):
+    script = """var onLoginRequest = function(context) {
+        executeStep(1, {onSuccess: function (context) {
+            var user = context.currentKnownSubject;
+            if (getCookieValue(context.request, 'device', {validateSignature: true}) !== user.username) {
+                sendEmail(user, 'new-sign-in', {ip: context.request.ip});
+                setCookie(context.response, 'device', user.username, {sign: true});
+            }
+            httpPost('https://risk.example.com/check', {user: user.username}, {}, {
+                onSuccess: function (context, data) { if (data.risk === 'high') { executeStep(2); } }
+            });
+            publishToAnalytics({Application: 'logins'}, {user: user.username});
+        }});
+    };"""
+    data = scenario([{"step": 1, "result": "success", "user": "alice"},
+                     {"call": "httpPost", "result": "success", "data": {"risk": "high"}},
+                     {"step": 2, "result": "success", "user": "alice", "authenticator": "totp"}])
+    code, trace, stderr = simulate(tmp_path, script, data)
+    assert code == 0 and trace["status"] == "success", stderr
+    kinds = [(e["type"], e.get("name") or e.get("function") or e.get("step")) for e in trace["events"]]
+    assert kinds == [("step", 1), ("effect", "sendEmail"), ("effect", "setCookie"),
+                     ("call", "httpPost"), ("step", 2), ("effect", "publishToAnalytics")]
+    # a device cookie signed by the harness with the server's keys is recognised: no email, no new cookie
+    data["request"]["cookies"] = {"device": {"value": "alice", "sign": True}}
+    code, trace, _ = simulate(tmp_path, script, data)
+    assert [e.get("name") for e in trace["events"] if e["type"] == "effect"] == ["publishToAnalytics"]
