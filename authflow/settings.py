@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "authflow.sso",
     "authflow.factors",
     "authflow.mail",
+    "authflow.outbound",
     "authflow.passkeys",
     "authflow.vault",
     "sequences",
@@ -213,6 +214,21 @@ EMAIL_HOST_PASSWORD = os.environ.get("AUTHFLOW_EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _env_bool("AUTHFLOW_EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 20
 DEFAULT_FROM_EMAIL = os.environ.get("AUTHFLOW_EMAIL_FROM", "authflow <no-reply@localhost>")
+
+# Outbound calls from scripts (authflow/outbound/): httpGet, httpPost and callAnalytics suspend the
+# flow while a Celery task makes the request.  Scripts reach only URLs under an allowed endpoint
+# (admin console, "Allowed endpoints"); any other URL fails at once.  A request has
+# AUTHFLOW_CALL_TIMEOUT_SECONDS in all to connect and answer (scripts cannot change it); a flow whose
+# result has not arrived AUTHFLOW_CALL_DEADLINE_MARGIN_SECONDS later is answered "timeout" anyway.
+AUTHFLOW_CALL_TIMEOUT_SECONDS = float(os.environ.get("AUTHFLOW_CALL_TIMEOUT_SECONDS", "5"))
+AUTHFLOW_CALL_DEADLINE_MARGIN_SECONDS = float(os.environ.get("AUTHFLOW_CALL_DEADLINE_MARGIN_SECONDS", "5"))
+AUTHFLOW_CALL_MAX_RESPONSE_BYTES = int(os.environ.get("AUTHFLOW_CALL_MAX_RESPONSE_BYTES", str(64 * 1024)))
+AUTHFLOW_CALL_MAX_PER_FLOW = int(os.environ.get("AUTHFLOW_CALL_MAX_PER_FLOW", "20"))
+AUTHFLOW_CALL_QUEUE = os.environ.get("AUTHFLOW_CALL_QUEUE", "")  # the Celery queue of the call tasks; empty: default
+# The analytics endpoint (callAnalytics, publishToAnalytics) receives {"metadata", "payload"} as JSON and
+# answers JSON.  The operator sets it, so it is trusted (it need not be on the allow-list); empty: no analytics.
+AUTHFLOW_ANALYTICS_URL = os.environ.get("AUTHFLOW_ANALYTICS_URL", "")
+AUTHFLOW_ANALYTICS_AUTHORIZATION = os.environ.get("AUTHFLOW_ANALYTICS_AUTHORIZATION", "")  # its Authorization header
 
 # Reverse proxies in front of the server whose X-Forwarded-For is trusted (authflow/net.py).
 AUTHFLOW_TRUSTED_PROXY_COUNT = int(os.environ.get("AUTHFLOW_TRUSTED_PROXY_COUNT", "0"))

@@ -1,0 +1,250 @@
+"""Starting an asynchronous call when a flow's round trip ends on one (used by authflow.flows.service).
+
+    begin(flow, command, state) -> an answer to journal now, or None (the flow waits for a worker)
+    stored_command(command)     -> the command as LoginFlow.pending keeps it (no header values, body, secrets)
+
+A call that cannot be made is answered at once with r="fail", without a task
+or any network request, so the script's onFail runs in the same request: a
+URL that is not http(s), has credentials in it or is not under an allowed
+endpoint ({"error": "not allowed", "reason": ...}), a header or authConfig
+that cannot be sent, a body that is too large, callAnalytics without an
+analytics endpoint.  Any other call is recorded (OutboundCall, pending, with
+its deadline) and a Celery task is queued when the flow's transaction
+commits; the task makes the request and delivers its outcome (results.py).
+On the embedded default (no broker) the task runs inline right after the
+commit, so the flow has its answer before the page is rendered.
+
+The request itself (headers, body, authConfig) travels only in the task's
+payload, encrypted with authflow.keys (purpose "outbound-call"): it is not
+in the database, nor in Redis in clear, nor in the logs.
+
+The analytics endpoint (AUTHFLOW_ANALYTICS_URL) is set by the operator, not
+by a script, so it is trusted: it need not be on the allow-list.
+
+This module never imports the flows layer: data flows one way, from the flow
+service to here; outcomes go back through results.py, as any request does.
+"""
+from __future__ import annotations
+
+import base64
+import json
+import logging
+import re
+from datetime import timedelta
+from functools import partial
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from authflow import keys
+from sequences.api import call_answer
+
+from . import allowlist
+from .models import OutboundCall, allowed
+
+logger = logging.getLogger("authflow.outbound")
+
+PAYLOAD_PURPOSE = "outbound-call"
+# What a call command carries that LoginFlow.pending must not keep (the engine recomputes it on each replay).
+REDACTED = ("headers", "authConfig", "body", "metadata", "payload")
+FUNCTIONS = {"httpGet": "GET", "httpPost": "POST", "callAnalytics": "POST"}
+# authConfig types (as the reference API names them) and their properties; clientcredential is not supported.
+AUTH_TYPES = {"basicauth": ("username", "password"), "bearertoken": ("token",), "apikey": ("apiKey",)}
+DEFAULT_API_KEY_HEADER = "X-API-KEY"
+# Headers a script may not set: they would change where or how the request goes.
+FORBIDDEN_HEADERS = {
+    "host", "content-length", "transfer-encoding", "connection", "keep-alive", "te", "trailer", "upgrade",
+    "proxy-authorization", "proxy-connection", "expect", "accept-encoding",
+}
+MAX_HEADERS = 32
+MAX_HEADER_VALUE = 8192
+MAX_BODY_BYTES = 64 * 1024
+_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,100}$")
+
+
+class TooManyCalls(Exception):
+    """The flow made AUTHFLOW_CALL_MAX_PER_FLOW calls already; `command` ends it with an error naming the limit."""
+
+    def __init__(self, limit: int):
+        message = f"the script made more than {limit} asynchronous calls (httpGet, httpPost, callAnalytics) in one login"
+        super().__init__(message)
+        self.command = {"type": "error", "kind": "limit", "message": message, "line": None, "column": None}
+
+
+class Refused(Exception):
+    """A call that is answered at once with r="fail" and `data`."""
+
+    def __init__(self, data: dict, detail: str, url: str = ""):
+        super().__init__(detail)
+        self.data = data
+        self.detail = detail
+        self.url = url
+
+
+def stored_command(command: dict) -> dict:
+    """The pending command as the flow keeps it: a call without its headers, body, authConfig or payload."""
+    if command.get("type") != "call":
+        return command
+    return {key: value for key, value in command.items() if key not in REDACTED}
+
+
+def begin(flow, command: dict, state) -> dict | None:
+    """Record the call `command` (the flow's next command) and queue it; or the answer to journal at once.
+
+    Runs inside the flow's transaction: when it rolls back, nothing was recorded or queued.
+    """
+    limit = settings.AUTHFLOW_CALL_MAX_PER_FLOW
+    made = sum(1 for answer in state.journal["answers"] if answer.get("k") == "call")
+    if made >= limit:
+        logger.warning("outbound call refused: too many calls in one login", extra={
+            "flow_id": str(flow.pk), "function": command.get("function"), "limit": limit})
+        raise TooManyCalls(limit)
+    function = command.get("function")
+    now = timezone.now()
+    try:
+        request = _request(command)
+    except Refused as refused:
+        OutboundCall.objects.create(
+            flow=flow, position=command["position"], function=str(function)[:32],
+            method=FUNCTIONS.get(function, "")[:8], url=refused.url[:allowlist.MAX_URL_LENGTH],
+            status=OutboundCall.Status.DONE, outcome=OutboundCall.Outcome.FAIL, detail=refused.detail[:200],
+            answered_by=OutboundCall.AnsweredBy.AT_ONCE, delivered=True, deadline=now, finished_at=now)
+        logger.warning("outbound call refused", extra={
+            "flow_id": str(flow.pk), "function": function, "reason": refused.detail, "url": _loggable(refused.url)})
+        return call_answer(function, "fail", refused.data)
+    deadline = now + timedelta(seconds=settings.AUTHFLOW_CALL_TIMEOUT_SECONDS
+                               + settings.AUTHFLOW_CALL_DEADLINE_MARGIN_SECONDS)
+    call = OutboundCall.objects.create(flow=flow, position=command["position"], function=function,
+                                       method=request["method"], url=request["url"], deadline=deadline)
+    sealed = keys.encrypt(json.dumps(request).encode(), purpose=PAYLOAD_PURPOSE)
+    transaction.on_commit(partial(_enqueue, call.pk, sealed, flow))
+    logger.info("outbound call queued", extra={"flow_id": str(flow.pk), "call_id": call.pk, "function": function,
+                                               "method": request["method"], "url": _loggable(request["url"]),
+                                               "position": call.position})
+    return None
+
+
+def open_payload(sealed: str) -> dict:
+    return json.loads(keys.decrypt(sealed, purpose=PAYLOAD_PURPOSE))
+
+
+def _request(command: dict) -> dict:
+    """What the task sends: {"function", "method", "url", "headers", "body"?, "form"?, "analytics"?}."""
+    function = command.get("function")
+    if function not in FUNCTIONS:
+        raise Refused({"error": "unknown function"}, "unknown function")
+    if function == "callAnalytics":
+        return _analytics_request(command)
+    given = command.get("url") if isinstance(command.get("url"), str) else ""
+    try:
+        address = allowlist.normalise(given)
+    except allowlist.NotAllowed as exc:
+        raise Refused({"error": "not allowed", "reason": str(exc)}, f"not allowed: {exc}", given) from None
+    if not allowed(address):
+        reason = "the URL is not on the allow-list"
+        raise Refused({"error": "not allowed", "reason": reason}, f"not allowed: {reason}", address.url)
+    headers = _headers(command.get("headers"), address.url)
+    _apply_auth(headers, command.get("authConfig"), address.url)
+    request = {"function": function, "method": FUNCTIONS[function], "url": address.url, "headers": headers}
+    if function == "httpPost":
+        request.update(_body(command.get("body"), headers, address.url))
+    return request
+
+
+def _analytics_request(command: dict) -> dict:
+    configured = settings.AUTHFLOW_ANALYTICS_URL
+    if not configured:
+        raise Refused({"error": "analytics is not configured"}, "no analytics endpoint (AUTHFLOW_ANALYTICS_URL)")
+    try:
+        address = allowlist.normalise(configured)
+    except allowlist.NotAllowed as exc:
+        raise Refused({"error": "analytics is not configured"}, f"AUTHFLOW_ANALYTICS_URL is not usable: {exc}") from None
+    event = {"metadata": command.get("metadata") or {}, "payload": command.get("payload") or {}}
+    body = json.dumps(event)
+    if len(body.encode()) > MAX_BODY_BYTES:
+        raise Refused({"error": "the payload is too large"}, "payload too large", address.url)
+    return {"function": "callAnalytics", "method": "POST", "url": address.url, "analytics": True,
+            "headers": {"Content-Type": "application/json"}, "body": event}
+
+
+def _headers(given, url: str) -> dict:
+    if given is None:
+        return {}
+    if not isinstance(given, dict) or len(given) > MAX_HEADERS:
+        raise Refused({"error": "invalid headers"}, "invalid headers", url)
+    headers = {}
+    for name, value in given.items():
+        if not isinstance(name, str) or not _TOKEN.match(name) or name.lower() in FORBIDDEN_HEADERS:
+            raise Refused({"error": "this header cannot be sent", "header": str(name)[:100]},
+                          f"header not sent: {str(name)[:100]}", url)
+        if not isinstance(value, str) or len(value) > MAX_HEADER_VALUE or any(c in value for c in "\r\n\0"):
+            raise Refused({"error": "invalid header value", "header": name}, f"invalid value for header {name}", url)
+        headers[name] = value
+    return headers
+
+
+def _apply_auth(headers: dict, auth, url: str) -> None:
+    """Put authConfig's credentials in the headers (they are encrypted with the rest of the request)."""
+    if auth is None:
+        return
+    kind = str(auth.get("type", "")).lower() if isinstance(auth, dict) else ""
+    properties = auth.get("properties") if isinstance(auth, dict) else None
+    if kind not in AUTH_TYPES:
+        raise Refused({"error": "unsupported authConfig type", "type": kind[:50]},
+                      f"unsupported authConfig type {kind[:50]!r}", url)
+    if not isinstance(properties, dict) or not all(isinstance(properties.get(p), str) and properties[p]
+                                                  for p in AUTH_TYPES[kind]):
+        raise Refused({"error": "authConfig is missing properties", "type": kind,
+                       "required": list(AUTH_TYPES[kind])}, f"authConfig {kind} without its properties", url)
+    if kind == "basicauth":
+        pair = f"{properties['username']}:{properties['password']}".encode()
+        name, value = "Authorization", "Basic " + base64.b64encode(pair).decode()
+    elif kind == "bearertoken":
+        name, value = "Authorization", "Bearer " + properties["token"]
+    else:
+        name, value = properties.get("headerName") or DEFAULT_API_KEY_HEADER, properties["apiKey"]
+    if not isinstance(name, str) or not _TOKEN.match(name) or name.lower() in FORBIDDEN_HEADERS \
+            or any(c in value for c in "\r\n\0"):
+        raise Refused({"error": "authConfig cannot be sent", "type": kind}, f"authConfig {kind} cannot be sent", url)
+    for existing in [h for h in headers if h.lower() == name.lower()]:
+        del headers[existing]
+    headers[name] = value
+
+
+def _body(body, headers: dict, url: str) -> dict:
+    """httpPost's body: JSON, or a form when the script's Content-Type says so (as the reference API does)."""
+    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    if content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded" and isinstance(body, dict):
+        form = {str(k): [str(x) for x in v] if isinstance(v, list) else ["" if v is None else str(v)]
+                for k, v in body.items()}
+        size = sum(len(k) + sum(len(x) for x in v) for k, v in form.items())
+        part = {"form": form}
+    else:
+        size = len(json.dumps(body).encode())
+        part = {"body": body}
+    if size > MAX_BODY_BYTES:
+        raise Refused({"error": "the request body is too large"}, "request body too large", url)
+    return part
+
+
+def _loggable(url: str) -> str:
+    """A URL for the logs: without its query, which may carry personal data."""
+    return (url or "").split("?", 1)[0][:300]
+
+
+def _enqueue(call_id: int, sealed: str, flow) -> None:
+    from .tasks import perform_call
+
+    options = {"queue": settings.AUTHFLOW_CALL_QUEUE} if settings.AUTHFLOW_CALL_QUEUE else {}
+    try:
+        perform_call.apply_async(args=[call_id, sealed], **options)
+    except Exception:  # the broker is down, or (inline) the task failed: the deadline answers the flow
+        logger.exception("outbound call could not be queued or made", extra={
+            "flow_id": str(flow.pk), "call_id": call_id})
+    if perform_call.app.conf.task_always_eager:
+        # Inline, the call was made and its outcome journaled: whoever holds this flow sees where it is now.
+        try:
+            flow.refresh_from_db()
+        except flow.DoesNotExist:
+            pass
