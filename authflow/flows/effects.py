@@ -13,6 +13,7 @@ from django.conf import settings
 from authflow import cookies
 from authflow.directory import services as directory
 from authflow.mail import service as mail
+from authflow.outbound import analytics
 from authflow.sso import service as sso
 
 from .models import LoginFlow
@@ -57,7 +58,12 @@ def _set_cookie(flow, name: str, value: str, properties: dict) -> bool:
     return True
 
 
-FLOW_HANDLERS = {"setCookie": _set_cookie}
+FLOW_HANDLERS = {
+    "setCookie": _set_cookie,
+    # Posted to the analytics endpoint by a worker once the flow's transaction commits (once per login).
+    "publishToAnalytics": lambda flow, metadata, payload: analytics.publish(
+        metadata, payload, flow_id=str(flow.pk) if flow is not None else None),
+}
 
 
 def apply(name: str, args: list, *, flow=None):

@@ -16,7 +16,8 @@ from django.db import IntegrityError, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from sequences.api import AnswerMismatch, FlowState, Program, advance, check_answer
+from authflow.outbound import calls as outbound_calls
+from sequences.api import Advance, AnswerMismatch, FlowState, Program, advance, check_answer
 
 from .host import DirectoryHost
 from .models import LoginFlow
@@ -148,10 +149,27 @@ def program_for(flow: LoginFlow) -> Program:
 
 def _advance_and_save(flow: LoginFlow, state: FlowState, answer: dict | None) -> None:
     applied = sum(1 for a in state.journal["answers"] if a.get("k") == "effect")
-    result = advance(program_for(flow), state, DirectoryHost(flow, applied), answer=answer)
-    _log_events(flow, result.events)
+    program, host = program_for(flow), DirectoryHost(flow, applied)
+    result = advance(program, state, host, answer=answer)
+    events = list(result.events)
+    # An asynchronous call (httpGet, httpPost, callAnalytics) is recorded and queued for a worker, which
+    # resumes the flow with its outcome; one that cannot be made (a URL not on the allow-list, ...) is
+    # answered at once, and the script goes on in this round trip.
+    while result.command["type"] == "call":
+        try:
+            answer_now = outbound_calls.begin(flow, result.command, result.state)
+        except outbound_calls.TooManyCalls as exc:
+            result = Advance(result.state, exc.command)
+            break
+        if answer_now is None:
+            break
+        result = advance(program, result.state, host, answer=answer_now)
+        events.extend(result.events)
+    _log_events(flow, events)
     command = result.command
-    fields = {"state": result.state.to_dict(), "pending": None if result.finished else command}
+    # The pending command is derived (each replay recomputes it): a call's headers and body are not kept.
+    fields = {"state": result.state.to_dict(),
+              "pending": None if result.finished else outbound_calls.stored_command(command)}
     if result.finished:
         fields["result"] = command
         if command["type"] == "complete":
