@@ -26,7 +26,7 @@ from authflow.net import client_ip
 from authflow.sso import service as sso
 from sequences.api import request_inputs, step_answer
 
-from . import binding, delivery, prompts, steps, targets
+from . import binding, delivery, prompts, steps, targets, waiting
 
 logger = logging.getLogger("authflow.login")
 
@@ -114,6 +114,8 @@ def _flow_page(request, flow):
 
 
 def show(request, flow):
+    if flow.pending["type"] == "call":  # an outbound call is under way (authflow/outbound)
+        return waiting.show(request, flow)
     if flow.pending["type"] == "prompt":
         return prompts.show(request, flow)
     return steps.show(request, flow)
@@ -121,6 +123,8 @@ def show(request, flow):
 
 def submit(request, flow):
     command = flow.pending
+    if command["type"] == "call":  # nothing to answer while an outbound call is under way
+        return waiting.show(request, flow)
     try:
         position = int(request.POST.get("position", ""))
     except ValueError:
