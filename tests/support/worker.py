@@ -10,10 +10,17 @@ reads (`mailer.inbox`, see smtp.py).  The queue is unique to the test run
 when the worker starts, so nothing else's tasks reach it and it reaches
 nothing else's worker.
 
+The same worker makes the outbound calls of login scripts (httpGet, httpPost,
+callAnalytics, publishToAnalytics): the `worker` fixture points the test's
+calls at its queue (settings.AUTHFLOW_CALL_QUEUE) and gives the test process
+the worker's short call timeouts (CALL_TIMEOUT_SECONDS, CALL_DEADLINE_MARGIN_SECONDS),
+so both compute the same deadlines.  A flow the worker resumes queues its
+next call on the same queue (AUTHFLOW_CALL_QUEUE in the worker's environment).
+
 The worker and the SMTP server start with the first test that asks for
-them and stop at the end of the session; tests that never send email never
-start them.  Redis not running, or a worker that does not come up, fails
-the test with the reason (never a skip).
+them and stop at the end of the session; tests that never send email or
+make calls never start them.  Redis not running, or a worker that does not
+come up, fails the test with the reason (never a skip).
 """
 from __future__ import annotations
 
@@ -32,6 +39,9 @@ from .smtp import SmtpServer
 
 ROOT = Path(__file__).resolve().parents[2]
 _CELERY = Path(sys.executable).with_name("celery")
+# The worker's outbound call settings (short, so that the tests about timeouts stay fast).
+CALL_TIMEOUT_SECONDS = 3.0
+CALL_DEADLINE_MARGIN_SECONDS = 2.0
 
 
 def broker_url() -> str:
@@ -141,11 +151,13 @@ def mail_worker(django_db_setup, tmp_path_factory):
         url = broker_url()
         check_redis(url)
         smtp = SmtpServer().start()
+        queue = f"authflow-test-mail-{uuid.uuid4().hex[:12]}"
         env = server_env(connection.settings_dict, signing_key(), CELERY_BROKER_URL=url,
                          AUTHFLOW_EMAIL_BACKEND="django.core.mail.backends.smtp.EmailBackend",
                          AUTHFLOW_EMAIL_HOST="127.0.0.1", AUTHFLOW_EMAIL_PORT=str(smtp.port),
-                         AUTHFLOW_MAIL_RETRY_SECONDS="0.3")
-        queue = f"authflow-test-mail-{uuid.uuid4().hex[:12]}"
+                         AUTHFLOW_MAIL_RETRY_SECONDS="0.3", AUTHFLOW_CALL_QUEUE=queue,
+                         AUTHFLOW_CALL_TIMEOUT_SECONDS=str(CALL_TIMEOUT_SECONDS),
+                         AUTHFLOW_CALL_DEADLINE_MARGIN_SECONDS=str(CALL_DEADLINE_MARGIN_SECONDS))
         worker = CeleryWorker(env, queue, tmp_path_factory.mktemp("celery"))
         try:
             worker.start()
@@ -159,14 +171,28 @@ def mail_worker(django_db_setup, tmp_path_factory):
         _running = None
 
 
-@pytest.fixture
-def mailer(mail_worker, settings):
-    """For one test: its emails go to the session's worker queue; the inbox starts empty."""
+def _check_running(mail_worker) -> None:
     from authflow.celery import app
 
     assert not app.conf.task_always_eager, "the test process must enqueue (a broker is configured), not run tasks inline"
     if not mail_worker.worker.alive():
         pytest.fail(f"the Celery worker is not running:\n{mail_worker.worker.output()}", pytrace=False)
+
+
+@pytest.fixture
+def worker(mail_worker, settings):
+    """For one test: outbound calls (and emails) go to the session's worker, with the worker's call timeouts."""
+    _check_running(mail_worker)
+    settings.AUTHFLOW_MAIL_QUEUE = settings.AUTHFLOW_CALL_QUEUE = mail_worker.queue
+    settings.AUTHFLOW_CALL_TIMEOUT_SECONDS = CALL_TIMEOUT_SECONDS
+    settings.AUTHFLOW_CALL_DEADLINE_MARGIN_SECONDS = CALL_DEADLINE_MARGIN_SECONDS
+    yield mail_worker.worker
+
+
+@pytest.fixture
+def mailer(mail_worker, settings):
+    """For one test: its emails go to the session's worker queue; the inbox starts empty."""
+    _check_running(mail_worker)
     settings.AUTHFLOW_MAIL_QUEUE = mail_worker.queue
     mail_worker.inbox.clear()
     yield mail_worker
