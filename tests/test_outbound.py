@@ -295,6 +295,9 @@ def test_a_header_a_script_may_not_set_or_a_bad_auth_config_fails_at_once(site, 
     base, configure = site
     configure("httpGet('%s', {Host: 'internal.example'}, handlers);" % remote.url("/api/score"))
     assert reported(password(begin(base))) == ("fail", {"error": "this header cannot be sent", "header": "Host"})
+    for value in ["'a\\r\\nX-Injected: 1'", "'caf\\u00e9 \\u2603'"]:
+        configure("httpGet('%s', {'X-Name': %s}, handlers);" % (remote.url("/api/score"), value))
+        assert reported(password(begin(base))) == ("fail", {"error": "invalid header value", "header": "X-Name"})
     configure("httpGet('%s', {}, {type: 'clientcredential', properties: {}}, handlers);" % remote.url("/api/score"))
     assert reported(password(begin(base))) == ("fail", {"error": "unsupported authConfig type",
                                                         "type": "clientcredential"})

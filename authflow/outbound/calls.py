@@ -178,7 +178,7 @@ def _headers(given, url: str) -> dict:
         if not isinstance(name, str) or not _TOKEN.match(name) or name.lower() in FORBIDDEN_HEADERS:
             raise Refused({"error": "this header cannot be sent", "header": str(name)[:100]},
                           f"header not sent: {str(name)[:100]}", url)
-        if not isinstance(value, str) or len(value) > MAX_HEADER_VALUE or any(c in value for c in "\r\n\0"):
+        if not _sendable(value):
             raise Refused({"error": "invalid header value", "header": name}, f"invalid value for header {name}", url)
         headers[name] = value
     return headers
@@ -205,11 +205,22 @@ def _apply_auth(headers: dict, auth, url: str) -> None:
     else:
         name, value = properties.get("headerName") or DEFAULT_API_KEY_HEADER, properties["apiKey"]
     if not isinstance(name, str) or not _TOKEN.match(name) or name.lower() in FORBIDDEN_HEADERS \
-            or any(c in value for c in "\r\n\0"):
+            or not _sendable(value):
         raise Refused({"error": "authConfig cannot be sent", "type": kind}, f"authConfig {kind} cannot be sent", url)
     for existing in [h for h in headers if h.lower() == name.lower()]:
         del headers[existing]
     headers[name] = value
+
+
+def _sendable(value) -> bool:
+    """A header value HTTP can carry: text of Latin-1 characters without line breaks, not too long."""
+    if not isinstance(value, str) or len(value) > MAX_HEADER_VALUE or any(c in value for c in "\r\n\0"):
+        return False
+    try:
+        value.encode("latin-1")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _body(body, headers: dict, url: str) -> dict:

@@ -8,7 +8,11 @@
   "use strict";
 
   var root = document.querySelector("[data-waiting]");
-  if (!root || !window.fetch) { return; }
+  if (!root) { return; }
+  if (!window.fetch) {  // an old browser: reload now and then, as the <noscript> refresh does without JavaScript
+    window.setTimeout(function () { window.location.reload(); }, 3000);
+    return;
+  }
   var statusUrl = root.getAttribute("data-status-url");
   var flowUrl = root.getAttribute("data-flow-url");
   var position = Number(root.getAttribute("data-position"));
