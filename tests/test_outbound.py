@@ -277,8 +277,9 @@ def test_when_no_worker_answers_the_deadline_does(site, remote, settings, notice
     ("http://user:secret@127.0.0.1:{port}/api/score",
      "credentials in the URL are not allowed (use authConfig or a header)"),
     ("http://169.254.169.254/latest/meta-data/", "the URL is not on the allow-list"),
+    ("file:///etc/passwd", "only http and https URLs can be called"),
 ], ids=["other-path", "prefix-is-not-a-segment", "dot-segments", "encoded-dots", "other-host-name", "other-scheme",
-        "credentials", "metadata-address"])
+        "credentials", "metadata-address", "not-http"])
 def test_a_url_not_on_the_allow_list_fails_at_once_without_any_request(site, remote, url, reason):
     base, configure = site
     url = url.format(base=remote.base, port=remote.port)
