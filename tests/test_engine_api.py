@@ -678,3 +678,37 @@ def test_prompt_identifier_for_step_passes_the_username_on():
     prompt, step = events(trace, "prompt")[0], events(trace, "step")[0]
     assert prompt["templateId"] == "identifierForStep" and prompt["data"] == {"step": 1}
     assert step["authenticatorParams"] == {"common": {"username": "alice", "inputType": "identifierFirst"}}
+
+
+ASSOCIATE = """var onLoginRequest = function(context) {
+    executeStep(3, {onSuccess: function (context) {
+        var federated = context.currentKnownSubject;
+        var local = getAssociatedLocalUser(federated);
+        if (local === null) {
+            Log.info('first visit of ' + federated.username + ' from ' + context.steps[3].idp);
+            executeStep(1, {onSuccess: function (context) {
+                Log.info('linked: ' + doAssociationWithLocalUser(federated, context.steps[1].subject.username,
+                                                                 'carbon.super', 'PRIMARY'));
+            }});
+        } else {
+            Log.info('known: ' + local.username + ' ' + hasRole(local, 'admin'));
+        }
+    }});
+};"""
+
+
+def test_a_federated_user_is_linked_to_a_local_account_and_found_again():
+    federated = {"step": 3, "result": "success", "user": "g-1234", "idp": "google",
+                 "authenticator": "OpenIDConnectAuthenticator", "remoteClaims": {"email": "a@x.com"}}
+    first = run(ASSOCIATE, [federated, ok(1)])
+    assert logs(first) == ["first visit of g-1234 from google", "linked: true"]
+    assert events(first, "effect")[0]["args"] == ["google", "g-1234", "alice"]
+    again = run(ASSOCIATE, [federated], associations={"google:g-1234": "alice"})
+    assert logs(again) == ["known: alice true"]
+    local = run("""var onLoginRequest = function(context) {
+        executeStep(1, {onSuccess: function (context) {
+            Log.info(String(getAssociatedLocalUser(context.currentKnownSubject)) + ' ' +
+                     doAssociationWithLocalUser(context.currentKnownSubject, 'bob'));
+        }});
+    };""", [ok(1)])
+    assert logs(local) == ["null false"]  # a local user is not a federated one

@@ -248,3 +248,24 @@ def test_a_saved_version_cannot_be_edited():
         version.save()
     version.refresh_from_db()
     assert "executeStep(1)" in version.source
+
+
+@pytest.mark.django_db
+def test_a_federated_identity_is_linked_in_the_directory_and_found_by_the_next_flow(caplog):
+    from authflow.directory.models import FederatedAssociation
+    from tests.test_engine_api import ASSOCIATE
+
+    app = make_app(ASSOCIATE, steps={1: ["BasicAuthenticator"],
+                                     3: [{"idp": "google", "authenticator": "OpenIDConnectAuthenticator"}]})
+    make_user()
+    federated = step_answer(3, "success", user="g-1234", authenticator="OpenIDConnectAuthenticator", idp="google")
+    flow = service.start_flow(app, request())
+    flow = service.resume_flow(flow.id, federated, position=0)
+    assert flow.pending["step"] == 1
+    flow = service.resume_flow(flow.id, basic_ok(1), position=1)
+    link = FederatedAssociation.objects.get()
+    assert (link.idp, link.subject, link.user.username) == ("google", "g-1234", "alice")
+    with caplog.at_level(logging.INFO, logger="authflow.script"):
+        second = service.start_flow(app, request())
+        service.resume_flow(second.id, federated, position=0)
+    assert "known: alice true" in [r.getMessage() for r in caplog.records if r.name == "authflow.script"]

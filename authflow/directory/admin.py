@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 
-from .models import Role, User, UserClaim
+from .models import FederatedAssociation, Role, User, UserClaim
 
 
 class ClaimInline(admin.TabularInline):
@@ -23,3 +23,9 @@ class UserAdmin(DjangoUserAdmin):
 class RoleAdmin(admin.ModelAdmin):
     list_display = ["name", "description"]
     search_fields = ["name"]
+
+
+@admin.register(FederatedAssociation)
+class FederatedAssociationAdmin(admin.ModelAdmin):
+    list_display = ["idp", "subject", "user", "created_at"]
+    search_fields = ["idp", "subject", "user__username"]

@@ -42,3 +42,19 @@ class UserClaim(models.Model):
 
     def __str__(self):
         return f"{self.user.username} {self.uri}"
+
+
+class FederatedAssociation(models.Model):
+    """A local account linked to an identity at a federated identity provider (doAssociationWithLocalUser)."""
+
+    idp = models.CharField(max_length=100)
+    subject = models.CharField(max_length=255)
+    user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="federated_associations")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["idp", "subject"]
+        constraints = [models.UniqueConstraint(fields=["idp", "subject"], name="one_local_user_per_federated_identity")]
+
+    def __str__(self):
+        return f"{self.idp}:{self.subject} -> {self.user}"

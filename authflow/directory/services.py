@@ -6,7 +6,7 @@ from django.core.exceptions import FieldError, ValidationError
 from django.db import transaction
 
 from .claims import MAPPED, USERNAME as USERNAME_CLAIM, ClaimError, read_claims, write_claim
-from .models import Role, User
+from .models import FederatedAssociation, Role, User
 
 TENANT_DOMAIN = "carbon.super"
 USER_STORE_DOMAIN = "PRIMARY"
@@ -101,4 +101,19 @@ def set_password(username: str, password: str) -> bool:
         return False
     user.set_password(password)
     user.save(update_fields=["password"])
+    return True
+
+
+def associated_username(idp: str, subject: str) -> str | None:
+    """The active local user linked to `subject` at identity provider `idp`, or None."""
+    link = FederatedAssociation.objects.filter(idp=idp, subject=subject, user__is_active=True).select_related("user").first()
+    return link.user.username if link else None
+
+
+def associate(idp: str, subject: str, username: str) -> bool:
+    """Link the federated identity to the local user (replacing an earlier link); False for an unknown user."""
+    user = User.objects.filter(username=username, is_active=True).first()
+    if user is None or not all(isinstance(v, str) and v for v in (idp, subject)) or len(idp) > 100 or len(subject) > 255:
+        return False
+    FederatedAssociation.objects.update_or_create(idp=idp, subject=subject, defaults={"user": user})
     return True

@@ -30,6 +30,7 @@ HANDLERS = {
     "sendEmail": lambda username, template_id, placeholders: mail.send_template(
         username, template_id, placeholders if isinstance(placeholders, dict) else {}),
     "updateUserPassword": lambda username, password: directory.set_password(username, password),
+    "associateFederatedUser": lambda idp, subject, username: directory.associate(idp, subject, username),
 }
 
 

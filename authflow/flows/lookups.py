@@ -25,6 +25,7 @@ HANDLERS = {
     "cookie": _cookie,
     "secret": vault.value_of,
     "library": library_for,
+    "associatedUser": lambda key: directory.associated_username(key["idp"], key["subject"]),
 }
 
 

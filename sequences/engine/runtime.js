@@ -72,6 +72,7 @@
   const programs = new RealMap(); // program key -> compiled factory (LRU)
   const libraries = new RealMap(); // "library:<name>:<key>" -> compiled factory (LRU)
   const userIdentity = new RealWeakMap(); // user object -> username
+  const userIdp = new RealWeakMap(); // user object -> the identity provider that authenticated it (federated users)
   const errorFrames = new RealWeakMap(); // error -> first script frame
 
   function current() {
@@ -330,6 +331,7 @@
     const cached = r.users.get(username);
     if (cached) {
       if (details && details.remoteClaims) Object.assign(cached.remoteClaims, details.remoteClaims);
+      if (details && details.idp && details.idp !== "LOCAL" && !userIdp.has(cached)) userIdp.set(cached, details.idp);
       return cached;
     }
     const localClaims = new RealProxy(ObjectCreate(null), {
@@ -371,6 +373,7 @@
     });
     ObjectDefineProperty(user, "localClaims", { enumerable: true, value: localClaims, writable: false });
     userIdentity.set(user, username);
+    if (details && details.idp && details.idp !== "LOCAL") userIdp.set(user, details.idp);
     r.users.set(username, user);
     return user;
   }
@@ -798,6 +801,27 @@
     return typeof value === "string" ? value : null;
   }
 
+  // A federated user (authenticated by an identity provider) may be linked to
+  // a local account: looked up by (idp, subject), linked as an effect.
+  function federatedIdentity(user, what) {
+    const subject = identify(user, what);
+    const idp = userIdp.get(user);
+    return idp ? { idp: idp, subject: subject } : null;
+  }
+
+  function getAssociatedLocalUser(federatedUser) {
+    const federated = federatedIdentity(federatedUser, "getAssociatedLocalUser: federatedUser");
+    if (federated === null) return null;
+    const username = lookup("associatedUser", federated);
+    return typeof username === "string" ? makeUser(username) : null;
+  }
+
+  function doAssociationWithLocalUser(federatedUser, localUsername, tenantDomain, userStoreDomain) {
+    const federated = federatedIdentity(federatedUser, "doAssociationWithLocalUser: federatedUser");
+    if (federated === null || typeof localUsername !== "string" || localUsername === "") return false;
+    return effect("associateFederatedUser", [federated.idp, federated.subject, localUsername]) === true;
+  }
+
   // ------------------------------------------------------------ utilities (no server data)
   const B64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
@@ -1001,6 +1025,8 @@
       loadLocalLibrary: loadLocalLibrary,
       require: loadLocalLibrary,
       promptIdentifierForStep: promptIdentifierForStep,
+      getAssociatedLocalUser: getAssociatedLocalUser,
+      doAssociationWithLocalUser: doAssociationWithLocalUser,
       getUserSessions: getUserSessions,
       terminateUserSession: terminateUserSession,
       getAuthenticatedApplications: getAuthenticatedApplications,

@@ -9,7 +9,8 @@ from ..engine.state import STEP_RESULTS, request_inputs
 from ..engine.steps import StepConfigError, normalize_steps
 from ..engine.useragent import user_agent_object
 
-_TOP_KEYS = {"application", "request", "now", "seed", "users", "roles", "outcomes", "session", "secrets", "libraries"}
+_TOP_KEYS = {"application", "request", "now", "seed", "users", "roles", "outcomes", "session", "secrets", "libraries",
+             "associations"}
 _APP_KEYS = {"name", "steps"}
 _REQUEST_KEYS = {"ip", "headers", "params", "cookies"}
 _USER_KEYS = {"roles", "groups", "claims", "sessions"}
@@ -40,6 +41,7 @@ class Scenario:
     session: dict | None = None  # the browser's sign-on session when the flow starts
     secrets: dict = field(default_factory=dict)  # getSecretByName
     libraries: dict = field(default_factory=dict)  # loadLocalLibrary: name -> source
+    associations: dict = field(default_factory=dict)  # "<idp>:<federated subject>" -> local username
     # request cookies the harness signs or encrypts: name -> {"value", "sign", "encrypt"}
     protected_cookies: dict = field(default_factory=dict)
 
@@ -126,6 +128,12 @@ def parse_scenario(data) -> Scenario:
     libraries = data.get("libraries", {})
     if not isinstance(libraries, dict) or not all(isinstance(v, str) for v in libraries.values()):
         raise ScenarioError("libraries: expected an object of library names to their source")
+    associations = data.get("associations", {})
+    if not isinstance(associations, dict):
+        raise ScenarioError('associations: expected an object such as {"google:1234": "alice"}')
+    for federated, local in associations.items():
+        if ":" not in federated or local not in users:
+            raise ScenarioError(f"associations.{federated}: expected \"<idp>:<subject>\": a scenario user")
 
     return Scenario(
         application_name=name,
@@ -139,6 +147,7 @@ def parse_scenario(data) -> Scenario:
         session=session,
         secrets=dict(secrets),
         libraries=dict(libraries),
+        associations=dict(associations),
         protected_cookies=protected_cookies,
     )
 
@@ -231,7 +240,8 @@ def _check_outcome(index: int, outcome, users: dict) -> None:
         user = outcome.get("user")
         if result == "success" and not user:
             raise ScenarioError(f"{where}.user: a successful step names the user it authenticated")
-        if user is not None and user not in users:
+        if user is not None and user not in users and outcome.get("idp", "LOCAL") == "LOCAL":
+            # (a federated identity provider's subject need not be a local user)
             raise ScenarioError(f"{where}.user: {user!r} is not one of the scenario's users")
         for key in ("authenticator", "idp", "error"):
             if key in outcome and not isinstance(outcome[key], str):

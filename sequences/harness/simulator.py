@@ -28,6 +28,7 @@ class ScenarioWorld:
         self.roles = set(scenario.roles) if scenario.roles is not None else None
         self.secrets = dict(scenario.secrets)
         self.libraries = dict(scenario.libraries)
+        self.associations = dict(scenario.associations)
         self.cookie_codec = cookie_codec
 
     def lookup(self, kind, key):
@@ -37,6 +38,8 @@ class ScenarioWorld:
                           if all(user["claims"].get(uri) == value for uri, value in wanted.items()))
         if kind == "secret":
             return self.secrets.get(key)
+        if kind == "associatedUser":
+            return self.associations.get(f"{key.get('idp')}:{key.get('subject')}")
         if kind == "library":
             source = self.libraries.get(key)
             return None if source is None else {"key": hashlib.sha256(source.encode()).hexdigest()[:16],
@@ -85,6 +88,12 @@ class ScenarioWorld:
         # As on a server: sent (queued) to a user with an email address; the trace's effect event shows it.
         user = self.users.get(username)
         return user is not None and bool(user["claims"].get("http://wso2.org/claims/emailaddress"))
+
+    def _effect_associateFederatedUser(self, idp, subject, username):
+        if username not in self.users:
+            return False
+        self.associations[f"{idp}:{subject}"] = username
+        return True
 
     def _effect_setCookie(self, name, value, properties):
         return True
