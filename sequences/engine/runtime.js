@@ -616,7 +616,8 @@
       ip: s.ip === undefined ? null : s.ip,
       loginTime: s.loginTime,
       lastAccessTime: s.lastAccessTime,
-      userAgent: { raw: ua.raw || "", browser: ua.browser || "", platform: ua.platform || "", device: ua.device || "" },
+      userAgent: { raw: ua.raw || "", rawString: ua.raw || "", browser: ua.browser || "", platform: ua.platform || "",
+                   device: ua.device || "" },
       applications: (s.applications || []).map(applicationObject),
     };
   }
