@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "authflow.outbound",
     "authflow.passkeys",
     "authflow.vault",
+    "authflow.housekeeping",
     "sequences",
     "demo_rp",
 ]
@@ -147,6 +148,11 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
 CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
 CELERY_TASK_EAGER_PROPAGATES = True
+# `celery -A authflow beat` runs the housekeeping (authflow/housekeeping/) this often.
+CELERY_BEAT_SCHEDULE = {
+    "purge-expired": {"task": "authflow.housekeeping.purge_expired",
+                      "schedule": float(os.environ.get("AUTHFLOW_PURGE_INTERVAL_SECONDS", "3600"))},
+}
 
 # The script engine (sequences). Limits apply to every run of a script.
 SEQUENCES = {
@@ -176,6 +182,9 @@ AUTHFLOW_DEMO_RP = {"client_id": os.environ.get("AUTHFLOW_DEMO_CLIENT_ID", "demo
 
 # Login flows.
 AUTHFLOW_FLOW_TTL_SECONDS = int(os.environ.get("AUTHFLOW_FLOW_TTL_SECONDS", str(15 * 60)))
+# Finished flows (with their journals) and ended sign-on sessions are deleted this
+# long after their last change by the housekeeping (at least an hour).
+AUTHFLOW_RETENTION_SECONDS = int(os.environ.get("AUTHFLOW_RETENTION_SECONDS", str(30 * 24 * 3600)))
 # The authenticator plugins (authflow/authenticators/base.py): None means every
 # module of authflow/authenticators; a list of dotted paths replaces them.
 AUTHFLOW_AUTHENTICATORS = None

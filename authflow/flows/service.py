@@ -13,7 +13,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from authflow.outbound import calls as outbound_calls
@@ -128,6 +128,23 @@ def mark_concluded(flow: LoginFlow) -> bool:
     if claimed:
         flow.concluded_at = now
     return claimed == 1
+
+
+def purge_flows(last_change_before, *, batch_size: int = 500) -> dict[str, int]:
+    """Delete flows that can never move again and last changed before `last_change_before`.
+
+    A flow is gone with what hangs on it (its effects, calls, codes, ceremonies).
+    Running flows are kept until they expire, whatever their age.  Returns the
+    number of rows deleted per model label.
+    """
+    dead = LoginFlow.objects.filter(updated_at__lt=last_change_before).filter(
+        ~Q(status=LoginFlow.Status.RUNNING) | Q(expires_at__lt=timezone.now()))
+    deleted: dict[str, int] = {}
+    while batch := list(dead.values_list("pk", flat=True)[:batch_size]):
+        _, per_model = LoginFlow.objects.filter(pk__in=batch).delete()
+        for label, count in per_model.items():
+            deleted[label] = deleted.get(label, 0) + count
+    return deleted
 
 
 def get_flow(flow_id) -> LoginFlow | None:

@@ -82,9 +82,15 @@ class Ceremony(models.Model):
     def begin(cls, kind: str, state: dict, *, flow_id: str | None = None, position: int | None = None,
               user=None) -> Ceremony:
         now = timezone.now()
-        cls.objects.filter(expires_at__lt=now).delete()  # the abandoned ones
+        cls.purge_expired()
         return cls.objects.create(kind=kind, state=state, flow_id=flow_id, position=position, user=user,
                                   expires_at=now + timedelta(seconds=CEREMONY_SECONDS))
+
+    @classmethod
+    def purge_expired(cls) -> dict[str, int]:
+        """Delete the abandoned ceremonies (a used one is deleted when it is taken)."""
+        _, per_model = cls.objects.filter(expires_at__lt=timezone.now()).delete()
+        return per_model
 
     @classmethod
     def take(cls, ceremony_id, kind: str, *, flow_id: str | None = None, position: int | None = None,

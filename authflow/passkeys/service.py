@@ -90,3 +90,10 @@ def record_use(passkey: Passkey, assertion: ceremonies.Assertion) -> bool:
     else:
         stored = stored.filter(sign_count=0)
     return stored.update(sign_count=assertion.sign_count, last_used_at=timezone.now()) == 1
+
+
+def purge_abandoned_ceremonies() -> dict[str, int]:
+    """Delete the challenges of ceremonies nobody finished (housekeeping)."""
+    from .models import Ceremony
+
+    return Ceremony.purge_expired()

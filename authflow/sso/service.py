@@ -12,6 +12,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -47,6 +48,18 @@ def is_active(session: UserSession) -> bool:
     now = timezone.now()
     return (session.ended_at is None and session.last_access_at > now - idle_timeout()
             and session.created_at > now - max_lifetime())
+
+
+def purge_sessions(dead_before) -> dict[str, int]:
+    """Delete sessions that ended (logged out, timed out or out of lifetime) before `dead_before`.
+
+    Returns the number of rows deleted per model label.
+    """
+    dead = UserSession.objects.filter(
+        Q(ended_at__lt=dead_before) | Q(last_access_at__lt=dead_before - idle_timeout())
+        | Q(created_at__lt=dead_before - max_lifetime()))
+    _, per_model = dead.delete()
+    return per_model
 
 
 def current(request) -> UserSession | None:
