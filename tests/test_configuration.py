@@ -13,12 +13,17 @@ from django.core.management import CommandError, call_command
 
 from authflow.applications.models import Application
 from authflow.directory.models import Role, User, UserClaim
+from authflow.outbound.allowlist import normalise
+from authflow.outbound.models import AllowedEndpoint, allowed
 from sequences.models import Sequence, SequenceVersion
 
 pytestmark = pytest.mark.django_db
 
 CONFIG = textwrap.dedent("""
     roles: [auditor]
+    allowed_endpoints:
+      - https://Risk.Example.com:443/api/./v1
+      - {url: "http://127.0.0.1:8081/score", description: local risk engine, enabled: false}
     applications:
       - name: portal
         client_id: portal
@@ -57,6 +62,7 @@ def snapshot():
         "roles": sorted(Role.objects.values_list("name", flat=True)),
         "groups": sorted(Group.objects.values_list("name", flat=True)),
         "claims": sorted(UserClaim.objects.values_list("user__username", "uri", "value")),
+        "endpoints": list(AllowedEndpoint.objects.values_list("url", "description", "enabled", "updated_at")),
     }
 
 
@@ -78,6 +84,11 @@ def test_apply_creates_everything(tmp_path):
     assert alice.date_of_birth.isoformat() == "1990-01-31"
     assert alice.claim_values.get(uri="http://example.com/claims/tier").value == "gold"
     assert set(Role.objects.values_list("name", flat=True)) == {"admin", "auditor", "user"}
+    assert list(AllowedEndpoint.objects.values_list("url", "description", "enabled")) == [
+        ("http://127.0.0.1:8081/score", "local risk engine", False), ("https://risk.example.com/api/v1", "", True)]
+    assert allowed(normalise("https://risk.example.com/api/v1/score?user=alice"))
+    assert not allowed(normalise("https://risk.example.com/api/v2"))
+    assert not allowed(normalise("http://127.0.0.1:8081/score"))  # listed, but disabled
 
 
 def test_apply_is_idempotent(tmp_path):
@@ -86,6 +97,14 @@ def test_apply_is_idempotent(tmp_path):
     output = apply_text(tmp_path, CONFIG)
     assert snapshot() == before
     assert "2 applications unchanged" in output and "2 users unchanged" in output
+    assert "2 allowed endpoints unchanged" in output
+
+
+def test_an_endpoint_enabled_again_by_the_file_allows_calls_again(tmp_path):
+    apply_text(tmp_path, CONFIG)
+    output = apply_text(tmp_path, CONFIG.replace("enabled: false", "enabled: true"))
+    assert "1 allowed endpoints updated" in output
+    assert allowed(normalise("http://127.0.0.1:8081/score"))
 
 
 def test_a_changed_script_becomes_a_new_published_version(tmp_path):
@@ -104,8 +123,11 @@ def test_export_then_apply_into_an_empty_database_round_trips(tmp_path, django_d
     data = yaml.safe_load(first)
     assert data["applications"][0]["script"].startswith("var onLoginRequest")
     assert "password" not in data["users"][0] and data["users"][0]["password_hash"].startswith("argon2")
+    assert data["allowed_endpoints"] == [
+        {"url": "http://127.0.0.1:8081/score", "description": "local risk engine", "enabled": False},
+        "https://risk.example.com/api/v1"]
 
-    for model in (Application, UserClaim, User, Role, Group, SequenceVersion, Sequence):
+    for model in (Application, UserClaim, User, Role, Group, SequenceVersion, Sequence, AllowedEndpoint):
         model.objects.all().delete()
     apply_text(tmp_path, first, "exported.yaml")
     again = io.StringIO()
@@ -139,6 +161,16 @@ BAD = [
      "applications[1] (wiki): client_id 'portal' appears twice"),
     ("bad claim value", CONFIG.replace('"1990-01-31"', '"1990-13-45"'), "users (alice): claims:"),
     ("not yaml", "applications: [\n", "not valid YAML"),
+    ("endpoint not http", CONFIG.replace("https://Risk.Example.com:443/api/./v1", "ftp://risk.example.com/"),
+     "allowed_endpoints[0]: url: only http and https URLs can be called"),
+    ("endpoint with a query", CONFIG.replace("/api/./v1", "/api?x=1"),
+     "allowed_endpoints[0]: url: an allowed endpoint has no query"),
+    ("endpoint twice once normalised", CONFIG.replace("http://127.0.0.1:8081/score", "https://risk.example.com/api/v1"),
+     "allowed_endpoints[1] (https://risk.example.com/api/v1): url 'https://risk.example.com/api/v1' appears twice"),
+    ("endpoint unknown key", CONFIG.replace("enabled: false", "enabeld: false"),
+     "allowed_endpoints[1]: unknown key 'enabeld'"),
+    ("endpoint enabled not a boolean", CONFIG.replace("enabled: false", "enabled: 'no'"),
+     "allowed_endpoints[1] (http://127.0.0.1:8081/score): enabled must be true or false"),
 ]
 
 

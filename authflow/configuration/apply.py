@@ -9,6 +9,7 @@ from django.db import transaction
 from authflow.applications.models import Application
 from authflow.directory.claims import MAPPED, ClaimError, read_claims, write_claim
 from authflow.directory.models import Role, User, UserClaim
+from authflow.outbound.models import put_endpoint
 from authflow.protocols.oidc.clients import ClientConfigError, sync_client
 from sequences.api import KindConflict, save_version
 
@@ -29,6 +30,8 @@ def apply_config(config: Config) -> Counter:
         except KindConflict as exc:
             raise ConfigError(f"libraries ({entry.name}): {exc}") from None
         counts["libraries changed" if created else "libraries unchanged"] += 1
+    for endpoint in config.allowed_endpoints:
+        counts[f"allowed endpoints {put_endpoint(endpoint.url, endpoint.description, endpoint.enabled)}"] += 1
     for entry in config.applications:
         counts[f"applications {_apply_application(entry)}"] += 1
     for entry in config.users:

@@ -8,6 +8,7 @@ import yaml
 from authflow.applications.models import Application
 from authflow.directory.claims import EMAIL, GIVEN_NAME, LAST_NAME, USERNAME, read_claims
 from authflow.directory.models import Role, User
+from authflow.outbound.models import endpoints
 from sequences.api import brief_steps
 from sequences.models import Sequence
 
@@ -52,8 +53,23 @@ def export_config(include_password_hashes: bool = False) -> dict:
     config = {"roles": list(Role.objects.order_by("name").values_list("name", flat=True))}
     if libraries:
         config["libraries"] = libraries
+    allowed = [_brief_endpoint(e) for e in endpoints()]
+    if allowed:
+        config["allowed_endpoints"] = allowed
     config.update(applications=applications, users=users)
     return config
+
+
+def _brief_endpoint(endpoint: dict):
+    """A bare URL when the endpoint is enabled and undescribed, else the mapping."""
+    if endpoint["enabled"] and not endpoint["description"]:
+        return endpoint["url"]
+    brief = {"url": endpoint["url"]}
+    if endpoint["description"]:
+        brief["description"] = endpoint["description"]
+    if not endpoint["enabled"]:
+        brief["enabled"] = False
+    return brief
 
 
 class _LiteralDumper(yaml.SafeDumper):

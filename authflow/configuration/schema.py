@@ -15,10 +15,12 @@ from django.core.validators import validate_email, validate_slug
 
 from authflow.authenticators import registry
 from authflow.directory.claims import EMAIL, ClaimError, check_uri
+from authflow.outbound.allowlist import NotAllowed, normalise
 from sequences.api import ScriptSyntaxError, StepConfigError, check_syntax, normalize_steps
 
-TOP_KEYS = {"roles", "libraries", "applications", "users"}
+TOP_KEYS = {"roles", "libraries", "allowed_endpoints", "applications", "users"}
 LIBRARY_KEYS = {"name", "source"}
+ENDPOINT_KEYS = {"url", "description", "enabled"}
 APPLICATION_KEYS = {"name", "client_id", "client_type", "client_secret", "client_secret_hash", "redirect_uris", "steps",
                     "script"}
 USER_KEYS = {"username", "password", "password_hash", "email", "first_name", "last_name", "is_staff",
@@ -62,11 +64,19 @@ class LibraryEntry:
 
 
 @dataclass
+class EndpointEntry:
+    url: str  # normalised, as it is stored
+    description: str = ""
+    enabled: bool = True
+
+
+@dataclass
 class Config:
     roles: list[str]
     applications: list[ApplicationEntry]
     users: list[UserEntry]
     libraries: list[LibraryEntry] = field(default_factory=list)
+    allowed_endpoints: list[EndpointEntry] = field(default_factory=list)
 
 
 def load(text: str, filename: str = "") -> Config:
@@ -80,7 +90,8 @@ def load(text: str, filename: str = "") -> Config:
 
 def parse(data) -> Config:
     if not isinstance(data, dict):
-        raise ConfigError("the file must hold a mapping with roles, libraries, applications and users")
+        raise ConfigError("the file must hold a mapping with roles, libraries, allowed_endpoints, applications "
+                          "and users")
     _no_unknown_keys(data, TOP_KEYS, "the file")
     roles = _names(data.get("roles", []), "roles")
     applications = [_application(i, e) for i, e in enumerate(_list(data.get("applications", []), "applications"))]
@@ -94,7 +105,32 @@ def parse(data) -> Config:
     _unique([(a.name, a.name) for a in applications], "applications", "name")
     _unique([(a.name, a.client_id) for a in applications], "applications", "client_id")
     _unique([(u.username, u.username) for u in users], "users", "username")
-    return Config(roles=roles, applications=applications, users=users, libraries=libraries)
+    endpoints = [_endpoint(i, e) for i, e in enumerate(_list(data.get("allowed_endpoints", []), "allowed_endpoints"))]
+    _unique([(e.url, e.url) for e in endpoints], "allowed_endpoints", "url")
+    return Config(roles=roles, applications=applications, users=users, libraries=libraries,
+                  allowed_endpoints=endpoints)
+
+
+def _endpoint(index: int, entry) -> EndpointEntry:
+    """A URL prefix scripts may call: a URL, or a mapping with url, description and enabled."""
+    where = f"allowed_endpoints[{index}]"
+    if isinstance(entry, str):
+        entry = {"url": entry}
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: expected a URL or a mapping with url, description and enabled")
+    _no_unknown_keys(entry, ENDPOINT_KEYS, where)
+    url = _required_text(entry, "url", where)
+    try:
+        url = normalise(url.strip(), prefix=True).url
+    except NotAllowed as exc:
+        raise ConfigError(f"{where}: url: {exc}") from None
+    description = entry.get("description", "")
+    if not isinstance(description, str) or len(description) > 255:
+        raise ConfigError(f"{where} ({url}): description must be text of at most 255 characters")
+    enabled = entry.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"{where} ({url}): enabled must be true or false")
+    return EndpointEntry(url=url, description=description, enabled=enabled)
 
 
 def _library(index: int, entry) -> LibraryEntry:

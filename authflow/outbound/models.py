@@ -94,3 +94,23 @@ class OutboundCall(models.Model):
 
     def __str__(self):
         return f"{self.function} {self.method} {self.url[:80]} ({self.outcome or self.status})"
+
+
+def put_endpoint(url: str, description: str = "", enabled: bool = True) -> str:
+    """Create or update the allowed endpoint `url` (configuration as code); "created", "updated" or "unchanged"."""
+    url = allowlist.normalise(url.strip(), prefix=True).url
+    endpoint = AllowedEndpoint.objects.filter(url=url).first()
+    if endpoint is None:
+        AllowedEndpoint.objects.create(url=url, description=description, enabled=enabled)
+        return "created"
+    if (endpoint.description, endpoint.enabled) == (description, enabled):
+        return "unchanged"
+    endpoint.description, endpoint.enabled = description, enabled
+    endpoint.save(update_fields=["description", "enabled", "updated_at"])
+    return "updated"
+
+
+def endpoints() -> list[dict]:
+    """Every allowed endpoint, as configuration as code writes it."""
+    return [{"url": url, "description": description, "enabled": enabled}
+            for url, description, enabled in AllowedEndpoint.objects.values_list("url", "description", "enabled")]
