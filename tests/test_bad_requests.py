@@ -1,0 +1,170 @@
+"""Malformed, forged and out-of-place requests to every endpoint: a clear 4xx page or a redirect, never a 500.
+
+Each request is one a browser, an application or an attacker can send; the
+assertion is on what they get back (the status class, and for the login
+pages a page that says what went wrong), and that the flow they aimed at
+is unchanged.
+"""
+import base64
+import io
+import re
+import textwrap
+import uuid
+
+import pytest
+from django.core.management import call_command
+from django.test import Client
+
+from authflow.flows.models import LoginFlow
+from tests.support.config import CALLBACK, public_app
+
+pytestmark = pytest.mark.django_db
+
+LONG = "x" * 5000
+SCRIPT = """
+    var onLoginRequest = function (context) {
+        executeStep(1, {onSuccess: function (context) {
+            prompt('genericForm', {title: 'About you', inputs: [{id: 'fname', label: 'First Name'}]}, {
+                onSuccess: function (context) { Log.info('answered'); }
+            });
+        }});
+    };
+"""
+
+
+@pytest.fixture
+def portal(tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text("applications:\n" + public_app("portal", "{1: [BasicAuthenticator]}", SCRIPT) + textwrap.dedent("""
+        users:
+          - {username: alice, password: "alice-password-123"}
+    """))
+    call_command("apply", "-f", str(path), stdout=io.StringIO())
+
+
+def browser() -> Client:
+    return Client(raise_request_exception=False, enforce_csrf_checks=True)
+
+
+def authorize_query(**changes) -> dict:
+    query = {"client_id": "portal", "response_type": "code", "scope": "openid", "redirect_uri": CALLBACK,
+             "state": "s", "code_challenge": "E9Melhoa2OwvFrEMTJguCQaoWrCXFnwS4VCgf5qE_Hg",
+             "code_challenge_method": "S256"}
+    query.update(changes)
+    return {k: v for k, v in query.items() if v is not None}
+
+
+def started_flow():
+    """A browser at the password page of a fresh flow, with the page's form fields."""
+    client = browser()
+    response = client.get("/o/authorize/", authorize_query(), follow=True)
+    assert response.status_code == 200 and 'name="password"' in response.content.decode()
+    flow = LoginFlow.objects.get()
+    fields = dict(re.findall(r'name="(form_token|position)" value="([^"]*)"', response.content.decode()))
+    return client, flow, fields
+
+
+def assert_refused(response):
+    assert 400 <= response.status_code < 500 or response.status_code in (301, 302, 303), response.status_code
+
+
+GETS = [
+    "/login/flow/not-a-uuid/", f"/login/flow/{uuid.uuid4()}/", f"/login/flow/{LONG}/",
+    "/login/flow/not-a-uuid/status/", f"/login/flow/{uuid.uuid4()}/status/",
+    "/login/magic/garbage/", f"/login/magic/{LONG}/", "/login/magic/%00%ff/",
+    "/login/start/", "/login/start/?next=https://evil.example/", "/login/start/?next=//evil.example/",
+    "/login/error/?errorCode=%3Cscript%3E&errorMsg=" + LONG,
+    "/account/", f"/account/sessions/{uuid.uuid4()}/end/", "/account/sign-out/?next=https://evil.example/",
+    "/o/token/", "/o/userinfo/",
+]
+
+
+@pytest.mark.parametrize("path", GETS)
+def test_odd_gets_are_answered_without_a_server_error(portal, path):
+    response = browser().get(path)
+    assert response.status_code < 500, (path, response.status_code)
+    location = response.headers.get("Location", "")
+    assert "evil.example" not in location
+
+
+POSTS = [
+    ("/login/flow/not-a-uuid/", {"username": "alice"}),
+    (f"/login/flow/{uuid.uuid4()}/", {"username": "alice"}),
+    ("/o/token/", {"grant_type": "authorization_code", "code": "nope", "client_id": "portal"}),
+    ("/o/token/", {"grant_type": "client_credentials"}),
+    ("/o/token/", {}),
+    ("/o/revoke_token/", {"token": LONG}),
+    ("/o/introspect/", {"token": "nope"}),
+    ("/account/sign-out/", {}),
+]
+
+
+@pytest.mark.parametrize("path, data", POSTS)
+def test_odd_posts_are_answered_without_a_server_error(portal, path, data):
+    response = browser().post(path, data)
+    assert_refused(response)
+
+
+def test_a_token_request_with_a_broken_basic_header_is_a_401_not_a_500(portal):
+    for header in ("Basic !!!", "Basic " + base64.b64encode(b"no-colon").decode(), "Basic", "Bearer x" * 100):
+        response = browser().post("/o/token/", {"grant_type": "authorization_code", "code": "x"},
+                                  HTTP_AUTHORIZATION=header)
+        assert 400 <= response.status_code < 500, (header, response.status_code)
+
+
+@pytest.mark.parametrize("changes", [
+    {"client_id": None}, {"client_id": "nobody"}, {"client_id": LONG},
+    {"redirect_uri": "https://evil.example/callback"}, {"redirect_uri": CALLBACK + "/x"},
+    {"response_type": "token"}, {"code_challenge": None}, {"code_challenge_method": "plain"},
+    {"prompt": "bogus"}, {"max_age": "soon"}, {"max_age": "-1"}, {"acr_values": LONG},
+], ids=str)
+def test_a_bad_authorization_request_never_errs_or_redirects_elsewhere(portal, changes):
+    response = browser().get("/o/authorize/", authorize_query(**changes), follow=False)
+    assert response.status_code < 500, response.status_code
+    location = response.headers.get("Location", "")
+    assert "evil.example" not in location and not location.startswith(CALLBACK + "/x")
+    assert not location.startswith(CALLBACK) or "error=" in location
+
+
+REFUSED = {"out of date": (409, "This page is out of date"), "forged": (403, "This form expired")}
+
+
+@pytest.mark.parametrize("form, outcome", [
+    ({}, "failed attempt"),
+    ({"position": "abc"}, "out of date"), ({"position": "-1"}, "out of date"),
+    ({"position": "99999999999999999999"}, "out of date"),
+    ({"form_token": "forged", "username": "alice", "password": "alice-password-123"}, "forged"),
+    ({"form_token": "", "username": "alice", "password": "alice-password-123"}, "forged"),
+    ({"username": ["alice", "bob"], "password": ["alice-password-123", "b"]}, "failed attempt"),
+    ({"username": LONG * 10, "password": LONG * 10}, "failed attempt"),
+    ({"action": "abortt"}, "failed attempt"), ({"option": "99"}, "failed attempt"), ({"option": "-3"}, "failed attempt"),
+], ids=lambda f: ",".join(f) if isinstance(f, dict) else f)
+def test_a_mangled_login_form_is_refused_or_counts_as_a_failed_attempt(portal, form, outcome):
+    client, flow, fields = started_flow()
+    before = LoginFlow.objects.values("revision", "state").get(pk=flow.pk)
+    response = client.post(f"/login/flow/{flow.pk}/", {**fields, **form})
+    after = LoginFlow.objects.get(pk=flow.pk)
+    if outcome in REFUSED:
+        status, heading = REFUSED[outcome]
+        assert response.status_code == status and heading in response.content.decode()
+        assert (after.revision, after.state) == (before["revision"], before["state"])
+    else:
+        # The same step again, with the failure recorded and said on the page; never a success.
+        assert response.status_code == 302 and response.headers["Location"] == f"/login/flow/{flow.pk}/"
+        assert after.revision == before["revision"] + 1 and after.pending["type"] == "step"
+        answers = after.state["journal"]["answers"]
+        assert [a.get("r") for a in answers] == ["fail"]
+        page = client.get(response.headers["Location"]).content.decode()
+        assert 'name="password"' in page and 'class="error" role="alert"' in page
+
+
+def test_another_browser_cannot_see_or_move_someone_else_s_flow(portal):
+    _, flow, fields = started_flow()
+    stranger = browser()
+    page = stranger.get(f"/login/flow/{flow.pk}/")
+    status = stranger.get(f"/login/flow/{flow.pk}/status/")
+    posted = stranger.post(f"/login/flow/{flow.pk}/", {**fields, "username": "alice",
+                                                        "password": "alice-password-123"})
+    for response in (page, status, posted):
+        assert 400 <= response.status_code < 500 or response.status_code in (302, 303), response.status_code
+    assert LoginFlow.objects.get(pk=flow.pk).revision == flow.revision
