@@ -62,6 +62,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "authflow.content_security.ContentSecurityPolicyMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -142,6 +143,13 @@ SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = AUTHFLOW_HTTPS
 X_FRAME_OPTIONS = "DENY"
 CSRF_FAILURE_VIEW = "authflow.login.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
+# Browsers that once reached this server over HTTPS refuse plain HTTP to it for a year.
+SECURE_HSTS_SECONDS = int(os.environ.get("AUTHFLOW_HSTS_SECONDS", str(365 * 24 * 3600 if AUTHFLOW_HTTPS else 0)))
+# The Content-Security-Policy of every page (authflow/content_security.py); empty: none.
+AUTHFLOW_CONTENT_SECURITY_POLICY = os.environ.get(
+    "AUTHFLOW_CONTENT_SECURITY_POLICY",
+    "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; "
+    "font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'")
 
 # Celery: Redis in production and in the tests that are about it; inline on
 # the embedded default (no broker configured).

@@ -169,3 +169,34 @@ def test_two_steps_for_an_administrator_who_ends_an_old_session(demo):
     assert "demo" in rows.first.inner_text()
     office.close()
     home.close()
+
+
+def test_the_content_security_policy_lets_the_pages_work_and_stops_an_injected_script(demo):
+    base, browser = demo
+    page = browser.new_page()
+    refused = []
+    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text
+            else None)
+    page.goto(base + "/demo/")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_selector("input[name=password]")
+    assert refused == [], refused  # the login page's own styles and scripts all load
+    # What an injected tag would do: an inline script and an inline event handler; neither runs.
+    page.evaluate("""() => {
+        const script = document.createElement('script');
+        script.textContent = 'window.injected = true';
+        document.body.appendChild(script);
+        const image = document.createElement('img');
+        image.setAttribute('src', 'data:,');
+        image.setAttribute('onerror', 'window.injected = true');
+        document.body.appendChild(image);
+    }""")
+    page.wait_for_timeout(200)
+    assert page.evaluate("() => window.injected") is None
+    assert any("script-src" in text for text in refused), refused
+    refused.clear()
+    page.fill("input[name=username]", "alice")
+    page.fill("input[name=password]", "alice-password-123")
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_selector("#signed-in-as")  # the redirects back to the application are not blocked
+    assert refused == [], refused
