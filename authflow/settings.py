@@ -231,6 +231,9 @@ EMAIL_HOST_PASSWORD = os.environ.get("AUTHFLOW_EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = _env_bool("AUTHFLOW_EMAIL_USE_TLS", False)
 EMAIL_TIMEOUT = 20
 DEFAULT_FROM_EMAIL = os.environ.get("AUTHFLOW_EMAIL_FROM", "authflow <no-reply@localhost>")
+# At most this many emails to one account per window, whatever sends them (scripts, codes, links).
+AUTHFLOW_MAIL_MAX_PER_USER = int(os.environ.get("AUTHFLOW_MAIL_MAX_PER_USER", "30"))
+AUTHFLOW_MAIL_WINDOW_SECONDS = int(os.environ.get("AUTHFLOW_MAIL_WINDOW_SECONDS", "3600"))
 
 # Outbound calls from scripts (authflow/outbound/): httpGet, httpPost and callAnalytics suspend the
 # flow while a Celery task makes the request.  Scripts reach only URLs under an allowed endpoint

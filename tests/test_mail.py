@@ -155,6 +155,18 @@ def test_unknown_templates_and_users_without_an_address_send_nothing(mailer):
     assert len(mailer.inbox.matching()) == 1
 
 
+def test_one_account_gets_at_most_the_allowance_of_emails_in_a_window(mailer, settings):
+    settings.AUTHFLOW_MAIL_MAX_PER_USER = 3
+    user, bob = alice(), User.objects.create_user("bob", email="bob@example.com", password="bob-password-123")
+    make_template()
+    sent = [send_template(user, "welcome", {"name": f"n{i}"}) for i in range(5)]
+    assert sent == [True, True, True, False, False]
+    assert send_template(bob, "welcome", {"name": "bob"}) is True  # another account has its own allowance
+    mailer.inbox.wait_for(lambda m: m.to == ["bob@example.com"])
+    assert sorted(m.subject for m in mailer.inbox.matching() if m.to == ["alice@example.com"]) == [
+        "Hello n0", "Hello n1", "Hello n2"]
+
+
 def test_the_worker_retries_a_temporary_smtp_failure_and_drops_a_permanent_one(mailer):
     user = alice()
     make_template()

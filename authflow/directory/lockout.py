@@ -12,9 +12,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db.models import F
 from django.utils import timezone
+
+from authflow import ratelimit
 
 from .models import User
 
@@ -31,18 +32,12 @@ def locked_for(user) -> int:
 
 
 def address_blocked(ip: str | None) -> bool:
-    return bool(ip) and cache.get(_address_key(ip), 0) >= _conf("AUTHFLOW_ADDRESS_FAILURE_LIMIT", 30)
+    return bool(ip) and ratelimit.count(_address_key(ip)) >= _conf("AUTHFLOW_ADDRESS_FAILURE_LIMIT", 30)
 
 
 def record_failure(username: str, ip: str | None) -> None:
     if ip:
-        key = _address_key(ip)
-        window = _conf("AUTHFLOW_ADDRESS_FAILURE_WINDOW_SECONDS", 900)
-        if not cache.add(key, 1, window):
-            try:
-                cache.incr(key)
-            except ValueError:  # expired between add and incr
-                cache.add(key, 1, window)
+        ratelimit.hit(_address_key(ip), _conf("AUTHFLOW_ADDRESS_FAILURE_WINDOW_SECONDS", 900))
     User.objects.filter(username=username).update(failed_login_attempts=F("failed_login_attempts") + 1)
     threshold = _conf("AUTHFLOW_LOCKOUT_THRESHOLD", 5)
     lock_until = timezone.now() + timedelta(seconds=_conf("AUTHFLOW_LOCKOUT_SECONDS", 900))

@@ -24,7 +24,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.utils import timezone
 
-from authflow import keys
+from authflow import keys, ratelimit
 
 from .models import OneTimeCode
 
@@ -102,13 +102,7 @@ def _step_ttl() -> int:
 
 def _user_allowance(user) -> bool:
     """Whether the account may get another email now (MAX_SENDS_PER_USER in USER_WINDOW_SECONDS)."""
-    key = f"authflow:mail-sends-user:{user.pk}"
-    if cache.add(key, 1, USER_WINDOW_SECONDS):
-        return True
-    try:
-        return cache.incr(key) <= MAX_SENDS_PER_USER
-    except ValueError:  # expired between add and incr
-        return cache.add(key, 1, USER_WINDOW_SECONDS)
+    return ratelimit.hit(f"authflow:mail-sends-user:{user.pk}", USER_WINDOW_SECONDS) <= MAX_SENDS_PER_USER
 
 
 # ------------------------------------------------------------------ issuing

@@ -5,8 +5,8 @@
 True when the message was rendered and will be handed to the task queue
 when the surrounding transaction commits (at once outside a transaction),
 so a login flow whose transaction rolls back sends nothing.  False for an
-unknown template, or a user who does not exist, is inactive or has no email
-address.  On the embedded default (no broker) the task runs inline; with a
+unknown template, a user who does not exist, is inactive or has no email
+address, or one who got AUTHFLOW_MAIL_MAX_PER_USER emails in the window.  On the embedded default (no broker) the task runs inline; with a
 broker (Redis) a worker sends it, with retries on SMTP errors (tasks.py).
 
 The message travels through the broker encrypted (authflow.keys, purpose
@@ -22,7 +22,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from authflow import keys
+from authflow import keys, ratelimit
 
 from . import defaults
 from .models import USER_PLACEHOLDERS, EmailTemplate
@@ -56,6 +56,12 @@ def send_template(user_or_username, template_id: str, placeholders: dict | None 
     if user is None or not user.is_active or not user.email:
         logger.info("email not sent: no such active user with an email address", extra=where)
         return False
+    if not _within_allowance(user):
+        # Whatever asks (a script's sendEmail, a code, a link), an inbox is not flooded.
+        logger.warning("email not sent: the account got too many emails in the window",
+                       extra={**where, "limit": settings.AUTHFLOW_MAIL_MAX_PER_USER,
+                              "window_seconds": settings.AUTHFLOW_MAIL_WINDOW_SECONDS})
+        return False
     template = EmailTemplate.objects.filter(template_id=template_id).first()
     if template is None and template_id in defaults.BY_ID:
         # The shipped text, when the stored copy is gone (the authenticators must keep working).
@@ -74,6 +80,12 @@ def send_template(user_or_username, template_id: str, placeholders: dict | None 
     transaction.on_commit(lambda: _enqueue(sealed, where))
     logger.info("email queued for sending after commit", extra=where)
     return True
+
+
+def _within_allowance(user) -> bool:
+    """Whether the account may get one more email now (AUTHFLOW_MAIL_MAX_PER_USER per window)."""
+    sent = ratelimit.hit(f"authflow:mail-to-user:{user.pk}", settings.AUTHFLOW_MAIL_WINDOW_SECONDS)
+    return sent <= settings.AUTHFLOW_MAIL_MAX_PER_USER
 
 
 def _enqueue(sealed: str, where: dict) -> None:
