@@ -303,3 +303,39 @@ def test_the_id_token_carries_the_login_s_claims_and_methods(server):
     # the flow's claims are for this login only: the directory and userinfo keep the stored name
     assert client.get(discovery["userinfo_endpoint"]).json()["given_name"] == "Alice"
     assert User.objects.get(username="alice").first_name == "Alice"
+
+
+def test_the_oauth_security_best_current_practice_is_enforced(server):
+    """RFC 9700: iss in the response, tokens hashed at rest, no tokens in URLs, no password grant, S256 only."""
+    from oauth2_provider.models import AccessToken
+
+    base, discovery = server
+    browser = Browser(base, stop_at=CALLBACK)
+    client = client_for(discovery)
+    _, verifier, _, _ = authorize(browser, client, discovery)
+    done = sign_in(browser)
+    query = parse_qs(urlsplit(done.callback).query)
+    assert query["iss"] == [discovery["issuer"]]  # RFC 9207: the response names who sent it
+    token = client.fetch_token(authorization_response=done.callback, code_verifier=verifier)
+    access = token["access_token"]
+
+    # Stored as a hash: a copy of the database does not hold a usable token.
+    assert not AccessToken.objects.filter(token=access).exists()
+    assert access not in repr(list(AccessToken.objects.values()))
+    assert requests.get(discovery["userinfo_endpoint"], headers={"Authorization": f"Bearer {access}"},
+                        timeout=30).status_code == 200
+    # A token in the query string (it would end up in logs and Referer headers) is refused.
+    in_url = requests.get(discovery["userinfo_endpoint"], params={"access_token": access}, timeout=30)
+    assert in_url.status_code == 400 and in_url.json()["error"] == "invalid_request"
+
+    # The password grant would skip the login script: refused.
+    password_grant = requests.post(discovery["token_endpoint"], data={
+        "grant_type": "password", "username": "alice", "password": "alice-password-123"}, auth=("portal", SECRET),
+        timeout=30)
+    assert password_grant.status_code in (400, 401) and "access_token" not in password_grant.text
+
+    # PKCE "plain" is not accepted: the application is told so.
+    plain = Browser(base, stop_at=CALLBACK).get(discovery["authorization_endpoint"] + "?" + "&".join([
+        "client_id=portal", "response_type=code", "scope=openid", f"redirect_uri={CALLBACK}", "state=s",
+        "code_challenge=" + "a" * 43, "code_challenge_method=plain"]))
+    assert plain.callback and "error=invalid_request" in plain.callback and "code=" not in plain.callback

@@ -2,7 +2,7 @@ from django.urls import path
 from oauth2_provider import urls as library_urls
 from oauth2_provider import views as library_views
 
-from .views import AuthorizationView
+from .views import AuthorizationView, UserInfoView
 
 app_name = "oauth2_provider"
 
@@ -11,4 +11,9 @@ urlpatterns = [
     path("token/", library_views.TokenView.as_view(), name="token"),
     path("revoke_token/", library_views.RevokeTokenView.as_view(), name="revoke-token"),
     path("introspect/", library_views.IntrospectTokenView.as_view(), name="introspect"),
+    path("userinfo/", UserInfoView.as_view(), name="user-info"),  # before the library's own
+    # RFC 8414 metadata under the issuer (/o): the library derives the `iss` of authorization
+    # responses (RFC 9207) from this URL, so it must sit where the issuer is.
+    path(".well-known/oauth-authorization-server", library_views.OAuthServerMetadataView.as_view(),
+         name="oauth-server-metadata"),
 ] + library_urls.oidc_urlpatterns

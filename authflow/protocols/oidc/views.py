@@ -1,14 +1,19 @@
-"""The authorization endpoint: every request runs the application's login flow, then the library issues the code."""
+"""The authorization endpoint: every request runs the application's login flow, then the library issues the code.
+
+And the userinfo endpoint, stricter than the library's.
+"""
 from __future__ import annotations
 
 import hashlib
 from urllib.parse import parse_qs, urlsplit
 
 from django.contrib.auth.views import redirect_to_login
-from django.http import HttpResponseNotAllowed
+from django.http import HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import render
+from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.views import AuthorizationView as LibraryAuthorizationView
+from oauth2_provider.views import UserInfoView as LibraryUserInfoView
 
 from ..models import IssuedCode
 from . import authorization_requests, authorizations
@@ -24,7 +29,14 @@ class AuthorizationView(LibraryAuthorizationView):
             return render(request, "login/problem.html", {"title": exc.title, "message": exc.message}, status=400)
         try:
             # Other protocol errors (no PKCE, a bad scope...) go back to the registered redirect URI.
-            self.validate_authorization_request(request)
+            _, credentials = self.validate_authorization_request(request)
+            if request.GET.get("code_challenge_method", "plain") != "S256":
+                # RFC 9700 2.1.1. The library would refuse "plain" only once the code is made,
+                # after the user signed in for nothing; absent, the method is "plain" (RFC 7636).
+                error = oauth_errors.InvalidRequestError(description='Unsupported code_challenge_method: use "S256".',
+                                                         state=credentials.get("state"))
+                error.redirect_uri = credentials["redirect_uri"]  # validated above: a registered one
+                raise OAuthToolkitError(error=error)
         except OAuthToolkitError as error:
             return self.error_response(error, application=None)
         flow_id = authorizations.take(request.session, request.get_full_path()) if request.user.is_authenticated else None
@@ -39,3 +51,20 @@ class AuthorizationView(LibraryAuthorizationView):
 
 def code_digest(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
+
+
+class UserInfoView(LibraryUserInfoView):
+    """The library's userinfo endpoint, without access tokens in the query string (RFC 9700 4.3.2).
+
+    The library refuses them on resource endpoints but not here; a token in a
+    URL ends up in access logs and Referer headers.
+    """
+
+    def dispatch(self, request, *args, **kwargs):
+        if "access_token" in request.GET:
+            response = JsonResponse({"error": "invalid_request",
+                                     "error_description": "send the access token in the Authorization header"},
+                                    status=400)
+            response["WWW-Authenticate"] = 'Bearer error="invalid_request"'
+            return response
+        return super().dispatch(request, *args, **kwargs)
