@@ -328,6 +328,15 @@ def test_the_oauth_security_best_current_practice_is_enforced(server):
     in_url = requests.get(discovery["userinfo_endpoint"], params={"access_token": access}, timeout=30)
     assert in_url.status_code == 400 and in_url.json()["error"] == "invalid_request"
 
+    # A refresh token used twice (stolen and replayed) revokes what its first use gave.
+    refresh = {"grant_type": "refresh_token", "refresh_token": token["refresh_token"]}
+    first = requests.post(discovery["token_endpoint"], data=refresh, auth=("portal", SECRET), timeout=30)
+    assert first.status_code == 200, first.text
+    replay = requests.post(discovery["token_endpoint"], data=refresh, auth=("portal", SECRET), timeout=30)
+    assert replay.status_code == 400 and replay.json()["error"] == "invalid_grant"
+    assert requests.get(discovery["userinfo_endpoint"], timeout=30,
+                        headers={"Authorization": f"Bearer {first.json()['access_token']}"}).status_code == 401
+
     # The password grant would skip the login script: refused.
     password_grant = requests.post(discovery["token_endpoint"], data={
         "grant_type": "password", "username": "alice", "password": "alice-password-123"}, auth=("portal", SECRET),
