@@ -183,6 +183,11 @@ AUTHFLOW_LOCKOUT_THRESHOLD = int(os.environ.get("AUTHFLOW_LOCKOUT_THRESHOLD", "5
 AUTHFLOW_LOCKOUT_SECONDS = int(os.environ.get("AUTHFLOW_LOCKOUT_SECONDS", "900"))
 AUTHFLOW_ADDRESS_FAILURE_LIMIT = int(os.environ.get("AUTHFLOW_ADDRESS_FAILURE_LIMIT", "30"))
 AUTHFLOW_ADDRESS_FAILURE_WINDOW_SECONDS = 900
+# Login flows one client address may start per minute (0: no limit).
+AUTHFLOW_FLOW_STARTS_PER_MINUTE = int(os.environ.get("AUTHFLOW_FLOW_STARTS_PER_MINUTE", "120"))
+# Failed client authentications at the token endpoint one address may make per window before it is refused
+# (each costs an Argon2 check).
+AUTHFLOW_CLIENT_AUTH_FAILURE_LIMIT = int(os.environ.get("AUTHFLOW_CLIENT_AUTH_FAILURE_LIMIT", "20"))
 
 # The demo relying party (demo_rp/, served under /demo/) is on for the embedded default.
 AUTHFLOW_DEMO_RP = {"client_id": os.environ.get("AUTHFLOW_DEMO_CLIENT_ID", "demo-client")} \

@@ -168,3 +168,40 @@ def test_another_browser_cannot_see_or_move_someone_else_s_flow(portal):
     for response in (page, status, posted):
         assert 400 <= response.status_code < 500 or response.status_code in (302, 303), response.status_code
     assert LoginFlow.objects.get(pk=flow.pk).revision == flow.revision
+
+
+def test_one_address_can_start_only_so_many_logins_a_minute(portal, settings):
+    settings.AUTHFLOW_FLOW_STARTS_PER_MINUTE = 3
+    client = browser()
+    started = [client.get("/o/authorize/", authorize_query(), follow=True).status_code for _ in range(3)]
+    refused = client.get("/o/authorize/", authorize_query(), follow=True)
+    assert started == [200, 200, 200] and LoginFlow.objects.count() == 3
+    assert refused.status_code == 429 and refused.headers["Retry-After"] == "60"
+    assert "Too many sign-ins" in refused.content.decode() and LoginFlow.objects.count() == 3
+    elsewhere = Client(REMOTE_ADDR="198.51.100.7").get("/o/authorize/", authorize_query(), follow=True)
+    assert elsewhere.status_code == 200 and LoginFlow.objects.count() == 4
+
+
+def test_an_address_that_keeps_failing_client_authentication_is_refused_before_the_secret_is_checked(
+        tmp_path, settings):
+    from authflow.applications.models import Application
+    from tests.test_oidc import CONFIG as OIDC_CONFIG, SECRET
+
+    path = tmp_path / "oidc.yaml"
+    path.write_text(OIDC_CONFIG)
+    call_command("apply", "-f", str(path), stdout=io.StringIO())
+    assert Application.objects.filter(client_id="portal").exists()
+    settings.AUTHFLOW_CLIENT_AUTH_FAILURE_LIMIT = 2
+
+    def token_request(secret, address="203.0.113.5"):
+        credentials = base64.b64encode(f"portal:{secret}".encode()).decode()
+        return Client(REMOTE_ADDR=address).post("/o/token/", {"grant_type": "authorization_code", "code": "x",
+                                                              "redirect_uri": CALLBACK},
+                                                HTTP_AUTHORIZATION=f"Basic {credentials}")
+
+    assert [token_request("wrong-secret").status_code for _ in range(2)] == [401, 401]
+    refused = token_request(SECRET)  # even the right secret: the address is refused before any check
+    assert refused.status_code == 429 and refused.json()["error"] == "temporarily_unavailable"
+    # Another address is not affected; there the right secret gets past client authentication to the code.
+    elsewhere = token_request(SECRET, address="198.51.100.7")
+    assert elsewhere.status_code == 400 and elsewhere.json()["error"] == "invalid_grant"

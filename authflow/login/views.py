@@ -20,6 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
+from authflow import ratelimit
 from authflow.flows import service
 from authflow.flows.models import LoginFlow
 from authflow.net import client_ip
@@ -50,9 +51,18 @@ def start(request):
         target = targets.from_next(request.GET.get("next", ""), reauthenticate=request.GET.get("reauthenticate") == "1")
     except targets.BadTarget as exc:
         return problem(request, exc.title, exc.message, status=400)
+    ip = client_ip(request)
+    limit = settings.AUTHFLOW_FLOW_STARTS_PER_MINUTE
+    if limit and ip and ratelimit.hit(f"authflow:flow-starts:{ip}", 60) > limit:
+        # Each start runs the script and stores a flow: one address cannot make the server do it without end.
+        logger.warning("login not started: too many from one address", extra={"ip": ip, "limit_per_minute": limit})
+        response = problem(request, "Too many sign-ins", "Too many sign-ins were started from your network. "
+                           "Wait a minute, then try again.", status=429)
+        response["Retry-After"] = "60"
+        return response
     token, new_browser = binding.browser_token(request)
     inputs = request_inputs(
-        ip=client_ip(request),
+        ip=ip,
         headers={k: v for k, v in request.headers.items()},
         params=target.script_params,
         cookies={k: v for k, v in request.COOKIES.items() if k not in _OWN_COOKIES},

@@ -1,22 +1,30 @@
 """The authorization endpoint: every request runs the application's login flow, then the library issues the code.
 
-And the userinfo endpoint, stricter than the library's.
+And the token and userinfo endpoints, stricter than the library's.
 """
 from __future__ import annotations
 
 import hashlib
+import logging
 from urllib.parse import parse_qs, urlsplit
 
+from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.http import HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import render
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 from oauth2_provider.exceptions import OAuthToolkitError
 from oauth2_provider.views import AuthorizationView as LibraryAuthorizationView
+from oauth2_provider.views import TokenView as LibraryTokenView
 from oauth2_provider.views import UserInfoView as LibraryUserInfoView
+
+from authflow import ratelimit
+from authflow.net import client_ip
 
 from ..models import IssuedCode
 from . import authorization_requests, authorizations
+
+logger = logging.getLogger("authflow.oidc")
 
 
 class AuthorizationView(LibraryAuthorizationView):
@@ -51,6 +59,32 @@ class AuthorizationView(LibraryAuthorizationView):
 
 def code_digest(code: str) -> str:
     return hashlib.sha256(code.encode()).hexdigest()
+
+
+class TokenView(LibraryTokenView):
+    """The library's token endpoint, refusing an address after too many failed client authentications.
+
+    Client secrets are checked with Argon2: without a limit an attacker could
+    guess, and spend the server's CPU, without end.  Only failures count, so
+    an application that authenticates correctly is never slowed down.
+    """
+
+    def post(self, request, *args, **kwargs):
+        ip = client_ip(request)
+        key = f"authflow:client-auth-failures:{ip}"
+        window = settings.AUTHFLOW_ADDRESS_FAILURE_WINDOW_SECONDS
+        if ip and ratelimit.count(key) >= settings.AUTHFLOW_CLIENT_AUTH_FAILURE_LIMIT:
+            logger.warning("token request refused: too many failed client authentications from this address",
+                           extra={"ip": ip})
+            response = JsonResponse({"error": "temporarily_unavailable", "error_description":
+                                     "too many failed client authentications from this address; try again later"},
+                                    status=429)
+            response["Retry-After"] = str(window)
+            return response
+        response = super().post(request, *args, **kwargs)
+        if ip and response.status_code == 401:  # invalid_client
+            ratelimit.hit(key, window)
+        return response
 
 
 class UserInfoView(LibraryUserInfoView):
