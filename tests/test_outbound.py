@@ -292,6 +292,17 @@ def test_a_url_not_on_the_allow_list_fails_at_once_without_any_request(site, rem
     assert remote.requests() == []
 
 
+def test_an_allowed_host_name_that_resolves_to_an_internal_address_is_not_reached(site, remote):
+    """localhost is on the allow-list by name, but resolves to 127.0.0.1: the worker refuses to connect."""
+    base, configure = site
+    AllowedEndpoint.objects.create(url=f"http://localhost:{remote.port}/api")
+    configure("httpGet('http://localhost:%d/api/score', handlers);" % remote.port)
+    assert call_through(begin(base)) == ("fail", {"error": "the host resolves to an internal address"})
+    assert remote.requests() == []
+    call = OutboundCall.objects.get()
+    assert (call.outcome, call.answered_by, call.detail) == ("fail", "worker", "the host resolves to an internal address")
+
+
 def test_a_header_a_script_may_not_set_or_a_bad_auth_config_fails_at_once(site, remote):
     base, configure = site
     configure("httpGet('%s', {Host: 'internal.example'}, handlers);" % remote.url("/api/score"))

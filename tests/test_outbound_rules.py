@@ -95,3 +95,35 @@ def test_administrators_edit_the_allow_list_in_the_admin_console(admin_client):
     assert AllowedEndpoint.objects.get().url == "https://risk.example.com/api"
     assert admin_client.get("/admin/outbound/outboundcall/").status_code == 200
     assert admin_client.get("/admin/outbound/outboundcall/add/").status_code == 403
+
+
+@pytest.mark.parametrize("host, peer, allowed", [
+    ("api.example.com", "93.184.216.34", True),       # a public address
+    ("api.example.com", "127.0.0.1", False),          # loopback
+    ("api.example.com", "10.1.2.3", False),           # private
+    ("api.example.com", "169.254.169.254", False),    # link-local: cloud metadata
+    ("api.example.com", "::1", False),
+    ("api.example.com", "::ffff:10.0.0.1", False),    # IPv4-mapped private
+    ("api.example.com", "fd00::1", False),            # unique local
+    ("api.example.com", "100.64.0.1", False),         # carrier-grade NAT
+    ("10.1.2.3", "10.1.2.3", True),                   # the administrator named the address itself
+    ("[::1]", "::1", True),
+])
+def test_which_addresses_a_call_may_connect_to(host, peer, allowed):
+    from authflow.outbound.addresses import InternalAddress, check_peer
+
+    if allowed:
+        check_peer(host, peer)
+    else:
+        with pytest.raises(InternalAddress):
+            check_peer(host, peer)
+
+
+def test_internal_networks_the_operator_allows(settings):
+    from authflow.outbound.addresses import InternalAddress, check_peer
+
+    settings.AUTHFLOW_CALL_INTERNAL_NETWORKS = "10.1.0.0/16, fd00::/8"
+    check_peer("risk.internal", "10.1.2.3")
+    check_peer("risk.internal", "fd00::7")
+    with pytest.raises(InternalAddress):
+        check_peer("risk.internal", "10.2.0.1")

@@ -23,9 +23,13 @@ from typing import Any
 from urllib.parse import urlencode, urljoin
 
 import requests
+from requests.adapters import HTTPAdapter
+from urllib3.connection import HTTPConnection, HTTPSConnection
+from urllib3.connectionpool import HTTPConnectionPool, HTTPSConnectionPool
 from urllib3.exceptions import ProtocolError, ReadTimeoutError
 
 from . import allowlist
+from .addresses import InternalAddress, check_peer
 
 MAX_REDIRECTS = 3
 USER_AGENT = "authflow (login script call)"
@@ -47,9 +51,41 @@ def timed_out() -> Outcome:
     return Outcome("timeout", {"error": TIMED_OUT}, None, TIMED_OUT)
 
 
+class _GuardedHTTPConnection(HTTPConnection):
+    def _new_conn(self):
+        sock = super()._new_conn()
+        try:
+            check_peer(self.host, sock.getpeername()[0])
+        except InternalAddress:
+            sock.close()
+            raise
+        return sock
+
+
+class _GuardedHTTPSConnection(HTTPSConnection):
+    _new_conn = _GuardedHTTPConnection._new_conn
+
+
+class _GuardedHTTPPool(HTTPConnectionPool):
+    ConnectionCls = _GuardedHTTPConnection
+
+
+class _GuardedHTTPSPool(HTTPSConnectionPool):
+    ConnectionCls = _GuardedHTTPSConnection
+
+
+class _GuardedAdapter(HTTPAdapter):
+    """Connections that refuse internal addresses a host name resolved to (addresses.py)."""
+
+    def init_poolmanager(self, *args, **kwargs):
+        super().init_poolmanager(*args, **kwargs)
+        self.poolmanager.pool_classes_by_scheme = {"http": _GuardedHTTPPool, "https": _GuardedHTTPSPool}
+
+
 def perform(request: dict, *, timeout: float, max_bytes: int,
             may_follow: Callable[[allowlist.Address], bool] = lambda address: False,
-            extra_headers: dict | None = None) -> Outcome:
+            extra_headers: dict | None = None, guard_addresses: bool = True) -> Outcome:
+    """Make the request; `guard_addresses` False only for the operator's own endpoints (analytics)."""
     started = time.monotonic()
     method, url = request["method"], request["url"]
     headers = {"User-Agent": USER_AGENT, "Accept": "application/json"}
@@ -59,6 +95,9 @@ def perform(request: dict, *, timeout: float, max_bytes: int,
     body = _encode(request, headers)
     session = requests.Session()
     session.trust_env = False
+    if guard_addresses:
+        session.mount("http://", _GuardedAdapter())
+        session.mount("https://", _GuardedAdapter())
     try:
         for hop in range(MAX_REDIRECTS + 1):
             left = timeout - (time.monotonic() - started)
@@ -92,7 +131,13 @@ def perform(request: dict, *, timeout: float, max_bytes: int,
     except requests.ConnectionError as exc:
         if _is_read_timeout(exc):
             return timed_out()
+        if _caused_by(exc, InternalAddress):
+            error = "the host resolves to an internal address"
+            return Outcome("fail", {"error": error}, None, error)
         return Outcome("fail", {"error": "could not connect"}, None, "could not connect")
+    except InternalAddress:
+        error = "the host resolves to an internal address"
+        return Outcome("fail", {"error": error}, None, error)
     except ReadTimeoutError:  # while reading the body (the raw stream is urllib3's)
         return timed_out()
     except (requests.RequestException, ProtocolError):
@@ -156,11 +201,21 @@ def _no_constant(name):
 
 
 def _is_read_timeout(exc: Exception) -> bool:
-    seen = set()
-    while exc is not None and id(exc) not in seen:
-        seen.add(id(exc))
-        if isinstance(exc, (ReadTimeoutError, TimeoutError)):
+    return _caused_by(exc, (ReadTimeoutError, TimeoutError))
+
+
+def _caused_by(exc: BaseException | None, kinds) -> bool:
+    """Whether `exc` is, wraps, or was raised from one of `kinds` (requests and urllib3 nest their errors)."""
+    pending, seen = [exc], set()
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, kinds):
             return True
-        inner = exc.args[0] if exc.args and isinstance(exc.args[0], BaseException) else None
-        exc = inner or exc.__cause__ or exc.__context__
+        pending.extend(arg for arg in current.args if isinstance(arg, BaseException))
+        reason = getattr(current, "reason", None)  # urllib3's MaxRetryError
+        pending.extend([reason if isinstance(reason, BaseException) else None, current.__cause__,
+                        current.__context__])
     return False
