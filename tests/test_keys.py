@@ -45,3 +45,22 @@ def test_a_key_of_the_wrong_size_is_refused(settings):
     settings.AUTHFLOW_ENCRYPTION_KEYS = base64.urlsafe_b64encode(b"short").decode()
     with pytest.raises(ValueError, match="32 bytes"):
         keys.encrypt(b"x", purpose="p")
+
+
+def test_a_sealed_prompt_answer_opens_for_replay_and_not_after_its_key_is_dropped(settings):
+    from authflow.flows import sealing
+
+    settings.AUTHFLOW_ENCRYPTION_KEYS = old = new_key()
+    answer = {"k": "prompt", "templateId": "genericForm", "r": "success",
+              "params": {"pin": ["1234"], "colour": ["red"]}, "secret": ["pin"]}
+    state = {"inputs": {}, "journal": {"answers": [{"k": "step", "step": 1, "r": "success", "user": "a"}, answer]}}
+    stored = sealing.sealed(state)
+    assert "1234" not in repr(stored) and stored["journal"]["answers"][1]["params"] == {"colour": ["red"]}
+    assert stored["journal"]["answers"][0] is state["journal"]["answers"][0]  # other answers untouched
+    assert sealing.opened(stored)["journal"]["answers"][1]["params"] == answer["params"]
+    assert sealing.sealed(sealing.opened(stored))["journal"]["answers"][1]["params"] == {"colour": ["red"]}
+    settings.AUTHFLOW_ENCRYPTION_KEYS = f"{new_key()},{old}"  # rotated: still readable
+    assert sealing.opened(stored)["journal"]["answers"][1]["params"]["pin"] == ["1234"]
+    settings.AUTHFLOW_ENCRYPTION_KEYS = new_key()  # dropped
+    with pytest.raises(sealing.SealedUnreadable):
+        sealing.opened(stored)

@@ -72,6 +72,42 @@ def test_a_prompt_page_takes_the_answer_to_the_script(site):
     assert User.objects.get(username="alice").first_name == "Ann"
 
 
+def test_a_password_input_of_a_prompt_is_replayed_but_never_stored_in_clear(site):
+    from authflow.flows.models import LoginFlow
+
+    base, discovery = site(app_config("pin", "{1: [BasicAuthenticator]}", """
+        var onLoginRequest = function (context) {
+            executeStep(1, {onSuccess: function (context) {
+                prompt('genericForm', {title: 'Your PIN', inputs: [
+                    {id: 'pin', label: 'PIN', type: 'password'}, {id: 'colour', label: 'Colour'}]}, {
+                    onSuccess: function (context) {
+                        var pin = context.request.params.pin[0];
+                        // a second prompt: the first one's answer is replayed from the journal
+                        prompt('genericForm', {title: 'Confirm', inputs: [{id: 'ok', label: 'OK'}]}, {
+                            onSuccess: function (context) {
+                                if (pin !== '4321-secret') { fail({errorCode: 'wrong_pin'}); }
+                                Log.info('pin ok, colour ' + context.request.params.colour);
+                            }
+                        });
+                    }
+                });
+            }});
+        };
+    """))
+    browser, _, _, _ = begin(base, discovery, "pin")
+    page = password(browser)
+    assert 'name="pin"' in page.text and 'type="password"' in page.text
+    page = browser.submit({"pin": "4321-secret", "colour": "blue", "action": "success"})
+    assert "Confirm" in page.text
+    stored = LoginFlow.objects.get()
+    answer = stored.state["journal"]["answers"][-1]
+    assert "4321-secret" not in str(stored.state) and answer["params"] == {"colour": ["blue"]}
+    assert answer["secret"] == ["pin"] and answer["sealed"]
+    done = browser.submit({"ok": "yes", "action": "success"})
+    assert done.callback and "code=" in done.callback  # the script saw the PIN on every replay
+    assert "4321-secret" not in str(LoginFlow.objects.get().state)
+
+
 def test_a_step_with_several_options_lets_the_user_choose(site):
     base, discovery = site(app_config("choice", "{1: [totp, BasicAuthenticator]}", """
         var onLoginRequest = function (context) { executeStep(1); };

@@ -19,6 +19,7 @@ from django.utils import timezone
 from authflow.outbound import calls as outbound_calls
 from sequences.api import Advance, AnswerMismatch, FlowState, Program, advance, check_answer
 
+from . import sealing
 from .host import DirectoryHost
 from .models import LoginFlow
 
@@ -93,7 +94,12 @@ def resume_flow(flow_id, answer: dict, *, position: int) -> LoginFlow:
                 raise FlowFinished("this login has already finished")
             if flow.expires_at <= timezone.now():
                 raise FlowExpired("this login expired")
-            state = FlowState.from_dict(flow.state)
+            try:
+                state = FlowState.from_dict(sealing.opened(flow.state))
+            except sealing.SealedUnreadable:
+                logger.error("flow cannot be replayed: a sealed prompt answer does not decrypt (keys retired?)",
+                             extra={"flow_id": str(flow.pk)})
+                raise FlowExpired("this login can no longer be continued") from None
             if position != state.position:
                 raise StaleAnswer("this page is out of date: the login has moved on")
             try:
@@ -185,7 +191,7 @@ def _advance_and_save(flow: LoginFlow, state: FlowState, answer: dict | None) ->
     _log_events(flow, events)
     command = result.command
     # The pending command is derived (each replay recomputes it): a call's headers and body are not kept.
-    fields = {"state": result.state.to_dict(),
+    fields = {"state": sealing.sealed(result.state.to_dict()),
               "pending": None if result.finished else outbound_calls.stored_command(command)}
     if result.finished:
         fields["result"] = command

@@ -101,6 +101,10 @@ def answer(request, flow):
             if field["required"] and not any(v.strip() for v in values):
                 raise _Again(f"{field['label']} is required.")
             params[field["id"]] = values
-        return prompt_answer(command["templateId"], "success", params), None
+        answer = prompt_answer(command["templateId"], "success", params)
+        secret = [field["id"] for field in _inputs(data) if field["type"] == "password"]
+        if secret:
+            answer["secret"] = secret  # kept encrypted in the journal (authflow/flows/sealing.py)
+        return answer, None
     except _Again as exc:
         return None, show(request, flow, error=str(exc), status=400)
