@@ -174,7 +174,9 @@ SEQUENCES = {
 
 # Shared state across processes (rate limits): Redis when configured, else per process.
 _CACHE_URL = os.environ.get("AUTHFLOW_CACHE_URL", "")
-CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL}
+# Short socket timeouts: a Redis that hangs must not hang sign-ins (authflow/ratelimit.py lifts the limits).
+CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": _CACHE_URL,
+                      "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}
           if _CACHE_URL else {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
 
 # Brute force: lock an account after this many failed passwords in a row, and

@@ -205,3 +205,37 @@ def test_an_address_that_keeps_failing_client_authentication_is_refused_before_t
     # Another address is not affected; there the right secret gets past client authentication to the code.
     elsewhere = token_request(SECRET, address="198.51.100.7")
     assert elsewhere.status_code == 400 and elsewhere.json()["error"] == "invalid_grant"
+
+
+DEAD_REDIS = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
+                          "LOCATION": "redis://127.0.0.1:9/0",  # nothing listens there
+                          "OPTIONS": {"socket_connect_timeout": 1, "socket_timeout": 1}}}
+
+
+def test_with_the_cache_unreachable_people_still_sign_in_and_nothing_is_a_500(portal, settings, caplog):
+    settings.CACHES = DEAD_REDIS
+    client, flow, fields = started_flow()
+    wrong = client.post(f"/login/flow/{flow.pk}/", {**fields, "username": "alice", "password": "wrong-password"})
+    assert wrong.status_code == 302  # the failure is counted on the account (in the database)
+    page = client.get(wrong.headers["Location"])
+    fields = dict(re.findall(r'name="(form_token|position)" value="([^"]*)"', page.content.decode()))
+    right = client.post(f"/login/flow/{flow.pk}/", {**fields, "username": "alice", "password": "alice-password-123"},
+                        follow=True)
+    assert right.status_code == 200 and "About you" in right.content.decode()  # on to the script's prompt
+    token = browser().post("/o/token/", {"grant_type": "authorization_code", "code": "x", "client_id": "portal"})
+    assert 400 <= token.status_code < 500
+    assert any(r.getMessage() == "rate limit not applied: the cache is unreachable" for r in caplog.records)
+
+
+def test_with_the_cache_unreachable_an_email_step_sends_once_and_refuses_resends(portal, settings):
+    from authflow.directory.models import User
+    from authflow.mail import codes
+
+    client, flow, _ = started_flow()
+    alice = User.objects.get(username="alice")
+    settings.CACHES = DEAD_REDIS
+    assert codes.first_send(codes.Purpose.EMAIL_OTP, flow.pk, 0) is True
+    codes.issue(codes.Purpose.EMAIL_OTP, alice, flow.pk, 0, 1)
+    assert codes.first_send(codes.Purpose.EMAIL_OTP, flow.pk, 0) is False  # a reload sends nothing more
+    with pytest.raises(codes.TooSoon):
+        codes.note_resend(codes.Purpose.EMAIL_OTP, flow.pk, 0)

@@ -13,6 +13,7 @@ is sent, and the page looks the same).
 """
 from __future__ import annotations
 
+import logging
 import math
 import secrets
 import time
@@ -29,6 +30,7 @@ from authflow import keys, ratelimit
 from .models import OneTimeCode
 
 Purpose = OneTimeCode.Purpose
+logger = logging.getLogger("authflow.mail")
 
 CODE_DIGITS = 6
 MAX_ATTEMPTS = 3
@@ -75,9 +77,14 @@ def _step_key(purpose: str, flow_id, position) -> str:
 def first_send(purpose: str, flow_id, position) -> bool:
     """True the first time a step's page asks (it sends then); False afterwards (a reload sends nothing)."""
     key = _step_key(purpose, flow_id, position)
-    if not cache.add(key + ":first", 1, _step_ttl()):
-        return False
-    cache.set(key, (cache.get(key) or []) + [time.time()], _step_ttl())
+    try:
+        if not cache.add(key + ":first", 1, _step_ttl()):
+            return False
+        cache.set(key, (cache.get(key) or []) + [time.time()], _step_ttl())
+    except Exception as exc:  # noqa: BLE001 - the cache is unreachable: the database says whether one was sent
+        logger.error("email step not counted: the cache is unreachable", extra={
+            "flow_id": str(flow_id), "error": type(exc).__name__})
+        return not OneTimeCode.objects.filter(flow_id=flow_id, purpose=purpose, position=position).exists()
     return True
 
 
@@ -85,15 +92,25 @@ def note_resend(purpose: str, flow_id, position) -> None:
     """Count another send for the step, or refuse it (TooSoon) when it comes too soon or is one too many."""
     key = _step_key(purpose, flow_id, position)
     now = time.time()
-    sends = cache.get(key) or []
+    try:
+        sends = cache.get(key) or []
+    except Exception as exc:  # noqa: BLE001 - unreachable cache: no resends (nothing would limit them)
+        logger.error("email not resent: the cache is unreachable", extra={
+            "flow_id": str(flow_id), "error": type(exc).__name__})
+        raise TooSoon("Another email cannot be sent right now. Try again in a few minutes.") from None
     if sends:
         wait = math.ceil(sends[-1] + RESEND_COOLDOWN_SECONDS - now)
         if wait > 0:
             raise TooSoon(f"Wait {wait} second(s) before asking for another email.")
     if len(sends) >= MAX_SENDS_PER_STEP:
         raise TooSoon("Too many emails were sent for this sign-in. Start again from the application later.")
-    cache.set(key, sends + [now], _step_ttl())
-    cache.add(key + ":first", 1, _step_ttl())
+    try:
+        cache.set(key, sends + [now], _step_ttl())
+        cache.add(key + ":first", 1, _step_ttl())
+    except Exception as exc:  # noqa: BLE001
+        logger.error("email step not counted: the cache is unreachable", extra={
+            "flow_id": str(flow_id), "error": type(exc).__name__})
+        raise TooSoon("Another email cannot be sent right now. Try again in a few minutes.") from None
 
 
 def _step_ttl() -> int:
