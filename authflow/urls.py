@@ -15,5 +15,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
 ]
 
+handler500 = "authflow.pages.errors.server_error"
+
 if settings.AUTHFLOW_DEMO_RP:
     urlpatterns.append(path("demo/", include("demo_rp.urls")))
