@@ -34,7 +34,8 @@ def retention() -> timedelta:
 
 def purge_expired() -> dict[str, int]:
     """Delete it all; the number of rows deleted per model label (only those with some)."""
-    cutoff = timezone.now() - retention()
+    kept = retention()
+    cutoff = timezone.now() - kept
     deleted: dict[str, int] = {}
     for per_model in (purge_flows(cutoff), purge_sessions(cutoff), purge_abandoned_ceremonies()):
         for label, count in per_model.items():
@@ -42,5 +43,5 @@ def purge_expired() -> dict[str, int]:
     clear_expired_oauth_tokens()
     import_module(settings.SESSION_ENGINE).SessionStore.clear_expired()
     deleted = {label: count for label, count in sorted(deleted.items()) if count}
-    logger.info("housekeeping done", extra={"deleted": deleted, "retention_seconds": int(retention().total_seconds())})
+    logger.info("housekeeping done", extra={"deleted": deleted, "retention_seconds": int(kept.total_seconds())})
     return deleted

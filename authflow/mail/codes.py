@@ -74,6 +74,9 @@ def _step_key(purpose: str, flow_id, position) -> str:
     return f"authflow:mail-sends:{purpose}:{flow_id}:{position}"
 
 
+UNAVAILABLE = "Another email cannot be sent right now. Try again in a few minutes."
+
+
 def first_send(purpose: str, flow_id, position) -> bool:
     """True the first time a step's page asks (it sends then); False afterwards (a reload sends nothing)."""
     key = _step_key(purpose, flow_id, position)
@@ -82,35 +85,37 @@ def first_send(purpose: str, flow_id, position) -> bool:
             return False
         cache.set(key, (cache.get(key) or []) + [time.time()], _step_ttl())
     except Exception as exc:  # noqa: BLE001 - the cache is unreachable: the database says whether one was sent
-        logger.error("email step not counted: the cache is unreachable", extra={
-            "flow_id": str(flow_id), "error": type(exc).__name__})
+        _cache_unreachable("email step not counted", flow_id, exc)
         return not OneTimeCode.objects.filter(flow_id=flow_id, purpose=purpose, position=position).exists()
     return True
 
 
 def note_resend(purpose: str, flow_id, position) -> None:
-    """Count another send for the step, or refuse it (TooSoon) when it comes too soon or is one too many."""
+    """Count another send for the step, or refuse it (TooSoon) when it comes too soon or is one too many.
+
+    With the cache unreachable nothing would limit resends: they are refused.
+    """
     key = _step_key(purpose, flow_id, position)
     now = time.time()
     try:
         sends = cache.get(key) or []
-    except Exception as exc:  # noqa: BLE001 - unreachable cache: no resends (nothing would limit them)
-        logger.error("email not resent: the cache is unreachable", extra={
-            "flow_id": str(flow_id), "error": type(exc).__name__})
-        raise TooSoon("Another email cannot be sent right now. Try again in a few minutes.") from None
-    if sends:
-        wait = math.ceil(sends[-1] + RESEND_COOLDOWN_SECONDS - now)
-        if wait > 0:
-            raise TooSoon(f"Wait {wait} second(s) before asking for another email.")
-    if len(sends) >= MAX_SENDS_PER_STEP:
-        raise TooSoon("Too many emails were sent for this sign-in. Start again from the application later.")
-    try:
+        if sends:
+            wait = math.ceil(sends[-1] + RESEND_COOLDOWN_SECONDS - now)
+            if wait > 0:
+                raise TooSoon(f"Wait {wait} second(s) before asking for another email.")
+        if len(sends) >= MAX_SENDS_PER_STEP:
+            raise TooSoon("Too many emails were sent for this sign-in. Start again from the application later.")
         cache.set(key, sends + [now], _step_ttl())
         cache.add(key + ":first", 1, _step_ttl())
+    except TooSoon:
+        raise
     except Exception as exc:  # noqa: BLE001
-        logger.error("email step not counted: the cache is unreachable", extra={
-            "flow_id": str(flow_id), "error": type(exc).__name__})
-        raise TooSoon("Another email cannot be sent right now. Try again in a few minutes.") from None
+        _cache_unreachable("email not resent", flow_id, exc)
+        raise TooSoon(UNAVAILABLE) from None
+
+
+def _cache_unreachable(what: str, flow_id, exc: Exception) -> None:
+    logger.error(f"{what}: the cache is unreachable", extra={"flow_id": str(flow_id), "error": type(exc).__name__})
 
 
 def _step_ttl() -> int:

@@ -28,23 +28,23 @@ def is_ip_literal(host: str) -> bool:
     return True
 
 
-def is_internal(address: str) -> bool:
-    ip = ipaddress.ip_address(address.split("%", 1)[0])
+def _ip(address: str):
+    ip = ipaddress.ip_address(address.split("%", 1)[0])  # without an IPv6 zone
     if isinstance(ip, ipaddress.IPv6Address) and ip.ipv4_mapped is not None:
-        ip = ip.ipv4_mapped
-    return not ip.is_global or ip.is_multicast
+        return ip.ipv4_mapped
+    return ip
 
 
 def _internal_networks():
-    text = getattr(settings, "AUTHFLOW_CALL_INTERNAL_NETWORKS", "") or ""
+    text = settings.AUTHFLOW_CALL_INTERNAL_NETWORKS or ""
     return [ipaddress.ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip()]
 
 
 def check_peer(host: str, peer_address: str) -> None:
     """Raise InternalAddress when a call to `host` connected to an internal `peer_address` it may not reach."""
-    if is_ip_literal(host) or not is_internal(peer_address):
+    if is_ip_literal(host):
         return
-    ip = ipaddress.ip_address(peer_address.split("%", 1)[0])
-    if any(ip in network for network in _internal_networks()):
+    ip = _ip(peer_address)
+    if (ip.is_global and not ip.is_multicast) or any(ip in network for network in _internal_networks()):
         return
     raise InternalAddress(f"{host} resolves to an internal address")

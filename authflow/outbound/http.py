@@ -51,7 +51,9 @@ def timed_out() -> Outcome:
     return Outcome("timeout", {"error": TIMED_OUT}, None, TIMED_OUT)
 
 
-class _GuardedHTTPConnection(HTTPConnection):
+class _PeerChecked:
+    """A urllib3 connection that refuses, once connected, an internal peer its host may not reach."""
+
     def _new_conn(self):
         sock = super()._new_conn()
         try:
@@ -62,8 +64,12 @@ class _GuardedHTTPConnection(HTTPConnection):
         return sock
 
 
-class _GuardedHTTPSConnection(HTTPSConnection):
-    _new_conn = _GuardedHTTPConnection._new_conn
+class _GuardedHTTPConnection(_PeerChecked, HTTPConnection):
+    pass
+
+
+class _GuardedHTTPSConnection(_PeerChecked, HTTPSConnection):
+    pass
 
 
 class _GuardedHTTPPool(HTTPConnectionPool):
