@@ -4,7 +4,7 @@ from __future__ import annotations
 from django.db import transaction
 from django.utils import timezone
 
-from .engine.driver import Advance, AnswerMismatch, Host, Program, advance, check_answer, redacted
+from .engine.driver import Advance, AnswerMismatch, Host, Program, advance, check_answer, library_key, redacted
 from .engine.errors import ScriptError, ScriptLimitError, ScriptSyntaxError
 from .engine.sso import session_input
 from .engine.state import FlowState, call_answer, prompt_answer, request_inputs, step_answer
@@ -51,7 +51,7 @@ def library_for(name: str) -> dict | None:
     version = sequence.published_version() if sequence else None
     if version is None:
         return None
-    return {"key": version.source_sha256[:16], "source": version.source}
+    return {"key": library_key(version.source), "source": version.source}
 
 
 @transaction.atomic

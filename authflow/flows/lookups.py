@@ -1,4 +1,5 @@
-"""What each lookup a script makes reads (besides users): users by claims, verified cookies, secrets, libraries.
+"""What each lookup a script makes reads (besides users): users by claims, verified cookies, secrets, libraries,
+federated associations and a user's sessions.
 
 A lookup that cannot be answered (a bad key, nothing by that name) answers
 None, which the script API turns into null, [] or an error it documents.
@@ -9,6 +10,7 @@ import logging
 
 from authflow import cookies
 from authflow.directory import services as directory
+from authflow.sso import service as sso
 from authflow.vault import service as vault
 from sequences.api import library_for
 
@@ -26,6 +28,7 @@ HANDLERS = {
     "secret": vault.value_of,
     "library": library_for,
     "associatedUser": lambda key: directory.associated_username(key["idp"], key["subject"]),
+    "sessions": sso.sessions_of,  # a user's active sign-on sessions (getUserSessions)
 }
 
 

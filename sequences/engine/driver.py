@@ -18,11 +18,10 @@ from typing import Any, Protocol
 
 from .errors import ScriptCompileError, ScriptLimitError
 from .sso import answer_from_session
-from .state import FlowState
+from .state import CALL_RESULTS, FlowState
 from .v8 import Limits, pool
 
 TERMINAL_COMMANDS = {"complete", "fail", "sendError", "error", "return"}
-CALL_RESULTS = ("success", "fail", "timeout")
 # Effect arguments that are secrets: applied, never logged, traced or stored.
 SECRET_ARGUMENTS = {"updateUserPassword": {1}}
 
@@ -37,8 +36,9 @@ class Host(Protocol):
     """What the engine needs from the world a flow runs in (the directory, or a test scenario)."""
 
     def load_user(self, username: str) -> dict | None:
-        """{"roles": [...], "groups": [...], "claims": {uri: value}, "sessions": [...], ...} or None if no such user.
+        """{"roles": [...], "groups": [...], "claims": {uri: value}, ...} or None if no such user.
 
+        "sessions" may be left out: it is then asked for as the "sessions" lookup when a script reads it.
         Each session: {"id", "ip", "loginTime" and "lastAccessTime" (ms since the epoch),
         "userAgent": {"raw", "browser", "platform", "device"}, "applications": [{"subject", "appName", "appId"}]}.
         """
@@ -50,6 +50,11 @@ class Host(Protocol):
         """Server data other than users, as JSON: "usersByClaims" ({"claims": {uri: value}} -> [username, ...]),
         "cookie" ({"name", "value", "decrypt", "validateSignature"} -> the verified value or None),
         "secret" (name -> value or None; never journaled), "library" (name -> {"key", "source"} or None)."""
+
+
+def library_key(source: str) -> str:
+    """What names a library's exact text in a flow's journal (loadLocalLibrary)."""
+    return hashlib.sha256(source.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -291,8 +291,12 @@
     if (!Object.prototype.hasOwnProperty.call(record, field)) {
       const snapshot = r.prefetch[username];
       if (snapshot === undefined) halt({ type: "lookup", username: username });
-      const value = snapshot[field] === undefined ? [] : snapshot[field];
-      record[field] = value;
+      let value = snapshot[field];
+      if (value === undefined && field === "sessions") {
+        // Sessions are asked for only when a script reads them (getUserSessions); once read they are journaled here.
+        value = lookup("sessions", username, true);
+      }
+      record[field] = value === undefined || value === null ? [] : value;
       r.newReads[username] = record;
     }
     return record[field];
@@ -1240,8 +1244,9 @@
       journal: {
         answers: journal.answers || [],
         clock: (journal.clock || []).slice(),
-        reads: JSONparse(JSONstringify(journal.reads || {})),
-        lookups: JSONparse(JSONstringify(journal.lookups || {})),
+        // input was parsed from text for this run alone: nothing else holds these objects.
+        reads: journal.reads || {},
+        lookups: journal.lookups || {},
         logs: journal.logs || 0,
       },
       prefetch: input.prefetch || {},

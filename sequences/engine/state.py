@@ -28,6 +28,7 @@ import secrets
 from dataclasses import dataclass, field
 
 STEP_RESULTS = ("success", "fail", "fallback", "abort")
+CALL_RESULTS = ("success", "fail", "timeout")
 
 # Request headers that carry secrets or only transport details are not kept.
 _DROPPED_HEADERS = {

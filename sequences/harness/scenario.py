@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from ..engine.sso import session_input
-from ..engine.state import STEP_RESULTS, request_inputs
+from ..engine.state import CALL_RESULTS, STEP_RESULTS, request_inputs
 from ..engine.steps import StepConfigError, normalize_steps
 from ..engine.useragent import user_agent_object
 
@@ -19,7 +19,6 @@ _USER_SESSION_KEYS = {"id", "ip", "loginTime", "lastAccessTime", "userAgent", "a
 _STEP_OUTCOME_KEYS = {"step", "result", "user", "authenticator", "idp", "params", "error", "remoteClaims", "at"}
 _PROMPT_OUTCOME_KEYS = {"prompt", "action", "params", "at"}
 _CALL_OUTCOME_KEYS = {"call", "result", "data", "at"}
-CALL_RESULTS = ("success", "fail", "timeout")
 _COOKIE_KEYS = {"value", "sign", "encrypt"}
 DEFAULT_NOW = "2026-01-01T00:00:00Z"
 

@@ -6,11 +6,10 @@ here passes on a server where each step lands on another worker.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 from collections import deque
 
-from ..engine.driver import AnswerMismatch, Program, advance, check_answer
+from ..engine.driver import AnswerMismatch, Program, advance, check_answer, library_key
 from ..engine.errors import ScriptSyntaxError
 from ..engine.state import FlowState, call_answer, prompt_answer, step_answer
 from ..engine.syntax import check_syntax
@@ -42,11 +41,13 @@ class ScenarioWorld:
             return self.associations.get(f"{key.get('idp')}:{key.get('subject')}")
         if kind == "library":
             source = self.libraries.get(key)
-            return None if source is None else {"key": hashlib.sha256(source.encode()).hexdigest()[:16],
-                                                 "source": source}
+            return None if source is None else {"key": library_key(source), "source": source}
+        if kind == "sessions":
+            user = self.users.get(key)
+            return None if user is None else json.loads(json.dumps(user["sessions"]))
         if kind == "cookie":
-            if self.cookie_codec is None:
-                return key.get("value") if not (key.get("decrypt") or key.get("validateSignature")) else None
+            if self.cookie_codec is None:  # getCookieValue asks only to verify or decrypt: nothing can here
+                return None
             return self.cookie_codec.decode(key["name"], key["value"], decrypt=bool(key.get("decrypt")),
                                             validate=bool(key.get("validateSignature")))
         return None
@@ -56,8 +57,7 @@ class ScenarioWorld:
         if user is None:
             return None
         return {"username": username, "tenantDomain": "carbon.super", "userStoreDomain": "PRIMARY",
-                "roles": sorted(user["roles"]), "groups": sorted(user["groups"]), "claims": dict(user["claims"]),
-                "sessions": json.loads(json.dumps(user["sessions"]))}
+                "roles": sorted(user["roles"]), "groups": sorted(user["groups"]), "claims": dict(user["claims"])}
 
     def apply_effect(self, name, args):
         handler = getattr(self, f"_effect_{name}", None)
@@ -214,8 +214,8 @@ def _answer_for(command: dict, index: int, outcome: dict) -> dict:
     try:
         if command["type"] == "call":
             if "call" not in outcome:
-                other = f"step {outcome['step']}" if "step" in outcome else f"the prompt {outcome.get('prompt')!r}"
-                raise ScenarioError(f"{where}: the script called {command['function']}, but this outcome answers {other}")
+                raise ScenarioError(f"{where}: the script called {command['function']}, "
+                                    f"but this outcome answers {_answered(outcome)}")
             answer = call_answer(outcome["call"], outcome["result"], outcome.get("data"))
         elif command["type"] == "step":
             if "step" not in outcome:
