@@ -23,8 +23,7 @@ def retry_on_page(step: Step) -> bool:
 def check(request, step: Step, user, device, code: str, wrong: str) -> dict:
     """The step answer for `code` typed for `device` of `user` (either may be None: then it is wrong)."""
     if user is not None and lockout.locked_for(user):
-        minutes = max(1, round(lockout.locked_for(user) / 60))
-        return step.failure(f"This account is locked after too many failed sign-ins. Try again in {minutes} minute(s).")
+        return step.failure(lockout.locked_message(user))
     if device is not None:
         allowed, why = device.verify_is_allowed()
         if not allowed:

@@ -7,7 +7,6 @@ factor it then passes): a user without unused codes gets the not-set-up page.
 """
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 
 from authflow.factors.models import BackupCode, BackupCodeDevice
 
@@ -27,6 +26,6 @@ class BackupCodeAuthenticator(Authenticator):
         return BackupCode.objects.filter(device__user=user, used_at__isnull=True).exists()
 
     def answer(self, request, step: Step) -> dict:
-        user = get_user_model().objects.filter(username=step.subject, is_active=True).first() if step.subject else None
+        user = step.user
         device = BackupCodeDevice.objects.filter(user=user).first() if user else None
         return _codes.check(request, step, user, device, _codes.typed_code(request), "The backup code is not correct.")

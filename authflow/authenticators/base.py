@@ -8,6 +8,9 @@ login pages journal its answer (authflow.login).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
+
+from django.contrib.auth import get_user_model
 
 from sequences.api import step_answer
 
@@ -52,6 +55,13 @@ class Step:
     position: int = 0
     # The identifier to suggest: what the user typed in a failed attempt, else the application's login_hint.
     login_hint: str = ""
+
+    @cached_property
+    def user(self):
+        """The active account of `subject`, or None; read once per request however many parts ask."""
+        if not self.subject:
+            return None
+        return get_user_model().objects.filter(username=self.subject, is_active=True).first()
 
     def success(self, user: str, params: dict | None = None) -> dict:
         return step_answer(self.number, "success", user=user, authenticator=self.authenticator, idp=self.idp,

@@ -38,12 +38,10 @@ class BasicAuthenticator(Authenticator):
         ip = client_ip(request)
         params = {"username": [username]}
         if lockout.address_blocked(ip):
-            return step.failure("Too many failed sign-ins from your network. Try again later.", params)
+            return step.failure(lockout.NETWORK_BLOCKED, params)
         account = User.objects.filter(username=username).first()
         if account is not None and lockout.locked_for(account):
-            minutes = max(1, round(lockout.locked_for(account) / 60))
-            return step.failure(
-                f"This account is locked after too many failed sign-ins. Try again in {minutes} minute(s).", params)
+            return step.failure(lockout.locked_message(account), params)
         user = authenticate(request, username=username, password=password) if username and password else None
         if user is None:
             lockout.record_failure(username, ip)

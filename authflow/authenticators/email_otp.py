@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import logging
 
-from django.contrib.auth import get_user_model
 
 from authflow.directory import lockout
 from authflow.mail import codes
@@ -63,7 +62,7 @@ class EmailOtpAuthenticator(Authenticator):
         return bool(user.email)
 
     def context(self, request, step: Step) -> dict:
-        user = self._user(step)
+        user = step.user
         position, application = codes.pending_step(step.flow_id)
         if position is not None and codes.first_send(PURPOSE, step.flow_id, position):
             self._send(step, user, position, application)
@@ -72,7 +71,7 @@ class EmailOtpAuthenticator(Authenticator):
     def answer(self, request, step: Step) -> dict:
         if not step.subject:
             raise ShowAgain(NEEDS_SUBJECT)
-        user = self._user(step)
+        user = step.user
         position, application = codes.pending_step(step.flow_id)
         if request.POST.get("action") == RESEND:
             try:
@@ -86,11 +85,9 @@ class EmailOtpAuthenticator(Authenticator):
             raise ShowAgain("Enter the code we sent you.")
         ip = client_ip(request)
         if lockout.address_blocked(ip):
-            return step.failure("Too many failed sign-ins from your network. Try again later.")
+            return step.failure(lockout.NETWORK_BLOCKED)
         if user is not None and lockout.locked_for(user):
-            minutes = max(1, round(lockout.locked_for(user) / 60))
-            return step.failure(
-                f"This account is locked after too many failed sign-ins. Try again in {minutes} minute(s).")
+            return step.failure(lockout.locked_message(user))
         if user is not None and code.isdigit() and len(code) == codes.CODE_DIGITS:
             check = codes.check_code(step.flow_id, position, user, code)
         else:
@@ -105,11 +102,6 @@ class EmailOtpAuthenticator(Authenticator):
         if retry_on_page(step):
             raise ShowAgain(message)
         return step.failure(message)
-
-    def _user(self, step: Step):
-        if not step.subject:
-            return None
-        return get_user_model().objects.filter(username=step.subject, is_active=True).first()
 
     def _page(self, step: Step, user) -> dict:
         shown = user is not None and step.subject_verified and user.email

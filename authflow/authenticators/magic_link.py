@@ -62,7 +62,7 @@ class MagicLinkAuthenticator(Authenticator):
         if not identifier:
             raise ShowAgain("Enter your username or email address.")
         if lockout.address_blocked(client_ip(request)):
-            raise ShowAgain("Too many failed sign-ins from your network. Try again later.")
+            raise ShowAgain(lockout.NETWORK_BLOCKED)
         position, application = codes.pending_step(step.flow_id)
         page = {"identifier": identifier, "minutes": max(1, codes.ttl(PURPOSE) // 60),
                 "resend_action": RESEND, "masked_email": ""}

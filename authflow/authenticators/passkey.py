@@ -40,7 +40,6 @@ from __future__ import annotations
 import logging
 
 from authflow.directory import lockout
-from authflow.directory.models import User
 from authflow.net import client_ip
 from authflow.passkeys import ceremonies, service
 from authflow.passkeys.models import Ceremony, Passkey
@@ -55,14 +54,6 @@ EXPIRED = "This passkey request expired or was already used. Try again."
 UNKNOWN = "This passkey is not registered here."
 NOT_YOURS = "This passkey is not registered for your account."
 ALREADY = "This passkey is already registered. Use it to sign in, or set up another one."
-NETWORK_BLOCKED = "Too many failed sign-ins from your network. Try again later."
-
-
-def locked_message(user) -> str:
-    minutes = max(1, round(lockout.locked_for(user) / 60))
-    return f"This account is locked after too many failed sign-ins. Try again in {minutes} minute(s)."
-
-
 class FIDOAuthenticator(Authenticator):
     name = "FIDOAuthenticator"
     display_name = "Security Key/Biometrics"
@@ -81,7 +72,7 @@ class FIDOAuthenticator(Authenticator):
     def context(self, request, step: Step) -> dict:
         rp = service.relying_party(request)
         if step.subject:
-            subject = _subject(step)
+            subject = step.user
             allow = [(bytes(p.credential_id), p.transports) for p in service.passkeys_of(subject)] if subject else []
             verification = ceremonies.PREFERRED
         else:
@@ -97,10 +88,10 @@ class FIDOAuthenticator(Authenticator):
             return step.failure(NO_PASSKEY)
         ip = client_ip(request)
         if lockout.address_blocked(ip):
-            return step.failure(NETWORK_BLOCKED)
-        subject = _subject(step) if step.subject else None
+            return step.failure(lockout.NETWORK_BLOCKED)
+        subject = step.user
         if subject is not None and lockout.locked_for(subject):
-            return step.failure(locked_message(subject))
+            return step.failure(lockout.locked_message(subject))
         state = Ceremony.take(request.POST.get("ceremony"), Ceremony.Kind.AUTHENTICATE, flow_id=step.flow_id,
                               position=step.position)
         if state is None:
@@ -124,7 +115,7 @@ class FIDOAuthenticator(Authenticator):
         except ceremonies.Refused as exc:
             return _refuse(request, step, user.get_username(), exc.reason, str(exc), passkey, **exc.details)
         if lockout.locked_for(user):  # said only to whoever holds the key (a first step knew no user before)
-            return step.failure(locked_message(user))
+            return step.failure(lockout.locked_message(user))
         if not service.record_use(passkey, assertion):
             return _refuse(request, step, user.get_username(), "cloned", ceremonies.CLONED, passkey,
                            stored_count=passkey.sign_count, presented_count=assertion.sign_count, concurrent=True)
@@ -166,10 +157,6 @@ class FIDOAuthenticator(Authenticator):
                 "flow_id": step.flow_id, "user": user.get_username()})
             raise ShowAgain(ALREADY) from None
         return step.success(user.get_username())
-
-
-def _subject(step: Step):
-    return User.objects.filter(username=step.subject, is_active=True).first()
 
 
 def _refuse(request, step: Step, username: str | None, reason: str, message: str, passkey: Passkey | None,

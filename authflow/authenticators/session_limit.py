@@ -7,7 +7,6 @@ sessions and the user ends enough of them, or cancels.
 """
 from __future__ import annotations
 
-from authflow.directory.models import User
 from authflow.sso import service as sso
 
 from .base import Authenticator, ShowAgain, Step
@@ -23,13 +22,13 @@ class SessionExecutor(Authenticator):
     template = "login/session_limit.html"
 
     def silent_answer(self, request, step: Step) -> dict | None:
-        user = self._user(step)
+        user = step.user
         if user is not None and len(self._other_sessions(request, user)) < self._limit(step):
             return step.success(user.username)
         return None
 
     def context(self, request, step: Step) -> dict:
-        user = self._user(step)
+        user = step.user
         if user is None:
             return {"misconfigured": True}
         sessions = self._other_sessions(request, user)
@@ -37,7 +36,7 @@ class SessionExecutor(Authenticator):
         return {"sessions": sessions, "limit": limit, "to_end": len(sessions) - limit + 1}
 
     def answer(self, request, step: Step) -> dict:
-        user = self._user(step)
+        user = step.user
         if user is None:
             raise ShowAgain("This step needs an earlier step that identifies you.")
         chosen = set(request.POST.getlist("session"))
@@ -50,9 +49,6 @@ class SessionExecutor(Authenticator):
             more = remaining - limit + 1
             raise ShowAgain(f"You still have {remaining} other active session(s): end at least {more} to continue.")
         return step.success(user.username)
-
-    def _user(self, step: Step):
-        return User.objects.filter(username=step.subject, is_active=True).first() if step.subject else None
 
     def _limit(self, step: Step) -> int:
         try:

@@ -11,7 +11,6 @@ first device also makes backup codes, shown once.
 from __future__ import annotations
 
 import segno
-from django.contrib.auth import get_user_model
 
 from authflow.factors.models import BackupCodeDevice, TotpDevice
 
@@ -36,7 +35,7 @@ class TotpAuthenticator(Authenticator):
         return TotpDevice.objects.filter(user=user, confirmed=True).exists()
 
     def answer(self, request, step: Step) -> dict:
-        user = get_user_model().objects.filter(username=step.subject, is_active=True).first() if step.subject else None
+        user = step.user
         device = TotpDevice.objects.filter(user=user, confirmed=True).first() if user else None
         if request.POST.get("action") == CODES_SAVED:
             # The backup codes page after enrolling in this very flow: the code was checked then.

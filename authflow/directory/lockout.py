@@ -35,6 +35,15 @@ def address_blocked(ip: str | None) -> bool:
     return bool(ip) and ratelimit.count(_address_key(ip)) >= _conf("AUTHFLOW_ADDRESS_FAILURE_LIMIT", 30)
 
 
+NETWORK_BLOCKED = "Too many failed sign-ins from your network. Try again later."
+
+
+def locked_message(user) -> str:
+    """What a locked account's owner is told (how long is left, rounded up to a minute)."""
+    minutes = max(1, round(locked_for(user) / 60))
+    return f"This account is locked after too many failed sign-ins. Try again in {minutes} minute(s)."
+
+
 def record_failure(username: str, ip: str | None) -> None:
     if ip:
         ratelimit.hit(_address_key(ip), _conf("AUTHFLOW_ADDRESS_FAILURE_WINDOW_SECONDS", 900))

@@ -9,11 +9,11 @@ the response is or how it is protected are never taken from a script.
 from __future__ import annotations
 
 import logging
-import re
 
 from django.db import transaction
 
 from authflow.flows.models import LoginFlow
+from authflow.net import is_header_name
 
 from . import binding
 
@@ -24,7 +24,6 @@ PROTECTED_HEADERS = {
     "connection", "cache-control", "expires", "pragma", "x-frame-options", "content-security-policy",
     "strict-transport-security", "x-content-type-options", "referrer-policy", "vary",
 }
-_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,100}$")
 
 
 def respond(request, flow_id, response):
@@ -39,7 +38,7 @@ def respond(request, flow_id, response):
             LoginFlow.objects.filter(pk=flow.pk).update(outbox=[])
     command = flow.pending or flow.result or {}
     for name, value in (command.get("responseHeaders") or {}).items():
-        if not _TOKEN.match(name) or name.lower() in PROTECTED_HEADERS or name.lower().startswith("access-control-"):
+        if not is_header_name(name) or name.lower() in PROTECTED_HEADERS or name.lower().startswith("access-control-"):
             logger.warning("a script header was not sent", extra={"flow_id": str(flow.id), "header": name[:100]})
             continue
         if not isinstance(value, str) or "\r" in value or "\n" in value or len(value) > 4096:

@@ -93,12 +93,9 @@ def open_link(request, token):
         return problem(request, "This account cannot sign in", "The account is disabled.", status=403,
                        restart=restart)
     if lockout.address_blocked(ip):
-        return problem(request, "Too many failed sign-ins", "Too many failed sign-ins from your network. "
-                       "Try again later.", status=429, restart=restart)
+        return problem(request, "Too many failed sign-ins", lockout.NETWORK_BLOCKED, status=429, restart=restart)
     if lockout.locked_for(user):
-        minutes = max(1, round(lockout.locked_for(user) / 60))
-        return problem(request, "This account is locked", "This account is locked after too many failed "
-                       f"sign-ins. Try again in {minutes} minute(s).", status=403, restart=restart)
+        return problem(request, "This account is locked", lockout.locked_message(user), status=403, restart=restart)
     step = steps.step_of(flow, flow.pending, index)
     answer = step.success(user.get_username(), {"username": [user.get_username()]})
     try:

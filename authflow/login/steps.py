@@ -14,7 +14,6 @@ account.
 """
 from __future__ import annotations
 
-from django.contrib.auth import get_user_model
 from django.shortcuts import render
 
 from authflow.authenticators import registry
@@ -130,7 +129,7 @@ def _unenrolled_user(authenticator, step: Step):
     """The step's user when they have not set up `authenticator` and may be told so, else None."""
     if not step.subject or not step.subject_verified:
         return None
-    user = get_user_model().objects.filter(username=step.subject, is_active=True).first()
+    user = step.user
     if user is None or authenticator.is_enrolled(user):
         return None
     return user

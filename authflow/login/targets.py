@@ -33,7 +33,6 @@ class Target:
     script_params: dict = field(default_factory=dict)
     prompt: frozenset = frozenset()
     max_age: int | None = None
-    login_hint: str = ""
 
 
 def from_next(next_url: str, *, reauthenticate: bool = False) -> Target:
@@ -63,7 +62,6 @@ def from_next(next_url: str, *, reauthenticate: bool = False) -> Target:
         script_params=request.script_params(),
         prompt=frozenset(request.prompt),
         max_age=request.max_age,
-        login_hint=request.login_hint,
     )
 
 

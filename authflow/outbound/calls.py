@@ -29,7 +29,6 @@ from __future__ import annotations
 import base64
 import json
 import logging
-import re
 from datetime import timedelta
 from functools import partial
 
@@ -38,6 +37,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from authflow import keys
+from authflow.net import is_header_name
 from sequences.api import call_answer
 
 from . import allowlist
@@ -60,7 +60,6 @@ FORBIDDEN_HEADERS = {
 MAX_HEADERS = 32
 MAX_HEADER_VALUE = 8192
 MAX_BODY_BYTES = 64 * 1024
-_TOKEN = re.compile(r"^[!#$%&'*+\-.^_`|~0-9A-Za-z]{1,100}$")
 
 
 class TooManyCalls(Exception):
@@ -175,7 +174,7 @@ def _headers(given, url: str) -> dict:
         raise Refused({"error": "invalid headers"}, "invalid headers", url)
     headers = {}
     for name, value in given.items():
-        if not isinstance(name, str) or not _TOKEN.match(name) or name.lower() in FORBIDDEN_HEADERS:
+        if not is_header_name(name) or name.lower() in FORBIDDEN_HEADERS:
             raise Refused({"error": "this header cannot be sent", "header": str(name)[:100]},
                           f"header not sent: {str(name)[:100]}", url)
         if not _sendable(value):
@@ -204,7 +203,7 @@ def _apply_auth(headers: dict, auth, url: str) -> None:
         name, value = "Authorization", "Bearer " + properties["token"]
     else:
         name, value = properties.get("headerName") or DEFAULT_API_KEY_HEADER, properties["apiKey"]
-    if not isinstance(name, str) or not _TOKEN.match(name) or name.lower() in FORBIDDEN_HEADERS \
+    if not is_header_name(name) or name.lower() in FORBIDDEN_HEADERS \
             or not _sendable(value):
         raise Refused({"error": "authConfig cannot be sent", "type": kind}, f"authConfig {kind} cannot be sent", url)
     for existing in [h for h in headers if h.lower() == name.lower()]:

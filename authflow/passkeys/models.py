@@ -81,8 +81,7 @@ class Ceremony(models.Model):
     @classmethod
     def begin(cls, kind: str, state: dict, *, flow_id: str | None = None, position: int | None = None,
               user=None) -> Ceremony:
-        now = timezone.now()
-        cls.purge_expired()
+        now = timezone.now()  # abandoned ceremonies are deleted by the housekeeping (purge_expired)
         return cls.objects.create(kind=kind, state=state, flow_id=flow_id, position=position, user=user,
                                   expires_at=now + timedelta(seconds=CEREMONY_SECONDS))
 

@@ -49,10 +49,6 @@ class AuthorizationRequest:
         value = self.params.get("max_age", "")
         return int(value) if value.isdigit() else None
 
-    @property
-    def login_hint(self) -> str:
-        return self.params.get("login_hint", "")[:150]
-
     def script_params(self) -> dict[str, list[str]]:
         return {k: self.params.getlist(k) for k in self.params if k in SCRIPT_PARAMS}
 
