@@ -28,14 +28,17 @@ PROTECTED_HEADERS = {
 
 def respond(request, flow_id, response):
     """Add the flow's pending headers and cookies to `response`, when it goes to the flow's browser."""
-    with transaction.atomic():
-        flow = LoginFlow.objects.select_for_update().filter(pk=flow_id).only(
-            "id", "pending", "result", "outbox", "browser_hash").first()
-        if flow is None or not binding.matches(request, flow):
-            return response
-        cookies = list(flow.outbox or [])
-        if cookies:
-            LoginFlow.objects.filter(pk=flow.pk).update(outbox=[])
+    fields = ("id", "pending", "result", "outbox", "browser_hash")
+    flow = LoginFlow.objects.filter(pk=flow_id).only(*fields).first()
+    if flow is None or not binding.matches(request, flow):
+        return response
+    cookies = []
+    if flow.outbox:  # rarely: claimed under the row's lock, so each cookie goes out once
+        with transaction.atomic():
+            locked = LoginFlow.objects.select_for_update().filter(pk=flow.pk).only(*fields).first()
+            cookies = list(locked.outbox or [])
+            if cookies:
+                LoginFlow.objects.filter(pk=flow.pk).update(outbox=[])
     command = flow.pending or flow.result or {}
     for name, value in (command.get("responseHeaders") or {}).items():
         if not is_header_name(name) or name.lower() in PROTECTED_HEADERS or name.lower().startswith("access-control-"):

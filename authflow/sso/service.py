@@ -38,9 +38,13 @@ def max_lifetime() -> timedelta:
 
 def active_sessions(user):
     """The user's sessions that have not ended, timed out or run out of lifetime, newest login first."""
+    return _active(UserSession.objects.filter(user=user))
+
+
+def _active(sessions):
     now = timezone.now()
-    return (UserSession.objects.filter(user=user, ended_at__isnull=True, last_access_at__gt=now - idle_timeout(),
-                                       created_at__gt=now - max_lifetime())
+    return (sessions.filter(ended_at__isnull=True, last_access_at__gt=now - idle_timeout(),
+                            created_at__gt=now - max_lifetime())
             .prefetch_related("applications__application"))
 
 
@@ -177,12 +181,7 @@ def flow_input(request, *, reuse: bool, max_age: int | None) -> dict | None:
 
 def sessions_of(username: str) -> list[dict]:
     """The user's active sessions as scripts see them (getUserSessions)."""
-    from django.contrib.auth import get_user_model
-
-    user = get_user_model().objects.filter(username=username).first()
-    if user is None:
-        return []
-    return [script_view(s) for s in active_sessions(user)]
+    return [script_view(s) for s in _active(UserSession.objects.filter(user__username=username))]
 
 
 def script_view(session: UserSession) -> dict:
