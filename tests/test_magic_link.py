@@ -27,6 +27,9 @@ APPS = [
      "var onLoginRequest = function (context) { executeStep(1); };"),
     ("second", "{1: [BasicAuthenticator], 2: [MagicLinkAuthenticator]}",
      "var onLoginRequest = function (context) { executeStep(1); executeStep(2); };"),
+    ("remember", "{1: [MagicLinkAuthenticator]}",
+     "var onLoginRequest = function (context) { executeStep(1, {onSuccess: function (context) {"
+     " setCookie(context.response, 'remembered', 'yes', {'max-age': 3600}); }}); };"),
 ]
 USERS = textwrap.dedent("""
     users:
@@ -97,6 +100,16 @@ def test_the_link_from_the_email_signs_in_in_the_same_browser(site):
         ("MagicLinkAuthenticator", "alice")]
     assert OneTimeCode.objects.get().used_at is not None
     assert mailer.worker.output(limit=10**7).count(token) == 0  # the link is not logged
+
+
+def test_a_cookie_the_script_sets_after_the_link_reaches_the_browser(site):
+    base, mailer = site
+    browser = begin(base, "remember")
+    browser.submit({"identifier": "alice"})
+    done = browser.get(link_for(mailer))
+    assert done.callback and "code=" in done.callback
+    assert browser.session.cookies.get("remembered") == "yes"
+    assert LoginFlow.objects.get().outbox == []
 
 
 def test_an_email_address_works_as_the_identifier(site):

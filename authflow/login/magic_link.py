@@ -28,7 +28,7 @@ from authflow.flows.models import LoginFlow
 from authflow.mail import codes
 from authflow.net import client_ip
 
-from . import binding, steps, targets
+from . import binding, delivery, steps, targets
 from .views import conclude, problem, settle
 
 logger = logging.getLogger("authflow.login")
@@ -114,8 +114,8 @@ def open_link(request, token):
     logger.info("magic link accepted", extra={"flow_id": str(flow.id), "step": step.number})
     flow = settle(request, flow)
     if flow.status == LoginFlow.Status.RUNNING:
-        return HttpResponseRedirect(reverse("login-flow", args=[flow.id]))
-    return conclude(request, flow)
+        return HttpResponseRedirect(reverse("login-flow", args=[flow.id]))  # the flow's page delivers the rest
+    return delivery.respond(request, flow.id, conclude(request, flow))
 
 
 def _magic_link_option(flow, record) -> int | None:
