@@ -186,6 +186,20 @@ def test_with_retry_from_the_authenticator_a_wrong_code_stays_on_the_page_until_
     assert done.callback and "code=" in done.callback
 
 
+def test_over_the_email_allowance_a_resend_sends_nothing_and_keeps_the_code_the_user_has(site, settings,
+                                                                                          monkeypatch):
+    base, mailer = site
+    browser = begin(base, "retry")
+    password(browser)
+    code = nth_code(mailer)
+    settings.AUTHFLOW_MAIL_MAX_PER_USER = 1  # the code just sent used the account's allowance up
+    monkeypatch.setattr(codes, "RESEND_COOLDOWN_SECONDS", 0)
+    browser.submit({"action": "resend"})
+    assert len(all_sent(mailer)) == 1  # nothing more was sent...
+    done = browser.submit({"code": code})  # ...and the code the user has still works
+    assert done.callback and "code=" in done.callback
+
+
 def test_an_expired_code_is_refused_and_counted(site):
     base, mailer = site
     browser = begin(base, "retry")

@@ -120,5 +120,6 @@ class EmailOtpAuthenticator(Authenticator):
             return
         _, code = issued
         mail.send_template(user, TEMPLATE_ID, {"code": code, "minutes": max(1, codes.ttl(PURPOSE) // 60),
-                                               "application": application}, flow_id=step.flow_id)
+                                               "application": application}, flow_id=step.flow_id,
+                           allowance_taken=True)
 

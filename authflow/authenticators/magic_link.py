@@ -105,4 +105,5 @@ class MagicLinkAuthenticator(Authenticator):
         _, token = issued
         link = request.build_absolute_uri(reverse("login-magic-link", args=[token]))
         mail.send_template(user, TEMPLATE_ID, {"link": link, "minutes": max(1, codes.ttl(PURPOSE) // 60),
-                                               "application": application}, flow_id=step.flow_id)
+                                               "application": application}, flow_id=step.flow_id,
+                           allowance_taken=True)

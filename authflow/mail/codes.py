@@ -27,6 +27,7 @@ from django.utils import timezone
 
 from authflow import keys, ratelimit
 
+from . import service
 from .models import OneTimeCode
 
 Purpose = OneTimeCode.Purpose
@@ -137,10 +138,11 @@ def new_code() -> str:
 def issue(purpose: str, user, flow_id, position: int, step: int) -> tuple[OneTimeCode, str] | None:
     """A new code (email OTP) or link token (magic link) for the step, voiding earlier ones; None over the account's cap.
 
-    Returns the record and the secret to send, which exists nowhere else.
+    Returns the record and the secret to send, which exists nowhere else; send it with
+    send_template(..., allowance_taken=True): issuing counted it.
     """
-    if not _user_allowance(user):
-        return None
+    if not _user_allowance(user) or not service.take_allowance(user):
+        return None  # before the earlier codes are voided: over a cap, the one the user has keeps working
     now = timezone.now()
     OneTimeCode.objects.filter(flow_id=flow_id, purpose=purpose, position=position, used_at__isnull=True,
                                voided_at__isnull=True).update(voided_at=now)

@@ -48,15 +48,18 @@ def mask_address(address: str) -> str:
 
 
 def send_template(user_or_username, template_id: str, placeholders: dict | None = None, *,
-                  flow_id: str | None = None) -> bool:
-    """Render `template_id` for the user and queue it for sending after the transaction commits."""
+                  flow_id: str | None = None, allowance_taken: bool = False) -> bool:
+    """Render `template_id` for the user and queue it for sending after the transaction commits.
+
+    `allowance_taken`: the caller already counted this email with take_allowance (before issuing a code).
+    """
     user = _user(user_or_username)
     where = {"template_id": str(template_id)[:64], "flow_id": flow_id,
              "user": getattr(user, "username", str(user_or_username or "")[:150])}
     if user is None or not user.is_active or not user.email:
         logger.info("email not sent: no such active user with an email address", extra=where)
         return False
-    if not _within_allowance(user):
+    if not allowance_taken and not take_allowance(user):
         # Whatever asks (a script's sendEmail, a code, a link), an inbox is not flooded.
         logger.warning("email not sent: the account got too many emails in the window",
                        extra={**where, "limit": settings.AUTHFLOW_MAIL_MAX_PER_USER,
@@ -82,8 +85,8 @@ def send_template(user_or_username, template_id: str, placeholders: dict | None 
     return True
 
 
-def _within_allowance(user) -> bool:
-    """Whether the account may get one more email now (AUTHFLOW_MAIL_MAX_PER_USER per window)."""
+def take_allowance(user) -> bool:
+    """Count one more email to the account; whether it may have it (AUTHFLOW_MAIL_MAX_PER_USER per window)."""
     sent = ratelimit.hit(f"authflow:mail-to-user:{user.pk}", settings.AUTHFLOW_MAIL_WINDOW_SECONDS)
     return sent <= settings.AUTHFLOW_MAIL_MAX_PER_USER
 
