@@ -15,6 +15,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import json
 import os
 from functools import lru_cache
 
@@ -74,6 +75,16 @@ def decrypt(value: str, *, purpose: str) -> bytes:
             except Exception:  # noqa: BLE001 - cryptography's InvalidTag and short input alike
                 raise InvalidValue("the value was changed or is for another purpose") from None
     raise InvalidValue("made with a key that is no longer configured")
+
+
+def seal_json(value, *, purpose: str) -> str:
+    """`value` as JSON, encrypted (for task payloads and sealed journal entries)."""
+    return encrypt(json.dumps(value).encode(), purpose=purpose)
+
+
+def open_json(sealed: str, *, purpose: str):
+    """What seal_json sealed; InvalidValue when it does not decrypt."""
+    return json.loads(decrypt(sealed, purpose=purpose))
 
 
 def mac(data: bytes, *, purpose: str) -> str:

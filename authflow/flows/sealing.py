@@ -9,7 +9,6 @@ service seals the state it stores and opens the state it replays.
 """
 from __future__ import annotations
 
-import json
 
 from authflow import keys
 
@@ -45,14 +44,14 @@ def _seal(answer: dict) -> dict:
         return answer
     hidden = {name: params[name] for name in secret if name in params}
     return {**answer, "params": {k: v for k, v in params.items() if k not in hidden},
-            "sealed": keys.encrypt(json.dumps(hidden).encode(), purpose=PURPOSE)}
+            "sealed": keys.seal_json(hidden, purpose=PURPOSE)}
 
 
 def _open(answer: dict) -> dict:
     if answer.get("k") != "prompt" or "sealed" not in answer:
         return answer
     try:
-        hidden = json.loads(keys.decrypt(answer["sealed"], purpose=PURPOSE))
+        hidden = keys.open_json(answer["sealed"], purpose=PURPOSE)
     except (keys.InvalidValue, ValueError):
         raise SealedUnreadable("a sealed prompt answer does not decrypt") from None
     opened_answer = {k: v for k, v in answer.items() if k != "sealed"}

@@ -15,7 +15,6 @@ the template, the user and the flow, never the message's contents.
 """
 from __future__ import annotations
 
-import json
 import logging
 
 from django.conf import settings
@@ -78,7 +77,7 @@ def send_template(user_or_username, template_id: str, placeholders: dict | None 
     if missing:
         logger.warning("email template placeholders without a value (left empty)",
                        extra={**where, "placeholders": sorted(missing)})
-    sealed = keys.encrypt(json.dumps({"to": user.email, "subject": subject, "text": text, "html": html}).encode(),
+    sealed = keys.seal_json({"to": user.email, "subject": subject, "text": text, "html": html},
                           purpose=PAYLOAD_PURPOSE)
     transaction.on_commit(lambda: _enqueue(sealed, where))
     logger.info("email queued for sending after commit", extra=where)
@@ -106,4 +105,4 @@ def _enqueue(sealed: str, where: dict) -> None:
 
 
 def open_payload(sealed: str) -> dict:
-    return json.loads(keys.decrypt(sealed, purpose=PAYLOAD_PURPOSE))
+    return keys.open_json(sealed, purpose=PAYLOAD_PURPOSE)

@@ -60,7 +60,7 @@ def publish(metadata, payload, *, flow_id: str | None = None) -> bool:
         return False
     request = {"function": "publishToAnalytics", "method": "POST", "url": address.url, "analytics": True,
                "headers": {"Content-Type": "application/json"}, "body": event}
-    sealed = keys.encrypt(json.dumps(request).encode(), purpose=PAYLOAD_PURPOSE)
+    sealed = keys.seal_json(request, purpose=PAYLOAD_PURPOSE)
     transaction.on_commit(lambda: _enqueue(sealed, where))
     logger.info("analytics event queued for sending after commit", extra=where)
     return True

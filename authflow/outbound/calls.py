@@ -116,7 +116,7 @@ def begin(flow, command: dict, state) -> dict | None:
                                + settings.AUTHFLOW_CALL_DEADLINE_MARGIN_SECONDS)
     call = OutboundCall.objects.create(flow=flow, position=command["position"], function=function,
                                        method=request["method"], url=request["url"], deadline=deadline)
-    sealed = keys.encrypt(json.dumps(request).encode(), purpose=PAYLOAD_PURPOSE)
+    sealed = keys.seal_json(request, purpose=PAYLOAD_PURPOSE)
     transaction.on_commit(partial(_enqueue, call.pk, sealed, flow))
     logger.info("outbound call queued", extra={"flow_id": str(flow.pk), "call_id": call.pk, "function": function,
                                                "method": request["method"], "url": _loggable(request["url"]),
@@ -125,7 +125,7 @@ def begin(flow, command: dict, state) -> dict | None:
 
 
 def open_payload(sealed: str) -> dict:
-    return json.loads(keys.decrypt(sealed, purpose=PAYLOAD_PURPOSE))
+    return keys.open_json(sealed, purpose=PAYLOAD_PURPOSE)
 
 
 def _request(command: dict) -> dict:
