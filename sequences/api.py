@@ -7,7 +7,22 @@ from django.utils import timezone
 from .engine.driver import Advance, AnswerMismatch, Host, Program, advance, check_answer, library_key, redacted
 from .engine.errors import ScriptError, ScriptLimitError, ScriptSyntaxError
 from .engine.sso import session_input
-from .engine.state import FlowState, call_answer, prompt_answer, request_inputs, step_answer
+from .engine.state import (
+    FlowState,
+    SealedUnreadable,
+    StateVersionError,
+    answers_count,
+    browser_session_id,
+    call_answer,
+    configured_steps,
+    last_step_answer,
+    passed_steps,
+    prompt_answer,
+    request_inputs,
+    request_param,
+    state_size,
+    step_answer,
+)
 from .engine.steps import StepConfigError, brief_steps, normalize_steps
 from .engine.syntax import check_syntax
 from .engine.useragent import user_agent_object
@@ -17,6 +32,15 @@ __all__ = [
     "Advance",
     "AnswerMismatch",
     "FlowState",
+    "SealedUnreadable",
+    "StateVersionError",
+    "answers_count",
+    "browser_session_id",
+    "configured_steps",
+    "last_step_answer",
+    "passed_steps",
+    "request_param",
+    "state_size",
     "Host",
     "Program",
     "advance",

@@ -1,17 +1,29 @@
 """The durable state of a flow: the inputs captured at its start and its journal.
 
 Both are plain JSON, and they are all a worker needs to resume the flow: the
-engine replays the script against them.
+engine replays the script against them.  This module is the only place that
+knows the journal's layout; other apps read a stored state through the
+functions at the bottom (exported by sequences.api).
+
+stored state = {
+  "format":  int      the layout of this dict (STATE_FORMAT)
+  "runtime": int      the replay semantics of the runtime that wrote it (REPLAY_VERSION)
+  "inputs":  {...}    the application, the request, the browser's session, the entry point
+  "journal": {...}
+}
 
 journal = {
   "seed":    int      what Math.random() draws from
   "answers": [...]    answers to the script's halting calls, in order:
                       {"k": "step", "step": 1, "r": "success", "user": "alice",
                        "authenticator": "...", "idp": "LOCAL", "params": {...}}
-                      {"k": "prompt", "templateId": "...", "r": "success", "params": {...}}
+                      {"k": "prompt", "templateId": "...", "r": "success", "params": {...},
+                       "secret": [names of params that are secrets]}
                       {"k": "effect", "name": "assignUserRoles", "r": true}
                       {"k": "call", "function": "httpGet", "r": "success", "data": {...}}
-                      a step answered by the browser's sign-on session has "via": "session"
+                      a step answered by the browser's sign-on session has "via": "session";
+                      "d" is the digest of the path the script took up to that answer,
+                      written by the first replay that reads it and checked by every later one
   "clock":   [ms...]  each value of Date.now() / new Date() the script observed
   "reads":   {username: {"roles": [...], "groups": [...], "claims": {uri: value}} | null}
                       directory data as first read by the script
@@ -19,22 +31,46 @@ journal = {
                       other server data as first read (users by claims, verified
                       cookies, libraries); secrets are never journaled
   "logs":    int      how many Log lines were already delivered
+  "sealed":  str      at rest only: the secret values below, encrypted by the caller
 }
+
+Secret values (what a user typed into a password input of a prompt, and the
+decrypted or verified value of a cookie) must be the same on every replay, so
+they are kept as long as the flow; at rest they are taken out and sealed with
+a cipher the caller provides (see FlowState.to_stored / from_stored).
 """
 from __future__ import annotations
 
 import copy
+import json
 import secrets
 from dataclasses import dataclass, field
+from typing import Callable
+
+STATE_FORMAT = 2
+# Bump when runtime.js changes what a replay computes from the same journal
+# (a different path, different answers, different digests): flows started
+# before cannot be continued and end with a clear error instead.
+REPLAY_VERSION = 2
 
 STEP_RESULTS = ("success", "fail", "fallback", "abort")
 CALL_RESULTS = ("success", "fail", "timeout")
+# Lookup kinds whose journaled value is a secret (a cookie's decrypted or verified value).
+SECRET_LOOKUP_KINDS = ("cookie",)
 
 # Request headers that carry secrets or only transport details are not kept.
 _DROPPED_HEADERS = {
     "cookie", "authorization", "proxy-authorization", "content-length", "content-type", "connection",
     "accept-encoding", "cache-control", "pragma", "upgrade-insecure-requests", "te", "keep-alive",
 }
+
+
+class StateVersionError(ValueError):
+    """The stored state was written by an engine whose replays this one cannot reproduce."""
+
+
+class SealedUnreadable(ValueError):
+    """The sealed secrets of a stored state do not open (their key is gone, or they were changed)."""
 
 
 def empty_journal(seed: int | None = None) -> dict:
@@ -69,6 +105,8 @@ def request_inputs(ip=None, headers=None, params=None, cookies=None) -> dict:
 class FlowState:
     inputs: dict
     journal: dict = field(default_factory=empty_journal)
+    format: int = STATE_FORMAT
+    runtime: int = REPLAY_VERSION
 
     @classmethod
     def start(cls, application_name: str, steps: dict, request: dict | None = None,
@@ -84,18 +122,83 @@ class FlowState:
 
     @classmethod
     def from_dict(cls, data: dict) -> FlowState:
-        return cls(inputs=data["inputs"], journal=data["journal"])
+        """A state as `to_dict` gave it (no sealed secrets).  Stamps are kept as found, checked by `advance`."""
+        return cls(inputs=data["inputs"], journal=data["journal"], format=data.get("format", 1),
+                   runtime=data.get("runtime", 1))
 
     def to_dict(self) -> dict:
-        return {"inputs": self.inputs, "journal": self.journal}
+        return {"format": self.format, "runtime": self.runtime, "inputs": self.inputs, "journal": self.journal}
+
+    @classmethod
+    def from_stored(cls, stored: dict, open_sealed: Callable[[str], dict]) -> FlowState:
+        """The state as stored by `to_stored`, with its secrets opened by `open_sealed` (the caller's cipher)."""
+        state = cls.from_dict(stored)
+        journal = state.journal
+        if "sealed" not in journal:
+            return state
+        try:
+            hidden = open_sealed(journal["sealed"])
+            prompts, lookups = hidden["prompts"], hidden["lookups"]
+        except SealedUnreadable:
+            raise
+        except Exception as exc:  # noqa: BLE001 - whatever the cipher raises, the flow cannot be replayed
+            raise SealedUnreadable(f"the sealed part of the flow's state does not open: {type(exc).__name__}") from None
+        journal = {k: v for k, v in journal.items() if k != "sealed"}
+        answers = list(journal["answers"])
+        for index, params in prompts.items():
+            answer = answers[int(index)]
+            answers[int(index)] = {**answer, "params": {**(answer.get("params") or {}), **params}}
+        journal["answers"] = answers
+        journal["lookups"] = {**journal.get("lookups", {}), **lookups}
+        state.journal = journal
+        return state
+
+    def to_stored(self, seal: Callable[[dict], str]) -> dict:
+        """This state as it may be stored: secret values taken out and sealed with `seal` (the caller's cipher)."""
+        prompts: dict[str, dict] = {}
+        answers = self.journal.get("answers", [])
+        kept_answers = answers
+        for index, answer in enumerate(answers):
+            names = answer.get("secret") or ()
+            params = answer.get("params") or {}
+            if answer.get("k") != "prompt" or not any(name in params for name in names):
+                continue
+            if kept_answers is answers:
+                kept_answers = list(answers)
+            prompts[str(index)] = {name: params[name] for name in names if name in params}
+            kept_answers[index] = {**answer, "params": {k: v for k, v in params.items() if k not in names}}
+        lookups = self.journal.get("lookups", {})
+        secret_lookups = {key: value for key, value in lookups.items() if _is_secret_lookup(key)}
+        stored = self.to_dict()
+        if not prompts and not secret_lookups:
+            return stored
+        journal = dict(self.journal)
+        journal["answers"] = kept_answers
+        journal["lookups"] = {key: value for key, value in lookups.items() if key not in secret_lookups}
+        journal["sealed"] = seal({"prompts": prompts, "lookups": secret_lookups})
+        stored["journal"] = journal
+        return stored
 
     def copy(self) -> FlowState:
-        return FlowState(inputs=self.inputs, journal=copy.deepcopy(self.journal))
+        return FlowState(inputs=self.inputs, journal=copy.deepcopy(self.journal), format=self.format,
+                         runtime=self.runtime)
+
+    def check_version(self) -> None:
+        """Raise StateVersionError unless this engine replays the state exactly as the one that wrote it."""
+        if self.format != STATE_FORMAT or self.runtime != REPLAY_VERSION:
+            raise StateVersionError(
+                f"this login was started by another version of the script engine (state format {self.format}, "
+                f"replay version {self.runtime}; this server runs {STATE_FORMAT} and {REPLAY_VERSION}) "
+                "and cannot be continued: start again")
 
     @property
     def position(self) -> int:
         """Index of the next answer: what a submitted answer must say it answers."""
         return len(self.journal["answers"])
+
+
+def _is_secret_lookup(key: str) -> bool:
+    return any(key.startswith(kind + ":") for kind in SECRET_LOOKUP_KINDS)
 
 
 def step_answer(step: int, result: str, *, user: str | None = None, authenticator: str | None = None,
@@ -121,10 +224,15 @@ def step_answer(step: int, result: str, *, user: str | None = None, authenticato
     return answer
 
 
-def prompt_answer(template_id: str, action: str = "success", params: dict | None = None) -> dict:
+def prompt_answer(template_id: str, action: str = "success", params: dict | None = None,
+                  secret: list[str] | None = None) -> dict:
+    """A prompt's answer; `secret` names the params kept sealed at rest (what was typed into password inputs)."""
     if not isinstance(action, str) or not action:
         raise ValueError("a prompt answer names the action the user took")
-    return {"k": "prompt", "templateId": template_id, "r": action, "params": params or {}}
+    answer = {"k": "prompt", "templateId": template_id, "r": action, "params": params or {}}
+    if secret:
+        answer["secret"] = sorted(set(secret))
+    return answer
 
 
 def call_answer(function: str, result: str, data=None) -> dict:
@@ -133,3 +241,59 @@ def call_answer(function: str, result: str, data=None) -> dict:
     if data is not None:
         answer["data"] = data
     return answer
+
+
+# ---------------------------------------------------------------- reading a stored state
+# What other apps may know of a flow's state.  Each takes the stored dict
+# (as FlowState.to_stored gave it) and never needs its sealed part.
+
+def passed_steps(stored: dict) -> list[dict]:
+    """The steps passed so far, in order: {"step", "user", "authenticator", "idp", "via"} ("via" is
+    "session" when the browser's sign-on session answered the step, else None)."""
+    out = []
+    for answer in _answers(stored):
+        if answer.get("k") == "step" and answer.get("r") == "success":
+            out.append({"step": answer.get("step"), "user": answer.get("user"),
+                        "authenticator": answer.get("authenticator"), "idp": answer.get("idp", "LOCAL"),
+                        "via": answer.get("via")})
+    return out
+
+
+def answers_count(stored: dict, kind: str) -> int:
+    """How many answers of `kind` ("step", "prompt", "effect", "call") the flow has journaled."""
+    return sum(1 for answer in _answers(stored) if answer.get("k") == kind)
+
+
+def last_step_answer(stored: dict) -> dict | None:
+    """The flow's newest answer if it answered a step: {"step", "result", "params"}; else None."""
+    answers = _answers(stored)
+    last = answers[-1] if answers else None
+    if not last or last.get("k") != "step":
+        return None
+    return {"step": last.get("step"), "result": last.get("r"), "params": dict(last.get("params") or {})}
+
+
+def request_param(stored: dict, name: str) -> str:
+    """The first value of the request parameter `name` the flow started with, or ""."""
+    values = (((stored.get("inputs") or {}).get("request") or {}).get("params") or {}).get(name) or [""]
+    return str(values[0])
+
+
+def browser_session_id(stored: dict) -> str | None:
+    """The sign-on session the browser had when the flow started, if any."""
+    session = (stored.get("inputs") or {}).get("session") or {}
+    return session.get("id")
+
+
+def configured_steps(stored: dict) -> dict:
+    """The application's steps as the flow started with them."""
+    return ((stored.get("inputs") or {}).get("application") or {}).get("steps") or {}
+
+
+def state_size(stored: dict) -> int:
+    """Bytes of the stored state as JSON (what the flow's row holds)."""
+    return len(json.dumps(stored, separators=(",", ":")))
+
+
+def _answers(stored: dict) -> list[dict]:
+    return ((stored.get("journal") or {}).get("answers")) or []
