@@ -15,7 +15,14 @@ $(VENV)/.installed: requirements.txt requirements-test.txt
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-test.txt
 	touch $@
 
-venv: $(VENV)/.installed
+# The JavaScript the script engine's sandbox loads (SES, acorn): pinned with
+# their integrity in package-lock.json; npm ci checks both.
+node_modules/.installed: package.json package-lock.json
+	scripts/ensure-node.sh
+	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	touch $@
+
+venv: $(VENV)/.installed node_modules/.installed
 
 run: venv
 	AUTHFLOW_DEBUG=1 $(PY) manage.py migrate --noinput
@@ -34,4 +41,4 @@ bench: venv
 	$(PY) bench/login_http.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache
+	rm -rf $(VENV) node_modules var .pytest_cache

@@ -3,6 +3,7 @@ from django import forms
 from django.contrib import admin, messages
 
 from .engine.errors import ScriptSyntaxError
+from .api import check_kind
 from .engine.syntax import check_syntax
 from .models import Sequence, SequenceVersion
 
@@ -16,8 +17,9 @@ class SequenceVersionForm(forms.ModelForm):
 
     def clean_source(self):
         source = self.cleaned_data["source"]
+        sequence = self.cleaned_data.get("sequence")
         try:
-            check_syntax(source)
+            check_syntax(source, kind=check_kind(sequence.kind if sequence else Sequence.Kind.SCRIPT))
         except ScriptSyntaxError as exc:
             raise forms.ValidationError(str(exc)) from None
         return source

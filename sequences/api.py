@@ -58,6 +58,7 @@ __all__ = [
     "StepConfigError",
     "brief_steps",
     "check_syntax",
+    "check_kind",
     "normalize_steps",
     "save_version",
     "library_for",
@@ -67,6 +68,11 @@ __all__ = [
 
 class KindConflict(ValueError):
     """A script and a library cannot share a name."""
+
+
+def check_kind(kind: str) -> str:
+    """The kind of script the engine checks a sequence of `kind` as."""
+    return "library" if kind == Sequence.Kind.LIBRARY else "login"
 
 
 def library_for(name: str) -> dict | None:
@@ -87,7 +93,7 @@ def save_version(sequence_name: str, source: str, *, author=None, publish: bool 
     created (it is published if asked). Returns (version, created).
     Raises ScriptSyntaxError before writing anything when the script does not parse.
     """
-    check_syntax(source)
+    check_syntax(source, kind=check_kind(kind))
     sequence, _ = Sequence.objects.select_for_update().get_or_create(name=sequence_name, defaults={"kind": kind})
     if sequence.kind != kind:
         raise KindConflict(f"{sequence_name!r} is already the name of a {sequence.kind}")

@@ -16,7 +16,7 @@ from authflow.directory.models import Role, User
 from authflow.flows import service
 from authflow.flows.models import EffectRecord, LoginFlow
 from sequences.api import normalize_steps, prompt_answer, request_inputs, save_version, step_answer
-from sequences.engine.v8 import pool
+from sequences.engine.sandbox import pool
 
 ROLE_SCRIPT = """var onLoginRequest = function(context) {
     executeStep(1, {onSuccess: function (context) {

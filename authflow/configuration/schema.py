@@ -149,7 +149,7 @@ def _library(index: int, entry) -> LibraryEntry:
     if not isinstance(source, str):
         raise ConfigError(f"{where}: source is required (text)")
     try:
-        check_syntax(source)
+        check_syntax(source, kind="library")
     except ScriptSyntaxError as exc:
         raise ConfigError(f"{where}: source: {exc}") from None
     return LibraryEntry(name=name, source=source)

@@ -12,24 +12,30 @@ applies them again.
 from __future__ import annotations
 
 import hashlib
+import json
 import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .errors import ScriptCompileError, ScriptLimitError
+from .sandbox import Limits, pool
 from .sso import answer_from_session
-from .state import CALL_RESULTS, FlowState
-from .v8 import Limits, pool
+from .state import CALL_RESULTS, FlowState, StateVersionError
 
 TERMINAL_COMMANDS = {"complete", "fail", "sendError", "error", "return"}
-# Effect arguments that are secrets: applied, never logged, traced or stored.
+# Effect arguments that are secrets: applied, never logged, traced or stored in clear.
+# (js/api/effects.js keeps these, and a cookie's value, out of the path digest.)
 SECRET_ARGUMENTS = {"updateUserPassword": {1}}
+DEFAULT_MAX_HOST_CALLS = 64
+# A round trip's whole work (its runs and the host calls between them) is bounded in time...
+DEFAULT_ROUND_TRIP_BUDGET_MS = 3000
+# ...and what it leaves in the flow's state in size.
+MAX_STATE_BYTES = 512 * 1024
 
 
 def redacted(name: str, args: list) -> list:
     hidden = SECRET_ARGUMENTS.get(name, ())
     return ["[redacted]" if i in hidden else a for i, a in enumerate(args)]
-DEFAULT_MAX_HOST_CALLS = 64
 
 
 class Host(Protocol):
@@ -118,31 +124,39 @@ def check_answer(pending: dict, answer: dict) -> None:
 
 def advance(program: Program, state: FlowState, host: Host, *, answer: dict | None = None,
             now_ms: int | None = None, limits: Limits | None = None,
-            max_host_calls: int = DEFAULT_MAX_HOST_CALLS) -> Advance:
+            max_host_calls: int = DEFAULT_MAX_HOST_CALLS,
+            budget_ms: int = DEFAULT_ROUND_TRIP_BUDGET_MS) -> Advance:
     """Journal `answer` (if any) and replay the script up to its next command."""
+    try:
+        state.check_version()
+    except StateVersionError as exc:
+        return Advance(state, _error("version", str(exc)))
     state = state.copy()
     journal = state.journal
     if answer is not None:
-        journal["answers"].append(answer)
+        journal["answers"].append(dict(answer))  # the journal's own: a replay writes its digest into it
     now_ms = int(time.time() * 1000) if now_ms is None else int(now_ms)
+    started = time.monotonic()
     journal.setdefault("lookups", {})
     prefetch: dict[str, dict | None] = {}
     if answer is not None and answer.get("user"):
         prefetch[answer["user"]] = host.load_user(answer["user"])
     lookups: dict[str, Any] = {}  # answers of this round trip's lookups, by id
     events: list[dict] = []
+    inputs_text = json.dumps(state.inputs, separators=(",", ":"))
+    entry = state.inputs.get("entry", "onLoginRequest")
 
     for _ in range(max_host_calls + 1):
+        if (time.monotonic() - started) * 1000 > budget_ms:
+            return Advance(state, _error("limit", f"the round trip took longer than its budget of {budget_ms} ms "
+                                                  "(its runs and the lookups and effects between them)"), events)
+        payload = ('{"inputs":' + inputs_text + ',"journal":' + json.dumps(journal, separators=(",", ":")) +
+                   ',"prefetch":' + json.dumps(prefetch, separators=(",", ":")) +
+                   ',"lookups":' + json.dumps(lookups, separators=(",", ":")) +
+                   f',"now":{now_ms},"entry":{json.dumps(entry)}}}')
         try:
-            with pool.borrow(limits) as isolate:
-                result = isolate.run(program.key, program.source, {
-                    "inputs": state.inputs,
-                    "journal": journal,
-                    "prefetch": prefetch,
-                    "lookups": lookups,
-                    "now": now_ms,
-                    "entry": state.inputs.get("entry", "onLoginRequest"),
-                })
+            with pool.borrow(limits) as sandbox:
+                result = sandbox.run(program.key, program.source, payload)
         except ScriptLimitError as exc:
             return Advance(state, _error(exc.kind, exc.message), events)
         except ScriptCompileError as exc:
@@ -150,8 +164,10 @@ def advance(program: Program, state: FlowState, host: Host, *, answer: dict | No
 
         journal["clock"].extend(result["clock"])
         journal["reads"].update(result["reads"])
-        journal["lookups"].update(result.get("lookups") or {})
+        journal["lookups"].update(result["lookups"])
         journal["logs"] += len(result["logs"])
+        for position, digest in result["digests"].items():
+            journal["answers"][int(position)]["d"] = digest
         events.extend({"type": "log", **line} for line in result["logs"])
         command = result["command"]
 
@@ -183,6 +199,8 @@ def advance(program: Program, state: FlowState, host: Host, *, answer: dict | No
             events.append({"type": "effect", "name": command["name"], "args": redacted(command["name"], command["args"]),
                            "result": outcome})
             continue
+        if len(json.dumps(journal, separators=(",", ":"))) > MAX_STATE_BYTES:
+            return Advance(state, _error("limit", f"the flow's journal grew over {MAX_STATE_BYTES // 1024} KB"), events)
         return Advance(state, command, events)
 
     return Advance(state, _error("limit", f"the script made more than {max_host_calls} lookups and effects in one round trip"), events)

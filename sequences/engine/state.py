@@ -41,7 +41,6 @@ a cipher the caller provides (see FlowState.to_stored / from_stored).
 """
 from __future__ import annotations
 
-import copy
 import json
 import secrets
 from dataclasses import dataclass, field
@@ -180,8 +179,19 @@ class FlowState:
         return stored
 
     def copy(self) -> FlowState:
-        return FlowState(inputs=self.inputs, journal=copy.deepcopy(self.journal), format=self.format,
-                         runtime=self.runtime)
+        """A state whose journal can be advanced without touching this one's.
+
+        A round trip appends answers, writes digests into answers, extends the
+        clock and adds (or replaces) reads and lookups: those containers are
+        copied, the JSON values inside them are shared, never changed.
+        """
+        journal = dict(self.journal)
+        journal["answers"] = [dict(answer) for answer in self.journal.get("answers", [])]
+        for name in ("clock",):
+            journal[name] = list(self.journal.get(name, []))
+        for name in ("reads", "lookups"):
+            journal[name] = dict(self.journal.get(name, {}))
+        return FlowState(inputs=self.inputs, journal=journal, format=self.format, runtime=self.runtime)
 
     def check_version(self) -> None:
         """Raise StateVersionError unless this engine replays the state exactly as the one that wrote it."""

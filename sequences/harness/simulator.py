@@ -13,7 +13,7 @@ from ..engine.driver import AnswerMismatch, Program, advance, check_answer, libr
 from ..engine.errors import ScriptSyntaxError
 from ..engine.state import FlowState, call_answer, prompt_answer, step_answer
 from ..engine.syntax import check_syntax
-from ..engine.v8 import Limits
+from ..engine.sandbox import Limits
 from .scenario import Scenario, ScenarioError, parse_time
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2

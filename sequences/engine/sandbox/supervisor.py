@@ -1,0 +1,347 @@
+"""Sandbox processes, supervised: a pool per web process, each sandbox replaced when it dies or overruns.
+
+A run is a request to a sandbox process with a deadline.  When the deadline
+passes the sandbox is killed (SIGKILL: whatever V8 was doing, a builtin that
+ignores termination included), and when V8 kills the process itself (out of
+memory, a crash) only that process is gone.  Either way the request that
+caused it gets a ScriptLimitError naming what happened, and a fresh sandbox
+takes its place: other requests of the web process carry on.
+
+Sandboxes are started lazily (never at import time), reused across requests,
+and a pool notices a fork and starts afresh in the child.
+"""
+from __future__ import annotations
+
+import atexit
+import fcntl
+import json
+import logging
+import os
+import select
+import signal
+import subprocess
+import sys
+import threading
+import time
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..errors import ScriptCompileError, ScriptLimitError
+from . import assets
+from .worker import ProtocolError, parse_frame_head, write_frame
+
+logger = logging.getLogger("sequences.sandbox")
+
+WORKER_PATH = Path(__file__).with_name("worker.py")
+BOOT_TIMEOUT_S = 20.0
+# How long past its time limit a request may take before its sandbox is killed
+# (the frame's way in and out); never more than the limit itself.
+GRACE_S = 0.05
+_DIAGNOSTIC_BYTES = 16 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Per-run limits: wall-clock time (the script is single-threaded CPU work) and heap."""
+
+    timeout_ms: int = 250
+    memory_mb: int = 64
+
+    @classmethod
+    def from_settings(cls) -> Limits:
+        from django.conf import settings
+
+        conf = getattr(settings, "SEQUENCES", {})
+        return cls(timeout_ms=conf.get("RUN_TIMEOUT_MS", 250), memory_mb=conf.get("RUN_MEMORY_MB", 64))
+
+    @property
+    def deadline_s(self) -> float:
+        limit = self.timeout_ms / 1000
+        return limit + min(GRACE_S, limit)
+
+
+class SandboxDied(Exception):
+    def __init__(self, kind: str, message: str):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+
+
+class SandboxProcess:
+    """One sandbox process: a V8 isolate with the runtime loaded, and the programs compiled into it."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.owner_pid = os.getpid()
+        self.broken = False
+        self.compiled: set[str] = set()
+        loaded = assets.load()
+        self.runtime_digest = loaded.digest
+        request_r, self._request_w = os.pipe()
+        self._reply_r, reply_w = os.pipe()
+        diagnostics_r, diagnostics_w = os.pipe()
+        try:
+            self._process = subprocess.Popen(
+                [sys.executable, "-I", str(WORKER_PATH), str(request_r), str(reply_w)],
+                stdin=subprocess.DEVNULL, stdout=diagnostics_w, stderr=diagnostics_w,
+                pass_fds=(request_r, reply_w), close_fds=True, env={"LC_ALL": "C.UTF-8"}, cwd="/",
+                start_new_session=True,
+            )
+        finally:
+            for fd in (request_r, reply_w, diagnostics_w):
+                os.close(fd)
+        self._diagnostics = diagnostics_r
+        for fd in (diagnostics_r, self._reply_r):
+            fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
+        body = b"".join(source.encode("utf-8") for source in loaded.sources)
+        sizes = [len(source.encode("utf-8")) for source in loaded.sources]
+        try:
+            reply, _ = self._exchange({"op": "boot", "names": list(loaded.names), "sizes": sizes,
+                                       "memory_mb": limits.memory_mb}, body, BOOT_TIMEOUT_S)
+        except SandboxDied as died:
+            raise RuntimeError(f"a sandbox process did not start: {died.message}") from None
+        if not reply.get("ok"):
+            self.kill()
+            raise RuntimeError(f"a sandbox process did not start: {reply.get('engine') or reply}")
+        self.pid = reply.get("pid")
+
+    # ---------------------------------------------------------------- requests
+    def run(self, key: str, source: str, payload: str, kind: str = "login") -> dict:
+        """Run one entry point of program `key` (compiled from `source` when this sandbox lacks it)."""
+        if key not in self.compiled:
+            self._compile(key, source, kind)
+        result = self._request({"op": "run", "program": key}, payload.encode("utf-8"))
+        if result.get("unknownProgram"):  # the sandbox dropped it (least recently used): compile again
+            self.compiled.discard(key)
+            self._compile(key, source, kind)
+            result = self._request({"op": "run", "program": key}, payload.encode("utf-8"))
+        return result
+
+    def check(self, source: str, kind: str = "login") -> dict | None:
+        """None if the runtime accepts `source` as a script of `kind`, else {"kind", "message", "line", "column"}."""
+        verdict = self._request({"op": "check", "kind": kind}, source.encode("utf-8"))
+        return None if verdict["ok"] else verdict["error"]
+
+    def _compile(self, key: str, source: str, kind: str) -> None:
+        verdict = self._request({"op": "compile", "program": key, "kind": kind}, source.encode("utf-8"))
+        if not verdict["ok"]:
+            error = verdict["error"]
+            raise ScriptCompileError(error["message"], error.get("line"), error.get("column"))
+        self.compiled.add(key)
+
+    def _request(self, header: dict, body: bytes) -> dict:
+        try:
+            reply, data = self._exchange(header, body, self.limits.deadline_s)
+        except SandboxDied as died:
+            raise ScriptLimitError(died.kind, died.message) from None
+        if not reply.get("ok"):
+            self.close()
+            if reply.get("limit") == "memory":
+                raise ScriptLimitError("memory", f"the script used more than {self.limits.memory_mb} MB of memory")
+            raise ScriptLimitError("engine", f"the script engine failed: {reply.get('engine', 'unknown error')}")
+        return json.loads(data)
+
+    def _exchange(self, header: dict, body: bytes, timeout_s: float) -> tuple[dict, bytes]:
+        if self.broken:
+            raise SandboxDied("engine", "the sandbox was discarded")
+        deadline = time.monotonic() + timeout_s
+        try:
+            write_frame(self._request_w, header, body)
+        except OSError:
+            raise self._died() from None
+        buffer = self._read_at_least(bytearray(), 8, deadline)
+        try:
+            header_size, body_size = parse_frame_head(bytes(buffer[:8]))
+        except ProtocolError:
+            self.kill()
+            raise SandboxDied("engine", "the sandbox answered with a malformed frame") from None
+        total = 8 + header_size + body_size
+        buffer = self._read_at_least(buffer, total, deadline)
+        if len(buffer) > total:
+            self.kill()
+            raise SandboxDied("engine", "the sandbox answered more than it was asked")
+        reply = json.loads(bytes(buffer[8:8 + header_size]))
+        return reply, bytes(buffer[8 + header_size:])
+
+    def _read_at_least(self, buffer: bytearray, size: int, deadline: float) -> bytearray:
+        poller = None
+        while len(buffer) < size:
+            try:
+                chunk = os.read(self._reply_r, max(size - len(buffer), 1 << 16))
+            except BlockingIOError:
+                if poller is None:
+                    poller = select.poll()
+                    poller.register(self._reply_r, select.POLLIN)
+                remaining = deadline - time.monotonic()
+                if remaining <= 0 or (not poller.poll(remaining * 1000) and time.monotonic() >= deadline):
+                    self.kill()
+                    raise SandboxDied("timeout", f"the script ran longer than {self.limits.timeout_ms} ms")
+                continue
+            if not chunk:
+                raise self._died()
+            buffer += chunk
+        return buffer
+
+    # ---------------------------------------------------------------- ending
+    def _died(self) -> SandboxDied:
+        """What killed the sandbox, once it is gone by itself."""
+        self.broken = True
+        try:
+            code = self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            code = self._process.returncode
+        diagnostics = self._diagnostics_text()
+        self._close_fds()
+        lowered = diagnostics.lower()
+        if "out of memory" in lowered or "heap limit" in lowered or "allocation failed" in lowered:
+            kind, message = "memory", f"the script used more than {self.limits.memory_mb} MB of memory"
+        else:
+            kind, message = "crash", f"the script engine stopped (exit status {code})"
+        logger.warning("sandbox process died", extra={"sandbox_pid": self.pid, "exit_status": code, "error_kind": kind,
+                                                       "diagnostics": diagnostics[-500:]})
+        return SandboxDied(kind, message)
+
+    def _diagnostics_text(self) -> str:
+        try:
+            return os.read(self._diagnostics, _DIAGNOSTIC_BYTES).decode("utf-8", "replace")
+        except (BlockingIOError, OSError):
+            return ""
+
+    def kill(self) -> None:
+        self.broken = True
+        if self._process.poll() is None:
+            try:
+                os.killpg(self._process.pid, signal.SIGKILL)
+            except (ProcessLookupError, PermissionError):
+                self._process.kill()
+        try:
+            self._process.wait(timeout=5)
+        except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL does not wait for anyone
+            pass
+        self._close_fds()
+
+    def close(self) -> None:
+        """Let the sandbox end by itself (end of its input), or kill it."""
+        if self.broken:
+            self.kill()
+            return
+        self.broken = True
+        try:
+            os.close(self._request_w)
+            self._request_w = -1
+            self._process.wait(timeout=2)
+        except (OSError, subprocess.TimeoutExpired):
+            pass
+        self.kill()
+
+    def abandon(self) -> None:
+        """In a forked child: forget a sandbox the parent owns, without touching the process."""
+        self.broken = True
+        self._close_fds()
+
+    def _close_fds(self) -> None:
+        for name in ("_request_w", "_reply_r", "_diagnostics"):
+            fd = getattr(self, name, -1)
+            if fd >= 0:
+                try:
+                    os.close(fd)
+                except OSError:
+                    pass
+                setattr(self, name, -1)
+
+
+class SandboxPool:
+    """The sandboxes of one web process: a run borrows one and gives it back.
+
+    Starting a sandbox costs a few hundred milliseconds, so they are reused
+    across requests; one that died or was killed is replaced in the
+    background, so the next request finds one ready.
+    """
+
+    MAX_IDLE = 4
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._idle: list[SandboxProcess] = []
+        self._pid = os.getpid()
+        self._exit_hook = False
+        self._refilling = False
+        self.created = 0
+        self.discarded = 0
+
+    @contextmanager
+    def borrow(self, limits: Limits | None = None):
+        limits = limits or Limits.from_settings()
+        sandbox = self._take(limits)
+        if sandbox is None:
+            sandbox = self._start(limits)
+        try:
+            yield sandbox
+        finally:
+            self._give_back(sandbox)
+
+    def _start(self, limits: Limits) -> SandboxProcess:
+        sandbox = SandboxProcess(limits)
+        with self._lock:
+            self.created += 1
+            if not self._exit_hook:
+                atexit.register(self.clear)
+                self._exit_hook = True
+        return sandbox
+
+    def _take(self, limits: Limits) -> SandboxProcess | None:
+        with self._lock:
+            self._check_fork()
+            for index, sandbox in enumerate(self._idle):
+                if sandbox.limits == limits:
+                    return self._idle.pop(index)
+        return None
+
+    def _give_back(self, sandbox: SandboxProcess) -> None:
+        if sandbox.broken:
+            with self._lock:
+                self.discarded += 1
+            self._refill(sandbox.limits)
+            return
+        with self._lock:
+            if sandbox.owner_pid == self._pid and len(self._idle) < self.MAX_IDLE:
+                self._idle.append(sandbox)
+                return
+        sandbox.close()
+
+    def _refill(self, limits: Limits) -> None:
+        """Start a replacement in the background when no sandbox with these limits is idle."""
+        with self._lock:
+            if self._refilling or any(s.limits == limits for s in self._idle):
+                return
+            self._refilling = True
+
+        def start():
+            try:
+                sandbox = self._start(limits)
+                self._give_back(sandbox)
+            except Exception:  # noqa: BLE001 - the next request starts one itself and reports the failure
+                logger.exception("starting a replacement sandbox failed")
+            finally:
+                with self._lock:
+                    self._refilling = False
+
+        threading.Thread(target=start, name="sandbox-refill", daemon=True).start()
+
+    def _check_fork(self) -> None:
+        if self._pid != os.getpid():  # forked: the parent's sandboxes are the parent's
+            for sandbox in self._idle:
+                sandbox.abandon()
+            self._idle, self._pid, self._refilling = [], os.getpid(), False
+
+    def clear(self) -> None:
+        with self._lock:
+            self._check_fork()
+            idle, self._idle = self._idle, []
+        for sandbox in idle:
+            sandbox.close()
+
+
+pool = SandboxPool()
