@@ -14,9 +14,10 @@ DEFAULT_USERS = {
 }
 
 
-def scenario(outcomes=(), *, steps=None, users=None, request=None, now="2026-05-01T10:00:00Z", seed=0, **extra):
+def scenario(outcomes=(), *, steps=None, users=None, request=None, now="2026-05-01T10:00:00Z", seed=0,
+             app="portal", **extra):
     data = {
-        "application": {"name": "portal", "steps": steps or DEFAULT_STEPS},
+        "application": {"name": app, "steps": steps or DEFAULT_STEPS},
         "request": request or {"ip": "203.0.113.9", "headers": {"User-Agent": "pytest"}, "params": {}, "cookies": {}},
         "now": now,
         "seed": seed,
@@ -27,9 +28,9 @@ def scenario(outcomes=(), *, steps=None, users=None, request=None, now="2026-05-
     return data
 
 
-def run(source, outcomes=(), **kwargs):
+def run(source, outcomes=(), *, limits=None, **kwargs):
     """Simulate `source`; returns the trace (with the exit code under "exit")."""
-    trace, code = simulate(source, parse_scenario(scenario(outcomes, **kwargs)))
+    trace, code = simulate(source, parse_scenario(scenario(outcomes, **kwargs)), limits=limits)
     trace["exit"] = code
     return trace
 

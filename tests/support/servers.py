@@ -1,4 +1,4 @@
-"""Real server processes (`manage.py runserver`) for tests about more than one process.
+"""Real server processes (`manage.py runserver`, or gunicorn with several workers) for tests about processes.
 
 Each ServerProcess is an OS process serving the project on 127.0.0.1:<port>, on the
 test database of the calling test (committed data only: use transactional tests) and
@@ -54,7 +54,13 @@ class ServerDidNotStart(AssertionError):
 
 
 class ServerProcess:
-    def __init__(self, name: str, env: dict, log_dir: Path, port: int | None = None):
+    """`workers`: None runs Django's runserver (one process, a thread per request); a number runs
+    gunicorn with that many worker processes of `threads` threads each, as in production."""
+
+    def __init__(self, name: str, env: dict, log_dir: Path, port: int | None = None, *,
+                 workers: int | None = None, threads: int = 4):
+        self.workers = workers
+        self.threads = threads
         self.name = name
         self.env = env
         self.log_dir = Path(log_dir)
@@ -76,11 +82,33 @@ class ServerProcess:
         assert self.process is None or self.process.poll() is not None, f"{self.name} is still running"
         self.starts += 1
         self._log_path = self.log_dir / f"server-{self.name}-{self.starts}.log"
+        if self.workers is None:
+            command = [sys.executable, "manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload"]
+        else:
+            command = [sys.executable, "-m", "gunicorn", "authflow.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
+                       "--workers", str(self.workers), "--threads", str(self.threads), "--timeout", "120"]
         with open(self._log_path, "wb") as log:  # a file, not a pipe: a full pipe would block the server
-            self.process = subprocess.Popen(
-                [sys.executable, "manage.py", "runserver", f"127.0.0.1:{self.port}", "--noreload"],
-                cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT)
+            self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=log,
+                                            stderr=subprocess.STDOUT)
         return self
+
+    def worker_pids(self) -> set[int]:
+        """The server's worker processes (gunicorn's children; the sandboxes they start are not counted)."""
+        if self.workers is None:
+            return {self.pid}
+        pids = set()
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            try:
+                stat = (entry / "stat").read_text()
+                cmdline = (entry / "cmdline").read_bytes()
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            if parent == self.pid and b"gunicorn" in cmdline:
+                pids.add(int(entry.name))
+        return pids
 
     def wait_ready(self, timeout: float = 60.0) -> "ServerProcess":
         """Poll until the process answers HTTP; fail with its output when it exits or does not answer in time."""

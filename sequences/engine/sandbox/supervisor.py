@@ -336,6 +336,11 @@ class SandboxPool:
                 sandbox.abandon()
             self._idle, self._pid, self._refilling = [], os.getpid(), False
 
+    def idle_pids(self, limits: Limits | None = None) -> list[int]:
+        """The processes of the sandboxes waiting for a run (with `limits`, if given): for diagnostics and tests."""
+        with self._lock:
+            return [sandbox.pid for sandbox in self._idle if limits is None or sandbox.limits == limits]
+
     def clear(self) -> None:
         with self._lock:
             self._check_fork()
