@@ -29,7 +29,7 @@ class ScriptCompileError(ScriptError):
 
 
 class ScriptLimitError(Exception):
-    """A run hit the time or memory limit, or the isolate failed; the isolate was discarded."""
+    """A run hit the time or memory limit, or its sandbox process failed; that sandbox was discarded."""
 
     def __init__(self, kind: str, message: str):
         super().__init__(message)

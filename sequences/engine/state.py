@@ -47,7 +47,7 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 STATE_FORMAT = 2
-# Bump when runtime.js changes what a replay computes from the same journal
+# Bump when the runtime (engine/js) changes what a replay computes from the same journal
 # (a different path, different answers, different digests): flows started
 # before cannot be continued and end with a clear error instead.
 REPLAY_VERSION = 2
