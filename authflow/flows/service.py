@@ -17,7 +17,16 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from authflow.outbound import calls as outbound_calls
-from sequences.api import Advance, AnswerMismatch, FlowState, Program, advance, check_answer
+from sequences.api import (
+    Advance,
+    AnswerMismatch,
+    FlowState,
+    Program,
+    advance,
+    answers_count,
+    check_answer,
+    configured_steps,
+)
 
 from . import sealing
 from .host import DirectoryHost
@@ -167,12 +176,11 @@ def is_expired(flow: LoginFlow) -> bool:
 def program_for(flow: LoginFlow) -> Program:
     if flow.sequence_version is not None:
         return Program.from_source(flow.sequence_version.source)
-    return Program.default_for(flow.state["inputs"]["application"]["steps"])
+    return Program.default_for(configured_steps(flow.state))
 
 
 def _advance_and_save(flow: LoginFlow, state: FlowState, answer: dict | None) -> None:
-    applied = sum(1 for a in state.journal["answers"] if a.get("k") == "effect")
-    program, host = program_for(flow), DirectoryHost(flow, applied)
+    program, host = program_for(flow), DirectoryHost(flow, answers_count(state.to_dict(), "effect"))
     result = advance(program, state, host, answer=answer)
     events = list(result.events)
     # An asynchronous call (httpGet, httpPost, callAnalytics) is recorded and queued for a worker, which
@@ -180,7 +188,8 @@ def _advance_and_save(flow: LoginFlow, state: FlowState, answer: dict | None) ->
     # answered at once, and the script goes on in this round trip.
     while result.command["type"] == "call":
         try:
-            answer_now = outbound_calls.begin(flow, result.command, result.state)
+            answer_now = outbound_calls.begin(flow, result.command,
+                                              calls_made=answers_count(result.state.to_dict(), "call"))
         except outbound_calls.TooManyCalls as exc:
             result = Advance(result.state, exc.command)
             break

@@ -25,7 +25,7 @@ from authflow.flows import service
 from authflow.flows.models import LoginFlow
 from authflow.net import client_ip
 from authflow.sso import service as sso
-from sequences.api import request_inputs, step_answer
+from sequences.api import browser_session_id, passed_steps, request_inputs, step_answer
 
 from . import binding, delivery, prompts, steps, targets, waiting
 
@@ -210,7 +210,7 @@ def _sign_in(request, flow):
     if user is None:
         return problem(request, "This account cannot sign in", "The account does not exist or is disabled.",
                        status=403, restart=restart)
-    passed = [a for a in flow.state["journal"]["answers"] if a.get("k") == "step" and a.get("r") == "success"]
+    passed = passed_steps(flow.state)
     if not any(steps.proves_identity(a) for a in passed):
         logger.error("a login finished without a step that checks a credential", extra={
             "flow_id": str(flow.id), "application": flow.application.name})
@@ -219,12 +219,12 @@ def _sign_in(request, flow):
                        status=403, restart=restart,
                        detail="the script completed after steps that check no credential (such as IdentifierExecutor)")
     current = sso.current(request)
-    from_session = [a for a in passed if a.get("via") == "session"]
-    if from_session and (current is None or str(current.pk) != flow.state["inputs"].get("session", {}).get("id")):
+    from_session = [a for a in passed if a["via"] == "session"]
+    if from_session and (current is None or str(current.pk) != browser_session_id(flow.state)):
         return problem(request, "Your session ended",
                        "You were signed out while this sign-in was in progress. Sign in again.",
                        status=409, restart=restart)
-    interactive = [a for a in passed if a.get("via") != "session"]
+    interactive = [a for a in passed if a["via"] != "session"]
     same_user = request.user.is_authenticated and request.user.pk == user.pk
     if request.user.is_authenticated and not same_user:
         sso.end_current(request, "another user signed in")
@@ -234,7 +234,7 @@ def _sign_in(request, flow):
     session = sso.current(request)
     if session is not None:
         sso.record_flow(session, flow.application, flow.subject, [
-            {"authenticator": a.get("authenticator"), "idp": a.get("idp", "LOCAL")} for a in interactive])
+            {"authenticator": a["authenticator"], "idp": a["idp"]} for a in interactive])
     logger.info("signed in", extra={"flow_id": str(flow.id), "subject": flow.subject,
                                     "session_id": str(session.pk) if session else None})
     return targets.deliver_success(request, flow)

@@ -1,6 +1,6 @@
 """Starting an asynchronous call when a flow's round trip ends on one (used by authflow.flows.service).
 
-    begin(flow, command, state) -> an answer to journal now, or None (the flow waits for a worker)
+    begin(flow, command, calls_made) -> an answer to journal now, or None (the flow waits for a worker)
     stored_command(command)     -> the command as LoginFlow.pending keeps it (no header values, body, secrets)
 
 A call that cannot be made is answered at once with r="fail", without a task
@@ -88,14 +88,14 @@ def stored_command(command: dict) -> dict:
     return {key: value for key, value in command.items() if key not in REDACTED}
 
 
-def begin(flow, command: dict, state) -> dict | None:
+def begin(flow, command: dict, *, calls_made: int) -> dict | None:
     """Record the call `command` (the flow's next command) and queue it; or the answer to journal at once.
 
-    Runs inside the flow's transaction: when it rolls back, nothing was recorded or queued.
+    `calls_made`: the calls the flow made before this one.  Runs inside the
+    flow's transaction: when it rolls back, nothing was recorded or queued.
     """
     limit = settings.AUTHFLOW_CALL_MAX_PER_FLOW
-    made = sum(1 for answer in state.journal["answers"] if answer.get("k") == "call")
-    if made >= limit:
+    if calls_made >= limit:
         logger.warning("outbound call refused: too many calls in one login", extra={
             "flow_id": str(flow.pk), "function": command.get("function"), "limit": limit})
         raise TooManyCalls(limit)

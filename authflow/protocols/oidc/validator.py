@@ -12,6 +12,7 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 
 from authflow.authenticators import registry
 from authflow.directory import claims as directory_claims
+from sequences.api import passed_steps
 
 from ..models import IssuedCode
 
@@ -59,11 +60,10 @@ def login_claims(code: str) -> dict:
         if name not in PROTOCOL_CLAIMS:
             out[name] = value
     methods = []
-    for answer in flow.state["journal"]["answers"]:
-        if answer.get("k") == "step" and answer.get("r") == "success":
-            plugin = registry.get(answer.get("authenticator"))
-            if plugin is not None and plugin.amr and plugin.amr not in methods:
-                methods.append(plugin.amr)
+    for passed in passed_steps(flow.state):
+        plugin = registry.get(passed["authenticator"])
+        if plugin is not None and plugin.amr and plugin.amr not in methods:
+            methods.append(plugin.amr)
     if len(methods) > 1:
         methods.append("mfa")
     if methods:
