@@ -80,7 +80,7 @@ def start_flow(application, request: dict, *, entry: str = "onLoginRequest", ret
         flow = LoginFlow.objects.create(
             application=application,
             sequence_version=version,
-            state=state.to_dict(),
+            state=sealing.stored(state),
             expires_at=timezone.now() + ttl,
             return_to=return_to or {},
             browser_hash=browser_hash,
@@ -104,9 +104,9 @@ def resume_flow(flow_id, answer: dict, *, position: int) -> LoginFlow:
             if flow.expires_at <= timezone.now():
                 raise FlowExpired("this login expired")
             try:
-                state = FlowState.from_dict(sealing.opened(flow.state))
+                state = sealing.opened(flow.state)
             except sealing.SealedUnreadable:
-                logger.error("flow cannot be replayed: a sealed prompt answer does not decrypt (keys retired?)",
+                logger.error("flow cannot be replayed: its sealed secrets do not decrypt (keys retired?)",
                              extra={"flow_id": str(flow.pk)})
                 raise FlowExpired("this login can no longer be continued") from None
             if position != state.position:
@@ -200,7 +200,7 @@ def _advance_and_save(flow: LoginFlow, state: FlowState, answer: dict | None) ->
     _log_events(flow, events)
     command = result.command
     # The pending command is derived (each replay recomputes it): a call's headers and body are not kept.
-    fields = {"state": sealing.sealed(result.state.to_dict()),
+    fields = {"state": sealing.stored(result.state),
               "pending": None if result.finished else outbound_calls.stored_command(command)}
     if result.finished:
         fields["result"] = command
