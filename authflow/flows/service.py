@@ -169,6 +169,38 @@ def get_flow(flow_id) -> LoginFlow | None:
         return None
 
 
+def for_response(flow_id) -> LoginFlow | None:
+    """What a response to the flow's browser needs of it (its command or result, outbox and browser), in one query."""
+    try:
+        return LoginFlow.objects.filter(pk=flow_id).only("id", "pending", "result", "outbox", "browser_hash").first()
+    except (ValueError, ValidationError):
+        return None
+
+
+def claim_outbox(flow: LoginFlow) -> list[dict]:
+    """The cookies the script set that wait for the flow's browser, opened to be sent; each is claimed once.
+
+    `flow` as for_response gave it: when its outbox is empty (almost always)
+    nothing more is read; otherwise the outbox is emptied under the row's lock.
+    """
+    if not flow.outbox:
+        return []
+    with transaction.atomic():
+        kept = LoginFlow.objects.select_for_update().filter(pk=flow.pk).values_list("outbox", flat=True).first()
+        if kept:
+            LoginFlow.objects.filter(pk=flow.pk).update(outbox=[])
+    flow.outbox = []
+    cookies = []
+    for sealed in kept or []:
+        cookie = sealing.opened_cookie(flow.pk, sealed)
+        if cookie is None:
+            logger.warning("a cookie the script set was not sent: it does not decrypt (keys retired?)",
+                           extra={"flow_id": str(flow.pk), "cookie": str(sealed.get("name"))[:100]})
+            continue
+        cookies.append(cookie)
+    return cookies
+
+
 def is_expired(flow: LoginFlow) -> bool:
     return flow.status == LoginFlow.Status.RUNNING and flow.expires_at <= timezone.now()
 
@@ -181,6 +213,7 @@ def program_for(flow: LoginFlow) -> Program:
 
 def _advance_and_save(flow: LoginFlow, state: FlowState, answer: dict | None) -> None:
     program, host = program_for(flow), DirectoryHost(flow, answers_count(state.to_dict(), "effect"))
+    outbox = list(flow.outbox)  # setCookie adds to it
     result = advance(program, state, host, answer=answer)
     events = list(result.events)
     # An asynchronous call (httpGet, httpPost, callAnalytics) is recorded and queued for a worker, which
@@ -202,6 +235,8 @@ def _advance_and_save(flow: LoginFlow, state: FlowState, answer: dict | None) ->
     # The pending command is derived (each replay recomputes it): a call's headers and body are not kept.
     fields = {"state": sealing.stored(result.state),
               "pending": None if result.finished else outbound_calls.stored_command(command)}
+    if flow.outbox != outbox:
+        fields["outbox"] = flow.outbox
     if result.finished:
         fields["result"] = command
         if command["type"] == "complete":
