@@ -96,7 +96,8 @@ def resume_flow(flow_id, answer: dict, *, position: int) -> LoginFlow:
     try:
         with transaction.atomic():
             try:
-                flow = LoginFlow.objects.select_for_update(of=("self",)).select_related("sequence_version").get(pk=flow_id)
+                flow = LoginFlow.objects.select_for_update(of=("self",)).select_related(
+                    "application", "sequence_version").get(pk=flow_id)
             except (LoginFlow.DoesNotExist, ValueError, ValidationError):
                 raise FlowNotFound("no such login flow") from None
             if flow.status != LoginFlow.Status.RUNNING:

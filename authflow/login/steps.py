@@ -51,9 +51,9 @@ def step_of(flow, command: dict, index: int) -> Step:
     subject = command.get("subject")
     verified = bool(subject) and any(
         passed["user"] == subject and proves_identity(passed) for passed in passed_steps(flow.state))
-    return Step(flow_id=str(flow.id), number=command["step"], authenticator=name, idp=idp, subject=subject,
-                subject_verified=verified, params=params, attempt=command.get("attempt", 1),
-                error=command.get("error"), login_hint=_login_hint(flow, command),
+    return Step(flow_id=str(flow.id), number=command["step"], authenticator=name, idp=idp,
+                application=flow.application.name, subject=subject, subject_verified=verified, params=params,
+                attempt=command.get("attempt", 1), error=command.get("error"), login_hint=_login_hint(flow, command),
                 position=command["position"])
 
 
