@@ -4,6 +4,10 @@ A flow is advanced inside one transaction holding its row lock: the answer is
 journaled, the script replayed, its effects applied and the new state saved
 together, or none of it.  A revision counter refuses a second writer even
 where the database has no row locks (SQLite).
+
+This module is the only one that reads or changes a LoginFlow: other apps
+call its functions and read the attributes of the flows it returns.  A
+flow's state is read through sequences.api's accessors (passed_steps, ...).
 """
 from __future__ import annotations
 
@@ -200,6 +204,22 @@ def claim_outbox(flow: LoginFlow) -> list[dict]:
             continue
         cookies.append(cookie)
     return cookies
+
+
+def reload(flow: LoginFlow) -> LoginFlow:
+    """`flow` as the database has it now (after another request moved it)."""
+    flow.refresh_from_db()
+    return flow
+
+
+def is_running(flow: LoginFlow) -> bool:
+    """Whether the flow can still move (it may have expired: is_expired)."""
+    return flow.status == LoginFlow.Status.RUNNING
+
+
+def succeeded(flow: LoginFlow) -> bool:
+    """Whether the script completed with a user signed in (flow.subject)."""
+    return flow.status == LoginFlow.Status.SUCCEEDED
 
 
 def is_expired(flow: LoginFlow) -> bool:

@@ -22,7 +22,6 @@ from django.views.decorators.http import require_http_methods
 
 from authflow import ratelimit
 from authflow.flows import service
-from authflow.flows.models import LoginFlow
 from authflow.net import client_ip
 from authflow.sso import service as sso
 from sequences.api import browser_session_id, passed_steps, request_inputs, step_answer
@@ -71,9 +70,9 @@ def start(request):
     flow = service.start_flow(target.application, inputs, browser_hash=binding.digest(token),
                               return_to=target.return_to, session=session)
     flow = settle(request, flow)
-    if flow.status == LoginFlow.Status.RUNNING and "none" in target.prompt:
+    if service.is_running(flow) and "none" in target.prompt:
         flow = _no_interaction(flow)
-    if flow.status == LoginFlow.Status.RUNNING:
+    if service.is_running(flow):
         response = HttpResponseRedirect(reverse("login-flow", args=[flow.id]))
     else:
         response = conclude(request, flow)
@@ -112,7 +111,7 @@ def _flow_page(request, flow):
                        status=403, restart=restart)
     if request.method == "POST" and not binding.form_token_is_valid(request, flow):
         return csrf_failure(request)
-    if flow.status != LoginFlow.Status.RUNNING:
+    if not service.is_running(flow):
         if request.method == "POST" or flow.concluded_at is not None:
             return _already_finished(request, flow)
         return conclude(request, flow)
@@ -160,7 +159,7 @@ def submit(request, flow):
         return problem(request, "This sign-in cannot continue", str(exc), status=409,
                        restart=targets.restart_url(flow))
     flow = settle(request, flow)
-    if flow.status == LoginFlow.Status.RUNNING:
+    if service.is_running(flow):
         return HttpResponseRedirect(reverse("login-flow", args=[flow.id]))
     return conclude(request, flow)
 
@@ -168,7 +167,7 @@ def submit(request, flow):
 def settle(request, flow):
     """Answer the steps that need no page (e.g. an active sessions limit not reached), until one does."""
     for _ in range(MAX_SILENT_STEPS):
-        if flow.status != LoginFlow.Status.RUNNING:
+        if not service.is_running(flow):
             break
         answer = steps.silent_answer(request, flow)
         if answer is None:
@@ -176,7 +175,7 @@ def settle(request, flow):
         try:
             flow = service.resume_flow(flow.id, answer, position=flow.pending["position"])
         except service.FlowError:
-            flow.refresh_from_db()
+            flow = service.reload(flow)
             break
     return flow
 
@@ -187,7 +186,7 @@ def conclude(request, flow):
         return _already_finished(request, flow)
     result = flow.result or {}
     kind = result.get("type")
-    if flow.status == LoginFlow.Status.SUCCEEDED:
+    if service.succeeded(flow):
         return _sign_in(request, flow)
     if kind == "fail":
         params = result.get("params", {})

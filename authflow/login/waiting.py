@@ -22,7 +22,6 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from authflow.flows import service
-from authflow.flows.models import LoginFlow
 from authflow.outbound.results import answer_if_overdue
 
 from . import binding
@@ -52,9 +51,9 @@ def status(request, flow_id):
         return JsonResponse({"error": "this sign-in was started in another browser"}, status=403)
     if answer_if_overdue(flow):
         flow = service.get_flow(flow.id)
-    waiting = flow.status == LoginFlow.Status.RUNNING and (flow.pending or {}).get("type") == "call" \
-        and not service.is_expired(flow)
-    if flow.status == LoginFlow.Status.RUNNING and not waiting and not service.is_expired(flow):
+    moving = service.is_running(flow) and not service.is_expired(flow)
+    waiting = moving and (flow.pending or {}).get("type") == "call"
+    if moving and not waiting:
         from .views import settle  # the views import this module
 
         flow = settle(request, flow)
