@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -20,6 +21,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from authflow.celery import app as celery_app
 from authflow.outbound import calls as outbound_calls
 from sequences.api import (
     Advance,
@@ -38,6 +40,10 @@ from .models import LoginFlow
 
 logger = logging.getLogger("authflow.flows")
 script_logger = logging.getLogger("authflow.script")
+
+# The task that makes a recorded call and resumes the flow with its outcome (tasks.py).  It is queued by
+# its name: it resumes flows through this module, which therefore does not import it.
+CALL_TASK = "authflow.outbound.perform_call"
 
 _LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
 
@@ -242,14 +248,15 @@ def _advance_and_save(flow: LoginFlow, state: FlowState, answer: dict | None) ->
     # answered at once, and the script goes on in this round trip.
     while result.command["type"] == "call":
         try:
-            answer_now = outbound_calls.begin(flow, result.command,
-                                              calls_made=answers_count(result.state.to_dict(), "call"))
+            begun = outbound_calls.begin(flow, result.command,
+                                         calls_made=answers_count(result.state.to_dict(), "call"))
         except outbound_calls.TooManyCalls as exc:
             result = Advance(result.state, exc.command)
             break
-        if answer_now is None:
+        if isinstance(begun, outbound_calls.Queued):
+            transaction.on_commit(partial(_queue_call, begun, flow))
             break
-        result = advance(program, result.state, host, answer=answer_now)
+        result = advance(program, result.state, host, answer=begun)
         events.extend(result.events)
     _log_events(flow, events)
     command = result.command
@@ -280,6 +287,22 @@ def _advance_and_save(flow: LoginFlow, state: FlowState, answer: dict | None) ->
     if result.finished:
         logger.info("flow finished", extra={"flow_id": str(flow.id), "outcome": command["type"],
                                             "subject": fields.get("subject")})
+
+
+def _queue_call(queued, flow: LoginFlow) -> None:
+    """Hand a recorded call to a worker (after the round trip committed): its task resumes the flow."""
+    options = {"queue": settings.AUTHFLOW_CALL_QUEUE} if settings.AUTHFLOW_CALL_QUEUE else {}
+    try:
+        celery_app.tasks[CALL_TASK].apply_async(args=[queued.call_id, queued.payload], **options)
+    except Exception:  # the broker is down, or (inline) the task failed: the deadline answers the flow
+        logger.exception("outbound call could not be queued or made", extra={
+            "flow_id": str(flow.pk), "call_id": queued.call_id})
+    if celery_app.conf.task_always_eager:
+        # Inline, the call was made and its outcome journaled: whoever holds this flow sees where it is now.
+        try:
+            flow.refresh_from_db()
+        except LoginFlow.DoesNotExist:
+            pass
 
 
 def _log_events(flow: LoginFlow, events: list[dict]) -> None:

@@ -8,7 +8,7 @@ in the browser that started the flow (like the flow page) and says nothing
 else about it.
 
 Whoever looks first after the call's deadline (the status poll, the flow page)
-answers it "timeout" (outbound.results), so a flow whose worker is down or
+answers it "timeout" (flows.calls), so a flow whose worker is down or
 whose server never answers moves on to its onTimeout.  When the status sees
 the flow moved on, it answers the steps that need no page (views.settle),
 as the request that answers a page does.
@@ -22,7 +22,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from authflow.flows import service
-from authflow.outbound.results import answer_if_overdue
+from authflow.flows.calls import answer_if_overdue
 
 from . import binding
 
