@@ -28,7 +28,7 @@ from authflow.mail import codes
 from authflow.net import client_ip
 
 from . import binding, delivery, steps, targets
-from .views import conclude, problem, settle
+from .views import conclude, problem
 
 logger = logging.getLogger("authflow.login")
 
@@ -111,7 +111,7 @@ def open_link(request, token):
         return problem(request, "This sign-in cannot continue", str(exc), status=409, restart=restart)
     lockout.record_success(user)
     logger.info("magic link accepted", extra={"flow_id": str(flow.id), "step": step.number})
-    flow = settle(request, flow)
+    flow = steps.settle(request, flow)
     if service.is_running(flow):
         return HttpResponseRedirect(reverse("login-flow", args=[flow.id]))  # the flow's page delivers the rest
     return delivery.respond(request, flow.id, conclude(request, flow))

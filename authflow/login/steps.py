@@ -3,7 +3,7 @@
 A step offering several options first asks which one (the options are those
 the script left after `authenticationOptions` filtering); a step with one
 option shows it at once.  An authenticator may answer without a page
-(`silent_answer`), and the login pages then move on by themselves.
+(`silent_answer`), and the login pages then move on by themselves (`settle`).
 
 A known user who has not set the authenticator up (`is_enrolled`) sets it up
 here when it allows that and an earlier step checked who they are;
@@ -18,11 +18,14 @@ from django.shortcuts import render
 
 from authflow.authenticators import registry
 from authflow.authenticators.base import ShowAgain, ShowPage, Step
+from authflow.flows import service
 from sequences.api import last_step_answer, passed_steps, request_param
 
 from . import binding
 
 NOT_ENROLLED = "not_enrolled"
+# Steps answered without a page, one after another, in one request at most.
+MAX_SILENT_STEPS = 16
 
 
 def chosen_option(options: list[dict], raw: str | None) -> int | None:
@@ -66,6 +69,22 @@ def silent_answer(request, flow) -> dict | None:
     if authenticator is None or command["options"][0].get("idp", "LOCAL") != "LOCAL":
         return None
     return authenticator.silent_answer(request, step_of(flow, command, 0))
+
+
+def settle(request, flow):
+    """Answer the steps that need no page (e.g. an active sessions limit not reached), until one does."""
+    for _ in range(MAX_SILENT_STEPS):
+        if not service.is_running(flow):
+            break
+        answer = silent_answer(request, flow)
+        if answer is None:
+            break
+        try:
+            flow = service.resume_flow(flow.id, answer, position=flow.pending["position"])
+        except service.FlowError:
+            flow = service.reload(flow)
+            break
+    return flow
 
 
 def _context(request, flow, error: str | None) -> dict:

@@ -32,8 +32,6 @@ logger = logging.getLogger("authflow.login")
 
 # Cookies of this service never reach scripts.
 _OWN_COOKIES = {binding.COOKIE, settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME}
-# Steps answered without a page, one after another, in one request at most.
-MAX_SILENT_STEPS = 16
 
 
 def problem(request, title: str, message: str, *, status: int, restart: str | None = None,
@@ -69,7 +67,7 @@ def start(request):
     session = sso.flow_input(request, reuse="login" not in target.prompt, max_age=target.max_age)
     flow = service.start_flow(target.application, inputs, browser_hash=binding.digest(token),
                               return_to=target.return_to, session=session)
-    flow = settle(request, flow)
+    flow = steps.settle(request, flow)
     if service.is_running(flow) and "none" in target.prompt:
         flow = _no_interaction(flow)
     if service.is_running(flow):
@@ -158,26 +156,10 @@ def submit(request, flow):
     except service.FlowError as exc:
         return problem(request, "This sign-in cannot continue", str(exc), status=409,
                        restart=targets.restart_url(flow))
-    flow = settle(request, flow)
+    flow = steps.settle(request, flow)
     if service.is_running(flow):
         return HttpResponseRedirect(reverse("login-flow", args=[flow.id]))
     return conclude(request, flow)
-
-
-def settle(request, flow):
-    """Answer the steps that need no page (e.g. an active sessions limit not reached), until one does."""
-    for _ in range(MAX_SILENT_STEPS):
-        if not service.is_running(flow):
-            break
-        answer = steps.silent_answer(request, flow)
-        if answer is None:
-            break
-        try:
-            flow = service.resume_flow(flow.id, answer, position=flow.pending["position"])
-        except service.FlowError:
-            flow = service.reload(flow)
-            break
-    return flow
 
 
 def conclude(request, flow):

@@ -10,7 +10,7 @@ else about it.
 Whoever looks first after the call's deadline (the status poll, the flow page)
 answers it "timeout" (flows.calls), so a flow whose worker is down or
 whose server never answers moves on to its onTimeout.  When the status sees
-the flow moved on, it answers the steps that need no page (views.settle),
+the flow moved on, it answers the steps that need no page (steps.settle),
 as the request that answers a page does.
 """
 from __future__ import annotations
@@ -24,7 +24,7 @@ from django.views.decorators.http import require_http_methods
 from authflow.flows import service
 from authflow.flows.calls import answer_if_overdue
 
-from . import binding
+from . import binding, steps
 
 POLL_FALLBACK_SECONDS = 3  # the <meta http-equiv="refresh"> of browsers without JavaScript
 
@@ -54,7 +54,5 @@ def status(request, flow_id):
     moving = service.is_running(flow) and not service.is_expired(flow)
     waiting = moving and (flow.pending or {}).get("type") == "call"
     if moving and not waiting:
-        from .views import settle  # the views import this module
-
-        flow = settle(request, flow)
+        flow = steps.settle(request, flow)
     return JsonResponse({"position": (flow.pending or {}).get("position"), "waiting": waiting})
