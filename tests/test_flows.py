@@ -269,3 +269,92 @@ def test_a_federated_identity_is_linked_in_the_directory_and_found_by_the_next_f
         second = service.start_flow(app, request())
         service.resume_flow(second.id, federated, position=0)
     assert "known: alice true" in [r.getMessage() for r in caplog.records if r.name == "authflow.script"]
+
+
+# Every secret comes from the request (a cookie) or the user (a PIN): none is in the script's text.
+SECRETS_SCRIPT = """var onLoginRequest = function(context) {
+    executeStep(1, {onSuccess: function (context) {
+        var user = context.currentKnownSubject;
+        var remembered = getCookieValue(context.request, 'device', {decrypt: true});
+        prompt('genericForm', {inputs: [{id: 'pin', label: 'PIN', type: 'password'}]}, {onSuccess: function (c) {
+            var pin = c.request.params.pin[0];
+            setCookie(c.response, 'device', remembered + '/' + pin, {'max-age': 60});
+            setCookie(c.response, 'signed', 'S' + pin, {sign: true});
+            updateUserPassword(user, pin + '-and-a-long-passphrase');
+        }});
+    }});
+};"""
+
+
+def database_text() -> str:
+    """Every row of every table, as the database returns it."""
+    from django.apps import apps
+
+    rows = []
+    with connection.cursor() as cursor:
+        for model in apps.get_models():
+            cursor.execute(f'SELECT * FROM "{model._meta.db_table}"')
+            rows.extend(repr(row) for row in cursor.fetchall())
+    return "\n".join(rows)
+
+
+@pytest.mark.django_db
+def test_secrets_a_flow_keeps_are_never_in_clear_in_the_database_and_cookies_open_once_for_delivery():
+    from authflow import cookies
+
+    app = make_app(SECRETS_SCRIPT, steps={1: ["BasicAuthenticator"]})
+    make_user()
+    sent = cookies.encode("device", "remembered-device-value", encrypt=True)
+    flow = service.start_flow(app, request_inputs("203.0.113.9", {}, {}, {"device": sent}))
+    flow = service.resume_flow(flow.id, basic_ok(), position=0)
+    flow = service.resume_flow(flow.id, prompt_answer("genericForm", "success", {"pin": ["pin-4321"]}, secret=["pin"]),
+                               position=flow.pending["position"])
+    assert flow.status == LoginFlow.Status.SUCCEEDED  # the script read the cookie and the PIN
+    stored = database_text()
+    signed = cookies.encode("signed", "Spin-4321", sign=True)
+    for secret in ("remembered-device-value", "pin-4321", signed, signed.split(".")[1]):
+        assert secret not in stored, secret
+    record = next(r for r in EffectRecord.objects.filter(name="setCookie") if r.args[0] == "device")
+    assert set(record.args[1]) == {"sealed"} and record.args[2] == {"maxAge": 60}  # only the value is sealed
+    # Delivery opens them, once.
+    outbox = service.claim_outbox(service.for_response(flow.id))
+    assert [(c["name"], c["value"], c.get("max_age")) for c in outbox] == [
+        ("device", "remembered-device-value/pin-4321", 60), ("signed", signed, None)]
+    assert service.claim_outbox(service.for_response(flow.id)) == []
+    assert LoginFlow.objects.get().outbox == []
+
+
+@pytest.mark.django_db
+def test_an_outbox_cookie_whose_key_is_gone_is_not_sent(settings, caplog):
+    import base64
+
+    app = make_app(SECRETS_SCRIPT, steps={1: ["BasicAuthenticator"]})
+    make_user()
+    flow = service.start_flow(app, request())
+    flow = service.resume_flow(flow.id, basic_ok(), position=0)
+    flow = service.resume_flow(flow.id, prompt_answer("genericForm", "success", {"pin": ["1"]}, secret=["pin"]),
+                               position=flow.pending["position"])
+    settings.AUTHFLOW_ENCRYPTION_KEYS = base64.urlsafe_b64encode(os.urandom(32)).decode()
+    with caplog.at_level(logging.WARNING, logger="authflow.flows"):
+        assert service.claim_outbox(service.for_response(flow.id)) == []
+    assert "does not decrypt" in caplog.text and LoginFlow.objects.get().outbox == []
+
+
+@pytest.mark.django_db
+def test_cookies_stored_in_clear_before_are_sealed_by_the_migration():
+    import importlib
+
+    from django.apps import apps
+
+    migration = importlib.import_module("authflow.flows.migrations.0005_seal_cookies_at_rest")
+    app = make_app(None, steps={1: ["BasicAuthenticator"]})
+    flow = service.start_flow(app, request())
+    cookie = {"name": "device", "value": "clear-value", "path": "/", "domain": None, "httponly": False,
+              "secure": False, "samesite": "Lax"}
+    LoginFlow.objects.filter(pk=flow.pk).update(outbox=[cookie])
+    EffectRecord.objects.create(flow=flow, index=0, name="setCookie", args=["device", "clear-value", {}], result=True)
+    migration.seal(apps, None)
+    assert "clear-value" not in database_text()
+    assert service.claim_outbox(service.for_response(flow.id)) == [cookie]
+    migration.seal(apps, None)  # sealed values are left as they are
+    assert EffectRecord.objects.get().args[1]["sealed"]

@@ -47,20 +47,25 @@ def test_a_key_of_the_wrong_size_is_refused(settings):
         keys.encrypt(b"x", purpose="p")
 
 
-def test_a_sealed_prompt_answer_opens_for_replay_and_not_after_its_key_is_dropped(settings):
+def test_a_flows_secrets_open_for_replay_and_not_after_their_key_is_dropped(settings):
     from authflow.flows import sealing
+    from sequences.api import FlowState, prompt_answer, step_answer
 
     settings.AUTHFLOW_ENCRYPTION_KEYS = old = new_key()
-    answer = {"k": "prompt", "templateId": "genericForm", "r": "success",
-              "params": {"pin": ["1234"], "colour": ["red"]}, "secret": ["pin"]}
-    state = {"inputs": {}, "journal": {"answers": [{"k": "step", "step": 1, "r": "success", "user": "a"}, answer]}}
-    stored = sealing.sealed(state)
-    assert "1234" not in repr(stored) and stored["journal"]["answers"][1]["params"] == {"colour": ["red"]}
-    assert stored["journal"]["answers"][0] is state["journal"]["answers"][0]  # other answers untouched
-    assert sealing.opened(stored)["journal"]["answers"][1]["params"] == answer["params"]
-    assert sealing.sealed(sealing.opened(stored))["journal"]["answers"][1]["params"] == {"colour": ["red"]}
+    answer = prompt_answer("genericForm", "success", {"pin": ["1234"], "colour": ["red"]}, secret=["pin"])
+    state = FlowState.start("portal", {})
+    state.journal["answers"] = [step_answer(1, "success", user="a"), answer]
+    cookie = 'cookie:{"name":"device","value":"raw"}'
+    state.journal["lookups"] = {cookie: "device-of-alice", 'usersByClaims:{"claims":{}}': []}
+    stored = sealing.stored(state)
+    assert "1234" not in repr(stored) and "device-of-alice" not in repr(stored)
+    assert stored["journal"]["answers"][1]["params"] == {"colour": ["red"]}
+    opened = sealing.opened(stored)
+    assert opened.journal["answers"][1]["params"] == answer["params"]
+    assert opened.journal["lookups"][cookie] == "device-of-alice"
+    assert sealing.stored(opened)["journal"]["answers"][1]["params"] == {"colour": ["red"]}
     settings.AUTHFLOW_ENCRYPTION_KEYS = f"{new_key()},{old}"  # rotated: still readable
-    assert sealing.opened(stored)["journal"]["answers"][1]["params"]["pin"] == ["1234"]
+    assert sealing.opened(stored).journal["answers"][1]["params"]["pin"] == ["1234"]
     settings.AUTHFLOW_ENCRYPTION_KEYS = new_key()  # dropped
     with pytest.raises(sealing.SealedUnreadable):
         sealing.opened(stored)

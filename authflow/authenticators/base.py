@@ -39,6 +39,8 @@ class Step:
     flow_id: str
     number: int
     authenticator: str
+    # The name of the application the user signs in to (for the pages and the emails).
+    application: str = ""
     idp: str = "LOCAL"
     # The user earlier steps identified; an authenticator that cannot identify
     # users verifies this one.

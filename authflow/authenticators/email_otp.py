@@ -63,22 +63,20 @@ class EmailOtpAuthenticator(Authenticator):
 
     def context(self, request, step: Step) -> dict:
         user = step.user
-        position, application = codes.pending_step(step.flow_id)
-        if position is not None and codes.first_send(PURPOSE, step.flow_id, position):
-            self._send(step, user, position, application)
+        if codes.first_send(PURPOSE, step.flow_id, step.position):
+            self._send(step, user)
         return self._page(step, user)
 
     def answer(self, request, step: Step) -> dict:
         if not step.subject:
             raise ShowAgain(NEEDS_SUBJECT)
         user = step.user
-        position, application = codes.pending_step(step.flow_id)
         if request.POST.get("action") == RESEND:
             try:
-                codes.note_resend(PURPOSE, step.flow_id, position)
+                codes.note_resend(PURPOSE, step.flow_id, step.position)
             except codes.TooSoon as exc:
                 raise ShowAgain(exc.message) from None
-            self._send(step, user, position, application)
+            self._send(step, user)
             raise ShowPage(self.template, {**self._page(step, user), "notice": "We sent you a new code."})
         code = typed_code(request)
         if not code:
@@ -89,7 +87,7 @@ class EmailOtpAuthenticator(Authenticator):
         if user is not None and lockout.locked_for(user):
             return step.failure(lockout.locked_message(user))
         if user is not None and code.isdigit() and len(code) == codes.CODE_DIGITS:
-            check = codes.check_code(step.flow_id, position, user, code)
+            check = codes.check_code(step.flow_id, step.position, user, code)
         else:
             check = codes.Check(False, "wrong")
         if check.ok:
@@ -109,17 +107,17 @@ class EmailOtpAuthenticator(Authenticator):
                 "masked_email": mail.mask_address(user.email) if shown else "",
                 "minutes": max(1, codes.ttl(PURPOSE) // 60), "resend_action": RESEND}
 
-    def _send(self, step: Step, user, position: int, application: str) -> None:
+    def _send(self, step: Step, user) -> None:
         """Send a new code for the step to a user who can receive one; anyone else gets nothing, silently."""
         if user is None or not user.email or lockout.locked_for(user):
             return
-        issued = codes.issue(PURPOSE, user, step.flow_id, position, step.number)
+        issued = codes.issue(PURPOSE, user, step.flow_id, step.position, step.number)
         if issued is None:
             logger.warning("email OTP not sent: too many emails to this account lately",
                            extra={"flow_id": step.flow_id, "user": user.get_username()})
             return
         _, code = issued
         mail.send_template(user, TEMPLATE_ID, {"code": code, "minutes": max(1, codes.ttl(PURPOSE) // 60),
-                                               "application": application}, flow_id=step.flow_id,
+                                               "application": step.application}, flow_id=step.flow_id,
                            allowance_taken=True)
 

@@ -63,12 +63,11 @@ class MagicLinkAuthenticator(Authenticator):
             raise ShowAgain("Enter your username or email address.")
         if lockout.address_blocked(client_ip(request)):
             raise ShowAgain(lockout.NETWORK_BLOCKED)
-        position, application = codes.pending_step(step.flow_id)
         page = {"identifier": identifier, "minutes": max(1, codes.ttl(PURPOSE) // 60),
                 "resend_action": RESEND, "masked_email": ""}
         try:
-            if not codes.first_send(PURPOSE, step.flow_id, position):
-                codes.note_resend(PURPOSE, step.flow_id, position)
+            if not codes.first_send(PURPOSE, step.flow_id, step.position):
+                codes.note_resend(PURPOSE, step.flow_id, step.position)
         except codes.TooSoon as exc:
             if request.POST.get("action") == RESEND:
                 raise ShowPage(SENT_TEMPLATE, {**page, "warning": exc.message}) from None
@@ -77,7 +76,7 @@ class MagicLinkAuthenticator(Authenticator):
         if user is not None:
             if step.subject_verified:
                 page["masked_email"] = mail.mask_address(user.email)
-            self._send(request, step, user, position, application)
+            self._send(request, step, user)
         else:
             logger.info("magic link not sent: no account with an email address for the identifier",
                         extra={"flow_id": step.flow_id, "step": step.number})
@@ -94,10 +93,10 @@ class MagicLinkAuthenticator(Authenticator):
             user = matches[0] if len(matches) == 1 else None  # an address shared by accounts names none of them
         return user
 
-    def _send(self, request, step: Step, user, position: int, application: str) -> None:
+    def _send(self, request, step: Step, user) -> None:
         if lockout.locked_for(user):
             return
-        issued = codes.issue(PURPOSE, user, step.flow_id, position, step.number)
+        issued = codes.issue(PURPOSE, user, step.flow_id, step.position, step.number)
         if issued is None:
             logger.warning("magic link not sent: too many emails to this account lately",
                            extra={"flow_id": step.flow_id, "user": user.get_username()})
@@ -105,5 +104,5 @@ class MagicLinkAuthenticator(Authenticator):
         _, token = issued
         link = request.build_absolute_uri(reverse("login-magic-link", args=[token]))
         mail.send_template(user, TEMPLATE_ID, {"link": link, "minutes": max(1, codes.ttl(PURPOSE) // 60),
-                                               "application": application}, flow_id=step.flow_id,
+                                               "application": step.application}, flow_id=step.flow_id,
                            allowance_taken=True)

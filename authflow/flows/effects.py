@@ -2,7 +2,8 @@
 
 Effects run inside the flow's transaction; one that fails to apply returns
 False to the script (as the reference API's functions do) instead of raising.
-FLOW_HANDLERS also receive the flow (a cookie goes to the flow's browser).
+FLOW_HANDLERS also receive the flow (a cookie goes to the flow's browser:
+into its outbox, which the flow service saves with the round trip).
 """
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from authflow.mail import service as mail
 from authflow.outbound import analytics
 from authflow.sso import service as sso
 
-from .models import LoginFlow
+from . import sealing
 
 logger = logging.getLogger(__name__)
 
@@ -39,7 +40,7 @@ MAX_COOKIE_VALUE = 4096
 
 
 def _set_cookie(flow, name: str, value: str, properties: dict) -> bool:
-    """Keep the cookie for the next response to the flow's browser (authflow.login sends it)."""
+    """Keep the cookie, sealed, for the next response to the flow's browser (authflow.login sends it)."""
     properties = properties if isinstance(properties, dict) else {}
     encoded = cookies.encode(name, value, sign=bool(properties.get("sign")), encrypt=bool(properties.get("encrypt")))
     same_site = str(properties.get("sameSite", "Lax")).capitalize()
@@ -54,8 +55,7 @@ def _set_cookie(flow, name: str, value: str, properties: dict) -> bool:
               "samesite": same_site}
     if properties.get("maxAge") is not None:
         cookie["max_age"] = int(properties["maxAge"])
-    flow.outbox = [c for c in flow.outbox if c["name"] != name] + [cookie]
-    LoginFlow.objects.filter(pk=flow.pk).update(outbox=flow.outbox)
+    flow.outbox = [c for c in flow.outbox if c["name"] != name] + [sealing.sealed_cookie(flow.pk, cookie)]
     return True
 
 

@@ -3,9 +3,7 @@ from __future__ import annotations
 
 from authflow.directory import services as directory
 
-from sequences.api import redacted
-
-from . import effects, lookups
+from . import effects, lookups, sealing
 from .models import EffectRecord, LoginFlow
 
 
@@ -24,7 +22,7 @@ class DirectoryHost:
         # The unique (flow, index) row makes a second application of the same
         # effect fail the transaction, whatever the isolation level.
         record = EffectRecord.objects.create(flow=self.flow, index=self.next_index, name=name,
-                                             args=redacted(name, args))
+                                             args=sealing.effect_args(name, args))
         self.next_index += 1
         result = effects.apply(name, args, flow=self.flow)
         record.result = result

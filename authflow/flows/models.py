@@ -18,7 +18,8 @@ class LoginFlow(models.Model):
     sequence_version = models.ForeignKey(
         "sequences.SequenceVersion", null=True, blank=True, on_delete=models.PROTECT, related_name="flows"
     )
-    # Plain JSON: {"inputs": {...}, "journal": {...}}; everything else is derived by replay.
+    # The engine's state as stored (sequences.api.FlowState.to_stored: plain JSON, its secrets sealed by
+    # sealing.py); everything else is derived by replay.  Other apps read it through sequences.api's accessors.
     state = models.JSONField()
     # The command the flow waits on (derived, kept so a page renders without a replay).
     pending = models.JSONField(null=True, blank=True)
@@ -34,7 +35,7 @@ class LoginFlow(models.Model):
     # When the browser was sent back with the outcome: a finished flow is
     # delivered once (a reloaded or replayed link cannot sign in again).
     concluded_at = models.DateTimeField(null=True, blank=True)
-    # Cookies the script set (setCookie) that the next response to the flow's browser carries.
+    # Cookies the script set (setCookie) that the next response to the flow's browser carries, sealed (sealing.py).
     outbox = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)

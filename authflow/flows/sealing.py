@@ -1,59 +1,61 @@
-"""What a user typed into a password input of a prompt stays encrypted in the flow's journal.
+"""Secrets a flow keeps stay encrypted at rest, with the server's keys (authflow.keys).
 
-The script must see the same answer on every replay, so the value is kept
-as long as the flow; but a database copy, a backup or the admin console
-showing a flow must not reveal it.  A prompt answer lists its secret
-parameters under "secret"; at rest they are taken out of "params" and kept
-under "sealed", encrypted with the server's keys (authflow.keys).  The flow
-service seals the state it stores and opens the state it replays.
+The script must see the same values on every replay, so what a user typed
+into a password input of a prompt and the values of the cookies it read
+are kept as long as the flow; but a database copy, a backup or the admin
+console showing a flow must not reveal them.  The engine takes them out of
+the state it hands over and gives them to the cipher below
+(FlowState.to_stored / from_stored); the flow service stores the one and
+replays the other.
+
+Cookies a script sets (setCookie) wait in the flow's outbox until the next
+response to its browser: each is kept sealed, bound to its flow, and opened
+only to be sent.  The record of each effect keeps the value of such a
+cookie sealed too, and never keeps what the engine says is a secret
+(sequences.api.redacted: a new password).
 """
 from __future__ import annotations
 
-
 from authflow import keys
+from sequences.api import FlowState, SealedUnreadable, redacted
 
-PURPOSE = "flow-journal-secret"
+__all__ = ["SealedUnreadable", "stored", "opened", "sealed_cookie", "opened_cookie", "effect_args"]
 
-
-class SealedUnreadable(Exception):
-    """A sealed answer does not decrypt (its key was retired): the flow cannot be replayed."""
-
-
-def sealed(state: dict) -> dict:
-    """`state` as it is stored: secret prompt parameters encrypted."""
-    return _with_answers(state, _seal)
+STATE_PURPOSE = "flow-state-secrets"
+# Effect arguments kept only sealed at rest (by index): the value of a cookie a script sets.
+SEALED_ARGUMENTS = {"setCookie": {1}}
 
 
-def opened(state: dict) -> dict:
-    """`state` as the engine replays it: secret prompt parameters back in place."""
-    return _with_answers(state, _open)
+def stored(state: FlowState) -> dict:
+    """`state` as the flow's row keeps it: its secrets sealed."""
+    return state.to_stored(lambda secrets: keys.seal_json(secrets, purpose=STATE_PURPOSE))
 
 
-def _with_answers(state: dict, change) -> dict:
-    answers = state.get("journal", {}).get("answers", [])
-    changed = [change(answer) for answer in answers]
-    if all(new is old for new, old in zip(changed, answers)):
-        return state
-    return {**state, "journal": {**state["journal"], "answers": changed}}
+def opened(stored_state: dict) -> FlowState:
+    """The state the engine replays; SealedUnreadable when its secrets do not open (their key was retired)."""
+    return FlowState.from_stored(stored_state, lambda sealed: keys.open_json(sealed, purpose=STATE_PURPOSE))
 
 
-def _seal(answer: dict) -> dict:
-    secret = answer.get("secret") or []
-    params = answer.get("params") or {}
-    if answer.get("k") != "prompt" or not any(name in params for name in secret):
-        return answer
-    hidden = {name: params[name] for name in secret if name in params}
-    return {**answer, "params": {k: v for k, v in params.items() if k not in hidden},
-            "sealed": keys.seal_json(hidden, purpose=PURPOSE)}
+def _cookie_purpose(flow_id) -> str:
+    return f"flow-outbox:{flow_id}"
 
 
-def _open(answer: dict) -> dict:
-    if answer.get("k") != "prompt" or "sealed" not in answer:
-        return answer
+def sealed_cookie(flow_id, cookie: dict) -> dict:
+    """A cookie as the flow's outbox keeps it: its name (a later one of that name replaces it), the rest sealed."""
+    return {"name": cookie["name"], "sealed": keys.seal_json(cookie, purpose=_cookie_purpose(flow_id))}
+
+
+def opened_cookie(flow_id, kept: dict) -> dict | None:
+    """The cookie `sealed_cookie` kept, to send; None when it does not open (its key was retired)."""
     try:
-        hidden = keys.open_json(answer["sealed"], purpose=PURPOSE)
-    except (keys.InvalidValue, ValueError):
-        raise SealedUnreadable("a sealed prompt answer does not decrypt") from None
-    opened_answer = {k: v for k, v in answer.items() if k != "sealed"}
-    opened_answer["params"] = {**(answer.get("params") or {}), **hidden}
-    return opened_answer
+        return keys.open_json(kept["sealed"], purpose=_cookie_purpose(flow_id))
+    except (keys.InvalidValue, KeyError, TypeError, ValueError):
+        return None
+
+
+def effect_args(name: str, args: list) -> list:
+    """The arguments of an effect as its record keeps them: secrets left out, cookie values sealed."""
+    kept = redacted(name, args)
+    hidden = SEALED_ARGUMENTS.get(name, ())
+    return [{"sealed": keys.seal_json(a, purpose=f"effect-argument:{name}")} if i in hidden else a
+            for i, a in enumerate(kept)]

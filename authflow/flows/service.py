@@ -4,11 +4,16 @@ A flow is advanced inside one transaction holding its row lock: the answer is
 journaled, the script replayed, its effects applied and the new state saved
 together, or none of it.  A revision counter refuses a second writer even
 where the database has no row locks (SQLite).
+
+This module is the only one that reads or changes a LoginFlow: other apps
+call its functions and read the attributes of the flows it returns.  A
+flow's state is read through sequences.api's accessors (passed_steps, ...).
 """
 from __future__ import annotations
 
 import logging
 from datetime import timedelta
+from functools import partial
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -16,8 +21,18 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from authflow.celery import app as celery_app
 from authflow.outbound import calls as outbound_calls
-from sequences.api import Advance, AnswerMismatch, FlowState, Program, advance, check_answer
+from sequences.api import (
+    Advance,
+    AnswerMismatch,
+    FlowState,
+    Program,
+    advance,
+    answers_count,
+    check_answer,
+    configured_steps,
+)
 
 from . import sealing
 from .host import DirectoryHost
@@ -25,6 +40,10 @@ from .models import LoginFlow
 
 logger = logging.getLogger("authflow.flows")
 script_logger = logging.getLogger("authflow.script")
+
+# The task that makes a recorded call and resumes the flow with its outcome (tasks.py).  It is queued by
+# its name: it resumes flows through this module, which therefore does not import it.
+CALL_TASK = "authflow.outbound.perform_call"
 
 _LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
 
@@ -71,7 +90,7 @@ def start_flow(application, request: dict, *, entry: str = "onLoginRequest", ret
         flow = LoginFlow.objects.create(
             application=application,
             sequence_version=version,
-            state=state.to_dict(),
+            state=sealing.stored(state),
             expires_at=timezone.now() + ttl,
             return_to=return_to or {},
             browser_hash=browser_hash,
@@ -87,7 +106,8 @@ def resume_flow(flow_id, answer: dict, *, position: int) -> LoginFlow:
     try:
         with transaction.atomic():
             try:
-                flow = LoginFlow.objects.select_for_update(of=("self",)).select_related("sequence_version").get(pk=flow_id)
+                flow = LoginFlow.objects.select_for_update(of=("self",)).select_related(
+                    "application", "sequence_version").get(pk=flow_id)
             except (LoginFlow.DoesNotExist, ValueError, ValidationError):
                 raise FlowNotFound("no such login flow") from None
             if flow.status != LoginFlow.Status.RUNNING:
@@ -95,9 +115,9 @@ def resume_flow(flow_id, answer: dict, *, position: int) -> LoginFlow:
             if flow.expires_at <= timezone.now():
                 raise FlowExpired("this login expired")
             try:
-                state = FlowState.from_dict(sealing.opened(flow.state))
+                state = sealing.opened(flow.state)
             except sealing.SealedUnreadable:
-                logger.error("flow cannot be replayed: a sealed prompt answer does not decrypt (keys retired?)",
+                logger.error("flow cannot be replayed: its sealed secrets do not decrypt (keys retired?)",
                              extra={"flow_id": str(flow.pk)})
                 raise FlowExpired("this login can no longer be continued") from None
             if position != state.position:
@@ -160,6 +180,54 @@ def get_flow(flow_id) -> LoginFlow | None:
         return None
 
 
+def for_response(flow_id) -> LoginFlow | None:
+    """What a response to the flow's browser needs of it (its command or result, outbox and browser), in one query."""
+    try:
+        return LoginFlow.objects.filter(pk=flow_id).only("id", "pending", "result", "outbox", "browser_hash").first()
+    except (ValueError, ValidationError):
+        return None
+
+
+def claim_outbox(flow: LoginFlow) -> list[dict]:
+    """The cookies the script set that wait for the flow's browser, opened to be sent; each is claimed once.
+
+    `flow` as for_response gave it: when its outbox is empty (almost always)
+    nothing more is read; otherwise the outbox is emptied under the row's lock.
+    """
+    if not flow.outbox:
+        return []
+    with transaction.atomic():
+        kept = LoginFlow.objects.select_for_update().filter(pk=flow.pk).values_list("outbox", flat=True).first()
+        if kept:
+            LoginFlow.objects.filter(pk=flow.pk).update(outbox=[])
+    flow.outbox = []
+    cookies = []
+    for sealed in kept or []:
+        cookie = sealing.opened_cookie(flow.pk, sealed)
+        if cookie is None:
+            logger.warning("a cookie the script set was not sent: it does not decrypt (keys retired?)",
+                           extra={"flow_id": str(flow.pk), "cookie": str(sealed.get("name"))[:100]})
+            continue
+        cookies.append(cookie)
+    return cookies
+
+
+def reload(flow: LoginFlow) -> LoginFlow:
+    """`flow` as the database has it now (after another request moved it)."""
+    flow.refresh_from_db()
+    return flow
+
+
+def is_running(flow: LoginFlow) -> bool:
+    """Whether the flow can still move (it may have expired: is_expired)."""
+    return flow.status == LoginFlow.Status.RUNNING
+
+
+def succeeded(flow: LoginFlow) -> bool:
+    """Whether the script completed with a user signed in (flow.subject)."""
+    return flow.status == LoginFlow.Status.SUCCEEDED
+
+
 def is_expired(flow: LoginFlow) -> bool:
     return flow.status == LoginFlow.Status.RUNNING and flow.expires_at <= timezone.now()
 
@@ -167,12 +235,12 @@ def is_expired(flow: LoginFlow) -> bool:
 def program_for(flow: LoginFlow) -> Program:
     if flow.sequence_version is not None:
         return Program.from_source(flow.sequence_version.source)
-    return Program.default_for(flow.state["inputs"]["application"]["steps"])
+    return Program.default_for(configured_steps(flow.state))
 
 
 def _advance_and_save(flow: LoginFlow, state: FlowState, answer: dict | None) -> None:
-    applied = sum(1 for a in state.journal["answers"] if a.get("k") == "effect")
-    program, host = program_for(flow), DirectoryHost(flow, applied)
+    program, host = program_for(flow), DirectoryHost(flow, answers_count(state.to_dict(), "effect"))
+    outbox = list(flow.outbox)  # setCookie adds to it
     result = advance(program, state, host, answer=answer)
     events = list(result.events)
     # An asynchronous call (httpGet, httpPost, callAnalytics) is recorded and queued for a worker, which
@@ -180,19 +248,23 @@ def _advance_and_save(flow: LoginFlow, state: FlowState, answer: dict | None) ->
     # answered at once, and the script goes on in this round trip.
     while result.command["type"] == "call":
         try:
-            answer_now = outbound_calls.begin(flow, result.command, result.state)
+            begun = outbound_calls.begin(flow, result.command,
+                                         calls_made=answers_count(result.state.to_dict(), "call"))
         except outbound_calls.TooManyCalls as exc:
             result = Advance(result.state, exc.command)
             break
-        if answer_now is None:
+        if isinstance(begun, outbound_calls.Queued):
+            transaction.on_commit(partial(_queue_call, begun, flow))
             break
-        result = advance(program, result.state, host, answer=answer_now)
+        result = advance(program, result.state, host, answer=begun)
         events.extend(result.events)
     _log_events(flow, events)
     command = result.command
     # The pending command is derived (each replay recomputes it): a call's headers and body are not kept.
-    fields = {"state": sealing.sealed(result.state.to_dict()),
+    fields = {"state": sealing.stored(result.state),
               "pending": None if result.finished else outbound_calls.stored_command(command)}
+    if flow.outbox != outbox:
+        fields["outbox"] = flow.outbox
     if result.finished:
         fields["result"] = command
         if command["type"] == "complete":
@@ -215,6 +287,22 @@ def _advance_and_save(flow: LoginFlow, state: FlowState, answer: dict | None) ->
     if result.finished:
         logger.info("flow finished", extra={"flow_id": str(flow.id), "outcome": command["type"],
                                             "subject": fields.get("subject")})
+
+
+def _queue_call(queued, flow: LoginFlow) -> None:
+    """Hand a recorded call to a worker (after the round trip committed): its task resumes the flow."""
+    options = {"queue": settings.AUTHFLOW_CALL_QUEUE} if settings.AUTHFLOW_CALL_QUEUE else {}
+    try:
+        celery_app.tasks[CALL_TASK].apply_async(args=[queued.call_id, queued.payload], **options)
+    except Exception:  # the broker is down, or (inline) the task failed: the deadline answers the flow
+        logger.exception("outbound call could not be queued or made", extra={
+            "flow_id": str(flow.pk), "call_id": queued.call_id})
+    if celery_app.conf.task_always_eager:
+        # Inline, the call was made and its outcome journaled: whoever holds this flow sees where it is now.
+        try:
+            flow.refresh_from_db()
+        except LoginFlow.DoesNotExist:
+            pass
 
 
 def _log_events(flow: LoginFlow, events: list[dict]) -> None:

@@ -10,9 +10,7 @@ from __future__ import annotations
 
 import logging
 
-from django.db import transaction
-
-from authflow.flows.models import LoginFlow
+from authflow.flows import service
 from authflow.net import is_header_name
 
 from . import binding
@@ -28,17 +26,10 @@ PROTECTED_HEADERS = {
 
 def respond(request, flow_id, response):
     """Add the flow's pending headers and cookies to `response`, when it goes to the flow's browser."""
-    fields = ("id", "pending", "result", "outbox", "browser_hash")
-    flow = LoginFlow.objects.filter(pk=flow_id).only(*fields).first()
+    flow = service.for_response(flow_id)
     if flow is None or not binding.matches(request, flow):
         return response
-    cookies = []
-    if flow.outbox:  # rarely: claimed under the row's lock, so each cookie goes out once
-        with transaction.atomic():
-            locked = LoginFlow.objects.select_for_update().filter(pk=flow.pk).only(*fields).first()
-            cookies = list(locked.outbox or [])
-            if cookies:
-                LoginFlow.objects.filter(pk=flow.pk).update(outbox=[])
+    cookies = service.claim_outbox(flow)
     command = flow.pending or flow.result or {}
     for name, value in (command.get("responseHeaders") or {}).items():
         if not is_header_name(name) or name.lower() in PROTECTED_HEADERS or name.lower().startswith("access-control-"):

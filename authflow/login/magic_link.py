@@ -24,12 +24,11 @@ from django.views.decorators.http import require_http_methods
 from authflow.authenticators.magic_link import MagicLinkAuthenticator
 from authflow.directory import lockout
 from authflow.flows import service
-from authflow.flows.models import LoginFlow
 from authflow.mail import codes
 from authflow.net import client_ip
 
 from . import binding, delivery, steps, targets
-from .views import conclude, problem, settle
+from .views import conclude, problem
 
 logger = logging.getLogger("authflow.login")
 
@@ -78,7 +77,7 @@ def open_link(request, token):
         return problem(request, "Open the link in the browser where you started signing in",
                        "For your security, this sign-in link works only in the browser where you asked for it. "
                        "Open the email there, or copy the link into that browser.", status=403)
-    if flow.status != LoginFlow.Status.RUNNING:
+    if not service.is_running(flow):
         return problem(request, "This sign-in is already finished", "The link was opened after the sign-in ended.",
                        status=409, restart=restart)
     if service.is_expired(flow):
@@ -112,8 +111,8 @@ def open_link(request, token):
         return problem(request, "This sign-in cannot continue", str(exc), status=409, restart=restart)
     lockout.record_success(user)
     logger.info("magic link accepted", extra={"flow_id": str(flow.id), "step": step.number})
-    flow = settle(request, flow)
-    if flow.status == LoginFlow.Status.RUNNING:
+    flow = steps.settle(request, flow)
+    if service.is_running(flow):
         return HttpResponseRedirect(reverse("login-flow", args=[flow.id]))  # the flow's page delivers the rest
     return delivery.respond(request, flow.id, conclude(request, flow))
 

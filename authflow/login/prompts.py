@@ -101,10 +101,8 @@ def answer(request, flow):
             if field["required"] and not any(v.strip() for v in values):
                 raise _Again(f"{field['label']} is required.")
             params[field["id"]] = values
-        answer = prompt_answer(command["templateId"], "success", params)
+        # What was typed into password inputs is kept sealed at rest (authflow/flows/sealing.py).
         secret = [field["id"] for field in _inputs(data) if field["type"] == "password"]
-        if secret:
-            answer["secret"] = secret  # kept encrypted in the journal (authflow/flows/sealing.py)
-        return answer, None
+        return prompt_answer(command["templateId"], "success", params, secret=secret), None
     except _Again as exc:
         return None, show(request, flow, error=str(exc), status=400)

@@ -3,7 +3,7 @@
 A step offering several options first asks which one (the options are those
 the script left after `authenticationOptions` filtering); a step with one
 option shows it at once.  An authenticator may answer without a page
-(`silent_answer`), and the login pages then move on by themselves.
+(`silent_answer`), and the login pages then move on by themselves (`settle`).
 
 A known user who has not set the authenticator up (`is_enrolled`) sets it up
 here when it allows that and an earlier step checked who they are;
@@ -18,10 +18,14 @@ from django.shortcuts import render
 
 from authflow.authenticators import registry
 from authflow.authenticators.base import ShowAgain, ShowPage, Step
+from authflow.flows import service
+from sequences.api import last_step_answer, passed_steps, request_param
 
 from . import binding
 
 NOT_ENROLLED = "not_enrolled"
+# Steps answered without a page, one after another, in one request at most.
+MAX_SILENT_STEPS = 16
 
 
 def chosen_option(options: list[dict], raw: str | None) -> int | None:
@@ -31,11 +35,11 @@ def chosen_option(options: list[dict], raw: str | None) -> int | None:
     return int(raw) if raw.isdigit() and int(raw) < len(options) else None
 
 
-def proves_identity(answer: dict) -> bool:
-    """Whether a successful step answer checked a credential (or came from a session where one was)."""
-    if answer.get("via") == "session" or answer.get("idp", "LOCAL") != "LOCAL":
+def proves_identity(passed: dict) -> bool:
+    """Whether a step passed (sequences.api.passed_steps) checked a credential (or a session where one was)."""
+    if passed.get("via") == "session" or passed.get("idp", "LOCAL") != "LOCAL":
         return True
-    authenticator = registry.get(answer.get("authenticator"))
+    authenticator = registry.get(passed.get("authenticator"))
     return authenticator is not None and authenticator.proves_identity
 
 
@@ -49,11 +53,10 @@ def step_of(flow, command: dict, index: int) -> Step:
     params.update(specific or {})
     subject = command.get("subject")
     verified = bool(subject) and any(
-        a.get("k") == "step" and a.get("r") == "success" and a.get("user") == subject and proves_identity(a)
-        for a in flow.state["journal"]["answers"])
-    return Step(flow_id=str(flow.id), number=command["step"], authenticator=name, idp=idp, subject=subject,
-                subject_verified=verified, params=params, attempt=command.get("attempt", 1),
-                error=command.get("error"), login_hint=_login_hint(flow, command),
+        passed["user"] == subject and proves_identity(passed) for passed in passed_steps(flow.state))
+    return Step(flow_id=str(flow.id), number=command["step"], authenticator=name, idp=idp,
+                application=flow.application.name, subject=subject, subject_verified=verified, params=params,
+                attempt=command.get("attempt", 1), error=command.get("error"), login_hint=_login_hint(flow, command),
                 position=command["position"])
 
 
@@ -66,6 +69,22 @@ def silent_answer(request, flow) -> dict | None:
     if authenticator is None or command["options"][0].get("idp", "LOCAL") != "LOCAL":
         return None
     return authenticator.silent_answer(request, step_of(flow, command, 0))
+
+
+def settle(request, flow):
+    """Answer the steps that need no page (e.g. an active sessions limit not reached), until one does."""
+    for _ in range(MAX_SILENT_STEPS):
+        if not service.is_running(flow):
+            break
+        answer = silent_answer(request, flow)
+        if answer is None:
+            break
+        try:
+            flow = service.resume_flow(flow.id, answer, position=flow.pending["position"])
+        except service.FlowError:
+            flow = service.reload(flow)
+            break
+    return flow
 
 
 def _context(request, flow, error: str | None) -> dict:
@@ -143,10 +162,9 @@ def label(option: dict) -> str:
 
 def _login_hint(flow, command) -> str:
     """After a failed attempt, the username typed then; before, the application's login_hint."""
-    answers = flow.state["journal"]["answers"]
-    last = answers[-1] if answers else {}
-    if command.get("attempt") and last.get("k") == "step" and last.get("step") == command["step"]:
-        typed = (last.get("params") or {}).get("username") or [""]
+    last = last_step_answer(flow.state)
+    if command.get("attempt") and last is not None and last["step"] == command["step"]:
+        typed = last["params"].get("username") or [""]
         if typed[0]:
             return typed[0]
-    return (flow.state["inputs"]["request"]["params"].get("login_hint") or [""])[0][:150]
+    return request_param(flow.state, "login_hint")[:150]

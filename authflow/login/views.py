@@ -22,10 +22,9 @@ from django.views.decorators.http import require_http_methods
 
 from authflow import ratelimit
 from authflow.flows import service
-from authflow.flows.models import LoginFlow
 from authflow.net import client_ip
 from authflow.sso import service as sso
-from sequences.api import request_inputs, step_answer
+from sequences.api import browser_session_id, passed_steps, request_inputs, step_answer
 
 from . import binding, delivery, prompts, steps, targets, waiting
 
@@ -33,8 +32,6 @@ logger = logging.getLogger("authflow.login")
 
 # Cookies of this service never reach scripts.
 _OWN_COOKIES = {binding.COOKIE, settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME}
-# Steps answered without a page, one after another, in one request at most.
-MAX_SILENT_STEPS = 16
 
 
 def problem(request, title: str, message: str, *, status: int, restart: str | None = None,
@@ -70,10 +67,10 @@ def start(request):
     session = sso.flow_input(request, reuse="login" not in target.prompt, max_age=target.max_age)
     flow = service.start_flow(target.application, inputs, browser_hash=binding.digest(token),
                               return_to=target.return_to, session=session)
-    flow = settle(request, flow)
-    if flow.status == LoginFlow.Status.RUNNING and "none" in target.prompt:
+    flow = steps.settle(request, flow)
+    if service.is_running(flow) and "none" in target.prompt:
         flow = _no_interaction(flow)
-    if flow.status == LoginFlow.Status.RUNNING:
+    if service.is_running(flow):
         response = HttpResponseRedirect(reverse("login-flow", args=[flow.id]))
     else:
         response = conclude(request, flow)
@@ -112,7 +109,7 @@ def _flow_page(request, flow):
                        status=403, restart=restart)
     if request.method == "POST" and not binding.form_token_is_valid(request, flow):
         return csrf_failure(request)
-    if flow.status != LoginFlow.Status.RUNNING:
+    if not service.is_running(flow):
         if request.method == "POST" or flow.concluded_at is not None:
             return _already_finished(request, flow)
         return conclude(request, flow)
@@ -159,26 +156,10 @@ def submit(request, flow):
     except service.FlowError as exc:
         return problem(request, "This sign-in cannot continue", str(exc), status=409,
                        restart=targets.restart_url(flow))
-    flow = settle(request, flow)
-    if flow.status == LoginFlow.Status.RUNNING:
+    flow = steps.settle(request, flow)
+    if service.is_running(flow):
         return HttpResponseRedirect(reverse("login-flow", args=[flow.id]))
     return conclude(request, flow)
-
-
-def settle(request, flow):
-    """Answer the steps that need no page (e.g. an active sessions limit not reached), until one does."""
-    for _ in range(MAX_SILENT_STEPS):
-        if flow.status != LoginFlow.Status.RUNNING:
-            break
-        answer = steps.silent_answer(request, flow)
-        if answer is None:
-            break
-        try:
-            flow = service.resume_flow(flow.id, answer, position=flow.pending["position"])
-        except service.FlowError:
-            flow.refresh_from_db()
-            break
-    return flow
 
 
 def conclude(request, flow):
@@ -187,7 +168,7 @@ def conclude(request, flow):
         return _already_finished(request, flow)
     result = flow.result or {}
     kind = result.get("type")
-    if flow.status == LoginFlow.Status.SUCCEEDED:
+    if service.succeeded(flow):
         return _sign_in(request, flow)
     if kind == "fail":
         params = result.get("params", {})
@@ -210,7 +191,7 @@ def _sign_in(request, flow):
     if user is None:
         return problem(request, "This account cannot sign in", "The account does not exist or is disabled.",
                        status=403, restart=restart)
-    passed = [a for a in flow.state["journal"]["answers"] if a.get("k") == "step" and a.get("r") == "success"]
+    passed = passed_steps(flow.state)
     if not any(steps.proves_identity(a) for a in passed):
         logger.error("a login finished without a step that checks a credential", extra={
             "flow_id": str(flow.id), "application": flow.application.name})
@@ -219,12 +200,12 @@ def _sign_in(request, flow):
                        status=403, restart=restart,
                        detail="the script completed after steps that check no credential (such as IdentifierExecutor)")
     current = sso.current(request)
-    from_session = [a for a in passed if a.get("via") == "session"]
-    if from_session and (current is None or str(current.pk) != flow.state["inputs"].get("session", {}).get("id")):
+    from_session = [a for a in passed if a["via"] == "session"]
+    if from_session and (current is None or str(current.pk) != browser_session_id(flow.state)):
         return problem(request, "Your session ended",
                        "You were signed out while this sign-in was in progress. Sign in again.",
                        status=409, restart=restart)
-    interactive = [a for a in passed if a.get("via") != "session"]
+    interactive = [a for a in passed if a["via"] != "session"]
     same_user = request.user.is_authenticated and request.user.pk == user.pk
     if request.user.is_authenticated and not same_user:
         sso.end_current(request, "another user signed in")
@@ -234,7 +215,7 @@ def _sign_in(request, flow):
     session = sso.current(request)
     if session is not None:
         sso.record_flow(session, flow.application, flow.subject, [
-            {"authenticator": a.get("authenticator"), "idp": a.get("idp", "LOCAL")} for a in interactive])
+            {"authenticator": a["authenticator"], "idp": a["idp"]} for a in interactive])
     logger.info("signed in", extra={"flow_id": str(flow.id), "subject": flow.subject,
                                     "session_id": str(session.pk) if session else None})
     return targets.deliver_success(request, flow)

@@ -8,9 +8,9 @@ in the browser that started the flow (like the flow page) and says nothing
 else about it.
 
 Whoever looks first after the call's deadline (the status poll, the flow page)
-answers it "timeout" (outbound.results), so a flow whose worker is down or
+answers it "timeout" (flows.calls), so a flow whose worker is down or
 whose server never answers moves on to its onTimeout.  When the status sees
-the flow moved on, it answers the steps that need no page (views.settle),
+the flow moved on, it answers the steps that need no page (steps.settle),
 as the request that answers a page does.
 """
 from __future__ import annotations
@@ -22,10 +22,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from authflow.flows import service
-from authflow.flows.models import LoginFlow
-from authflow.outbound.results import answer_if_overdue
+from authflow.flows.calls import answer_if_overdue
 
-from . import binding
+from . import binding, steps
 
 POLL_FALLBACK_SECONDS = 3  # the <meta http-equiv="refresh"> of browsers without JavaScript
 
@@ -52,10 +51,8 @@ def status(request, flow_id):
         return JsonResponse({"error": "this sign-in was started in another browser"}, status=403)
     if answer_if_overdue(flow):
         flow = service.get_flow(flow.id)
-    waiting = flow.status == LoginFlow.Status.RUNNING and (flow.pending or {}).get("type") == "call" \
-        and not service.is_expired(flow)
-    if flow.status == LoginFlow.Status.RUNNING and not waiting and not service.is_expired(flow):
-        from .views import settle  # the views import this module
-
-        flow = settle(request, flow)
+    moving = service.is_running(flow) and not service.is_expired(flow)
+    waiting = moving and (flow.pending or {}).get("type") == "call"
+    if moving and not waiting:
+        flow = steps.settle(request, flow)
     return JsonResponse({"position": (flow.pending or {}).get("position"), "waiting": waiting})

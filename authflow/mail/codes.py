@@ -51,18 +51,6 @@ def _mac_purpose(purpose: str) -> str:
     return f"one-time-{purpose}"
 
 
-def pending_step(flow_id) -> tuple[int | None, str]:
-    """The position the flow waits at (the step a code answers; None when it waits on nothing) and its
-    application's name."""
-    from authflow.flows.models import LoginFlow
-
-    row = LoginFlow.objects.filter(pk=flow_id).values_list("pending", "application__name").first()
-    if row is None:
-        return None, ""
-    pending, application = row
-    return (pending or {}).get("position"), application or ""
-
-
 # ------------------------------------------------------------------ rate limits
 
 class TooSoon(Exception):
@@ -217,7 +205,7 @@ def find_link(token: str) -> Check:
     selector, dot, verifier = (token or "").partition(".")
     if not dot or not selector or not verifier or len(selector) > 32 or len(verifier) > 64:
         return Check(False, "none")
-    record = OneTimeCode.objects.select_related("user", "flow").filter(
+    record = OneTimeCode.objects.select_related("user").filter(
         purpose=Purpose.MAGIC_LINK, selector=selector).first()
     if record is None:
         return Check(False, "none")

@@ -21,14 +21,13 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
-from authflow import keys, ratelimit
+from authflow import ratelimit
 
 from . import defaults
 from .models import USER_PLACEHOLDERS, EmailTemplate
+from .tasks import seal_message, send_message
 
 logger = logging.getLogger("authflow.mail")
-
-PAYLOAD_PURPOSE = "outgoing-mail"
 
 
 def _user(user_or_username):
@@ -77,8 +76,7 @@ def send_template(user_or_username, template_id: str, placeholders: dict | None 
     if missing:
         logger.warning("email template placeholders without a value (left empty)",
                        extra={**where, "placeholders": sorted(missing)})
-    sealed = keys.seal_json({"to": user.email, "subject": subject, "text": text, "html": html},
-                          purpose=PAYLOAD_PURPOSE)
+    sealed = seal_message({"to": user.email, "subject": subject, "text": text, "html": html})
     transaction.on_commit(lambda: _enqueue(sealed, where))
     logger.info("email queued for sending after commit", extra=where)
     return True
@@ -91,8 +89,6 @@ def take_allowance(user) -> bool:
 
 
 def _enqueue(sealed: str, where: dict) -> None:
-    from .tasks import send_message
-
     options = {}
     queue = getattr(settings, "AUTHFLOW_MAIL_QUEUE", "")
     if queue:
@@ -102,7 +98,3 @@ def _enqueue(sealed: str, where: dict) -> None:
     except Exception:  # the broker is down, or (inline) sending failed
         # The transaction already committed; nothing to undo.  The user can ask for another code.
         logger.exception("email could not be queued or sent", extra=where)
-
-
-def open_payload(sealed: str) -> dict:
-    return keys.open_json(sealed, purpose=PAYLOAD_PURPOSE)

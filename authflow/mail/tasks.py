@@ -3,7 +3,8 @@
 Temporary SMTP failures (connection refused or dropped, 4xx replies) are
 retried with exponential backoff and jitter; permanent ones (5xx, the
 recipient refused) are logged and dropped, since retrying cannot help.
-Run inline (the embedded default, no broker) it tries once.
+Run inline (the embedded default, no broker) it tries once.  The message
+reaches it sealed (seal_message), so that it never sits in the broker in clear.
 """
 from __future__ import annotations
 
@@ -15,16 +16,22 @@ import smtplib
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 
+from authflow import keys
 from authflow.celery import app
 
-from .service import open_payload
-
 logger = logging.getLogger("authflow.mail")
+
+PAYLOAD_PURPOSE = "outgoing-mail"
 
 MAX_RETRIES = 6
 # Operators (and the tests) may shorten the first delay.
 BACKOFF_SECONDS = float(os.environ.get("AUTHFLOW_MAIL_RETRY_SECONDS", "5"))
 BACKOFF_MAX_SECONDS = 300
+
+
+def seal_message(message: dict) -> str:
+    """The task's argument for `message` ({"to", "subject", "text", "html"}): encrypted with the server's keys."""
+    return keys.seal_json(message, purpose=PAYLOAD_PURPOSE)
 
 
 def backoff(retries: int) -> float:
@@ -36,7 +43,7 @@ def backoff(retries: int) -> float:
 @app.task(name="authflow.mail.send_message", bind=True, max_retries=MAX_RETRIES, ignore_result=True)
 def send_message(self, sealed: str, where: dict | None = None) -> bool:
     where = dict(where or {}, attempt=self.request.retries + 1)
-    message = open_payload(sealed)
+    message = keys.open_json(sealed, purpose=PAYLOAD_PURPOSE)
     email = EmailMultiAlternatives(subject=message["subject"], body=message["text"],
                                    from_email=settings.DEFAULT_FROM_EMAIL, to=[message["to"]])
     if message.get("html"):

@@ -2,9 +2,12 @@
 
     urls.py       what a URL is once normalised, and whether an allowed endpoint covers it
     models.py     AllowedEndpoint (the allow-list administrators edit) and OutboundCall (a call a flow waits on)
-    calls.py      the flows layer's side: record a call and queue it, or answer it at once (never imports flows)
-    results.py    delivering an outcome to the flow (a worker's result, or "timeout" once the deadline passed)
+    calls.py      the flows layer's side: record a call for a worker, or answer it at once
+    results.py    a call's outcome: the request made (by the worker), or "timeout" after the deadline; recorded once
     http.py       making one request: timeouts, redirects, size cap, JSON
-    analytics.py  the analytics endpoint (publishToAnalytics)
-    tasks.py      the Celery tasks
+    analytics.py  the analytics endpoint (publishToAnalytics) and the task that posts its events
+    tasks.py      the Celery tasks of this app, for the worker's autodiscovery
+
+Nothing here imports the flows layer: the flows app queues the task that
+makes a call and resumes the flow with its outcome (authflow/flows/tasks.py).
 """

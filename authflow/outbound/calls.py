@@ -1,7 +1,7 @@
 """Starting an asynchronous call when a flow's round trip ends on one (used by authflow.flows.service).
 
-    begin(flow, command, state) -> an answer to journal now, or None (the flow waits for a worker)
-    stored_command(command)     -> the command as LoginFlow.pending keeps it (no header values, body, secrets)
+    begin(flow, command, calls_made) -> an answer to journal now, or Queued (the flow waits for a worker)
+    stored_command(command)          -> the command as LoginFlow.pending keeps it (no header values, body, secrets)
 
 A call that cannot be made is answered at once with r="fail", without a task
 or any network request, so the script's onFail runs in the same request: a
@@ -9,10 +9,9 @@ URL that is not http(s), has credentials in it or is not under an allowed
 endpoint ({"error": "not allowed", "reason": ...}), a header or authConfig
 that cannot be sent, a body that is too large, callAnalytics without an
 analytics endpoint.  Any other call is recorded (OutboundCall, pending, with
-its deadline) and a Celery task is queued when the flow's transaction
-commits; the task makes the request and delivers its outcome (results.py).
-On the embedded default (no broker) the task runs inline right after the
-commit, so the flow has its answer before the page is rendered.
+its deadline) and handed back as Queued: the flows app queues its task when
+the flow's transaction commits, and the task makes the request (results.make)
+and resumes the flow with the outcome.
 
 The request itself (headers, body, authConfig) travels only in the task's
 payload, encrypted with authflow.keys (purpose "outbound-call"): it is not
@@ -22,18 +21,17 @@ The analytics endpoint (AUTHFLOW_ANALYTICS_URL) is set by the operator, not
 by a script, so it is trusted: it need not be on the allow-list.
 
 This module never imports the flows layer: data flows one way, from the flow
-service to here; outcomes go back through results.py, as any request does.
+service to here.
 """
 from __future__ import annotations
 
 import base64
 import json
 import logging
+from dataclasses import dataclass
 from datetime import timedelta
-from functools import partial
 
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
 from authflow import keys
@@ -60,6 +58,8 @@ FORBIDDEN_HEADERS = {
 MAX_HEADERS = 32
 MAX_HEADER_VALUE = 8192
 MAX_BODY_BYTES = 64 * 1024
+# Celery's limits for the tasks that make a request (under the prefork pool they stop one that trickles in).
+TASK_TIME_LIMIT = 2 * settings.AUTHFLOW_CALL_TIMEOUT_SECONDS + settings.AUTHFLOW_CALL_DEADLINE_MARGIN_SECONDS + 10
 
 
 class TooManyCalls(Exception):
@@ -69,6 +69,14 @@ class TooManyCalls(Exception):
         message = f"the script made more than {limit} asynchronous calls (httpGet, httpPost, callAnalytics) in one login"
         super().__init__(message)
         self.command = {"type": "error", "kind": "limit", "message": message, "line": None, "column": None}
+
+
+@dataclass(frozen=True)
+class Queued:
+    """A call recorded and waiting for a worker: the task's arguments (the request is sealed in `payload`)."""
+
+    call_id: int
+    payload: str
 
 
 class Refused(Exception):
@@ -88,14 +96,14 @@ def stored_command(command: dict) -> dict:
     return {key: value for key, value in command.items() if key not in REDACTED}
 
 
-def begin(flow, command: dict, state) -> dict | None:
-    """Record the call `command` (the flow's next command) and queue it; or the answer to journal at once.
+def begin(flow, command: dict, *, calls_made: int) -> dict | Queued:
+    """Record the call `command` (the flow's next command) for a worker; or the answer to journal at once.
 
-    Runs inside the flow's transaction: when it rolls back, nothing was recorded or queued.
+    `calls_made`: the calls the flow made before this one.  Runs inside the
+    flow's transaction: when it rolls back, nothing was recorded.
     """
     limit = settings.AUTHFLOW_CALL_MAX_PER_FLOW
-    made = sum(1 for answer in state.journal["answers"] if answer.get("k") == "call")
-    if made >= limit:
+    if calls_made >= limit:
         logger.warning("outbound call refused: too many calls in one login", extra={
             "flow_id": str(flow.pk), "function": command.get("function"), "limit": limit})
         raise TooManyCalls(limit)
@@ -116,12 +124,10 @@ def begin(flow, command: dict, state) -> dict | None:
                                + settings.AUTHFLOW_CALL_DEADLINE_MARGIN_SECONDS)
     call = OutboundCall.objects.create(flow=flow, position=command["position"], function=function,
                                        method=request["method"], url=request["url"], deadline=deadline)
-    sealed = keys.seal_json(request, purpose=PAYLOAD_PURPOSE)
-    transaction.on_commit(partial(_enqueue, call.pk, sealed, flow))
     logger.info("outbound call queued", extra={"flow_id": str(flow.pk), "call_id": call.pk, "function": function,
                                                "method": request["method"], "url": _loggable(request["url"]),
                                                "position": call.position})
-    return None
+    return Queued(call.pk, keys.seal_json(request, purpose=PAYLOAD_PURPOSE))
 
 
 def open_payload(sealed: str) -> dict:
@@ -241,20 +247,3 @@ def _body(body, headers: dict, url: str) -> dict:
 def _loggable(url: str) -> str:
     """A URL for the logs: without its query, which may carry personal data."""
     return (url or "").split("?", 1)[0][:300]
-
-
-def _enqueue(call_id: int, sealed: str, flow) -> None:
-    from .tasks import perform_call
-
-    options = {"queue": settings.AUTHFLOW_CALL_QUEUE} if settings.AUTHFLOW_CALL_QUEUE else {}
-    try:
-        perform_call.apply_async(args=[call_id, sealed], **options)
-    except Exception:  # the broker is down, or (inline) the task failed: the deadline answers the flow
-        logger.exception("outbound call could not be queued or made", extra={
-            "flow_id": str(flow.pk), "call_id": call_id})
-    if perform_call.app.conf.task_always_eager:
-        # Inline, the call was made and its outcome journaled: whoever holds this flow sees where it is now.
-        try:
-            flow.refresh_from_db()
-        except flow.DoesNotExist:
-            pass

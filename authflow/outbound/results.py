@@ -1,86 +1,121 @@
-"""Delivering a call's outcome to its flow: the worker's result, or "timeout" once the deadline passed.
+"""A call's outcome: what its request gave (a worker makes it), or "timeout" once its deadline passed.
 
-    deliver(call, result, data, answered_by=...)  -> bool   journal the outcome at the call's position
-    answer_if_overdue(flow)                        -> bool   "timeout" for a call whose deadline passed
+    make(call_id, payload)                   -> Made | None   make the request of a call that still waits
+    call_at(flow_id, position)               -> the call recorded for a flow's position, or None
+    is_overdue(call)                         -> whether it still waits after its deadline
+    claim(call, outcome, answered_by=...)    -> bool          record the outcome; False when it had one
+    not_delivered(call, outcome, ..., reason)                 record an outcome the flow no longer waited for
 
-The outcome goes through authflow.flows.service.resume_flow at the position
-the call was recorded for, like an answer from the browser: exactly one
-outcome reaches the flow.  The first to deliver claims the OutboundCall row;
-a later one (the worker after the deadline answered, or the other way round)
-finds it answered and does nothing, and a flow that moved on, ended or
-expired meanwhile (StaleAnswer, FlowFinished, ...) keeps its course: the
-outcome is only recorded.
+This module never imports the flows layer: the flows app delivers an outcome
+to its flow (authflow.flows.calls), claiming the call and resuming the flow
+in one transaction, so that exactly one outcome reaches the flow.
 
-Nobody has to be waiting for the deadline: the waiting page's status poll
-and the flow page ask for it whenever they are loaded (waiting.py), so a
-flow whose worker is down, whose server never answers or whose result was
-lost still moves on, with onTimeout.
+Logs name the flow and the call, never header values, bodies or secrets.
 """
 from __future__ import annotations
 
 import logging
+import time
+from dataclasses import dataclass
 from datetime import timedelta
 
+from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import transaction
 from django.utils import timezone
 
-from authflow.flows import service
-from authflow.flows.models import LoginFlow
-from sequences.api import call_answer
+from authflow import keys
 
-from .http import TIMED_OUT
-from .models import OutboundCall
+from . import analytics, http
+from .calls import open_payload
+from .models import OutboundCall, allowed
 
 logger = logging.getLogger("authflow.outbound")
 
+AnsweredBy = OutboundCall.AnsweredBy
 
-def deliver(call: OutboundCall, result: str, data, *, answered_by: str, http_status: int | None = None,
-            detail: str = "") -> bool:
-    """Journal the outcome in the flow and record it on the call; False when it did not reach the flow."""
-    answer = call_answer(call.function, result, data)
-    record = {"status": OutboundCall.Status.DONE, "outcome": result, "http_status": http_status,
-              "detail": detail[:200], "answered_by": answered_by, "finished_at": timezone.now()}
-    where = {"flow_id": str(call.flow_id), "call_id": call.pk, "function": call.function, "outcome": result,
-             "answered_by": answered_by}
+
+@dataclass(frozen=True)
+class Made:
+    """What became of a call: its outcome, and who answered it (the worker, or the deadline)."""
+
+    call: OutboundCall
+    outcome: http.Outcome
+    answered_by: str
+
+
+def make(call_id: int, payload: str) -> Made | None:
+    """Make the request of call `call_id` (`payload`: calls.begin's sealed request); None when it has its outcome.
+
+    Tried once (the user is waiting): within AUTHFLOW_CALL_TIMEOUT_SECONDS and
+    never past the call's deadline (a worker that takes it late has less time;
+    one that takes it after the deadline answers "timeout" without a request).
+    """
+    call = OutboundCall.objects.filter(pk=call_id).first()
+    if call is None or call.status != OutboundCall.Status.PENDING:
+        logger.info("outbound call skipped: it was answered already", extra={"call_id": call_id})
+        return None
+    where = {"flow_id": str(call.flow_id), "call_id": call.pk, "function": call.function}
+    left = min(settings.AUTHFLOW_CALL_TIMEOUT_SECONDS, (call.deadline - timezone.now()).total_seconds())
+    if left <= 0:
+        logger.warning("outbound call not made: the worker took it after its deadline", extra=where)
+        return Made(call, http.Outcome("timeout", {"error": http.TIMED_OUT}, None, "taken after the deadline"),
+                    AnsweredBy.DEADLINE)
     try:
-        with transaction.atomic():
-            # Claim the call first (its row, then the flow's): of two deliverers one gets here.
-            if not OutboundCall.objects.filter(pk=call.pk, status=OutboundCall.Status.PENDING).update(
-                    delivered=True, **record):
-                logger.info("outbound call outcome not delivered: the call was answered already", extra=where)
-                return False
-            service.resume_flow(call.flow_id, answer, position=call.position)
-    except service.FlowError as exc:
-        OutboundCall.objects.filter(pk=call.pk, status=OutboundCall.Status.PENDING).update(
-            **{**record, "detail": f"not delivered ({exc.code}); {detail}"[:200]})
-        logger.info("outbound call outcome not delivered: the flow did not wait for it any more",
-                    extra={**where, "reason": exc.code})
-        return False
-    logger.info("outbound call outcome delivered", extra=where)
-    return True
+        request = open_payload(payload)
+    except (keys.InvalidValue, ValueError):
+        logger.error("outbound call not made: its payload does not decrypt (keys changed?)", extra=where)
+        return Made(call, http.Outcome("fail", {"error": "the call could not be made"}, None,
+                                       "payload does not decrypt"), AnsweredBy.WORKER)
+    started = time.monotonic()
+    try:
+        outcome = http.perform(
+            request, timeout=left, max_bytes=settings.AUTHFLOW_CALL_MAX_RESPONSE_BYTES,
+            may_follow=(lambda address: False) if request.get("analytics") else allowed,
+            extra_headers=analytics.operator_headers() if request.get("analytics") else None,
+            guard_addresses=not request.get("analytics"))  # the operator's own endpoint may be internal
+    except SoftTimeLimitExceeded:
+        outcome = http.timed_out()
+    except Exception:  # a bug must not leave the flow waiting until its deadline
+        logger.exception("outbound call failed unexpectedly", extra=where)
+        outcome = http.Outcome("fail", {"error": "the call failed"}, None, "unexpected error")
+    logger.info("outbound call made", extra={**where, "outcome": outcome.result, "http_status": outcome.http_status,
+                                             "detail": outcome.detail,
+                                             "elapsed_ms": round((time.monotonic() - started) * 1000)})
+    return Made(call, outcome, AnsweredBy.WORKER)
 
 
-def answer_if_overdue(flow: LoginFlow) -> bool:
-    """Answer "timeout" when the flow waits on a call whose deadline passed; True when it did."""
-    pending = flow.pending or {}
-    if flow.status != LoginFlow.Status.RUNNING or pending.get("type") != "call":
-        return False
-    now = timezone.now()
-    call = OutboundCall.objects.filter(flow_id=flow.pk, position=pending.get("position")).first()
-    if call is None:
-        # Only a removed record gets here: the flow waited the call's whole time since it last moved.
-        allowed = settings.AUTHFLOW_CALL_TIMEOUT_SECONDS + settings.AUTHFLOW_CALL_DEADLINE_MARGIN_SECONDS
-        if flow.updated_at + timedelta(seconds=allowed) > now:
-            return False
-        try:
-            service.resume_flow(flow.pk, call_answer(pending["function"], "timeout", {"error": TIMED_OUT}),
-                                position=pending["position"])
-        except service.FlowError:
-            return False
-        logger.warning("a call without its record was answered with a timeout", extra={"flow_id": str(flow.pk)})
-        return True
-    if call.status != OutboundCall.Status.PENDING or call.deadline > now:
-        return False
-    return deliver(call, "timeout", {"error": TIMED_OUT}, answered_by=OutboundCall.AnsweredBy.DEADLINE,
-                   detail="no result before the deadline")
+def call_at(flow_id, position) -> OutboundCall | None:
+    """The call recorded for the flow's `position`; None only when its record was removed."""
+    return OutboundCall.objects.filter(flow_id=flow_id, position=position).first()
+
+
+def is_overdue(call: OutboundCall) -> bool:
+    """Whether the call still waits for its outcome after its deadline."""
+    return call.status == OutboundCall.Status.PENDING and call.deadline <= timezone.now()
+
+
+def longest_wait() -> timedelta:
+    """How long a flow may wait on a call: its time, and the margin after which its deadline answers."""
+    return timedelta(seconds=settings.AUTHFLOW_CALL_TIMEOUT_SECONDS + settings.AUTHFLOW_CALL_DEADLINE_MARGIN_SECONDS)
+
+
+def deadline_passed() -> http.Outcome:
+    """The outcome of a call that had no result before its deadline."""
+    return http.Outcome("timeout", {"error": http.TIMED_OUT}, None, "no result before the deadline")
+
+
+def claim(call: OutboundCall, outcome: http.Outcome, *, answered_by: str) -> bool:
+    """Record `outcome` as the call's, as delivered; False when the call had one already (another got there first)."""
+    return bool(OutboundCall.objects.filter(pk=call.pk, status=OutboundCall.Status.PENDING).update(
+        delivered=True, **_record(outcome, answered_by, outcome.detail)))
+
+
+def not_delivered(call: OutboundCall, outcome: http.Outcome, *, answered_by: str, reason: str) -> None:
+    """Record `outcome` as the call's when it could not reach the flow (it moved on, ended or expired)."""
+    OutboundCall.objects.filter(pk=call.pk, status=OutboundCall.Status.PENDING).update(
+        **_record(outcome, answered_by, f"not delivered ({reason}); {outcome.detail}"))
+
+
+def _record(outcome: http.Outcome, answered_by: str, detail: str) -> dict:
+    return {"status": OutboundCall.Status.DONE, "outcome": outcome.result, "http_status": outcome.http_status,
+            "detail": detail[:200], "answered_by": answered_by, "finished_at": timezone.now()}

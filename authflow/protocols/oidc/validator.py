@@ -12,6 +12,8 @@ from oauth2_provider.oauth2_validators import OAuth2Validator
 
 from authflow.authenticators import registry
 from authflow.directory import claims as directory_claims
+from authflow.flows import service as flows
+from sequences.api import passed_steps
 
 from ..models import IssuedCode
 
@@ -49,21 +51,20 @@ def login_claims(code: str) -> dict:
     """The claims the login flow behind `code` adds to the ID token."""
     from .views import code_digest
 
-    issued = IssuedCode.objects.select_related("flow").filter(code_sha256=code_digest(code)).first()
-    if issued is None:
+    issued = IssuedCode.objects.filter(code_sha256=code_digest(code)).first()
+    flow = flows.get_flow(issued.flow_id) if issued is not None else None
+    if flow is None:
         return {}
-    flow = issued.flow
     out = {}
     for uri, value in ((flow.result or {}).get("claims") or {}).items():
         name = directory_claims.OIDC_NAMES.get(uri, uri)
         if name not in PROTOCOL_CLAIMS:
             out[name] = value
     methods = []
-    for answer in flow.state["journal"]["answers"]:
-        if answer.get("k") == "step" and answer.get("r") == "success":
-            plugin = registry.get(answer.get("authenticator"))
-            if plugin is not None and plugin.amr and plugin.amr not in methods:
-                methods.append(plugin.amr)
+    for passed in passed_steps(flow.state):
+        plugin = registry.get(passed["authenticator"])
+        if plugin is not None and plugin.amr and plugin.amr not in methods:
+            methods.append(plugin.amr)
     if len(methods) > 1:
         methods.append("mfa")
     if methods:
