@@ -275,7 +275,7 @@ def test_a_federated_identity_is_linked_in_the_directory_and_found_by_the_next_f
 SECRETS_SCRIPT = """var onLoginRequest = function(context) {
     executeStep(1, {onSuccess: function (context) {
         var user = context.currentKnownSubject;
-        var remembered = getCookieValue(context.request, 'device', {decrypt: true});
+        var remembered = getCookieValue(context.request, 'device', {decrypt: true}) + context.request.cookies.tracker;
         prompt('genericForm', {inputs: [{id: 'pin', label: 'PIN', type: 'password'}]}, {onSuccess: function (c) {
             var pin = c.request.params.pin[0];
             setCookie(c.response, 'device', remembered + '/' + pin, {'max-age': 60});
@@ -305,23 +305,37 @@ def test_secrets_a_flow_keeps_are_never_in_clear_in_the_database_and_cookies_ope
     app = make_app(SECRETS_SCRIPT, steps={1: ["BasicAuthenticator"]})
     make_user()
     sent = cookies.encode("device", "remembered-device-value", encrypt=True)
-    flow = service.start_flow(app, request_inputs("203.0.113.9", {}, {}, {"device": sent}))
+    flow = service.start_flow(app, request_inputs("203.0.113.9", {}, {}, {"device": sent,
+                                                                        "tracker": "plain-tracker-771"}))
     flow = service.resume_flow(flow.id, basic_ok(), position=0)
     flow = service.resume_flow(flow.id, prompt_answer("genericForm", "success", {"pin": ["pin-4321"]}, secret=["pin"]),
                                position=flow.pending["position"])
     assert flow.status == LoginFlow.Status.SUCCEEDED  # the script read the cookie and the PIN
     stored = database_text()
     signed = cookies.encode("signed", "Spin-4321", sign=True)
-    for secret in ("remembered-device-value", "pin-4321", signed, signed.split(".")[1]):
+    for secret in ("remembered-device-value", "plain-tracker-771", sent, "pin-4321", signed, signed.split(".")[1]):
         assert secret not in stored, secret
     record = next(r for r in EffectRecord.objects.filter(name="setCookie") if r.args[0] == "device")
     assert set(record.args[1]) == {"sealed"} and record.args[2] == {"maxAge": 60}  # only the value is sealed
     # Delivery opens them, once.
     outbox = service.claim_outbox(service.for_response(flow.id))
     assert [(c["name"], c["value"], c.get("max_age")) for c in outbox] == [
-        ("device", "remembered-device-value/pin-4321", 60), ("signed", signed, None)]
+        ("device", "remembered-device-valueplain-tracker-771/pin-4321", 60), ("signed", signed, None)]
     assert service.claim_outbox(service.for_response(flow.id)) == []
     assert LoginFlow.objects.get().outbox == []
+
+
+@pytest.mark.django_db
+def test_a_flow_an_earlier_engine_started_ends_with_a_clear_error_instead_of_replaying():
+    app = make_app(SECRETS_SCRIPT, steps={1: ["BasicAuthenticator"]})
+    make_user()
+    flow = service.start_flow(app, request())
+    state = dict(LoginFlow.objects.get().state)
+    state.pop("format"), state.pop("runtime")  # as the engine before stamps wrote it
+    LoginFlow.objects.filter(pk=flow.pk).update(state=state)
+    with pytest.raises(service.FlowExpired, match="started before the server was updated"):
+        service.resume_flow(flow.id, basic_ok(), position=0)
+    assert not EffectRecord.objects.exists()
 
 
 @pytest.mark.django_db

@@ -28,6 +28,7 @@ from sequences.api import (
     AnswerMismatch,
     FlowState,
     Program,
+    StateVersionError,
     advance,
     answers_count,
     check_answer,
@@ -114,6 +115,13 @@ def resume_flow(flow_id, answer: dict, *, position: int) -> LoginFlow:
                 raise FlowFinished("this login has already finished")
             if flow.expires_at <= timezone.now():
                 raise FlowExpired("this login expired")
+            try:
+                FlowState.from_dict(flow.state).check_version()
+            except StateVersionError as exc:
+                logger.warning("flow cannot be replayed by this engine", extra={"flow_id": str(flow.pk),
+                                                                               "error": str(exc)})
+                raise FlowExpired("this login was started before the server was updated and cannot be "
+                                  "continued: start again") from None
             try:
                 state = sealing.opened(flow.state)
             except sealing.SealedUnreadable:

@@ -34,10 +34,11 @@ journal = {
   "sealed":  str      at rest only: the secret values below, encrypted by the caller
 }
 
-Secret values (what a user typed into a password input of a prompt, and the
-decrypted or verified value of a cookie) must be the same on every replay, so
-they are kept as long as the flow; at rest they are taken out and sealed with
-a cipher the caller provides (see FlowState.to_stored / from_stored).
+Secret values (what a user typed into a password input of a prompt, the
+cookies the browser sent, and the decrypted or verified value of a cookie)
+must be the same on every replay, so they are kept as long as the flow; at
+rest they are taken out and sealed with a cipher the caller provides (see
+FlowState.to_stored / from_stored).
 """
 from __future__ import annotations
 
@@ -137,7 +138,7 @@ class FlowState:
             return state
         try:
             hidden = open_sealed(journal["sealed"])
-            prompts, lookups = hidden["prompts"], hidden["lookups"]
+            prompts, lookups, cookies = hidden["prompts"], hidden["lookups"], hidden.get("cookies")
         except SealedUnreadable:
             raise
         except Exception as exc:  # noqa: BLE001 - whatever the cipher raises, the flow cannot be replayed
@@ -150,6 +151,9 @@ class FlowState:
         journal["answers"] = answers
         journal["lookups"] = {**journal.get("lookups", {}), **lookups}
         state.journal = journal
+        if cookies:
+            request = state.inputs.get("request") or {}
+            state.inputs = {**state.inputs, "request": {**request, "cookies": cookies}}
         return state
 
     def to_stored(self, seal: Callable[[dict], str]) -> dict:
@@ -168,14 +172,18 @@ class FlowState:
             kept_answers[index] = {**answer, "params": {k: v for k, v in params.items() if k not in names}}
         lookups = self.journal.get("lookups", {})
         secret_lookups = {key: value for key, value in lookups.items() if _is_secret_lookup(key)}
+        request = self.inputs.get("request") or {}
+        cookies = request.get("cookies") or {}
         stored = self.to_dict()
-        if not prompts and not secret_lookups:
+        if not prompts and not secret_lookups and not cookies:
             return stored
         journal = dict(self.journal)
         journal["answers"] = kept_answers
         journal["lookups"] = {key: value for key, value in lookups.items() if key not in secret_lookups}
-        journal["sealed"] = seal({"prompts": prompts, "lookups": secret_lookups})
+        journal["sealed"] = seal({"prompts": prompts, "lookups": secret_lookups, "cookies": cookies})
         stored["journal"] = journal
+        if cookies:
+            stored["inputs"] = {**self.inputs, "request": {**request, "cookies": {}}}
         return stored
 
     def copy(self) -> FlowState:
