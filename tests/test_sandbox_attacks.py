@@ -12,6 +12,7 @@ server in tests/test_sandbox_server.py.
 import json
 import os
 import time
+from pathlib import Path
 
 import pytest
 
@@ -373,3 +374,45 @@ def test_a_script_cannot_grow_its_flows_journal_without_bound():
                     outcomes=())
     assert error_of(trace)["message"] == "the flow's journal is full: too many clock readings"
     assert_next_login_is_normal()
+
+
+# ---------------------------------------------------------------- the sandbox processes themselves
+def test_a_sandbox_killed_from_outside_while_idle_is_replaced_without_blaming_a_script():
+    with pool.borrow():
+        pass
+    pid = pool.idle_pids(Limits.from_settings())[0]  # the one the next run would take
+    os.kill(pid, 9)
+    time.sleep(0.2)
+    assert_next_login_is_normal()
+    assert pid not in pool.idle_pids()
+
+
+def test_a_sandbox_whose_web_process_died_exits_even_in_the_middle_of_a_loop(tmp_path):
+    import subprocess
+    import sys
+
+    # A web process (here: a child python) starts a sandbox, sets it looping, and dies without a word.
+    code = (
+        "import os, sys, threading, time; sys.path.insert(0, %r)\n"
+        "from sequences.engine.driver import Program, advance\n"
+        "from sequences.engine.state import FlowState\n"
+        "from sequences.engine.sandbox import Limits, pool\n"
+        "limits = Limits(timeout_ms=60000)\n"
+        "with pool.borrow(limits): pass\n"
+        "print(pool.idle_pids(limits)[0], flush=True)\n"
+        "loop = Program.from_source('var onLoginRequest = function (c) { for (;;) {} };')\n"
+        "threading.Thread(target=advance, args=(loop, FlowState.start('a', {'1': []}), None), kwargs={'limits': limits}).start()\n"
+        "time.sleep(1); os._exit(0)\n"
+    ) % str(Path(__file__).resolve().parents[1])
+    parent = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert parent.stdout.strip(), parent.stderr
+    pid = int(parent.stdout.split()[0])
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(pid, 9)
+    raise AssertionError("the sandbox outlived its web process")

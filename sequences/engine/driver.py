@@ -150,7 +150,10 @@ def advance(program: Program, state: FlowState, host: Host, *, answer: dict | No
         if (time.monotonic() - started) * 1000 > budget_ms:
             return Advance(state, _error("limit", f"the round trip took longer than its budget of {budget_ms} ms "
                                                   "(its runs and the lookups and effects between them)"), events)
-        payload = ('{"inputs":' + inputs_text + ',"journal":' + json.dumps(journal, separators=(",", ":")) +
+        journal_text = json.dumps(journal, separators=(",", ":"))
+        if len(journal_text) > MAX_STATE_BYTES:
+            return Advance(state, _error("limit", f"the flow's journal grew over {MAX_STATE_BYTES // 1024} KB"), events)
+        payload = ('{"inputs":' + inputs_text + ',"journal":' + journal_text +
                    ',"prefetch":' + json.dumps(prefetch, separators=(",", ":")) +
                    ',"lookups":' + json.dumps(lookups, separators=(",", ":")) +
                    f',"now":{now_ms},"entry":{json.dumps(entry)}}}')
@@ -199,8 +202,6 @@ def advance(program: Program, state: FlowState, host: Host, *, answer: dict | No
             events.append({"type": "effect", "name": command["name"], "args": redacted(command["name"], command["args"]),
                            "result": outcome})
             continue
-        if len(json.dumps(journal, separators=(",", ":"))) > MAX_STATE_BYTES:
-            return Advance(state, _error("limit", f"the flow's journal grew over {MAX_STATE_BYTES // 1024} KB"), events)
         return Advance(state, command, events)
 
     return Advance(state, _error("limit", f"the script made more than {max_host_calls} lookups and effects in one round trip"), events)

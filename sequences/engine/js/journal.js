@@ -117,25 +117,33 @@ function copyJson(value) {
 }
 
 // ---------------------------------------------------------------- the path digest
-// cyrb53: a fast 53-bit string hash.  Divergence detection needs no secrecy,
-// and no secret goes into it (effect arguments are digested redacted).
-function hash53(text, seed) {
-  let h1 = 0xdeadbeef ^ seed, h2 = 0x41c6ce57 ^ seed;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return 4294967296 * (2097151 & h2) + (h1 >>> 0);
-}
-
 // Every interaction with the world (an answer consumed, a lookup, a user
 // read) moves the digest of the path; each answer keeps the digest the path
-// had when the answer was first read.
+// had when the answer was first read.  The hash is cyrb53's, fed as a
+// stream: fast, 53 bits, no secrecy needed (and no secret goes into it:
+// effect arguments are digested redacted).
+const imul = Math.imul;
+
 function trail(r, what) {
-  r.path = hash53(r.path + "|" + what, 7).toString(36);
+  let h1 = r.pathHash[0], h2 = r.pathHash[1];
+  for (let i = 0; i < what.length; i++) {
+    const ch = what.charCodeAt(i);
+    h1 = imul(h1 ^ ch, 2654435761);
+    h2 = imul(h2 ^ ch, 1597334677);
+  }
+  r.pathHash[0] = imul(h1 ^ 124, 2654435761);
+  r.pathHash[1] = imul(h2 ^ 124, 1597334677);
+}
+
+function pathDigest(r) {
+  let h1 = r.pathHash[0], h2 = r.pathHash[1];
+  h1 = imul(h1 ^ (h1 >>> 16), 2246822507) ^ imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = imul(h2 ^ (h2 >>> 16), 2246822507) ^ imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (4294967296 * (2097151 & h2) + (h1 >>> 0)).toString(36);
+}
+
+function pathStart(seed) {
+  return [0xdeadbeef ^ seed, 0x41c6ce57 ^ seed];
 }
 
 // ---------------------------------------------------------------- time & randomness
@@ -217,9 +225,10 @@ function nextAnswer(kind, command, describe, matches) {
     if (answer.k !== kind || !matches(answer)) {
       diverged("the journal answers " + describeAnswer(answer) + " where the script asked for " + describeCommand(command));
     }
+    const digest = pathDigest(r);
     if (answer.d === undefined) {
-      r.newDigests[position] = r.path;
-    } else if (answer.d !== r.path) {
+      r.newDigests[position] = digest;
+    } else if (answer.d !== digest) {
       diverged("the script took a different path on replay before " + describeCommand(command) +
                " (its code, libraries or the data it read are not what they were when the flow got that answer)");
     }

@@ -32,7 +32,7 @@ function newRun(input, program) {
     readCount: ObjectKeys(journal.reads || {}).length,
     newLookups: {},
     newDigests: {},
-    path: String(journal.seed || 0),
+    pathHash: pathStart(journal.seed || 0),
     seenReads: new RealSet(),
     libraries: new RealMap(),
     scope: null,

@@ -209,6 +209,9 @@ class SandboxProcess:
         except (BlockingIOError, OSError):
             return ""
 
+    def alive(self) -> bool:
+        return not self.broken and self._process.poll() is None
+
     def kill(self) -> None:
         self.broken = True
         if self._process.poll() is None:
@@ -294,6 +297,11 @@ class SandboxPool:
     def _take(self, limits: Limits) -> SandboxProcess | None:
         with self._lock:
             self._check_fork()
+            dead = [sandbox for sandbox in self._idle if not sandbox.alive()]
+            for sandbox in dead:  # died while idle (killed from outside): not a run's doing
+                self._idle.remove(sandbox)
+                sandbox.kill()
+                self.discarded += 1
             for index, sandbox in enumerate(self._idle):
                 if sandbox.limits == limits:
                     return self._idle.pop(index)

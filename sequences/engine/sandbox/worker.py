@@ -23,11 +23,13 @@ import re
 import resource
 import struct
 import sys
+import threading
+import time
 
 _HEAD = struct.Struct(">II")  # header length, body length
 MAX_FRAME = 64 * 1024 * 1024
 
-EXIT_EOF, EXIT_MEMORY, EXIT_ENGINE = 0, 3, 4
+EXIT_EOF, EXIT_MEMORY, EXIT_ENGINE, EXIT_ORPHANED = 0, 3, 4, 5
 
 
 class ProtocolError(Exception):
@@ -204,8 +206,21 @@ def _with_v8_syntax_error(verdict_text: str, source: str) -> str:
     return json.dumps(verdict)
 
 
+def _exit_with_parent() -> None:
+    """A sandbox outlives no web process, even one that died while a script was looping here."""
+    parent = os.getppid()
+
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(EXIT_ORPHANED)
+
+    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+
+
 def main(argv: list[str]) -> int:
     request_fd, reply_fd = int(argv[1]), int(argv[2])
+    _exit_with_parent()
     return Worker(request_fd, reply_fd).serve()
 
 
