@@ -39,6 +39,30 @@ USERS = {
 }
 
 
+# Visits every object reachable from `roots` (properties, prototypes, accessors); returns how many.
+WALK = """
+function walk(roots, visitObject, visitProperty) {
+    var seen = new Set(), queue = roots.slice();
+    while (queue.length) {
+        var o = queue.pop();
+        if (o === null || (typeof o !== 'object' && typeof o !== 'function') || seen.has(o)) continue;
+        seen.add(o);
+        visitObject(o);
+        queue.push(Object.getPrototypeOf(o));
+        Reflect.ownKeys(o).forEach(function (key) {
+            var d = Object.getOwnPropertyDescriptor(o, key);
+            if (!d) return;
+            visitProperty(o, key, d);
+            if ('value' in d) queue.push(d.value);
+            if (d.get) queue.push(d.get);
+            if (d.set) queue.push(d.set);
+        });
+    }
+    return seen.size;
+}
+"""
+
+
 def mallory(source, outcomes=(ok(1, "alice"),), **kwargs):
     return run(source, list(outcomes), app="mallory", steps=STEPS, users=USERS, **kwargs)
 
@@ -106,28 +130,17 @@ def test_response_headers_read_after_a_halt_cannot_call_the_api():
 def test_nothing_reachable_from_a_script_leads_to_the_engine():
     # Walk every object reachable from the script's global, the context and the API (properties,
     # prototypes, accessors): no engine entry point, no way to the start compartment's global.
-    trace = mallory("""
+    trace = mallory(WALK + """
         var onLoginRequest = function (context) {
-            var seen = new Set(), queue = [globalThis, context, executeStep, Log, new Error('e'), /x/, new Date(0)];
             var found = [];
             var engineNames = ['__authflow', 'compile', 'compileEntry', 'checkEntry', 'runEntry', 'lockdown', 'FeralFunction'];
-            while (queue.length) {
-                var o = queue.pop();
-                if (o === null || (typeof o !== 'object' && typeof o !== 'function') || seen.has(o)) continue;
-                seen.add(o);
+            var count = walk([globalThis, context, executeStep, Log, new Error('e'), /x/, new Date(0)], function (o) {
                 if (typeof o === 'function' && engineNames.indexOf(o.name) >= 0) found.push('function ' + o.name);
-                queue.push(Object.getPrototypeOf(o));
-                Reflect.ownKeys(o).forEach(function (key) {
-                    if (engineNames.indexOf(String(key)) >= 0) found.push('property ' + String(key));
-                    var d = Object.getOwnPropertyDescriptor(o, key);
-                    if (!d) return;
-                    if ('value' in d) queue.push(d.value);
-                    if (d.get) queue.push(d.get);
-                    if (d.set) queue.push(d.set);
-                });
-            }
+            }, function (o, key) {
+                if (engineNames.indexOf(String(key)) >= 0) found.push('property ' + String(key));
+            });
             var self = (function () { return this; })();
-            Log.info(seen.size + ' ' + JSON.stringify(found) + ' ' + String(self));
+            Log.info(count + ' ' + JSON.stringify(found) + ' ' + String(self));
             executeStep(1);
         };
     """, limits=Limits(timeout_ms=2000))
@@ -183,53 +196,28 @@ def test_another_users_data_does_not_leak_through_regexp_statics_or_intrinsics()
     # Alice's login at the attacker's application matches her e-mail address and tries to plant it on
     # every object it can reach (the Error stack accessor included); bob's login at another
     # application then looks for it everywhere.
-    plant = mallory("""
+    plant = mallory(WALK + """
         var onLoginRequest = function (context) {
             executeStep(1, {onSuccess: function (context) {
                 var email = context.currentKnownSubject.localClaims['http://wso2.org/claims/emailaddress'];
                 /^(.*)@/.exec(email);
-                var planted = 0, seen = new Set(), queue = [globalThis, new Error('x'), Object.getOwnPropertyDescriptor(new Error('x'), 'stack')];
-                while (queue.length) {
-                    var o = queue.pop();
-                    if (o === null || (typeof o !== 'object' && typeof o !== 'function') || seen.has(o)) continue;
-                    seen.add(o);
-                    try { o.leak = email; if (o.leak === email) planted++; } catch (e) {}
-                    queue.push(Object.getPrototypeOf(o));
-                    Reflect.ownKeys(o).forEach(function (key) {
-                        var d = Object.getOwnPropertyDescriptor(o, key);
-                        if (!d) return;
-                        if ('value' in d) queue.push(d.value);
-                        if (d.get) queue.push(d.get);
-                        if (d.set) queue.push(d.set);
-                    });
-                }
-                Log.info('planted ' + planted + ' of ' + seen.size + ', $1 ' + typeof RegExp.$1);
+                var roots = [globalThis, new Error('x'), Object.getOwnPropertyDescriptor(new Error('x'), 'stack')];
+                var reached = walk(roots, function (o) { try { o.leak = email; } catch (e) {} }, function () {});
+                Log.info('planted, reached ' + reached);
             }});
         };
     """, limits=Limits(timeout_ms=2000))
-    planted, _, reached = logs(plant)[0].split(",")[0].split(" ")[1:]
-    # It could write only on objects of its own run (the context, its own errors), nothing shared.
-    assert int(reached) > 300, plant
-    spy = run("""
+    assert int(logs(plant)[0].split(" ")[-1]) > 300, plant
+    spy = run(WALK + """
         var onLoginRequest = function (context) {
             var statics = ['$1', 'input', '$_', 'lastMatch', '$&', 'leftContext', 'rightContext', 'lastParen'].map(function (k) {
                 return typeof RegExp[k];
             });
-            var hits = [], seen = new Set(), queue = [globalThis, new Error('y'), Object.getOwnPropertyDescriptor(new Error('y'), 'stack')];
-            while (queue.length) {
-                var o = queue.pop();
-                if (o === null || (typeof o !== 'object' && typeof o !== 'function') || seen.has(o)) continue;
-                seen.add(o);
-                queue.push(Object.getPrototypeOf(o));
-                Reflect.ownKeys(o).forEach(function (key) {
-                    var d = Object.getOwnPropertyDescriptor(o, key);
-                    if (!d) return;
-                    if (typeof d.value === 'string' && d.value.indexOf('secret-4711') >= 0) hits.push(String(key));
-                    if ('value' in d) queue.push(d.value);
-                    if (d.get) queue.push(d.get);
-                    if (d.set) queue.push(d.set);
-                });
-            }
+            var hits = [];
+            walk([globalThis, new Error('y'), Object.getOwnPropertyDescriptor(new Error('y'), 'stack')], function () {},
+                 function (o, key, d) {
+                     if (typeof d.value === 'string' && d.value.indexOf('secret-4711') >= 0) hits.push(String(key));
+                 });
             Log.info(statics.join(' ') + ' | ' + hits.length + ' | ' + new Error('z').stack.split('\\n')[0]);
             executeStep(1);
         };
