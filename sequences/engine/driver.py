@@ -7,7 +7,9 @@ steps the browser's sign-on session already satisfies (sso.py) are handled
 here, through the `Host`, each followed by another replay, until
 the script halts on something only a person can answer (a step, a prompt) or
 finishes.  Effects are journaled with their result, so a later replay never
-applies them again.
+applies them again.  Each run is a request to a sandbox process
+(sandbox/supervisor.py); the driver bounds the round trip as a whole: its
+time, its lookups and effects, and the size of the journal it leaves.
 """
 from __future__ import annotations
 

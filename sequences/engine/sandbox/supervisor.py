@@ -302,8 +302,8 @@ class SandboxPool:
                 self._idle.remove(sandbox)
                 sandbox.kill()
                 self.discarded += 1
-            for index, sandbox in enumerate(self._idle):
-                if sandbox.limits == limits:
+            for index in range(len(self._idle) - 1, -1, -1):  # the most recently used first
+                if self._idle[index].limits == limits:
                     return self._idle.pop(index)
         return None
 
@@ -313,11 +313,16 @@ class SandboxPool:
                 self.discarded += 1
             self._refill(sandbox.limits)
             return
+        evicted = None
         with self._lock:
-            if sandbox.owner_pid == self._pid and len(self._idle) < self.MAX_IDLE:
+            if sandbox.owner_pid != self._pid:
+                evicted = sandbox
+            else:
+                if len(self._idle) >= self.MAX_IDLE:  # the least recently used goes
+                    evicted = self._idle.pop(0)
                 self._idle.append(sandbox)
-                return
-        sandbox.close()
+        if evicted is not None:
+            evicted.close()
 
     def _refill(self, limits: Limits) -> None:
         """Start a replacement in the background when no sandbox with these limits is idle."""
