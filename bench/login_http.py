@@ -335,7 +335,7 @@ def run(args, workdir: Path):
         discovery = requests.get(base + READY_PATH, timeout=30).json()
         portal, wiki = RelyingParty(discovery, "bench-portal"), RelyingParty(discovery, "bench-wiki")
 
-        # The first login of the process pays for V8's start, the first isolate, lazy imports, template loading.
+        # The first login of the process pays for starting its first sandbox, lazy imports, template loading.
         t0 = time.perf_counter()
         interactive_login(portal)
         first_login_ms = (time.perf_counter() - t0) * 1000
