@@ -63,6 +63,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
     "authflow.content_security.ContentSecurityPolicyMiddleware",
+    "authflow.nul_bytes.NulByteMiddleware",  # before anything reads a cookie or a field
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",

@@ -239,3 +239,82 @@ def test_with_the_cache_unreachable_an_email_step_sends_once_and_refuses_resends
     assert codes.first_send(codes.Purpose.EMAIL_OTP, flow.pk, 0) is False  # a reload sends nothing more
     with pytest.raises(codes.TooSoon):
         codes.note_resend(codes.Purpose.EMAIL_OTP, flow.pk, 0)
+
+
+# PostgreSQL refuses NUL in text and JSON: a NUL anywhere a value is stored must be a 4xx, not a 500.
+NUL = "a\x00b"
+NUL_QUERIES = [
+    ("/o/authorize/", authorize_query(state=NUL)),
+    ("/o/authorize/", authorize_query(client_id=NUL)),
+    ("/o/authorize/", authorize_query(login_hint=NUL)),
+    ("/login/start/", {"next": "/account/" + NUL}),
+    ("/login/start/", {"next": "/o/authorize/?client_id=portal&state=" + NUL}),
+    ("/o/logout/", {"client_id": NUL, "post_logout_redirect_uri": CALLBACK}),
+    ("/o/logout/", {"id_token_hint": NUL}),
+    ("/login/error/", {"errorMsg": NUL}),
+    ("/o/userinfo/", {NUL: "x"}),
+]
+
+
+@pytest.mark.parametrize("path, query", NUL_QUERIES, ids=lambda v: v if isinstance(v, str) else ",".join(v))
+def test_a_nul_byte_in_a_query_is_a_400(portal, path, query):
+    response = browser().get(path, query)
+    assert response.status_code == 400, (path, response.status_code)
+
+
+NUL_FORMS = [
+    ("/o/token/", {"grant_type": "authorization_code", "code": NUL, "client_id": "portal", "redirect_uri": CALLBACK}),
+    ("/o/token/", {"grant_type": "refresh_token", "refresh_token": NUL, "client_id": "portal"}),
+    ("/o/token/", {"grant_type": "authorization_code", "code": "x", "client_id": NUL}),
+    ("/o/revoke_token/", {"token": NUL, "client_id": "portal"}),
+    ("/o/introspect/", {"token": NUL}),
+    ("/o/logout/", {"client_id": NUL}),
+    ("/account/sign-out/", {"next": NUL}),
+]
+
+
+@pytest.mark.parametrize("path, data", NUL_FORMS, ids=lambda v: v if isinstance(v, str) else ",".join(v))
+def test_a_nul_byte_in_a_form_is_a_400(portal, path, data):
+    response = browser().post(path, data)
+    assert response.status_code == 400, (path, response.status_code)
+
+
+@pytest.mark.parametrize("field", ["username", "password", "form_token", "position"])
+def test_a_nul_byte_in_a_login_form_is_a_400_and_the_flow_is_unchanged(portal, field):
+    client, flow, fields = started_flow()
+    form = {**fields, "username": "alice", "password": "alice-password-123"}
+    form[field] = form[field] + "\x00"
+    response = client.post(f"/login/flow/{flow.pk}/", form)
+    assert response.status_code == 400
+    after = LoginFlow.objects.get(pk=flow.pk)
+    assert (after.revision, after.state) == (flow.revision, flow.state)
+    # The same browser signs in with the form as it was.
+    done = client.post(f"/login/flow/{flow.pk}/", {**fields, "username": "alice", "password": "alice-password-123"})
+    assert done.status_code == 302 and LoginFlow.objects.get(pk=flow.pk).revision == flow.revision + 1
+
+
+@pytest.mark.parametrize("name", ["planted", "sessionid", "csrftoken", "authflow_browser"])
+def test_a_planted_cookie_with_a_nul_byte_is_ignored_and_signing_in_still_works(portal, name):
+    client = browser()
+    client.cookies[name] = "x" * 20 + "\x00" + "y" * 22  # as long as the real ones
+    response = client.get("/o/authorize/", authorize_query(), follow=True)
+    assert response.status_code == 200 and 'name="password"' in response.content.decode()
+    flow = LoginFlow.objects.get()
+    fields = dict(re.findall(r'name="(form_token|position)" value="([^"]*)"', response.content.decode()))
+    done = client.post(f"/login/flow/{flow.pk}/", {**fields, "username": "alice", "password": "alice-password-123"},
+                       follow=True)
+    assert done.status_code == 200 and "About you" in done.content.decode()
+
+
+def test_a_nul_byte_in_a_header_is_a_400(portal):
+    response = browser().get("/o/authorize/", authorize_query(), HTTP_USER_AGENT="evil\x00agent")
+    assert response.status_code == 400
+
+
+@pytest.mark.parametrize("token", ["é" * 64, "\u2603", "ü"])
+def test_a_form_token_that_is_not_ascii_is_refused_as_forged(portal, token):
+    client, flow, fields = started_flow()
+    response = client.post(f"/login/flow/{flow.pk}/", {**fields, "form_token": token, "username": "alice",
+                                                       "password": "alice-password-123"})
+    assert response.status_code == 403 and "This form expired" in response.content.decode()
+    assert LoginFlow.objects.get(pk=flow.pk).revision == flow.revision

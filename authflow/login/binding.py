@@ -51,4 +51,6 @@ def form_token(request, flow) -> str:
 
 def form_token_is_valid(request, flow) -> bool:
     sent = request.POST.get("form_token", "")
-    return bool(sent) and matches(request, flow) and hmac.compare_digest(sent, form_token(request, flow))
+    # Compared as bytes: compare_digest refuses str with characters outside ASCII (a forged token may have some).
+    return (bool(sent) and matches(request, flow)
+            and hmac.compare_digest(sent.encode(), form_token(request, flow).encode()))
