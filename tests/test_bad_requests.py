@@ -318,3 +318,12 @@ def test_a_form_token_that_is_not_ascii_is_refused_as_forged(portal, token):
                                                        "password": "alice-password-123"})
     assert response.status_code == 403 and "This form expired" in response.content.decode()
     assert LoginFlow.objects.get(pk=flow.pk).revision == flow.revision
+
+
+@pytest.mark.parametrize("path", ["/o/token/", "/o/revoke_token/", "/o/introspect/"])
+@pytest.mark.parametrize("pair", [b"portal\x00:secret\x00", b"portal%00:secret"])  # Basic credentials are URL-encoded
+def test_client_credentials_with_a_nul_byte_are_refused_not_a_500(portal, path, pair):
+    credentials = base64.b64encode(pair).decode()
+    response = browser().post(path, {"grant_type": "authorization_code", "code": "x", "token": "x"},
+                              HTTP_AUTHORIZATION=f"Basic {credentials}")
+    assert 400 <= response.status_code < 500, response.status_code

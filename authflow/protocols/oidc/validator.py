@@ -23,6 +23,13 @@ PROTOCOL_CLAIMS = {"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "nonce", "au
 
 
 class Validator(OAuth2Validator):
+    def _load_application(self, client_id, request):
+        # A client_id from a Basic Authorization header is decoded here (base64, then percent-decoding), after
+        # authflow.nul_bytes looked at the request: one with a NUL is no client (PostgreSQL cannot look it up).
+        if isinstance(client_id, str) and "\x00" in client_id:
+            return None
+        return super()._load_application(client_id, request)
+
     def get_additional_claims(self, request):
         user = request.user
         known = directory_claims.read_claims(user)
