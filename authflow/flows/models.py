@@ -35,6 +35,9 @@ class LoginFlow(models.Model):
     # When the browser was sent back with the outcome: a finished flow is
     # delivered once (a reloaded or replayed link cannot sign in again).
     concluded_at = models.DateTimeField(null=True, blank=True)
+    # When the authorization endpoint issued the login's code (OpenID Connect): claimed with a conditional
+    # update, so of many requests presenting the same finished login exactly one gets a code.
+    code_issued_at = models.DateTimeField(null=True, blank=True)
     # Cookies the script set (setCookie) that the next response to the flow's browser carries, sealed (sealing.py).
     outbox = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)

@@ -164,6 +164,19 @@ def mark_concluded(flow: LoginFlow) -> bool:
     return claimed == 1
 
 
+def claim_code(flow_id, *, subject: str) -> bool:
+    """Claim the one authorization code a succeeded flow of `subject` gives; False when it was issued already.
+
+    One conditional UPDATE: of concurrent requests presenting the same login, the database lets one through.
+    Call it in the transaction that makes the code, so that a failure to make it leaves the claim unmade.
+    """
+    try:
+        return LoginFlow.objects.filter(pk=flow_id, status=LoginFlow.Status.SUCCEEDED, subject=subject,
+                                        code_issued_at__isnull=True).update(code_issued_at=timezone.now()) == 1
+    except (ValueError, ValidationError):
+        return False
+
+
 def purge_flows(last_change_before, *, batch_size: int = 500) -> dict[str, int]:
     """Delete flows that can never move again and last changed before `last_change_before`.
 

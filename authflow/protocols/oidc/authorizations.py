@@ -5,6 +5,11 @@ session satisfies pass without a page).  When the flow succeeds, it leaves
 a one-time authorization in the browser's session for exactly that request;
 the authorization endpoint takes it and issues the code.  A request without
 one starts a flow, so no code is ever issued without the script's say.
+
+The session only says which flow authorized the request: sessions are read
+and written without a lock, so concurrent requests may all find the same
+entry.  That the flow's code is issued once is claimed on the flow itself
+(authflow.flows.service.claim_code).
 """
 from __future__ import annotations
 

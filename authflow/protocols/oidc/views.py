@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlsplit
 
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
+from django.db import transaction
 from django.http import HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import render
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
@@ -19,6 +20,7 @@ from oauth2_provider.views import TokenView as LibraryTokenView
 from oauth2_provider.views import UserInfoView as LibraryUserInfoView
 
 from authflow import ratelimit
+from authflow.flows import service as flows
 from authflow.net import client_ip
 
 from ..models import IssuedCode
@@ -48,12 +50,15 @@ class AuthorizationView(LibraryAuthorizationView):
         except OAuthToolkitError as error:
             return self.error_response(error, application=None)
         flow_id = authorizations.take(request.session, request.get_full_path()) if request.user.is_authenticated else None
-        if flow_id is None:
-            return redirect_to_login(request.get_full_path(), self.get_login_url(), self.get_redirect_field_name())
-        response = super().dispatch(request, *args, **kwargs)
-        code = parse_qs(urlsplit(response.get("Location", "")).query).get("code", [None])[0]
-        if code:
-            IssuedCode.objects.create(code_sha256=code_digest(code), flow_id=flow_id)
+        with transaction.atomic():
+            # The session says which login authorized this request in this browser; the login's row says
+            # whether its code was issued: many requests presenting one login get one code.
+            if flow_id is None or not flows.claim_code(flow_id, subject=request.user.get_username()):
+                return redirect_to_login(request.get_full_path(), self.get_login_url(), self.get_redirect_field_name())
+            response = super().dispatch(request, *args, **kwargs)
+            code = parse_qs(urlsplit(response.get("Location", "")).query).get("code", [None])[0]
+            if code:
+                IssuedCode.objects.create(code_sha256=code_digest(code), flow_id=flow_id)
         return response
 
 

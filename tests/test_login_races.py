@@ -1,0 +1,90 @@
+"""Many requests at once against one login or one account, on a real server (gunicorn, several workers, PostgreSQL).
+
+What an attacker gets by sending the same request many times in parallel
+must be what one request would give: one authorization code per login, and
+no more password checks than the lockout allows.
+"""
+import io
+import secrets
+import textwrap
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from urllib.parse import parse_qs, urljoin, urlsplit
+
+import pytest
+import requests
+from authlib.integrations.requests_client import OAuth2Session
+from django.core.management import call_command
+from django.db import connection
+
+from tests.support.browser import Browser
+from tests.support.config import CALLBACK, public_app
+from tests.support.servers import ServerProcess, server_env, signing_key
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CONFIG = "applications:\n" + public_app("portal", "{1: [BasicAuthenticator]}", """
+    var onLoginRequest = function (context) { executeStep(1); };
+""") + textwrap.dedent("""
+    users:
+      - {username: alice, password: "alice-password-123"}
+""")
+
+
+@pytest.fixture
+def server(transactional_db, tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(CONFIG)
+    call_command("apply", "-f", str(path), stdout=io.StringIO())
+    proc = ServerProcess("gunicorn", server_env(connection.settings_dict, signing_key()), tmp_path,
+                         workers=2, threads=4)
+    proc.start()
+    yield proc
+    proc.stop()
+
+
+def all_at_once(count, request):
+    """Run `request(i)` `count` times in parallel threads, released together; their results in order."""
+    gate = threading.Barrier(count)
+
+    def run(i):
+        gate.wait()
+        return request(i)
+
+    with ThreadPoolExecutor(max_workers=count) as pool:
+        return list(pool.map(run, range(count)))
+
+
+def test_one_login_gives_exactly_one_authorization_code(server):
+    discovery = requests.get(server.url + "/o/.well-known/openid-configuration", timeout=10).json()
+    client = OAuth2Session("portal", None, scope="openid", redirect_uri=CALLBACK, code_challenge_method="S256",
+                           token_endpoint=discovery["token_endpoint"])
+    verifier = secrets.token_urlsafe(48)
+    uri, _ = client.create_authorization_url(discovery["authorization_endpoint"], code_verifier=verifier)
+    # The browser signs in and is sent back to the authorization endpoint: it stops there, before the code.
+    browser = Browser(server.url, stop_at=server.url + "/o/authorize/")
+    assert 'name="password"' in browser.get(uri).text
+    resume = browser.submit({"username": "alice", "password": "alice-password-123"}).callback
+    assert resume, "the login did not finish"
+
+    def fetch(_):
+        with requests.Session() as session:
+            session.cookies.update(browser.session.cookies)
+            return session.get(resume, allow_redirects=False, timeout=60)
+
+    responses = all_at_once(50, fetch)
+    locations = [urljoin(resume, r.headers.get("Location", "")) for r in responses]
+    assert all(r.status_code == 302 for r in responses), [r.status_code for r in responses]
+    codes = [parse_qs(urlsplit(loc).query)["code"][0] for loc in locations if loc.startswith(CALLBACK)]
+    assert len(codes) == 1, f"{len(codes)} codes for one login"
+    # Every other request is sent to sign in again (a new login, which runs the script), never given a code.
+    assert all(urlsplit(loc).path == "/login/start/" for loc in locations if not loc.startswith(CALLBACK))
+
+    token = requests.post(discovery["token_endpoint"], timeout=30, data={
+        "grant_type": "authorization_code", "code": codes[0], "redirect_uri": CALLBACK, "client_id": "portal",
+        "code_verifier": verifier})
+    assert token.status_code == 200 and token.json()["id_token"], token.text
+    again = requests.post(discovery["token_endpoint"], timeout=30, data={
+        "grant_type": "authorization_code", "code": codes[0], "redirect_uri": CALLBACK, "client_id": "portal",
+        "code_verifier": verifier})
+    assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
