@@ -166,3 +166,17 @@ def test_the_celery_task_purges_on_a_real_worker(portal, worker):  # noqa: F811
         assert time.monotonic() < deadline, f"the worker did not purge the old flow:\n{worker.output()}"
         time.sleep(0.1)
     assert LoginFlow.objects.filter(pk=recent).exists()
+
+
+@pytest.mark.django_db
+def test_failed_sign_ins_with_unknown_usernames_are_forgotten_after_the_retention(portal):
+    from authflow.directory import lockout
+    from authflow.directory.models import UnknownUsername
+
+    for name in ("old-name", "recent-name"):
+        assert lockout.begin_attempt(name).allowed
+    UnknownUsername.objects.filter(pk=UnknownUsername.objects.order_by("pk").first().pk).update(
+        updated_at=timezone.now() - RETENTION - DAY)
+    assert purge()["deleted"] == {"directory.UnknownUsername": 1}
+    assert UnknownUsername.objects.count() == 1 and lockout.begin_attempt("recent-name").failures == 2
+    assert lockout.begin_attempt("old-name").failures == 1  # counted from the start again

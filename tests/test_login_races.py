@@ -5,6 +5,7 @@ must be what one request would give: one authorization code per login, and
 no more password checks than the lockout allows.
 """
 import io
+import re
 import secrets
 import textwrap
 import threading
@@ -17,6 +18,7 @@ from authlib.integrations.requests_client import OAuth2Session
 from django.core.management import call_command
 from django.db import connection
 
+from authflow.directory.models import User
 from tests.support.browser import Browser
 from tests.support.config import CALLBACK, public_app
 from tests.support.servers import ServerProcess, server_env, signing_key
@@ -88,3 +90,27 @@ def test_one_login_gives_exactly_one_authorization_code(server):
         "grant_type": "authorization_code", "code": codes[0], "redirect_uri": CALLBACK, "client_id": "portal",
         "code_verifier": verifier})
     assert again.status_code == 400 and again.json()["error"] == "invalid_grant"
+
+
+NOT_CORRECT = "The username or password is not correct."
+
+
+@pytest.mark.parametrize("username", ["alice", "nobody"])
+def test_wrong_passwords_sent_at_once_are_checked_no_more_often_than_the_lockout_allows(server, username):
+    threshold = 5  # AUTHFLOW_LOCKOUT_THRESHOLD's default
+    authorize = (f"{server.url}/o/authorize/?response_type=code&client_id=portal&redirect_uri={CALLBACK}"
+                 "&scope=openid&state=s&code_challenge=E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
+                 "&code_challenge_method=S256")
+    browsers = [Browser(server.url, stop_at=CALLBACK) for _ in range(24)]
+    for browser in browsers:  # 24 logins, each at its password page
+        assert 'name="password"' in browser.get(authorize).text
+
+    pages = all_at_once(24, lambda i: browsers[i].submit({"username": username, "password": f"guess-{i}"}))
+    said = [re.search(r'role="alert">([^<]*)<', page.text).group(1) for page in pages]
+    assert said.count(NOT_CORRECT) == threshold, said
+    assert all(message.startswith("This account is locked") for message in said if message != NOT_CORRECT), said
+    log = server.output(limit=10**7)
+    assert log.count('"message": "sign-in failed"') == threshold
+    assert log.count('"message": "sign-in refused: account locked"') == 24 - threshold
+    if username == "alice":
+        assert User.objects.get(username="alice").failed_login_attempts == threshold

@@ -32,7 +32,8 @@ def check(request, step: Step, user, device, code: str, wrong: str) -> dict:
         if code and device.verify_token(code):
             lockout.record_success(user)
             return step.success(user.get_username())
-    lockout.record_failure(step.subject or "", client_ip(request))
+    lockout.record_failure(step.subject or "", client_ip(request), flow_id=step.flow_id,
+                           authenticator=step.authenticator)
     if retry_on_page(step):
         raise ShowAgain(wrong)
     return step.failure(wrong)

@@ -1,7 +1,10 @@
 """BasicAuthenticator: a username and password, checked by Django's auth backends (Argon2 hashes).
 
-Failures count against the account (the failedLoginAttempts claim, and a
-lockout) and the client address (see authflow.directory.lockout).  After an
+Each attempt is counted against the username before the password is
+checked, and a locked username is refused without a check (see
+authflow.directory.lockout); failures also count against the client
+address.  Known and unknown usernames get the same messages and cost the
+same Argon2 work, so the page does not tell which accounts exist.  After an
 earlier step identified the user, or when the script passes the username
 (authenticatorParams {username, inputType: 'identifierFirst'}, as after
 promptIdentifierForStep), only the password is asked for.
@@ -9,9 +12,9 @@ promptIdentifierForStep), only the password is asked for.
 from __future__ import annotations
 
 from django.contrib.auth import authenticate
+from django.contrib.auth.hashers import make_password
 
 from authflow.directory import lockout
-from authflow.directory.models import User
 from authflow.net import client_ip
 
 from .base import Authenticator, Step, username_field
@@ -39,12 +42,15 @@ class BasicAuthenticator(Authenticator):
         params = {"username": [username]}
         if lockout.address_blocked(ip):
             return step.failure(lockout.NETWORK_BLOCKED, params)
-        account = User.objects.filter(username=username).first()
-        if account is not None and lockout.locked_for(account):
-            return step.failure(lockout.locked_message(account), params)
+        attempt = lockout.begin_attempt(username, flow_id=step.flow_id)
+        if not attempt.allowed:
+            # As long as a check: a locked account answers no faster than an unknown username (whose password
+            # Django hashes for the same reason).
+            make_password(password)
+            return step.failure(attempt.message, params)
         user = authenticate(request, username=username, password=password) if username and password else None
         if user is None:
-            lockout.record_failure(username, ip)
+            lockout.attempt_failed(attempt, ip)
             return step.failure(FAILURE, params)
         lockout.record_success(user)
         return step.success(user.username, params)

@@ -94,7 +94,7 @@ class EmailOtpAuthenticator(Authenticator):
             lockout.record_success(user)
             logger.info("email OTP accepted", extra={"flow_id": step.flow_id, "step": step.number})
             return step.success(user.get_username())
-        lockout.record_failure(step.subject or "", ip)
+        lockout.record_failure(step.subject or "", ip, flow_id=step.flow_id, authenticator=step.authenticator)
         logger.info("email OTP refused", extra={"flow_id": step.flow_id, "step": step.number, "reason": check.reason})
         message = NOW_VOID if check.now_void else MESSAGES.get(check.reason, MESSAGES["wrong"])
         if retry_on_page(step):

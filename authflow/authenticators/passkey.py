@@ -146,7 +146,8 @@ class FIDOAuthenticator(Authenticator):
             logger.info("unreadable passkey registration", extra={"flow_id": step.flow_id, "detail": exc.detail})
             raise ShowAgain(str(exc)) from None
         except ceremonies.Refused as exc:
-            lockout.record_failure(user.get_username(), client_ip(request))
+            lockout.record_failure(user.get_username(), client_ip(request), flow_id=step.flow_id,
+                                   authenticator=step.authenticator)
             logger.warning("passkey registration refused", extra={
                 "flow_id": step.flow_id, "user": user.get_username(), "reason": exc.reason})
             raise ShowAgain(str(exc)) from None
@@ -163,7 +164,7 @@ def _refuse(request, step: Step, username: str | None, reason: str, message: str
             **details) -> dict:
     """A checked response that proves nothing: a failed attempt for the account (when known) and the address."""
     # With no known user only the address counts (no account has the empty username).
-    lockout.record_failure(username or "", client_ip(request))
+    lockout.record_failure(username or "", client_ip(request), flow_id=step.flow_id, authenticator=step.authenticator)
     logger.warning("possible cloned authenticator: passkey refused" if reason == "cloned" else "passkey refused",
                    extra={"flow_id": step.flow_id, "step": step.number, "user": username, "reason": reason,
                           "credential": passkey.fingerprint if passkey else None, **details})

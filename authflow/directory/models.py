@@ -31,6 +31,19 @@ class User(AbstractUser):
         return self.locked_until is not None and self.locked_until > timezone.now()
 
 
+class UnknownUsername(models.Model):
+    """Failed sign-ins with a username no account has, counted as an account's would be (see lockout.py).
+
+    So that the lockout does not tell which accounts exist.  The name is kept
+    as a keyed digest: people type passwords into the username field too.
+    """
+
+    name_digest = models.CharField(max_length=64, unique=True)
+    failed_login_attempts = models.PositiveIntegerField(default=0)
+    locked_until = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+
 class UserClaim(models.Model):
     user = models.ForeignKey(User, on_delete=models.CASCADE, related_name="claim_values")
     uri = models.CharField(max_length=255)

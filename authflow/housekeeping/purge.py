@@ -5,7 +5,8 @@ their last change (for administrators looking into a login; their journals
 hold what the user answered, so they are not kept for ever), and go with
 their effects, calls, one-time codes and ceremonies.  Sign-on sessions are
 kept as long after they ended.  Expired OAuth grants and tokens, abandoned
-passkey challenges and expired Django sessions go at once.
+passkey challenges and expired Django sessions go at once.  Failed sign-ins
+with unknown usernames are forgotten after the retention period too.
 """
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from django.conf import settings
 from django.utils import timezone
 from oauth2_provider.models import clear_expired as clear_expired_oauth_tokens
 
+from authflow.directory.lockout import purge_unknown_usernames
 from authflow.flows.service import purge_flows
 from authflow.passkeys.service import purge_abandoned_ceremonies
 from authflow.sso.service import purge_sessions
@@ -37,7 +39,8 @@ def purge_expired() -> dict[str, int]:
     kept = retention()
     cutoff = timezone.now() - kept
     deleted: dict[str, int] = {}
-    for per_model in (purge_flows(cutoff), purge_sessions(cutoff), purge_abandoned_ceremonies()):
+    for per_model in (purge_flows(cutoff), purge_sessions(cutoff), purge_abandoned_ceremonies(),
+                      purge_unknown_usernames(cutoff)):
         for label, count in per_model.items():
             deleted[label] = deleted.get(label, 0) + count
     clear_expired_oauth_tokens()

@@ -133,6 +133,7 @@ def _magic_link_option(flow, record) -> int | None:
 def _refused(request, record, ip, reason, title, message, *, status, restart=None):
     """A link that does not sign in: a failed attempt for the address, and the account it names."""
     username = record.user.get_username() if record is not None else ""
-    lockout.record_failure(username, ip)
+    lockout.record_failure(username, ip, flow_id=str(record.flow_id) if record is not None else None,
+                           authenticator=NAME)
     logger.info("magic link refused", extra={"reason": reason, "flow_id": str(record.flow_id) if record else None})
     return problem(request, title, message, status=status, restart=restart)

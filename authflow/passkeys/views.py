@@ -77,7 +77,7 @@ def register_complete(request):
         logger.info("unreadable passkey registration", extra={"user": user.get_username(), "detail": exc.detail})
         return _json_error(str(exc), 400)
     except ceremonies.Refused as exc:
-        lockout.record_failure(user.get_username(), client_ip(request))
+        lockout.record_failure(user.get_username(), client_ip(request), authenticator="FIDOAuthenticator")
         logger.warning("passkey registration refused", extra={"user": user.get_username(), "reason": exc.reason})
         return _json_error(str(exc), 400)
     try:
