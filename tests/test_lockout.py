@@ -1,4 +1,4 @@
-"""The account lockout as people and attackers see it: what the pages say, how long they take, what is logged.
+"""The account lockout as people and attackers see it: what the pages say, how long they take, what is logged, the console.
 
 The pages must not tell which usernames have an account: an unknown
 username is answered with the same messages, locked after as many failures,
@@ -120,3 +120,30 @@ def test_failed_sign_ins_and_lockouts_are_logged_with_the_flow_and_never_the_pas
     for record in caplog.records:
         line = str(vars(record))
         assert "secret-Wrong-Password" not in line and "nobody-secret-name" not in line
+
+
+@pytest.mark.usefixtures("portal")
+def test_administrators_see_locked_accounts_and_unlock_one_by_setting_its_failed_attempts_to_zero():
+    page = SignInPage()
+    for _ in range(THRESHOLD):
+        page.attempt("alice", "wrong-password")
+    alice = User.objects.get(username="alice")
+    assert alice.account_locked
+    console = Client()
+    console.force_login(User.objects.create_superuser("root", "root@example.com", "root-password-123"))
+    assert listed(console, locked="yes") == ["alice"]
+    assert listed(console, locked="no") == ["bob", "root"]
+    changed = console.post("/admin/directory/user/", {
+        "form-TOTAL_FORMS": "1", "form-INITIAL_FORMS": "1", "form-0-id": str(alice.pk),
+        "form-0-failed_login_attempts": "0", "_save": "Save"})
+    assert changed.status_code == 302
+    alice.refresh_from_db()
+    assert not alice.account_locked and alice.failed_login_attempts == 0
+    assert listed(console, locked="yes") == []
+    assert SignInPage().attempt("alice", PASSWORD)[0] == "signed in"
+
+
+def listed(console, **filters):
+    """The usernames the admin console's user list shows."""
+    page = console.get("/admin/directory/user/", filters).content.decode()
+    return sorted(re.findall(r'<a href="/admin/directory/user/\d+/change/[^"]*">([^<]+)</a>', page))

@@ -4,7 +4,7 @@ Failed sign-ins are counted on the account (readable by scripts as the
 failedLoginAttempts claim); after AUTHFLOW_LOCKOUT_THRESHOLD failures in a row
 the account is locked for AUTHFLOW_LOCKOUT_SECONDS, and a correct password
 does not unlock it early (after it, one more failure locks it again; a
-success resets the count).  Failures
+success, or an administrator setting the count to 0, resets it).  Failures
 are also counted per client address in the cache, so one address cannot try
 many accounts.
 
@@ -127,6 +127,15 @@ def record_failure(username: str, ip: str | None, *, flow_id: str | None = None,
 def record_success(user) -> None:
     if user.failed_login_attempts or user.locked_until:
         User.objects.filter(pk=user.pk).update(failed_login_attempts=0, locked_until=None)
+
+
+def unlock(user, *, by: str) -> None:
+    """An administrator unlocks the account (its failures back to 0)."""
+    was_locked = user.account_locked
+    User.objects.filter(pk=user.pk).update(failed_login_attempts=0, locked_until=None)
+    user.failed_login_attempts, user.locked_until = 0, None
+    logger.info("account unlocked" if was_locked else "failed sign-ins reset", extra={"user": user.get_username(),
+                                                                                     "by": by})
 
 
 def purge_unknown_usernames(last_change_before) -> dict[str, int]:
