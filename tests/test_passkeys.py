@@ -486,6 +486,15 @@ def test_the_account_page_answers_bad_json_with_a_message(site):
     assert not Passkey.objects.exists()
 
 
+def test_a_passkey_name_with_control_characters_is_stored_without_them(site):
+    browser = account_browser(site)
+    begun = post_json(browser, "/account/passkeys/register/begin/", {}).json()
+    key = SoftAuthenticator(site[0])
+    done = post_json(browser, "/account/passkeys/register/complete/", {  # a NUL: PostgreSQL cannot store it
+        "ceremony": begun["ceremony"], "credential": key.create(begun["publicKey"]), "name": "Desk\u0000key\u0007"})
+    assert done.status_code == 200 and Passkey.objects.get().name == "Desk key"
+
+
 def test_adding_a_passkey_needs_a_recent_sign_in(site):
     browser = account_browser(site)
     UserSession.objects.update(login_at=timezone.now() - timedelta(hours=2))

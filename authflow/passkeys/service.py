@@ -58,10 +58,13 @@ def default_name(new: ceremonies.NewCredential) -> str:
 
 
 def clean_name(raw) -> str:
-    """A name as the user typed it: one line, trimmed, at most NAME_MAX characters ("" when there is none)."""
+    """A name as the user typed it: one line, trimmed, at most NAME_MAX characters ("" when there is none).
+
+    Control characters become spaces (a NUL, which PostgreSQL cannot store, may come in a JSON body).
+    """
     if not isinstance(raw, str):
         return ""
-    return " ".join(raw.split())[:NAME_MAX]
+    return " ".join("".join(c if c.isprintable() else " " for c in raw).split())[:NAME_MAX]
 
 
 def store(user, new: ceremonies.NewCredential, name: str, *,
