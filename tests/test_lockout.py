@@ -123,7 +123,7 @@ def test_failed_sign_ins_and_lockouts_are_logged_with_the_flow_and_never_the_pas
 
 
 @pytest.mark.usefixtures("portal")
-def test_administrators_see_locked_accounts_and_unlock_one_by_setting_its_failed_attempts_to_zero():
+def test_administrators_see_locked_accounts_and_unlock_one_by_setting_its_failed_attempts_to_zero(caplog):
     page = SignInPage()
     for _ in range(THRESHOLD):
         page.attempt("alice", "wrong-password")
@@ -133,12 +133,16 @@ def test_administrators_see_locked_accounts_and_unlock_one_by_setting_its_failed
     console.force_login(User.objects.create_superuser("root", "root@example.com", "root-password-123"))
     assert listed(console, locked="yes") == ["alice"]
     assert listed(console, locked="no") == ["bob", "root"]
+    page = console.get(f"/admin/directory/user/{alice.pk}/change/").content.decode()
+    assert "Set the failed sign-ins to 0 to unlock the account." in page and 'name="locked_until_0"' in page
     changed = console.post("/admin/directory/user/", {
         "form-TOTAL_FORMS": "1", "form-INITIAL_FORMS": "1", "form-0-id": str(alice.pk),
         "form-0-failed_login_attempts": "0", "_save": "Save"})
     assert changed.status_code == 302
     alice.refresh_from_db()
     assert not alice.account_locked and alice.failed_login_attempts == 0
+    unlocked = [r for r in caplog.records if r.getMessage() == "account unlocked"]
+    assert [(r.user, r.by) for r in unlocked] == [("alice", "root")]
     assert listed(console, locked="yes") == []
     assert SignInPage().attempt("alice", PASSWORD)[0] == "signed in"
 
