@@ -256,3 +256,38 @@ def test_the_application_s_acr_values_and_the_script_s_choice_reach_the_id_token
     plain = Login(base, discovery, "acr")
     plain.authorize()
     assert plain.id_token(plain.password())["acr"] == "urn:authflow:pwd"
+
+
+HEADERS = """
+var onLoginRequest = function (context) {
+    var h = context.response.headers;
+    h['X-Risk-Score'] = '12';
+    h['x-trace'] = 'abc';
+    h['Refresh'] = '0;url=https://evil.example/';
+    h['Clear-Site-Data'] = '"cookies", "storage"';
+    h['Link'] = '<https://evil.example/x.css>; rel=preload; as=style';
+    h['Cache-Control'] = 'public, max-age=86400';
+    h['X-Frame-Options'] = 'ALLOWALL';
+    h['X-Accel-Redirect'] = '/internal/secret';
+    h['X-Sendfile'] = '/etc/passwd';
+    h['X-Forwarded-Host'] = 'evil.example';
+    h['X-Control'] = 'a\\u0007b';
+    executeStep(1);
+};
+"""
+
+
+def test_a_script_sets_its_own_x_headers_only(site, caplog):
+    """Headers that redirect, wipe, preload, cache or instruct the proxy are not the script's to set."""
+    base, discovery = site(public_app("portal", "{1: [BasicAuthenticator]}", HEADERS))
+    login = Login(base, discovery, "portal")
+    with caplog.at_level(logging.WARNING, logger="authflow.login"):
+        page = login.authorize()
+    assert 'name="password"' in page.text
+    assert login.browser.header("X-Risk-Score") == "12" and login.browser.header("X-Trace") == "abc"
+    for name in ("Refresh", "Clear-Site-Data", "Link", "X-Accel-Redirect", "X-Sendfile", "X-Forwarded-Host", "X-Control"):
+        assert login.browser.header(name) is None, name
+    assert "public" not in page.headers["Cache-Control"] and page.headers["X-Frame-Options"] == "DENY"
+    refused = {r.header for r in caplog.records if r.getMessage() == "a script header was not sent"}
+    assert refused == {"Refresh", "Clear-Site-Data", "Link", "Cache-Control", "X-Frame-Options", "X-Accel-Redirect",
+                       "X-Sendfile", "X-Forwarded-Host", "X-Control"}
