@@ -291,3 +291,33 @@ def test_a_script_sets_its_own_x_headers_only(site, caplog):
     refused = {r.header for r in caplog.records if r.getMessage() == "a script header was not sent"}
     assert refused == {"Refresh", "Clear-Site-Data", "Link", "Cache-Control", "X-Frame-Options", "X-Accel-Redirect",
                        "X-Sendfile", "X-Forwarded-Host", "X-Control"}
+
+
+RESERVED_COOKIES = """
+var onLoginRequest = function (context) {
+    executeStep(1, {onSuccess: function (context) {
+        var names = ['sessionid', 'csrftoken', 'authflow_browser', 'SessionId', '__Host-id', '__secure-id', 'device'];
+        context.currentKnownSubject.claims['http://example.com/claims/set'] = names.map(function (name) {
+            return name + '=' + setCookie(context.response, name, 'planted', {path: '/'});
+        }).join(' ');
+    }});
+};
+"""
+
+
+def test_a_script_cannot_set_the_server_s_own_cookies(site, caplog):
+    base, discovery = site(public_app("portal", "{1: [BasicAuthenticator]}", RESERVED_COOKIES))
+    login = Login(base, discovery, "portal")
+    login.authorize()
+    browser_token = login.browser.session.cookies.get("authflow_browser")
+    with caplog.at_level(logging.WARNING, logger="authflow.flows"):
+        done = login.password()
+    assert login.id_token(done)["http://example.com/claims/set"] == (
+        "sessionid=false csrftoken=false authflow_browser=false SessionId=false __Host-id=false __secure-id=false "
+        "device=true")
+    jar = {c.name: c.value for c in login.browser.session.cookies}
+    assert jar["device"] == "planted" and jar["authflow_browser"] == browser_token
+    assert jar["sessionid"] != "planted" and jar.get("csrftoken") != "planted" and "__Host-id" not in jar
+    assert login.browser.get("/account/").status_code == 200  # still signed in
+    refused = [r.cookie for r in caplog.records if r.getMessage() == "a script cookie was refused: the name is the server's"]
+    assert refused == ["sessionid", "csrftoken", "authflow_browser", "SessionId", "__Host-id", "__secure-id"]

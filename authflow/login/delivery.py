@@ -20,6 +20,7 @@ from __future__ import annotations
 import logging
 import re
 
+from authflow import cookies as script_cookies
 from authflow.flows import service
 from authflow.net import is_header_name
 
@@ -58,6 +59,8 @@ def respond(request, flow_id, response):
             continue
         response[name] = value
     for cookie in cookies:
+        if script_cookies.reserved(cookie["name"]):  # refused by setCookie; kept from an older outbox
+            continue
         response.set_cookie(cookie["name"], cookie["value"], max_age=cookie.get("max_age"), path=cookie.get("path", "/"),
                             domain=cookie.get("domain"), secure=cookie.get("secure", False),
                             httponly=cookie.get("httponly", False), samesite=cookie.get("samesite", "Lax"))
