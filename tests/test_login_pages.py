@@ -165,6 +165,59 @@ def test_send_error_goes_to_relative_urls_only(site):
     assert page.callback is None and page.status_code == 403 and "Go away." in page.text
 
 
+def test_send_error_follows_an_allowed_prefix_exactly(site, settings):
+    """https://good.example admits its own URLs, not https://good.example.evil.com."""
+    settings.AUTHFLOW_ERROR_URL_ALLOW_LIST = ["https://good.example"]
+    script = """
+        var onLoginRequest = function (context) {
+            executeStep(1, {onSuccess: function () { sendError('%s', {errorMsg: 'Not here.'}); }});
+        };
+    """
+    base, discovery = site(app_config("lookalike", "{1: [BasicAuthenticator]}", script % "https://good.example.evil.com/x"),
+                           app_config("allowed", "{1: [BasicAuthenticator]}", script % "https://GOOD.example:443/app/error"))
+    browser, _, _, _ = begin(base, discovery, "lookalike")
+    browser.stop_at = "https://"
+    page = password(browser)
+    assert page.callback is None and page.status_code == 403 and "Not here." in page.text
+    browser, _, _, _ = begin(base, discovery, "allowed")
+    browser.stop_at = "https://"
+    assert password(browser).callback == "https://good.example/app/error?errorMsg=Not+here."
+
+
+@pytest.mark.parametrize("url, allowed", [
+    ("https://good.example/app", True),
+    ("https://good.example/app/", True),
+    ("https://good.example/app/error?code=1", True),
+    ("https://GOOD.EXAMPLE./app/x", True),
+    ("https://good.example:443/app/x", True),
+    ("https://good.example.evil.com/app", False),
+    ("https://good.example@evil.com/app", False),
+    ("https://user:pw@good.example/app", False),
+    ("https://evil.com\\@good.example/app", False),
+    ("https://good.example\\.evil.com/app", False),
+    ("https://good.example:8443/app", False),
+    ("http://good.example/app", False),
+    ("https://good.example/application", False),
+    ("https://good.example/ap", False),
+    ("https://good.example/app/../admin", False),
+    ("https://good.example/app/%2e%2e/admin", False),
+    ("https://good.example/app%2f..%2fadmin", False),
+    ("https://good.example/app\t", False),
+    ("javascript:alert(1)//https://good.example/app", False),
+    ("//good.example/app", False),
+    ("/login/error/", True),
+    ("//evil.example/", False),
+    ("/\\evil.example/", False),
+    ("/\t/evil.example/", False),
+    ("/\n/evil.example/", False),
+])
+def test_send_error_urls_match_scheme_host_port_and_path_segments(settings, url, allowed):
+    from authflow.login.error_urls import redirect_url
+
+    settings.AUTHFLOW_ERROR_URL_ALLOW_LIST = ["https://good.example/app", "not a url"]
+    assert (redirect_url(url) is not None) is allowed
+
+
 def test_an_account_locks_after_repeated_failures(site, settings):
     settings.AUTHFLOW_LOCKOUT_THRESHOLD = 3
     base, discovery = site(app_config("lock", "{1: [BasicAuthenticator]}", """
