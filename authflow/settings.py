@@ -35,7 +35,7 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = [h for h in os.environ.get("AUTHFLOW_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "authflow.console.ConsoleConfig",  # django.contrib.admin, its site behind the account application
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

@@ -17,6 +17,7 @@ from authflow.mail.models import EmailTemplate, OneTimeCode
 from authflow.mail.service import send_template
 from tests.support.browser import Browser
 from tests.support.config import CALLBACK, public_app
+from tests.support.console import sign_in_to_console
 from tests.support.worker import mail_worker, mailer  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -234,7 +235,7 @@ def test_the_admin_shows_links_and_codes_without_their_digests(site, client):
     browser.submit({"identifier": "alice"})
     link_for(mailer)
     record = OneTimeCode.objects.get()
-    client.force_login(User.objects.create_superuser("root", "root@example.com", "root-password-123"))
+    sign_in_to_console(client, User.objects.create_superuser("root", "root@example.com", "root-password-123"))
     listing = client.get("/admin/mail/onetimecode/")
     assert listing.status_code == 200 and "magic-link" in listing.content.decode()
     detail = client.get(f"/admin/mail/onetimecode/{record.pk}/change/").content.decode()

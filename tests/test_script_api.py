@@ -17,6 +17,7 @@ from authflow.flows.models import EffectRecord, LoginFlow
 from authflow.vault.models import Secret
 from tests.support.browser import Browser
 from tests.support.config import CALLBACK, public_app
+from tests.support.console import sign_in_to_console
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -173,7 +174,7 @@ def test_users_by_claims_secrets_and_password_changes(site, caplog):
 def test_secrets_are_never_shown_back_in_the_admin(site, client):
     site(public_app("portal", "{1: [BasicAuthenticator]}", "var onLoginRequest = function (c) { executeStep(1); };"))
     User.objects.filter(username="bob").update(is_superuser=True)
-    client.force_login(User.objects.get(username="bob"))
+    sign_in_to_console(client, User.objects.get(username="bob"))
     page = client.post("/admin/vault/secret/add/", {"name": "api", "description": "d", "value": "hunter2-secret"},
                        HTTP_HOST="127.0.0.1")
     assert page.status_code == 302

@@ -4,6 +4,7 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
+from authflow.configuration.account import account_application
 from authflow.configuration.apply import apply_config
 from authflow.configuration.schema import load
 from authflow.directory.models import User
@@ -18,6 +19,7 @@ class Command(BaseCommand):
         if not settings.DEBUG:
             raise CommandError("seed_demo creates users with known passwords; it runs only with AUTHFLOW_DEBUG=1")
         counts = apply_config(load(DEMO.read_text(encoding="utf-8"), str(DEMO)))
+        account_application()  # staff sign in to the console with a second factor
         admin = User.objects.get(username="admin")
         if not admin.is_superuser:
             admin.is_superuser = True
