@@ -88,9 +88,11 @@ def test_staff_signed_in_to_another_application_pass_the_account_application_s_s
     assert not Application.objects.filter(name="account").exists()
     page = browser.get("/admin/")
     # the console needs the account application, created with its default: the password came from the session
-    assert not is_console(page) and "Authenticator app" in page.text
+    assert not is_console(page) and "Confirm it's you" in page.text and "Authenticator app" in page.text
     page = browser.get(page.url + "?option=0")
     assert "Code from your authenticator app" in page.text
     assert "urn:authflow:claims:staff" in Application.objects.get(name="account").sequence.published_version().source
+    page = browser.submit({"code": "000000" if code_for(device.secret) != "000000" else "111111"})
+    assert not is_console(page) and "not correct" in page.text and "Code from your authenticator app" in page.text
     page = browser.submit({"code": code_for(device.secret)})
     assert is_console(page)

@@ -218,6 +218,37 @@ def test_send_error_urls_match_scheme_host_port_and_path_segments(settings, url,
     assert (redirect_url(url) is not None) is allowed
 
 
+def test_a_wrong_password_stays_on_the_password_page_with_the_username_and_the_error(site):
+    base, discovery = site(app_config("either", "{1: [BasicAuthenticator, MagicLinkAuthenticator]}", """
+        var onLoginRequest = function (context) { executeStep(1); };
+    """))
+    browser, _, _, page = begin(base, discovery, "either")
+    assert "Choose how to sign in" in page.text
+    browser.get(page.url + "?option=0")
+    page = password(browser, secret="wrong-password")
+    assert "Choose how to sign in" not in page.text and 'name="password"' in page.text
+    assert "The username or password is not correct." in page.text
+    assert 'name="username" autocomplete="username" required value="alice"' in page.text
+    assert 'type="password" autocomplete="current-password" required autofocus' in page.text
+    chooser = browser.get(page.url.split("?")[0] + "?choose")  # "Choose another way to sign in"
+    assert "Choose how to sign in" in chooser.text and "not correct" not in chooser.text
+    page = browser.get(page.url.split("?")[0])  # the page of the option tried, still
+    assert 'value="alice"' in page.text and password(browser).callback
+
+
+def test_an_option_the_user_has_not_set_up_goes_back_to_the_other_options(site):
+    base, discovery = site(app_config("second", "{1: [BasicAuthenticator], 2: [backup-code-authenticator, totp]}", """
+        var onLoginRequest = function (context) { executeStep(1); executeStep(2); };
+    """))
+    browser, _, _, _ = begin(base, discovery, "second")
+    page = password(browser)
+    page = browser.get(page.url + "?option=0")
+    assert "Backup code is not set up" in page.text
+    page = browser.submit({"action": "not_enrolled"})
+    assert "Confirm it's you" in page.text and "Backup code is not set up for your account." in page.text
+    assert "?option=1" in page.text
+
+
 def test_an_account_locks_after_repeated_failures(site, settings):
     settings.AUTHFLOW_LOCKOUT_THRESHOLD = 3
     base, discovery = site(app_config("lock", "{1: [BasicAuthenticator]}", """
