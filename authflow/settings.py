@@ -153,8 +153,11 @@ AUTHFLOW_CONTENT_SECURITY_POLICY = os.environ.get(
 
 # Celery: Redis in production and in the tests that are about it; inline on
 # the embedded default (no broker configured).
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not _BROKER_URL
+# Run inline, a task still passes through a producer that serialises its arguments: give it the in-memory
+# transport rather than an AMQP connection to nowhere (kombu's "No hostname was supplied" on every task).
+CELERY_BROKER_URL = _BROKER_URL or "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 # `celery -A authflow beat` runs the housekeeping (authflow/housekeeping/) this often.
 CELERY_BEAT_SCHEDULE = {

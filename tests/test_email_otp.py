@@ -1,5 +1,6 @@
 """The email OTP authenticator over HTTP: codes sent through the real worker and SMTP server, and bad codes."""
 import io
+import json
 import secrets
 import textwrap
 from datetime import timedelta
@@ -292,5 +293,14 @@ def test_the_embedded_default_sends_inline_without_a_broker_or_worker(site, tmp_
         sent = mailer.inbox.matching(lambda m: m.to == ["alice@example.com"])
         assert len(sent) == 1, server.output()
         assert browser.submit({"code": sent[0].code()}).callback
+        assert requests.get(server.url + "/no-such-page/", timeout=30).status_code == 404  # a request line logged
     finally:
         server.stop()
+    # what the operator reads: no warning about a broker there is no need for, no socket objects, no sealed
+    # task arguments
+    lines = [json.loads(line) for line in server.output(limit=10**7).splitlines() if line.startswith("{")]
+    assert not [line for line in lines if "No hostname was supplied" in line["message"]]
+    assert [line for line in lines if line["logger"] == "django.server"]
+    assert not [line for line in lines if "socket" in json.dumps(line) or "server_time" in line]
+    tasks = [line for line in lines if line["logger"] == "celery.app.trace"]
+    assert tasks and not [line for line in tasks if "args" in line.get("data", {}) or "kwargs" in line.get("data", {})]
