@@ -137,7 +137,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 # Served over HTTPS: cookies are sent back over HTTPS only.  On unless
-# AUTHFLOW_DEBUG (the embedded default runs on http://127.0.0.1).
+# AUTHFLOW_DEBUG (the embedded default runs on http://localhost:8000).
 AUTHFLOW_HTTPS = _env_bool("AUTHFLOW_HTTPS", not DEBUG)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = AUTHFLOW_HTTPS
 X_FRAME_OPTIONS = "DENY"
