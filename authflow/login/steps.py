@@ -75,8 +75,11 @@ def _subject_verified(flow, command: dict) -> bool:
 
 
 def _previous_error(flow, command: dict, index: int | None) -> str | None:
-    """The failed try's error, on the page of the option that was tried (or on the list when that is unknown)."""
-    return command.get("error") if retried_option(flow, command) == index else None
+    """The failed try's error: on the page of the option tried, else on the list (or the step's only option)."""
+    shown_on = retried_option(flow, command)
+    if shown_on is None and len(command["options"]) == 1:
+        shown_on = 0
+    return command.get("error") if index == shown_on else None
 
 
 def step_of(flow, command: dict, index: int) -> Step:
