@@ -6,7 +6,8 @@ PY := $(VENV)/bin/python
 TEST_DATABASE_URL ?= postgres://postgres:postgres@127.0.0.1:5432/authflow
 TEST_BROKER_URL ?= redis://127.0.0.1:6379/0
 TEST_CACHE_URL ?= redis://127.0.0.1:6379/1
-RUN_ADDRESS ?= 127.0.0.1:8000
+# localhost, not 127.0.0.1: cookies are per host (one host, one sign-in), and passkeys need a domain name.
+RUN_ADDRESS ?= localhost:8000
 
 .PHONY: venv run test bench clean
 
@@ -27,7 +28,7 @@ venv: $(VENV)/.installed node_modules/.installed
 run: venv
 	AUTHFLOW_DEBUG=1 $(PY) manage.py migrate --noinput
 	AUTHFLOW_DEBUG=1 $(PY) manage.py ensure_oidc_key
-	AUTHFLOW_DEBUG=1 $(PY) manage.py seed_demo
+	AUTHFLOW_DEBUG=1 $(PY) manage.py seed_demo  # once: later runs leave the data as administrators left it
 	AUTHFLOW_DEBUG=1 $(PY) manage.py runserver $(RUN_ADDRESS)
 
 test: venv

@@ -1,4 +1,9 @@
-"""Values of cookies that scripts set signed or encrypted (setCookie's sign/encrypt), with the server's keys.
+"""Scripts' cookies: the names a script may not set, and the values it sets signed or encrypted (sign/encrypt).
+
+The server's own cookies (the session, CSRF token, browser binding, ...)
+are reserved, whatever their case, and so are names with the __Host- and
+__Secure- prefixes, whose promise (set by this host, over HTTPS) is the
+server's to give: setCookie of such a name returns false.
 
 A signed value is "s1.<value, base64url>.<key id>:<HMAC-SHA256>"; an
 encrypted one is authflow.keys' AES-GCM value (which also proves it is
@@ -12,9 +17,22 @@ from __future__ import annotations
 import base64
 import binascii
 
+from django.conf import settings
+
 from . import keys
 
 SIGNED = "s1."
+# Names of the server's cookies besides the configured session, CSRF and language ones: the browser binding
+# (authflow.login.binding), Django's messages, the demo relying party's state (demo_rp).
+_SERVERS_COOKIES = ("authflow_browser", "messages", "demo_rp")
+_RESERVED_PREFIXES = ("__host-", "__secure-")
+
+
+def reserved(name: str) -> bool:
+    """Whether `name` is one of the server's cookies (or has a prefix only the server may use)."""
+    lowered = str(name).lower()
+    own = {settings.SESSION_COOKIE_NAME, settings.CSRF_COOKIE_NAME, settings.LANGUAGE_COOKIE_NAME, *_SERVERS_COOKIES}
+    return lowered in {n.lower() for n in own} or lowered.startswith(_RESERVED_PREFIXES)
 
 
 def _purpose(name: str) -> str:

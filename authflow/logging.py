@@ -7,10 +7,16 @@ URLs in log lines lose what may carry a credential: query strings (an
 authorization code, a token sent where it should not be) and the token of
 a magic link's path.  Django logs every 4xx and 5xx with its request, and
 the development server every request line.
+
+Lines stay short and readable: the development server's socket object and
+its own timestamp are left out (the request line says what was asked), and
+so are a Celery task's arguments (sealed payloads, kilobytes long, and
+nothing an operator reads: the task logs what it did itself).
 """
 import json
 import logging
 import re
+import socket
 
 from django.http import HttpRequest
 
@@ -18,6 +24,8 @@ _STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 _MAGIC_LINK = re.compile(r"(/login/magic/)[^/?\s\"]+")
 # "GET /path?query HTTP/1.1" in the development server's request lines.
 _QUERY_IN_REQUEST_LINE = re.compile(r"(\"[A-Z]+ [^\s?\"]*)\?[^\s\"]*")
+_LEFT_OUT = {"django.server": {"server_time"}}
+_TASK_ARGUMENTS = ("args", "kwargs")
 
 
 def redact_path(path: str) -> str:
@@ -42,9 +50,15 @@ class JsonFormatter(logging.Formatter):
             "logger": record.name,
             "message": message,
         }
+        left_out = _LEFT_OUT.get(record.name, ())
         for key, value in vars(record).items():
-            if key not in _STANDARD_ATTRS and not key.startswith("_"):
-                line[key] = _request(value) if isinstance(value, HttpRequest) else value
+            if key in _STANDARD_ATTRS or key.startswith("_") or key in left_out or isinstance(value, socket.socket):
+                continue
+            if isinstance(value, HttpRequest):
+                value = _request(value)
+            elif record.name.startswith("celery") and isinstance(value, dict):
+                value = {k: v for k, v in value.items() if k not in _TASK_ARGUMENTS}
+            line[key] = value
         if record.exc_info:
             line["exception"] = self.formatException(record.exc_info)
         return json.dumps(line, default=str)

@@ -35,7 +35,7 @@ if not SECRET_KEY:
 ALLOWED_HOSTS = [h for h in os.environ.get("AUTHFLOW_ALLOWED_HOSTS", "127.0.0.1,localhost").split(",") if h]
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "authflow.console.ConsoleConfig",  # django.contrib.admin, its site behind the account application
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",
@@ -138,7 +138,7 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"
 # Served over HTTPS: cookies are sent back over HTTPS only.  On unless
-# AUTHFLOW_DEBUG (the embedded default runs on http://127.0.0.1).
+# AUTHFLOW_DEBUG (the embedded default runs on http://localhost:8000).
 AUTHFLOW_HTTPS = _env_bool("AUTHFLOW_HTTPS", not DEBUG)
 SESSION_COOKIE_SECURE = CSRF_COOKIE_SECURE = AUTHFLOW_HTTPS
 X_FRAME_OPTIONS = "DENY"
@@ -154,8 +154,11 @@ AUTHFLOW_CONTENT_SECURITY_POLICY = os.environ.get(
 
 # Celery: Redis in production and in the tests that are about it; inline on
 # the embedded default (no broker configured).
-CELERY_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
-CELERY_TASK_ALWAYS_EAGER = not CELERY_BROKER_URL
+_BROKER_URL = os.environ.get("CELERY_BROKER_URL", "")
+CELERY_TASK_ALWAYS_EAGER = not _BROKER_URL
+# Run inline, a task still passes through a producer that serialises its arguments: give it the in-memory
+# transport rather than an AMQP connection to nowhere (kombu's "No hostname was supplied" on every task).
+CELERY_BROKER_URL = _BROKER_URL or "memory://localhost/"
 CELERY_TASK_EAGER_PROPAGATES = True
 # `celery -A authflow beat` runs the housekeeping (authflow/housekeeping/) this often.
 CELERY_BEAT_SCHEDULE = {

@@ -7,6 +7,7 @@ from authflow.pages import views as pages
 
 urlpatterns = [
     path("", pages.home, name="home"),
+    path("favicon.ico", pages.favicon, name="favicon"),
     path("login/", include("authflow.login.urls")),
     path("account/", include("authflow.account.urls")),
     path("o/", include("authflow.protocols.oidc.urls")),

@@ -1,7 +1,8 @@
 """Shared test configuration.
 
 Sections: (1) CI guard: under CI=true a skipped test fails the run, naming the
-missing component.  (2) Shared state every test starts without.
+missing component.  (2) Shared state every test starts without.  (3) pytest-django's
+admin_client, signed in as the admin console asks.
 """
 import os
 
@@ -32,3 +33,14 @@ def _fresh_cache():
 
     cache.clear()
     yield
+
+
+# ---------------------------------------------------------------- (3) admin_client
+
+@pytest.fixture
+def admin_client(client, admin_user):
+    """pytest-django's admin_client, signed in through the account application (authflow/console.py)."""
+    from tests.support.console import sign_in_to_console
+
+    sign_in_to_console(client, admin_user)
+    return client

@@ -557,6 +557,16 @@ def test_cookies_set_as_effects_and_read_signed_or_encrypted():
         "device", "d-1", {"maxAge": 600, "path": "/", "httpOnly": True, "secure": True, "sameSite": "Lax", "sign": True}]}]
 
 
+def test_simulate_refuses_the_server_s_own_cookies_as_a_server_does():
+    trace = run("""var onLoginRequest = function(context) {
+        executeStep(1, {onSuccess: function (context) {
+            Log.info([setCookie(context.response, 'sessionid', 'x'), setCookie(context.response, '__Host-x', 'x'),
+                      setCookie(context.response, 'device', 'x')].join('|'));
+        }});
+    };""", [ok(1)])
+    assert logs(trace) == ["false|false|true"]
+
+
 def test_a_tampered_or_foreign_cookie_reads_as_null():
     from authflow import cookies
 

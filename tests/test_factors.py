@@ -14,7 +14,7 @@ from django_otp.oath import totp
 
 from authflow.directory.models import User
 from authflow.directory.services import user_snapshot
-from authflow.factors.models import BackupCodeDevice, TotpDevice
+from authflow.factors.models import FREE_TRIES, BackupCodeDevice, TotpDevice
 from tests.support.browser import Browser
 from tests.support.config import CALLBACK, public_app
 
@@ -162,10 +162,42 @@ def test_wrong_codes_slow_down(site, settings):
     settings.OTP_TOTP_THROTTLE_FACTOR = 30
     browser, _ = begin(base, discovery)
     password(browser)
-    page = browser.submit({"code": "000001"})
-    assert "The code is not correct." in page.text
+    for _ in range(FREE_TRIES):
+        page = browser.submit({"code": "000001"})
+        assert "The code is not correct." in page.text
     page = browser.submit({"code": code_for(secret, offset_steps=1)})  # right, but too soon
-    assert page.callback is None and "Too many wrong codes. Wait" in page.text
+    assert page.callback is None and "Too many wrong codes in a row. Wait" in page.text and " seconds before" in page.text
+
+
+CHOICE = "{1: [BasicAuthenticator], 2: [totp, backup-code-authenticator]}"
+
+
+def test_a_second_factor_page_stays_after_a_miss_and_tells_a_reused_code_from_a_wrong_one(site, settings):
+    base, discovery = site(public_app("mfa", STEPS, SCRIPT), public_app(
+        "choice", CHOICE, "var onLoginRequest = function (context) { executeStep(1); executeStep(2); };"))
+    secret, _ = enroll(base, discovery)
+    settings.OTP_TOTP_THROTTLE_FACTOR = 1  # as configured
+    browser, _ = begin(base, discovery, "choice")
+    page = password(browser)
+    assert "Confirm it's you" in page.text and "Choose how to sign in" not in page.text
+    assert 'id="known-user">alice<' in page.text and "Authenticator app" in page.text
+    browser.get(page.url + "?option=0")
+    page = browser.submit({"code": "000001" if code_for(secret, 1) != "000001" else "000002"})
+    assert "The code is not correct." in page.text and "Code from your authenticator app" in page.text
+    ahead = code_for(secret, offset_steps=1)
+    done = browser.submit({"code": ahead})  # one miss does not slow the next try down
+    assert done.callback and "code=" in done.callback
+    browser, _ = begin(base, discovery, "choice")
+    password(browser)
+    browser.get(browser.page.url + "?option=0")
+    page = browser.submit({"code": ahead})  # right a minute ago: a replay
+    assert "This code was already used. Wait for the next code" in page.text
+    assert "Code from your authenticator app" in page.text
+    for _ in range(FREE_TRIES - 1):
+        page = browser.submit({"code": "000001" if ahead != "000001" else "000002"})
+    page = browser.submit({"code": code_for(secret, offset_steps=1)})
+    assert "Too many wrong codes in a row. Wait 4 seconds before trying again." in page.text or \
+        "Too many wrong codes in a row. Wait 3 seconds before trying again." in page.text
 
 
 def test_backup_codes_work_once_each(site):
@@ -181,6 +213,8 @@ def test_backup_codes_work_once_each(site):
     password(browser)
     browser.submit({"code": "999999"})
     page = browser.submit({"code": codes[0]})
+    assert page.callback is None and "This backup code was already used" in page.text
+    page = browser.submit({"code": "aaaaa-aaaaa"})
     assert page.callback is None and "The backup code is not correct." in page.text
     assert BackupCodeDevice.objects.get().remaining() == 9
 

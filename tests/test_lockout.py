@@ -17,6 +17,7 @@ from django.test import Client
 
 from authflow.directory.models import User
 from tests.support.config import CALLBACK, public_app
+from tests.support.console import sign_in_to_console
 
 pytestmark = pytest.mark.django_db
 
@@ -130,7 +131,7 @@ def test_administrators_see_locked_accounts_and_unlock_one_by_setting_its_failed
     alice = User.objects.get(username="alice")
     assert alice.account_locked
     console = Client()
-    console.force_login(User.objects.create_superuser("root", "root@example.com", "root-password-123"))
+    sign_in_to_console(console, User.objects.create_superuser("root", "root@example.com", "root-password-123"))
     assert listed(console, locked="yes") == ["alice"]
     assert listed(console, locked="no") == ["bob", "root"]
     page = console.get(f"/admin/directory/user/{alice.pk}/change/").content.decode()

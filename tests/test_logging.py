@@ -61,3 +61,19 @@ def test_context_fields_are_copied_into_the_line():
     line = json.loads(JsonFormatter().format(record))
     assert (line["message"], line["flow_id"], line["application"], line["level"]) == (
         "flow started", "f-1", "portal", "info")
+
+
+def test_the_development_server_s_socket_and_a_task_s_arguments_stay_out_of_the_line():
+    import socket
+
+    with socket.socket() as connection:
+        record = logging.makeLogRecord({"name": "django.server", "levelno": logging.WARNING, "levelname": "WARNING",
+                                        "msg": '"GET /x HTTP/1.1" 404 1', "request": connection,
+                                        "server_time": "01/Dec/2026 10:00:00", "status_code": 404})
+        line = json.loads(JsonFormatter().format(record))
+    assert line == {"time": line["time"], "level": "warning", "logger": "django.server",
+                    "message": '"GET /x HTTP/1.1" 404 1', "status_code": 404}
+    record = logging.makeLogRecord({"name": "celery.app.trace", "levelno": logging.INFO, "levelname": "INFO",
+                                    "msg": "Task t[1] succeeded", "data": {"id": "1", "name": "t", "runtime": 0.1,
+                                                                          "args": "['v1:sealed...']", "kwargs": "{}"}})
+    assert json.loads(JsonFormatter().format(record))["data"] == {"id": "1", "name": "t", "runtime": 0.1}

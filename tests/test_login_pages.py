@@ -165,6 +165,90 @@ def test_send_error_goes_to_relative_urls_only(site):
     assert page.callback is None and page.status_code == 403 and "Go away." in page.text
 
 
+def test_send_error_follows_an_allowed_prefix_exactly(site, settings):
+    """https://good.example admits its own URLs, not https://good.example.evil.com."""
+    settings.AUTHFLOW_ERROR_URL_ALLOW_LIST = ["https://good.example"]
+    script = """
+        var onLoginRequest = function (context) {
+            executeStep(1, {onSuccess: function () { sendError('%s', {errorMsg: 'Not here.'}); }});
+        };
+    """
+    base, discovery = site(app_config("lookalike", "{1: [BasicAuthenticator]}", script % "https://good.example.evil.com/x"),
+                           app_config("allowed", "{1: [BasicAuthenticator]}", script % "https://GOOD.example:443/app/error"))
+    browser, _, _, _ = begin(base, discovery, "lookalike")
+    browser.stop_at = "https://"
+    page = password(browser)
+    assert page.callback is None and page.status_code == 403 and "Not here." in page.text
+    browser, _, _, _ = begin(base, discovery, "allowed")
+    browser.stop_at = "https://"
+    assert password(browser).callback == "https://good.example/app/error?errorMsg=Not+here."
+
+
+@pytest.mark.parametrize("url, allowed", [
+    ("https://good.example/app", True),
+    ("https://good.example/app/", True),
+    ("https://good.example/app/error?code=1", True),
+    ("https://GOOD.EXAMPLE./app/x", True),
+    ("https://good.example:443/app/x", True),
+    ("https://good.example.evil.com/app", False),
+    ("https://good.example@evil.com/app", False),
+    ("https://user:pw@good.example/app", False),
+    ("https://evil.com\\@good.example/app", False),
+    ("https://good.example\\.evil.com/app", False),
+    ("https://good.example:8443/app", False),
+    ("http://good.example/app", False),
+    ("https://good.example/application", False),
+    ("https://good.example/ap", False),
+    ("https://good.example/app/../admin", False),
+    ("https://good.example/app/%2e%2e/admin", False),
+    ("https://good.example/app%2f..%2fadmin", False),
+    ("https://good.example/app\t", False),
+    ("javascript:alert(1)//https://good.example/app", False),
+    ("//good.example/app", False),
+    ("/login/error/", True),
+    ("//evil.example/", False),
+    ("/\\evil.example/", False),
+    ("/\t/evil.example/", False),
+    ("/\n/evil.example/", False),
+])
+def test_send_error_urls_match_scheme_host_port_and_path_segments(settings, url, allowed):
+    from authflow.login.error_urls import redirect_url
+
+    settings.AUTHFLOW_ERROR_URL_ALLOW_LIST = ["https://good.example/app", "not a url"]
+    assert (redirect_url(url) is not None) is allowed
+
+
+def test_a_wrong_password_stays_on_the_password_page_with_the_username_and_the_error(site):
+    base, discovery = site(app_config("either", "{1: [BasicAuthenticator, MagicLinkAuthenticator]}", """
+        var onLoginRequest = function (context) { executeStep(1); };
+    """))
+    browser, _, _, page = begin(base, discovery, "either")
+    assert "Choose how to sign in" in page.text
+    browser.get(page.url + "?option=0")
+    page = password(browser, secret="wrong-password")
+    assert "Choose how to sign in" not in page.text and 'name="password"' in page.text
+    assert "The username or password is not correct." in page.text
+    assert 'name="username" autocomplete="username" required value="alice"' in page.text
+    assert 'type="password" autocomplete="current-password" required autofocus' in page.text
+    chooser = browser.get(page.url.split("?")[0] + "?choose")  # "Choose another way to sign in"
+    assert "Choose how to sign in" in chooser.text and "not correct" not in chooser.text
+    page = browser.get(page.url.split("?")[0])  # the page of the option tried, still
+    assert 'value="alice"' in page.text and password(browser).callback
+
+
+def test_an_option_the_user_has_not_set_up_goes_back_to_the_other_options(site):
+    base, discovery = site(app_config("second", "{1: [BasicAuthenticator], 2: [backup-code-authenticator, totp]}", """
+        var onLoginRequest = function (context) { executeStep(1); executeStep(2); };
+    """))
+    browser, _, _, _ = begin(base, discovery, "second")
+    page = password(browser)
+    page = browser.get(page.url + "?option=0")
+    assert "Backup code is not set up" in page.text
+    page = browser.submit({"action": "not_enrolled"})
+    assert "Confirm it's you" in page.text and "Backup code is not set up for your account." in page.text
+    assert "?option=1" in page.text
+
+
 def test_an_account_locks_after_repeated_failures(site, settings):
     settings.AUTHFLOW_LOCKOUT_THRESHOLD = 3
     base, discovery = site(app_config("lock", "{1: [BasicAuthenticator]}", """

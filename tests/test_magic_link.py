@@ -6,10 +6,13 @@ from datetime import timedelta
 from urllib.parse import urlsplit
 
 import pytest
+import requests
 from authlib.integrations.requests_client import OAuth2Session
 from django.core.cache import cache
 from django.core.management import call_command
 from django.utils import timezone
+from joserfc import jwt
+from joserfc.jwk import KeySet
 
 from authflow.directory.models import User
 from authflow.flows.models import LoginFlow
@@ -17,6 +20,7 @@ from authflow.mail.models import EmailTemplate, OneTimeCode
 from authflow.mail.service import send_template
 from tests.support.browser import Browser
 from tests.support.config import CALLBACK, public_app
+from tests.support.console import sign_in_to_console
 from tests.support.worker import mail_worker, mailer  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -53,10 +57,19 @@ def site(live_server, mailer, tmp_path):
 
 def begin(base, client_id):
     browser = Browser(base, stop_at=CALLBACK)
-    client = OAuth2Session(client_id, None, scope="openid", redirect_uri=CALLBACK, code_challenge_method="S256")
-    uri, _ = client.create_authorization_url(base + "/o/authorize/", code_verifier=secrets.token_urlsafe(48))
+    client = OAuth2Session(client_id, None, scope="openid", redirect_uri=CALLBACK, code_challenge_method="S256",
+                           token_endpoint=base + "/o/token/")
+    verifier = secrets.token_urlsafe(48)
+    uri, _ = client.create_authorization_url(base + "/o/authorize/", code_verifier=verifier)
     browser.get(uri)
+    browser.client, browser.verifier = client, verifier
     return browser
+
+
+def id_token(browser, done) -> dict:
+    token = browser.client.fetch_token(authorization_response=done.callback, code_verifier=browser.verifier)
+    keys = KeySet.import_key_set(requests.get(browser.base_url + "/o/.well-known/jwks.json", timeout=30).json())
+    return jwt.decode(token["id_token"], keys, algorithms=["RS256"]).claims
 
 
 def link_for(mailer, n=1, to="alice@example.com"):
@@ -100,6 +113,7 @@ def test_the_link_from_the_email_signs_in_in_the_same_browser(site):
         ("MagicLinkAuthenticator", "alice")]
     assert OneTimeCode.objects.get().used_at is not None
     assert mailer.worker.output(limit=10**7).count(token) == 0  # the link is not logged
+    assert id_token(browser, done)["amr"] == ["otp"]  # a one-time secret sent by email (RFC 8176)
 
 
 def test_a_cookie_the_script_sets_after_the_link_reaches_the_browser(site):
@@ -234,7 +248,7 @@ def test_the_admin_shows_links_and_codes_without_their_digests(site, client):
     browser.submit({"identifier": "alice"})
     link_for(mailer)
     record = OneTimeCode.objects.get()
-    client.force_login(User.objects.create_superuser("root", "root@example.com", "root-password-123"))
+    sign_in_to_console(client, User.objects.create_superuser("root", "root@example.com", "root-password-123"))
     listing = client.get("/admin/mail/onetimecode/")
     assert listing.status_code == 200 and "magic-link" in listing.content.decode()
     detail = client.get(f"/admin/mail/onetimecode/{record.pk}/change/").content.decode()

@@ -19,6 +19,7 @@ from authflow.mail.models import EmailTemplate
 from authflow.mail.service import send_template
 from tests.support.browser import Browser
 from tests.support.config import CALLBACK, public_app
+from tests.support.console import sign_in_to_console
 from tests.support.scripts import events, logs, ok, run
 from tests.support.worker import broker_url, mail_worker, mailer
 
@@ -89,7 +90,7 @@ def test_the_default_templates_are_valid():
 def test_the_admin_lists_templates_with_their_placeholders_and_keeps_the_built_in_ones(client):
     make_template()
     admin = User.objects.create_superuser("root", "root@example.com", "root-password-123")
-    client.force_login(admin)
+    sign_in_to_console(client, admin)
     page = client.get("/admin/mail/emailtemplate/")
     assert page.status_code == 200 and "welcome" in page.content.decode() and "{{ name }}" in page.content.decode()
     built_in = make_template(template_id="email-otp", subject="Code", text_body="{{ code }}", html_body="")

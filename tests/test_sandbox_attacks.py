@@ -405,3 +405,14 @@ def test_a_sandbox_whose_web_process_died_exits_even_in_the_middle_of_a_loop(tmp
         time.sleep(0.1)
     os.kill(pid, 9)
     raise AssertionError("the sandbox outlived its web process")
+
+
+@pytest.mark.parametrize("call", [
+    "fail({errorCode: 'x', errorMessage: 'a\\u0000b'})",
+    "prompt('genericForm', {title: 'a\\u0000b'})",
+    "c.response.headers['X-Note'] = 'a\\u0000b'; executeStep(1)",
+])
+def test_a_nul_character_a_script_passes_on_is_a_script_error(call):
+    trace = mallory("var onLoginRequest = function (c) { " + call + "; };", outcomes=())
+    assert "NUL character" in error_of(trace)["message"]
+    assert_next_login_is_normal()

@@ -17,6 +17,7 @@ from authflow.flows.models import EffectRecord, LoginFlow
 from authflow.vault.models import Secret
 from tests.support.browser import Browser
 from tests.support.config import CALLBACK, public_app
+from tests.support.console import sign_in_to_console
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -173,7 +174,7 @@ def test_users_by_claims_secrets_and_password_changes(site, caplog):
 def test_secrets_are_never_shown_back_in_the_admin(site, client):
     site(public_app("portal", "{1: [BasicAuthenticator]}", "var onLoginRequest = function (c) { executeStep(1); };"))
     User.objects.filter(username="bob").update(is_superuser=True)
-    client.force_login(User.objects.get(username="bob"))
+    sign_in_to_console(client, User.objects.get(username="bob"))
     page = client.post("/admin/vault/secret/add/", {"name": "api", "description": "d", "value": "hunter2-secret"},
                        HTTP_HOST="127.0.0.1")
     assert page.status_code == 302
@@ -256,3 +257,68 @@ def test_the_application_s_acr_values_and_the_script_s_choice_reach_the_id_token
     plain = Login(base, discovery, "acr")
     plain.authorize()
     assert plain.id_token(plain.password())["acr"] == "urn:authflow:pwd"
+
+
+HEADERS = """
+var onLoginRequest = function (context) {
+    var h = context.response.headers;
+    h['X-Risk-Score'] = '12';
+    h['x-trace'] = 'abc';
+    h['Refresh'] = '0;url=https://evil.example/';
+    h['Clear-Site-Data'] = '"cookies", "storage"';
+    h['Link'] = '<https://evil.example/x.css>; rel=preload; as=style';
+    h['Cache-Control'] = 'public, max-age=86400';
+    h['X-Frame-Options'] = 'ALLOWALL';
+    h['X-Accel-Redirect'] = '/internal/secret';
+    h['X-Sendfile'] = '/etc/passwd';
+    h['X-Forwarded-Host'] = 'evil.example';
+    h['X-Control'] = 'a\\u0007b';
+    executeStep(1);
+};
+"""
+
+
+def test_a_script_sets_its_own_x_headers_only(site, caplog):
+    """Headers that redirect, wipe, preload, cache or instruct the proxy are not the script's to set."""
+    base, discovery = site(public_app("portal", "{1: [BasicAuthenticator]}", HEADERS))
+    login = Login(base, discovery, "portal")
+    with caplog.at_level(logging.WARNING, logger="authflow.login"):
+        page = login.authorize()
+    assert 'name="password"' in page.text
+    assert login.browser.header("X-Risk-Score") == "12" and login.browser.header("X-Trace") == "abc"
+    for name in ("Refresh", "Clear-Site-Data", "Link", "X-Accel-Redirect", "X-Sendfile", "X-Forwarded-Host", "X-Control"):
+        assert login.browser.header(name) is None, name
+    assert "public" not in page.headers["Cache-Control"] and page.headers["X-Frame-Options"] == "DENY"
+    refused = {r.header for r in caplog.records if r.getMessage() == "a script header was not sent"}
+    assert refused == {"Refresh", "Clear-Site-Data", "Link", "Cache-Control", "X-Frame-Options", "X-Accel-Redirect",
+                       "X-Sendfile", "X-Forwarded-Host", "X-Control"}
+
+
+RESERVED_COOKIES = """
+var onLoginRequest = function (context) {
+    executeStep(1, {onSuccess: function (context) {
+        var names = ['sessionid', 'csrftoken', 'authflow_browser', 'SessionId', '__Host-id', '__secure-id', 'device'];
+        context.currentKnownSubject.claims['http://example.com/claims/set'] = names.map(function (name) {
+            return name + '=' + setCookie(context.response, name, 'planted', {path: '/'});
+        }).join(' ');
+    }});
+};
+"""
+
+
+def test_a_script_cannot_set_the_server_s_own_cookies(site, caplog):
+    base, discovery = site(public_app("portal", "{1: [BasicAuthenticator]}", RESERVED_COOKIES))
+    login = Login(base, discovery, "portal")
+    login.authorize()
+    browser_token = login.browser.session.cookies.get("authflow_browser")
+    with caplog.at_level(logging.WARNING, logger="authflow.flows"):
+        done = login.password()
+    assert login.id_token(done)["http://example.com/claims/set"] == (
+        "sessionid=false csrftoken=false authflow_browser=false SessionId=false __Host-id=false __secure-id=false "
+        "device=true")
+    jar = {c.name: c.value for c in login.browser.session.cookies}
+    assert jar["device"] == "planted" and jar["authflow_browser"] == browser_token
+    assert jar["sessionid"] != "planted" and jar.get("csrftoken") != "planted" and "__Host-id" not in jar
+    assert login.browser.get("/account/").status_code == 200  # still signed in
+    refused = [r.cookie for r in caplog.records if r.getMessage() == "a script cookie was refused: the name is the server's"]
+    assert refused == ["sessionid", "csrftoken", "authflow_browser", "SessionId", "__Host-id", "__secure-id"]

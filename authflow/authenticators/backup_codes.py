@@ -28,4 +28,5 @@ class BackupCodeAuthenticator(Authenticator):
     def answer(self, request, step: Step) -> dict:
         user = step.user
         device = BackupCodeDevice.objects.filter(user=user).first() if user else None
-        return _codes.check(request, step, user, device, _codes.typed_code(request), "The backup code is not correct.")
+        return _codes.check(request, step, user, device, _codes.typed_code(request), "The backup code is not correct.",
+                            "This backup code was already used: each one works once.")

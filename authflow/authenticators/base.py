@@ -123,6 +123,11 @@ class Authenticator:
         """The step answer for the page's submission; raise ShowAgain to show the page again."""
         raise NotImplementedError
 
+    def stays_after(self, error: str) -> bool:
+        """Whether the step shown again after this page's failed answer (`error`) comes back to this page
+        (a wrong password or code: try again) rather than to the step's options (the user chose to give up)."""
+        return True
+
 
 def username_field(request) -> str:
     """The submitted username, trimmed to what a username can be."""

@@ -11,7 +11,9 @@ of the account and the client address (authflow.directory.lockout).
 authenticatorParams `enableRetryFromAuthenticator` ('true' or true): a wrong
 code is asked again on the page and the script is not told; otherwise (the
 default) it is a failed step answer: onFail runs, or the step is shown
-again with the error (a new step attempt, so a new code is sent).
+again with the error.  Shown again after a failed try of this page, the step
+sends nothing: the code the user has still works (codes.carry_over), and
+when it no longer does the error says to send a new one.
 
 A user without an email address is not enrolled: once an earlier step
 checked a credential the page says so and the step fails.  Before that
@@ -63,7 +65,9 @@ class EmailOtpAuthenticator(Authenticator):
 
     def context(self, request, step: Step) -> dict:
         user = step.user
-        if codes.first_send(PURPOSE, step.flow_id, step.position):
+        if step.error:  # this page's failed try brought the step back: its code still answers it
+            codes.carry_over(PURPOSE, step.flow_id, step.number, step.position, user)
+        elif codes.first_send(PURPOSE, step.flow_id, step.position):
             self._send(step, user)
         return self._page(step, user)
 

@@ -67,6 +67,9 @@ class FIDOAuthenticator(Authenticator):
     def is_enrolled(self, user) -> bool:
         return service.has_passkey(user)
 
+    def stays_after(self, error: str) -> bool:
+        return error != NO_PASSKEY  # "I cannot use a passkey now": back to the other ways
+
     # ------------------------------------------------------------ signing in
 
     def context(self, request, step: Step) -> dict:

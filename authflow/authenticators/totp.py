@@ -18,6 +18,7 @@ from . import _codes
 from .base import Authenticator, ShowAgain, ShowPage, Step
 
 WRONG = "The code is not correct."
+USED = "This code was already used. Wait for the next code in your authenticator app."
 CODES_SAVED = "codes_saved"
 
 
@@ -41,7 +42,7 @@ class TotpAuthenticator(Authenticator):
             # The backup codes page after enrolling in this very flow: the code was checked then.
             if device is not None and device.enrolled_in_flow == step.flow_id:
                 return step.success(user.get_username())
-        return _codes.check(request, step, user, device, _codes.typed_code(request), WRONG)
+        return _codes.check(request, step, user, device, _codes.typed_code(request), WRONG, USED)
 
     def enroll_context(self, request, step: Step, user) -> dict:
         device = TotpDevice.objects.filter(user=user, confirmed=False).first() or TotpDevice.start(user)
@@ -54,7 +55,7 @@ class TotpAuthenticator(Authenticator):
         if device is None:
             raise ShowAgain("Scan the new QR code and enter the code it shows.")
         answer = _codes.check(request, step, user, device, _codes.typed_code(request),
-                              "The code is not correct: check that your phone's clock is right and try again.")
+                              "The code is not correct: check that your phone's clock is right and try again.", USED)
         if answer["r"] != "success":  # while setting up, a wrong code is tried again on this page
             raise ShowAgain(answer.get("error") or WRONG)
         device.confirmed = True

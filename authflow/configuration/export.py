@@ -6,14 +6,14 @@ import json
 import yaml
 
 from authflow.applications.models import Application
-from authflow.directory.claims import EMAIL, GIVEN_NAME, LAST_NAME, USERNAME, read_claims
+from authflow.directory.claims import EMAIL, GIVEN_NAME, LAST_NAME, STAFF, USERNAME, read_claims
 from authflow.directory.models import Role, User
 from authflow.outbound.models import endpoints
 from sequences.api import brief_steps
 from sequences.models import Sequence
 
 # Claims exported as user fields rather than under `claims`.
-_AS_FIELDS = {USERNAME, EMAIL, GIVEN_NAME, LAST_NAME}
+_AS_FIELDS = {USERNAME, EMAIL, GIVEN_NAME, LAST_NAME, STAFF}
 
 
 def export_config(include_password_hashes: bool = False) -> dict:

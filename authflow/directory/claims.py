@@ -21,6 +21,8 @@ DATE_OF_BIRTH = WSO2 + "dob"
 MOBILE = WSO2 + "mobile"
 FAILED_LOGIN_ATTEMPTS = WSO2 + "identity/failedLoginAttempts"
 ACCOUNT_LOCKED = WSO2 + "identity/accountLocked"
+# "true" for staff, who may open the admin console (the account application's script asks them more).
+STAFF = "urn:authflow:claims:staff"
 
 _URI = re.compile(r"^[A-Za-z][A-Za-z0-9+.-]*:\S+$")
 
@@ -82,6 +84,7 @@ MAPPED = {
     MOBILE: MappedClaim("mobile"),
     FAILED_LOGIN_ATTEMPTS: MappedClaim("failed_login_attempts"),
     ACCOUNT_LOCKED: MappedClaim("account_locked", read_only=True),
+    STAFF: MappedClaim("is_staff", read_only=True),
 }
 MAX_VALUE_LENGTH = 4096
 

@@ -26,9 +26,21 @@ CODE_PURPOSE = "backup-code"
 CODE_ALPHABET = "abcdefghjkmnpqrstuvwxyz23456789"  # no 0/o, 1/l/i
 CODE_LENGTH = 10
 CODE_COUNT = 10
+# Wrong codes a device takes before it slows down: a typo or two cost nothing; after that each try waits
+# OTP_TOTP_THROTTLE_FACTOR x 2^(misses - 1) seconds (4, 8, 16...), and the account lockout counts every miss.
+FREE_TRIES = 3
 
 
-class TotpDevice(TimestampMixin, ThrottlingMixin, Device):
+class SlowsDownAfterFreeTries:
+    """django-otp's throttling, from the FREE_TRIES-th wrong code in a row only."""
+
+    def verify_is_allowed(self):
+        if self.throttling_failure_count < FREE_TRIES:
+            return super(ThrottlingMixin, self).verify_is_allowed()  # the device's own checks, not the delay
+        return super().verify_is_allowed()
+
+
+class TotpDevice(TimestampMixin, SlowsDownAfterFreeTries, ThrottlingMixin, Device):
     encrypted_seed = models.TextField()
     step = models.PositiveSmallIntegerField(default=30)
     digits = models.PositiveSmallIntegerField(default=6)
@@ -88,11 +100,20 @@ class TotpDevice(TimestampMixin, ThrottlingMixin, Device):
             self.throttle_increment(commit=True)
         return verified
 
+    def was_used(self, token) -> bool:
+        """Whether `token` is a code of this device whose time was already used (refused as a replay)."""
+        token = str(token).strip().replace(" ", "")
+        if self.last_t < 0 or not (token.isdigit() and len(token) == self.digits):
+            return False
+        totp = TOTP(self.bin_key, self.step, 0, self.digits, self.drift)
+        totp.time = time.time()
+        return totp.verify(int(token), self.tolerance) and totp.t() <= self.last_t
+
     def get_throttle_factor(self):
         return getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1)
 
 
-class BackupCodeDevice(ThrottlingMixin, Device):
+class BackupCodeDevice(SlowsDownAfterFreeTries, ThrottlingMixin, Device):
     """A user's set of single-use backup codes."""
 
     created_at = models.DateTimeField(auto_now_add=True)
@@ -128,6 +149,12 @@ class BackupCodeDevice(ThrottlingMixin, Device):
                     return True
         self.throttle_increment(commit=True)
         return False
+
+    def was_used(self, token) -> bool:
+        """Whether `token` is one of this device's codes that was already used."""
+        typed = "".join(str(token).lower().split()).replace("-", "").encode()
+        return any(keys.mac_matches(typed, code.digest, purpose=CODE_PURPOSE)
+                   for code in self.codes.filter(used_at__isnull=False))
 
     def get_throttle_factor(self):
         return getattr(settings, "OTP_TOTP_THROTTLE_FACTOR", 1)

@@ -41,6 +41,10 @@ MAX_COOKIE_VALUE = 4096
 
 def _set_cookie(flow, name: str, value: str, properties: dict) -> bool:
     """Keep the cookie, sealed, for the next response to the flow's browser (authflow.login sends it)."""
+    if cookies.reserved(name):
+        logger.warning("a script cookie was refused: the name is the server's",
+                       extra={"flow_id": str(flow.pk), "cookie": str(name)[:100]})
+        return False
     properties = properties if isinstance(properties, dict) else {}
     encoded = cookies.encode(name, value, sign=bool(properties.get("sign")), encrypt=bool(properties.get("encrypt")))
     same_site = str(properties.get("sameSite", "Lax")).capitalize()

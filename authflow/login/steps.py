@@ -2,7 +2,10 @@
 
 A step offering several options first asks which one (the options are those
 the script left after `authenticationOptions` filtering); a step with one
-option shows it at once.  An authenticator may answer without a page
+option shows it at once.  A step shown again after a failed try stays on the
+option that was tried, with its error and the username typed (?choose goes
+back to the list); once an earlier step checked who the user is, the list
+asks for a second way to sign in.  An authenticator may answer without a page
 (`silent_answer`), and the login pages then move on by themselves (`settle`).
 
 A known user who has not set the authenticator up (`is_enrolled`) sets it up
@@ -24,6 +27,7 @@ from sequences.api import last_step_answer, passed_steps, request_param
 from . import binding
 
 NOT_ENROLLED = "not_enrolled"
+CHOOSE = "choose"  # the query parameter of "Choose another way to sign in"
 # Steps answered without a page, one after another, in one request at most.
 MAX_SILENT_STEPS = 16
 
@@ -43,6 +47,41 @@ def proves_identity(passed: dict) -> bool:
     return authenticator is not None and authenticator.proves_identity
 
 
+def retried_option(flow, command: dict) -> int | None:
+    """The option whose failed try brought this step back, when its page is to be shown again; else None."""
+    last = last_step_answer(flow.state)
+    if not command.get("attempt") or last is None or last["step"] != command["step"] or last["result"] == "success":
+        return None
+    for index, option in enumerate(command["options"]):
+        if (option.get("authenticator"), option.get("idp") or "LOCAL") == (last["authenticator"], last["idp"]):
+            authenticator = registry.get(last["authenticator"]) if last["idp"] == "LOCAL" else None
+            error = command.get("error") or ""
+            if error == not_set_up(option) or (authenticator is not None and not authenticator.stays_after(error)):
+                return None
+            return index
+    return None
+
+
+def not_set_up(option: dict) -> str:
+    """The error of a step failed because the user has not set up the option (its page offers the others)."""
+    return f"{label(option)} is not set up for your account."
+
+
+def _subject_verified(flow, command: dict) -> bool:
+    """Whether an earlier step checked a credential of the user this step is for."""
+    subject = command.get("subject")
+    return bool(subject) and any(
+        passed["user"] == subject and proves_identity(passed) for passed in passed_steps(flow.state))
+
+
+def _previous_error(flow, command: dict, index: int | None) -> str | None:
+    """The failed try's error: on the page of the option tried, else on the list (or the step's only option)."""
+    shown_on = retried_option(flow, command)
+    if shown_on is None and len(command["options"]) == 1:
+        shown_on = 0
+    return command.get("error") if index == shown_on else None
+
+
 def step_of(flow, command: dict, index: int) -> Step:
     option = command["options"][index]
     name = option.get("authenticator") or ""
@@ -51,12 +90,10 @@ def step_of(flow, command: dict, index: int) -> Step:
     params = dict(given.get("common") or {})
     specific = (given.get("local") or {}).get(name) if idp == "LOCAL" else (given.get("federated") or {}).get(idp)
     params.update(specific or {})
-    subject = command.get("subject")
-    verified = bool(subject) and any(
-        passed["user"] == subject and proves_identity(passed) for passed in passed_steps(flow.state))
     return Step(flow_id=str(flow.id), number=command["step"], authenticator=name, idp=idp,
-                application=flow.application.name, subject=subject, subject_verified=verified, params=params,
-                attempt=command.get("attempt", 1), error=command.get("error"), login_hint=_login_hint(flow, command),
+                application=flow.application.name, subject=command.get("subject"),
+                subject_verified=_subject_verified(flow, command), params=params, attempt=command.get("attempt", 1),
+                error=_previous_error(flow, command, index), login_hint=_login_hint(flow, command),
                 position=command["position"])
 
 
@@ -87,10 +124,10 @@ def settle(request, flow):
     return flow
 
 
-def _context(request, flow, error: str | None) -> dict:
+def _context(request, flow, error: str | None, index: int | None) -> dict:
     command = flow.pending
     return {"flow": flow, "application": flow.application, "command": command, "position": command["position"],
-            "form_token": binding.form_token(request, flow), "error": error or command.get("error"),
+            "form_token": binding.form_token(request, flow), "error": error or _previous_error(flow, command, index),
             "several_options": len(command["options"]) > 1}
 
 
@@ -99,9 +136,13 @@ def show(request, flow, *, error: str | None = None, index: int | None = None, s
     options = command["options"]
     if index is None:
         index = chosen_option(options, request.GET.get("option"))
-    context = _context(request, flow, error)
+    if index is None and CHOOSE not in request.GET:
+        index = retried_option(flow, command)
+    context = _context(request, flow, error, index)
     if index is None:
         context["options"] = [{"index": i, "label": label(o)} for i, o in enumerate(options)]
+        context["second_factor"] = _subject_verified(flow, command)
+        context["subject"] = command.get("subject")
         return render(request, "login/choose.html", context, status=status)
     step = step_of(flow, command, index)
     authenticator = registry.get(step.authenticator) if step.idp == "LOCAL" else None
@@ -134,11 +175,11 @@ def answer(request, flow):
             return authenticator.answer(request, step), None
         if authenticator.enrolls_during_login and request.POST.get("action") != NOT_ENROLLED:
             return authenticator.enroll(request, step, user), None
-        return step.failure(f"{label(command['options'][index])} is not set up for your account."), None
+        return step.failure(not_set_up(command["options"][index])), None
     except ShowAgain as exc:
         return None, show(request, flow, error=str(exc), index=index)
     except ShowPage as page:
-        context = _context(request, flow, None)
+        context = _context(request, flow, None, index)
         context.update(option_index=index, step=step, label=label(command["options"][index]), error=None,
                        **page.context)
         return None, render(request, page.template, context)

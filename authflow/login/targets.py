@@ -3,7 +3,8 @@
 A flow starts from an OpenID Connect authorization request of a registered
 application, or from a page of this server (the account page, the admin
 console), which signs in through the application named by
-AUTHFLOW_ACCOUNT_APPLICATION: its script decides how people sign in here.
+AUTHFLOW_ACCOUNT_APPLICATION (authflow.configuration.account): its script
+decides how people sign in here.
 """
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from django.conf import settings
 from django.http import HttpResponseRedirect
 
 from authflow.applications.models import Application
+from authflow.configuration.account import account_application
+from authflow.configuration.schema import ConfigError
 from authflow.protocols.oidc import authorization_requests, authorizations
 
 LOCAL_PREFIXES = ("/account/", "/admin/")
@@ -42,12 +45,12 @@ def from_next(next_url: str, *, reauthenticate: bool = False) -> Target:
     user proves who they are again (before changing how they sign in).
     """
     if _is_local(next_url):
-        name = settings.AUTHFLOW_ACCOUNT_APPLICATION
-        application = Application.objects.filter(name=name).first()
-        if application is None:
+        try:
+            application = account_application()
+        except ConfigError as exc:
             raise BadTarget("Signing in here is not set up",
-                            f"An administrator has to create the application {name!r}, whose script "
-                            "decides how people sign in to this server's own pages.")
+                            f"The application {settings.AUTHFLOW_ACCOUNT_APPLICATION!r}, whose script decides how "
+                            f"people sign in to this server's own pages, cannot be created: {exc}") from None
         return Target(application=application, return_to={"protocol": "local", "next": next_url, "restart": next_url},
                       prompt=frozenset({"login"}) if reauthenticate else frozenset())
     try:

@@ -9,7 +9,7 @@ redirect to an address that was not registered.
 from __future__ import annotations
 
 import logging
-from urllib.parse import urlencode, urlsplit
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib.auth import get_user_model, login
@@ -26,7 +26,7 @@ from authflow.net import client_ip
 from authflow.sso import service as sso
 from sequences.api import browser_session_id, passed_steps, request_inputs, step_answer
 
-from . import binding, delivery, prompts, steps, targets, waiting
+from . import binding, delivery, error_urls, prompts, steps, targets, waiting
 
 logger = logging.getLogger("authflow.login")
 
@@ -235,14 +235,13 @@ def _out_of_date(request, flow):
 
 def _send_error(request, flow, url: str | None, params: dict):
     """sendError(): a relative URL or an allow-listed one; anything else shows our own error page."""
-    if not url:
-        url = reverse("login-error")
-    if _safe_error_url(url):
+    target = error_urls.redirect_url(url or reverse("login-error"))
+    if target is not None:
         if params:
-            url += ("&" if "?" in url else "?") + urlencode(params)
-        return HttpResponseRedirect(url)
+            target += ("&" if "?" in target else "?") + urlencode(params)
+        return HttpResponseRedirect(target)
     logger.warning("sendError to a URL outside the allow-list was not followed",
-                   extra={"flow_id": str(flow.id), "url": url[:200]})
+                   extra={"flow_id": str(flow.id), "url": str(url).split("?")[0][:200]})
     return problem(request, "Sign-in refused", _error_message(params), status=403, restart=targets.restart_url(flow))
 
 
@@ -258,13 +257,6 @@ def error_page(request):
     code = (request.GET.get("errorcode") or request.GET.get("errorCode") or "")[:100]
     return render(request, "login/problem.html", {"title": "Sign-in refused", "message": _error_message(request.GET),
                                                   "code": code}, status=403)
-
-
-def _safe_error_url(url: str) -> bool:
-    parts = urlsplit(url)
-    if not parts.scheme and not parts.netloc and url.startswith("/") and not url.startswith("//") and "\\" not in url:
-        return True
-    return any(url.startswith(prefix) for prefix in settings.AUTHFLOW_ERROR_URL_ALLOW_LIST)
 
 
 @never_cache

@@ -1,7 +1,7 @@
 """One-time codes and links sent by email: issuing them, and checking what comes back.
 
 Each is bound to one step of one flow (the flow's position when it was
-sent), expires, is used at most once, and is stored as a keyed digest
+sent; a try of the same step shown again after a wrong code keeps it), expires, is used at most once, and is stored as a keyed digest
 (authflow.keys.mac; the purpose separates codes from links).  Issuing a new
 one for a step voids the earlier ones.  A code allows MAX_ATTEMPTS wrong
 tries, then it is void.
@@ -23,6 +23,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
+from django.template.defaultfilters import pluralize
 from django.utils import timezone
 
 from authflow import keys, ratelimit
@@ -91,7 +92,7 @@ def note_resend(purpose: str, flow_id, position) -> None:
         if sends:
             wait = math.ceil(sends[-1] + RESEND_COOLDOWN_SECONDS - now)
             if wait > 0:
-                raise TooSoon(f"Wait {wait} second(s) before asking for another email.")
+                raise TooSoon(f"Wait {wait} second{pluralize(wait)} before asking for another email.")
         if len(sends) >= MAX_SENDS_PER_STEP:
             raise TooSoon("Too many emails were sent for this sign-in. Start again from the application later.")
         cache.set(key, sends + [now], _step_ttl())
@@ -145,6 +146,25 @@ def issue(purpose: str, user, flow_id, position: int, step: int) -> tuple[OneTim
         digest=keys.mac(verifier.encode(), purpose=_mac_purpose(purpose)), created_at=now,
         expires_at=now + timedelta(seconds=ttl(purpose)))
     return record, secret
+
+
+@transaction.atomic
+def carry_over(purpose: str, flow_id, step: int, position: int, user) -> bool:
+    """Let the code sent for an earlier try of this step answer its new try at `position`; False when none is active.
+
+    A step shown again after a wrong code keeps the code the user has (its wrong tries still count toward
+    MAX_ATTEMPTS) instead of sending another while the error is on the page.
+    """
+    if user is None:
+        return False
+    record = OneTimeCode.objects.select_for_update().filter(
+        flow_id=flow_id, purpose=purpose, user=user, step=step, position__lt=position, used_at__isnull=True,
+        voided_at__isnull=True, expires_at__gt=timezone.now()).order_by("-created_at").first()
+    if record is None:
+        return False
+    record.position = position
+    record.save(update_fields=["position"])
+    return True
 
 
 # ------------------------------------------------------------------ checking

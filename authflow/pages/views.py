@@ -1,5 +1,8 @@
 from django.conf import settings
+from django.http import HttpResponse
 from django.shortcuts import render
+from django.views.decorators.cache import cache_control
+from django.views.decorators.http import require_http_methods
 
 from authflow.applications.models import Application
 
@@ -12,3 +15,10 @@ def home(request):
             version = app.sequence.published_version() if app.sequence else None
             rows.append({"app": app, "version": version})
     return render(request, "pages/home.html", {"rows": rows, "demo": bool(settings.AUTHFLOW_DEMO_RP)})
+
+
+@require_http_methods(["GET", "HEAD"])
+@cache_control(public=True, max_age=24 * 3600)
+def favicon(request):
+    """/favicon.ico, which browsers ask for on every site (the admin's pages too): the icon, not a 404."""
+    return HttpResponse((settings.BASE_DIR / "static" / "favicon.ico").read_bytes(), content_type="image/x-icon")

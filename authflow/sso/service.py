@@ -158,6 +158,12 @@ def record_flow(session: UserSession, application, subject: str, passed: list[di
         locked.save(update_fields=["authenticated"])
 
 
+def signed_in_to(request, application_name: str) -> bool:
+    """Whether this browser's active session signed in to the application named `application_name`."""
+    session = current(request)
+    return session is not None and session.applications.filter(application__name=application_name).exists()
+
+
 def flow_input(request, *, reuse: bool, max_age: int | None) -> dict | None:
     """The `session` input of a flow starting in this browser (sequences.api.session_input), or None.
 

@@ -175,6 +175,9 @@ def advance(program: Program, state: FlowState, host: Host, *, answer: dict | No
             journal["answers"][int(position)]["d"] = digest
         events.extend({"type": "log", **line} for line in result["logs"])
         command = result["command"]
+        if "\\u0000" in json.dumps(command):  # databases refuse it in text and JSON: say so instead of failing later
+            return Advance(state, _error("runtime", "the script passed on a NUL character (\\u0000), "
+                                                    "which a login cannot carry"), events)
 
         if command["type"] == "lookup" and "kind" in command:
             if command["id"] in lookups:

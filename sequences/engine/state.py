@@ -283,12 +283,13 @@ def answers_count(stored: dict, kind: str) -> int:
 
 
 def last_step_answer(stored: dict) -> dict | None:
-    """The flow's newest answer if it answered a step: {"step", "result", "params"}; else None."""
+    """The flow's newest answer if it answered a step: {"step", "result", "authenticator", "idp", "params"}; else None."""
     answers = _answers(stored)
     last = answers[-1] if answers else None
     if not last or last.get("k") != "step":
         return None
-    return {"step": last.get("step"), "result": last.get("r"), "params": dict(last.get("params") or {})}
+    return {"step": last.get("step"), "result": last.get("r"), "authenticator": last.get("authenticator"),
+            "idp": last.get("idp", "LOCAL"), "params": dict(last.get("params") or {})}
 
 
 def request_param(stored: dict, name: str) -> str:

@@ -96,7 +96,9 @@ class ScenarioWorld:
         return True
 
     def _effect_setCookie(self, name, value, properties):
-        return True
+        # As on a server: the server's own cookie names (the codec's `reserved`) are refused.
+        reserved = getattr(self.cookie_codec, "reserved", None)
+        return not (reserved and reserved(name))
 
     def _effect_publishToAnalytics(self, metadata, payload):
         return True

@@ -1,0 +1,24 @@
+"""The admin console's site: open to staff who signed in through the account application.
+
+Any application's login signs the browser in to this server (there is one
+session), and another application's script may ask less than the console
+needs.  So staff reach the console only once their session signed in to
+AUTHFLOW_ACCOUNT_APPLICATION, whose script decides how (by default, a second
+factor: authflow.configuration.account); anyone else goes to /admin/login/,
+which starts that application's flow (steps the session already passed are
+not asked again).
+"""
+from django.conf import settings
+from django.contrib import admin
+from django.contrib.admin.apps import AdminConfig
+
+
+class ConsoleSite(admin.AdminSite):
+    def has_permission(self, request):
+        from authflow.sso import service as sso  # this module loads with the app registry, before models
+
+        return super().has_permission(request) and sso.signed_in_to(request, settings.AUTHFLOW_ACCOUNT_APPLICATION)
+
+
+class ConsoleConfig(AdminConfig):
+    default_site = "authflow.console.ConsoleSite"
