@@ -20,7 +20,6 @@ from .engine.state import (
     prompt_answer,
     request_inputs,
     request_param,
-    state_size,
     step_answer,
 )
 from .engine.steps import StepConfigError, brief_steps, normalize_steps
@@ -40,7 +39,6 @@ __all__ = [
     "last_step_answer",
     "passed_steps",
     "request_param",
-    "state_size",
     "Host",
     "Program",
     "advance",

@@ -98,13 +98,8 @@ def begin_attempt(username: str, *, flow_id: str | None = None) -> Attempt:
 def attempt_failed(attempt: Attempt, ip: str | None) -> None:
     """The password of an allowed attempt was wrong (it was counted already)."""
     _count_address(ip, attempt.flow_id)
-    user = attempt.username if attempt.known else None
-    logger.info("sign-in failed", extra={"flow_id": attempt.flow_id, "authenticator": "BasicAuthenticator",
-                                         "user": user, "failed_attempts": attempt.failures, "ip": ip})
-    if attempt.failures >= _threshold() and attempt.username:
-        logger.warning("account locked" if attempt.known else "unknown username locked", extra={
-            "flow_id": attempt.flow_id, "user": user, "failed_attempts": attempt.failures,
-            "locked_until": attempt.locked_until})
+    _log_failure(attempt.flow_id, "BasicAuthenticator", attempt.username if attempt.known else None,
+                 attempt.failures, ip, attempt.locked_until, known=attempt.known)
 
 
 def record_failure(username: str, ip: str | None, *, flow_id: str | None = None, authenticator: str = "") -> None:
@@ -116,12 +111,7 @@ def record_failure(username: str, ip: str | None, *, flow_id: str | None = None,
         counted = rows.update(failed_login_attempts=F("failed_login_attempts") + 1,
                               locked_until=_lock_at_threshold(lock_until))
         failures = rows.values_list("failed_login_attempts", flat=True).first() or 0
-    user = username if counted else None
-    logger.info("sign-in failed", extra={"flow_id": flow_id, "authenticator": authenticator, "user": user,
-                                         "failed_attempts": failures, "ip": ip})
-    if counted and failures >= _threshold():
-        logger.warning("account locked", extra={"flow_id": flow_id, "user": user, "failed_attempts": failures,
-                                                "locked_until": lock_until})
+    _log_failure(flow_id, authenticator, username if counted else None, failures, ip, lock_until, known=bool(counted))
 
 
 def record_success(user) -> None:
@@ -152,6 +142,15 @@ def _threshold() -> int:
 def _lock_at_threshold(lock_until: datetime) -> Case:
     """In an UPDATE that adds one failure: lock when that failure reaches the threshold, else leave the lock as it is."""
     return Case(When(failed_login_attempts__gte=_threshold() - 1, then=Value(lock_until)), default=F("locked_until"))
+
+
+def _log_failure(flow_id, authenticator: str, user: str | None, failures: int, ip, locked_until, *, known: bool) -> None:
+    """"sign-in failed", and the lock it caused (`user` is None for a name without an account: never logged)."""
+    logger.info("sign-in failed", extra={"flow_id": flow_id, "authenticator": authenticator, "user": user,
+                                         "failed_attempts": failures, "ip": ip})
+    if failures >= _threshold():
+        logger.warning("account locked" if known else "unknown username locked", extra={
+            "flow_id": flow_id, "user": user, "failed_attempts": failures, "locked_until": locked_until})
 
 
 def _count_address(ip: str | None, flow_id: str | None) -> None:

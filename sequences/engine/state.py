@@ -42,7 +42,6 @@ FlowState.to_stored / from_stored).
 """
 from __future__ import annotations
 
-import json
 import secrets
 from dataclasses import dataclass, field
 from typing import Callable
@@ -307,11 +306,6 @@ def browser_session_id(stored: dict) -> str | None:
 def configured_steps(stored: dict) -> dict:
     """The application's steps as the flow started with them."""
     return ((stored.get("inputs") or {}).get("application") or {}).get("steps") or {}
-
-
-def state_size(stored: dict) -> int:
-    """Bytes of the stored state as JSON (what the flow's row holds)."""
-    return len(json.dumps(stored, separators=(",", ":")))
 
 
 def _answers(stored: dict) -> list[dict]:

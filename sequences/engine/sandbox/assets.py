@@ -8,7 +8,6 @@ scope and leave nothing on the global object but the engine's entry points.
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import os
 from dataclasses import dataclass
@@ -48,7 +47,6 @@ class AssetsMissing(RuntimeError):
 class Assets:
     names: tuple[str, ...]
     sources: tuple[str, ...]
-    digest: str  # names the exact JavaScript a sandbox runs
 
 
 def node_modules() -> Path:
@@ -91,5 +89,4 @@ def load() -> Assets:
         sources.append(source)
     names.append(RUNTIME_URL)
     sources.append(runtime_bundle())
-    digest = hashlib.sha256("\0".join(sources).encode("utf-8")).hexdigest()[:16]
-    return Assets(names=tuple(names), sources=tuple(sources), digest=digest)
+    return Assets(names=tuple(names), sources=tuple(sources))

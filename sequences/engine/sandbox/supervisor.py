@@ -77,7 +77,6 @@ class SandboxProcess:
         self.broken = False
         self.compiled: set[str] = set()
         loaded = assets.load()
-        self.runtime_digest = loaded.digest
         request_r, self._request_w = os.pipe()
         self._reply_r, reply_w = os.pipe()
         diagnostics_r, diagnostics_w = os.pipe()
