@@ -327,3 +327,36 @@ def test_client_credentials_with_a_nul_byte_are_refused_not_a_500(portal, path, 
     response = browser().post(path, {"grant_type": "authorization_code", "code": "x", "token": "x"},
                               HTTP_AUTHORIZATION=f"Basic {credentials}")
     assert 400 <= response.status_code < 500, response.status_code
+
+
+# Bytes that are not UTF-8 where Django expects text: in a query string, a form body and the login form.
+NOT_UTF8 = [
+    ("/o/authorize/", "client_id=portal&response_type=code&state=%ff%fe&redirect_uri=" + CALLBACK),
+    ("/login/start/", "next=%c3%28"),
+    ("/login/error/", "errorCode=%80&errorMsg=%ed%a0%80"),
+    ("/o/userinfo/", "access_token=%ff"),
+]
+
+
+@pytest.mark.parametrize("path, query", NOT_UTF8, ids=[p for p, _ in NOT_UTF8])
+def test_a_query_that_is_not_utf8_is_answered_without_a_server_error(portal, path, query):
+    response = browser().get(f"{path}?{query}")
+    assert response.status_code < 500, (path, response.status_code)
+
+
+@pytest.mark.parametrize("path", ["/o/token/", "/o/revoke_token/", "/o/introspect/", "/account/sign-out/"])
+def test_a_form_body_that_is_not_utf8_is_answered_without_a_server_error(portal, path):
+    body = b"grant_type=authorization_code&code=\xff\xfe&client_id=portal&token=\xc3\x28"
+    response = browser().generic("POST", path, body, content_type="application/x-www-form-urlencoded")
+    assert response.status_code < 500, (path, response.status_code)
+
+
+def test_a_login_form_that_is_not_utf8_is_refused_and_the_flow_is_unchanged(portal):
+    client, flow, fields = started_flow()
+    body = (f"form_token={fields['form_token']}&position={fields['position']}"
+            "&username=alice&password=%ff%fe%80").encode()
+    response = client.generic("POST", f"/login/flow/{flow.pk}/", body, content_type="application/x-www-form-urlencoded")
+    # Django reads the bad bytes as U+FFFD: a wrong password, shown as such, and the flow still at its step.
+    assert response.status_code < 500
+    page = client.get(f"/login/flow/{flow.pk}/", follow=True).content.decode()
+    assert 'name="password"' in page and LoginFlow.objects.get(pk=flow.pk).status == flow.status
