@@ -62,6 +62,9 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files straight from the web process: no separate file server to run, and the
+    # responses still get the security headers above.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "authflow.content_security.ContentSecurityPolicyMiddleware",
     "authflow.nul_bytes.NulByteMiddleware",  # before anything reads a cookie or a field
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -131,6 +134,10 @@ USE_TZ = True
 STATIC_URL = "static/"
 STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
+# WhiteNoise serves the files where the finders find them (a few dozen KB): no collectstatic step
+# to forget, and a page never refers to a file that was not collected.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = DEBUG
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -146,6 +153,14 @@ CSRF_FAILURE_VIEW = "authflow.login.views.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 # Browsers that once reached this server over HTTPS refuse plain HTTP to it for a year.
 SECURE_HSTS_SECONDS = int(os.environ.get("AUTHFLOW_HSTS_SECONDS", str(365 * 24 * 3600 if AUTHFLOW_HTTPS else 0)))
+# Whether HSTS also covers subdomains, and the preload list, are decisions about the whole domain
+# that only its owner can take: off unless set, and not reported by `check --deploy`.
+SECURE_HSTS_INCLUDE_SUBDOMAINS = _env_bool("AUTHFLOW_HSTS_INCLUDE_SUBDOMAINS", False)
+SECURE_HSTS_PRELOAD = _env_bool("AUTHFLOW_HSTS_PRELOAD", False)
+SILENCED_SYSTEM_CHECKS = ["security.W005", "security.W021"]
+# Over HTTPS, a plain-HTTP request is redirected to HTTPS.  Behind a proxy that terminates TLS,
+# set AUTHFLOW_TRUSTED_PROXY_COUNT so its X-Forwarded-Proto is believed (else every request loops).
+SECURE_SSL_REDIRECT = _env_bool("AUTHFLOW_SSL_REDIRECT", AUTHFLOW_HTTPS)
 # The Content-Security-Policy of every page (authflow/content_security.py); empty: none.
 AUTHFLOW_CONTENT_SECURITY_POLICY = os.environ.get(
     "AUTHFLOW_CONTENT_SECURITY_POLICY",
@@ -264,6 +279,9 @@ AUTHFLOW_CALL_INTERNAL_NETWORKS = os.environ.get("AUTHFLOW_CALL_INTERNAL_NETWORK
 AUTHFLOW_ANALYTICS_URL = os.environ.get("AUTHFLOW_ANALYTICS_URL", "")
 AUTHFLOW_ANALYTICS_AUTHORIZATION = os.environ.get("AUTHFLOW_ANALYTICS_AUTHORIZATION", "")  # its Authorization header
 
+# http:// redirect URIs for applications (see OAUTH2_PROVIDER below).
+AUTHFLOW_HTTP_REDIRECT_URIS = _env_bool("AUTHFLOW_HTTP_REDIRECT_URIS", not AUTHFLOW_HTTPS)
+
 # Reverse proxies in front of the server whose X-Forwarded-For is trusted (authflow/net.py).
 AUTHFLOW_TRUSTED_PROXY_COUNT = int(os.environ.get("AUTHFLOW_TRUSTED_PROXY_COUNT", "0"))
 if AUTHFLOW_TRUSTED_PROXY_COUNT:
@@ -298,9 +316,10 @@ OAUTH2_PROVIDER = {
     "CLIENT_SECRET_HASHER": "argon2_client",
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
     "ACCESS_TOKEN_EXPIRE_SECONDS": 3600,
-    # http stays allowed for native apps' loopback redirect URIs (RFC 8252) and local development;
-    # redirect URIs are still matched exactly.
-    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"],
+    # Over HTTPS only https redirect URIs, unless AUTHFLOW_HTTP_REDIRECT_URIS allows http (native
+    # apps' loopback redirects, RFC 8252); the embedded default allows it for local development.
+    # Redirect URIs are matched exactly either way.
+    "ALLOWED_REDIRECT_URI_SCHEMES": ["https", "http"] if AUTHFLOW_HTTP_REDIRECT_URIS else ["https"],
     # RFC 9700 (OAuth 2.0 Security BCP): no implicit or password grant (they would also bypass
     # the login scripts), S256 PKCE only, no tokens in query strings, `iss` in authorization
     # responses (RFC 9207), tokens stored as hashes, a replayed refresh token revokes its family.

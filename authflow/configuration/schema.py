@@ -9,6 +9,7 @@ import json
 from dataclasses import dataclass, field
 
 import yaml
+from django.conf import settings
 from django.contrib.auth.hashers import identify_hasher
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email, validate_slug
@@ -169,9 +170,12 @@ def _application(index: int, entry) -> ApplicationEntry:
         raise ConfigError(f"{where}: name may hold only letters, digits, - and _") from None
     client_id = _required_text(entry, "client_id", where)
     redirect_uris = _names(entry.get("redirect_uris", []), f"{where}: redirect_uris")
+    schemes = settings.OAUTH2_PROVIDER["ALLOWED_REDIRECT_URI_SCHEMES"]
     for uri in redirect_uris:
-        if not uri.startswith(("https://", "http://")):
-            raise ConfigError(f"{where}: redirect_uris: {uri!r} is not an http(s) URL")
+        if not uri.startswith(tuple(f"{scheme}://" for scheme in schemes)):
+            allowed = " or ".join(schemes)
+            raise ConfigError(f"{where}: redirect_uris: {uri!r} is not an {allowed} URL"
+                              + ("" if "http" in schemes else " (set AUTHFLOW_HTTP_REDIRECT_URIS=1 to allow http)"))
     if "steps" not in entry:
         raise ConfigError(f"{where}: steps is required")
     try:
