@@ -21,6 +21,7 @@ _PROMPT_OUTCOME_KEYS = {"prompt", "action", "params", "at"}
 _CALL_OUTCOME_KEYS = {"call", "result", "data", "at"}
 _COOKIE_KEYS = {"value", "sign", "encrypt"}
 DEFAULT_NOW = "2026-01-01T00:00:00Z"
+CALL_FUNCTIONS = ("httpGet", "httpPost", "callChoreo", "callAnalytics")
 
 
 class ScenarioError(ValueError):
@@ -256,8 +257,8 @@ def _check_outcome(index: int, outcome, users: dict) -> None:
             raise ScenarioError(f"{where}.action: expected an action name such as success")
     elif "call" in outcome:
         _no_unknown_keys(outcome, _CALL_OUTCOME_KEYS, where)
-        if outcome["call"] not in ("httpGet", "httpPost", "callAnalytics"):
-            raise ScenarioError(f"{where}.call: expected httpGet, httpPost or callAnalytics")
+        if outcome["call"] not in CALL_FUNCTIONS:
+            raise ScenarioError(f"{where}.call: expected {', '.join(CALL_FUNCTIONS)}")
         if outcome.get("result") not in CALL_RESULTS:
             raise ScenarioError(f"{where}.result: expected one of {', '.join(CALL_RESULTS)}, got {outcome.get('result')!r}")
     else:
