@@ -189,6 +189,8 @@ SEQUENCES = {
     "MAX_HOST_CALLS_PER_ADVANCE": 64,
     # How `manage.py simulate` signs and encrypts scenario cookies (as setCookie does).
     "COOKIE_CODEC": "authflow.cookies",
+    # The server's checks `manage.py simulate` applies (authenticator names, allowed endpoints, authConfig).
+    "SERVER_RULES": "authflow.server_rules",
 }
 
 # Shared state across processes (rate limits): Redis when configured, else per process.

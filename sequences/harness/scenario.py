@@ -10,7 +10,7 @@ from ..engine.steps import StepConfigError, normalize_steps
 from ..engine.useragent import user_agent_object
 
 _TOP_KEYS = {"application", "request", "now", "seed", "users", "roles", "outcomes", "session", "secrets", "libraries",
-             "associations"}
+             "associations", "allowedEndpoints"}
 _APP_KEYS = {"name", "steps"}
 _REQUEST_KEYS = {"ip", "headers", "params", "cookies"}
 _USER_KEYS = {"roles", "groups", "claims", "sessions"}
@@ -44,6 +44,8 @@ class Scenario:
     associations: dict = field(default_factory=dict)  # "<idp>:<federated subject>" -> local username
     # request cookies the harness signs or encrypts: name -> {"value", "sign", "encrypt"}
     protected_cookies: dict = field(default_factory=dict)
+    # URL prefixes the script's calls may reach, as the server's allow-list (none: every call is refused)
+    allowed_endpoints: list = field(default_factory=list)
 
 
 def parse_scenario(data) -> Scenario:
@@ -128,6 +130,9 @@ def parse_scenario(data) -> Scenario:
     libraries = data.get("libraries", {})
     if not isinstance(libraries, dict) or not all(isinstance(v, str) for v in libraries.values()):
         raise ScenarioError("libraries: expected an object of library names to their source")
+    allowed_endpoints = data.get("allowedEndpoints", [])
+    if not _is_string_list(allowed_endpoints):
+        raise ScenarioError('allowedEndpoints: expected a list of URL prefixes such as ["https://risk.example.com/api"]')
     associations = data.get("associations", {})
     if not isinstance(associations, dict):
         raise ScenarioError('associations: expected an object such as {"google:1234": "alice"}')
@@ -149,6 +154,7 @@ def parse_scenario(data) -> Scenario:
         libraries=dict(libraries),
         associations=dict(associations),
         protected_cookies=protected_cookies,
+        allowed_endpoints=list(allowed_endpoints),
     )
 
 

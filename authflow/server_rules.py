@@ -1,0 +1,49 @@
+"""The server's checks, for `manage.py simulate` (settings.SEQUENCES["SERVER_RULES"] names this module).
+
+The harness (sequences/harness) knows nothing of this project; through these
+functions it checks a scenario the way the server checks the real thing, with
+the same code: the authenticators of the application's steps (as `apply`
+does), and each httpGet, httpPost and callChoreo against the scenario's
+allowedEndpoints and secrets (as a login does).  So a script that passes in
+simulate does not fail on the server for a name, a URL or an authConfig.
+"""
+from __future__ import annotations
+
+from authflow.authenticators import registry
+from authflow.outbound import allowlist, checks
+
+
+def check_steps(steps: dict) -> None:
+    """ValueError naming the step and the authenticator when `steps` has one the server does not know."""
+    registry.check_steps(steps)
+
+
+def allowed_endpoints(urls: list[str]) -> list[allowlist.Address]:
+    """The scenario's allowedEndpoints, normalised as the admin console stores them; ValueError naming a bad one."""
+    endpoints = []
+    for index, url in enumerate(urls):
+        try:
+            endpoints.append(allowlist.normalise(url.strip(), prefix=True))
+        except allowlist.NotAllowed as exc:
+            raise ValueError(f"allowedEndpoints[{index}]: {exc}") from None
+    return endpoints
+
+
+def refused_call(command: dict, endpoints: list[allowlist.Address], secrets: dict) -> dict | None:
+    """The data of the fail the server answers `command` with at once, or None when it would make the call.
+
+    callAnalytics goes to the operator's endpoint, not the script's: the scenario's outcome decides it.
+    """
+    if command.get("function") == "callAnalytics":
+        return None
+    try:
+        checks.request_for(command, is_allowed=lambda address: allowlist.covered(address, endpoints),
+                           secret=secrets.get)
+    except checks.Refused as refused:
+        return refused.data
+    return None
+
+
+def shown_call(command: dict) -> dict:
+    """The call as simulate's trace shows it: the secrets in its authConfig or connection masked."""
+    return checks.redacted(command)
