@@ -44,6 +44,18 @@ def refused_call(command: dict, endpoints: list[allowlist.Address], secrets: dic
     return None
 
 
-def shown_call(command: dict) -> dict:
-    """The call as simulate's trace shows it: the secrets in its authConfig or connection masked."""
-    return checks.redacted(command)
+def shown_call(command: dict, secrets: dict | None = None) -> dict:
+    """The call as simulate's trace shows it: authConfig's and connection's secrets masked, and any text holding
+    one of the scenario's secrets (a header built from getSecretByName, ...)."""
+    values = [v for v in (secrets or {}).values() if v]
+    return _masked(checks.redacted(command), values)
+
+
+def _masked(value, secrets: list[str]):
+    if isinstance(value, str):
+        return "***" if any(secret in value for secret in secrets) else value
+    if isinstance(value, dict):
+        return {key: _masked(item, secrets) for key, item in value.items()}
+    if isinstance(value, list):
+        return [_masked(item, secrets) for item in value]
+    return value

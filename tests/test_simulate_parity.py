@@ -225,3 +225,17 @@ def test_known_and_federated_authenticators_pass_in_simulate():
         };"""), parse_scenario(scenario([])))
     assert code == 0 and trace["status"] == "waiting"
     assert trace["events"][-1]["options"] == [{"authenticator": "OpenIDConnectAuthenticator", "idp": "google"}]
+
+
+def test_a_secret_the_script_puts_in_a_header_or_auth_config_is_masked_in_the_trace():
+    script = """var onLoginRequest = function (context) {
+        var token = getSecretByName('riskToken');
+        httpGet('https://risk.example.com/api/score', {Authorization: 'Bearer ' + token, Accept: 'application/json'},
+                {type: 'apikey', properties: {apiKey: 'key-1', headerName: 'X-Key'}}, {});
+    };"""
+    trace, _ = simulate(script, parse_scenario(scenario([], secrets={"riskToken": "t0ken-value"},
+                                                        allowedEndpoints=["https://risk.example.com/api"])))
+    (call,) = [e for e in trace["events"] if e["type"] == "call"]
+    assert call["headers"] == {"Authorization": "***", "Accept": "application/json"}
+    assert call["authConfig"] == {"type": "apikey", "properties": {"apiKey": "***", "headerName": "X-Key"}}
+    assert "t0ken-value" not in json.dumps(trace) and "key-1" not in json.dumps(trace)

@@ -7,8 +7,8 @@ A call that cannot be made is answered at once with r="fail", without a task
 or any network request, so the script's onFail runs in the same request: a
 URL that is not http(s), has credentials in it or is not under an allowed
 endpoint ({"error": "not allowed", "reason": ...}), a header or authConfig
-that cannot be sent, a body that is too large, callAnalytics without an
-analytics endpoint.  Any other call is recorded (OutboundCall, pending, with
+that cannot be sent, a body that is too large (checks.py decides, as it does
+for `manage.py simulate`), callAnalytics without an analytics endpoint.  Any other call is recorded (OutboundCall, pending, with
 its deadline) and handed back as Queued: the flows app queues its task when
 the flow's transaction commits, and the task makes the request (results.make)
 and resumes the flow with the outcome.
@@ -56,7 +56,7 @@ class TooManyCalls(Exception):
     """The flow made AUTHFLOW_CALL_MAX_PER_FLOW calls already; `command` ends it with an error naming the limit."""
 
     def __init__(self, limit: int):
-        message = f"the script made more than {limit} asynchronous calls (httpGet, httpPost, callAnalytics) in one login"
+        message = f"the script made more than {limit} asynchronous calls (httpGet, httpPost, callChoreo, callAnalytics) in one login"
         super().__init__(message)
         self.command = {"type": "error", "kind": "limit", "message": message, "line": None, "column": None}
 

@@ -189,11 +189,11 @@ def simulate(source: str, scenario: Scenario, limits: Limits | None = None, cook
             refusal = rules.refused_call(command, endpoints, scenario.secrets)
             if refusal is not None:
                 # As on the server: answered fail at once, without a request; no outcome of the scenario's is used.
-                events.append({**_shown(command, rules), "refused": refusal})
+                events.append({**_shown(command, rules, scenario.secrets), "refused": refusal})
                 answer = call_answer(command["function"], "fail", refusal)
                 continue
         if kind in ("step", "prompt", "call"):
-            events.append(_shown(command, rules))
+            events.append(_shown(command, rules, scenario.secrets))
             if not outcomes:
                 return _trace("waiting", None, events, outcomes), EXIT_OK
             index, outcome = outcomes.popleft()
@@ -235,10 +235,10 @@ def _checked_world(scenario: Scenario, rules) -> list:
         raise ScenarioError(f"{where}{exc}") from None
 
 
-def _shown(command: dict, rules=None) -> dict:
+def _shown(command: dict, rules=None, secrets=None) -> dict:
     if command["type"] == "call":
         shown = {key: value for key, value in command.items() if key != "position"}
-        return rules.shown_call(shown) if rules is not None else shown
+        return rules.shown_call(shown, secrets) if rules is not None else shown
     if command["type"] == "step":
         event = {"type": "step", "step": command["step"], "options": command["options"]}
         for key in ("subject", "authenticatorParams", "stepOptions", "attempt", "error", "responseHeaders"):
