@@ -240,3 +240,64 @@ def test_call_choreo_without_its_secret_or_its_setting_fails_at_once(site, remot
     settings.AUTHFLOW_CHOREO_TOKEN_ENDPOINT = ""
     assert login(base) == ("failed", "choreo: Choreo is not configured")
     assert remote.requests() == []
+
+
+# ------------------------------------------------------------------ the worker's side of client credentials
+
+def cc_request(remote, path="/api/protected", token_path="/oauth2/token", client=None, secret="s"):
+    client = client or "c-" + uuid.uuid4().hex  # a client of its own: no token another test cached applies
+    return {"function": "httpGet", "method": "GET", "url": remote.url(path), "headers": {},
+            "clientCredential": {"tokenEndpoint": remote.url(token_path), "consumerKey": client,
+                                 "consumerSecret": secret}}
+
+
+def make(request, timeout=3.0):
+    from authflow.outbound import credentials
+
+    return credentials.perform(request, timeout=timeout, max_bytes=65536)
+
+
+@pytest.mark.parametrize("token_path, expected", [
+    ("/oauth2/token", ("fail", {"error": "could not get an access token", "status": 401})),  # unknown client
+    ("/oauth2/not-json", ("fail", {"error": "could not get an access token", "status": 200})),
+    ("/oauth2/error?status=503", ("fail", {"error": "could not get an access token", "status": 503})),
+    ("/oauth2/slow?seconds=5", ("timeout", {"error": "timed out"})),
+], ids=["unknown-client", "not-json", "token-endpoint-down", "token-endpoint-slow"])
+def test_no_token_is_the_calls_failure_or_timeout_and_the_api_is_not_called(remote, token_path, expected):
+    outcome = make(cc_request(remote, token_path=token_path), timeout=1.5)
+    assert (outcome.result, outcome.data) == expected
+    assert protected_requests(remote) == []
+
+
+def test_a_401_after_a_fresh_token_is_the_calls_outcome(remote):
+    client = "refused-" + uuid.uuid4().hex
+    remote.add_client(client, "s")
+    outcome = make(cc_request(remote, path="/api/error?status=401", client=client))
+    assert (outcome.result, outcome.data) == ("fail", {"status": 401, "error": "HTTP 401"})
+    assert len(token_requests(remote)) == 2 and len(remote.requests(lambda r: r.path == "/api/error")) == 2
+
+
+def test_a_token_about_to_expire_is_not_cached(remote):
+    client = "short-" + uuid.uuid4().hex
+    remote.add_client(client, "s")
+    remote.token_lifetime = 20  # less than the margin: each call asks for a token
+    try:
+        for _ in range(2):
+            assert make(cc_request(remote, client=client)).result == "success"
+    finally:
+        remote.token_lifetime = 3600
+    assert len(token_requests(remote)) == 2
+    remote.reset()
+    remote.add_client(client, "s")
+    for _ in range(2):
+        assert make(cc_request(remote, client=client)).data["authorized"] is True
+    assert len(token_requests(remote)) == 1
+
+
+def test_stored_commands_keep_no_connection_or_payload_of_call_choreo():
+    from authflow.outbound.calls import stored_command
+
+    command = {"type": "call", "function": "callChoreo", "method": "POST", "url": "https://x.example/api",
+               "connection": {"consumerKey": "k", "consumerSecret": "s"}, "payload": {"user": "alice"}, "position": 2}
+    assert stored_command(command) == {"type": "call", "function": "callChoreo", "method": "POST",
+                                       "url": "https://x.example/api", "position": 2}
