@@ -3,7 +3,7 @@
 The harness (sequences/harness) knows nothing of this project; through these
 functions it checks a scenario the way the server checks the real thing, with
 the same code: the authenticators of the application's steps (as `apply`
-does), and each httpGet, httpPost and callChoreo against the scenario's
+does), that a step passed with a local authenticator has a plugin, and each httpGet, httpPost and callChoreo against the scenario's
 allowedEndpoints and secrets (as a login does).  So a script that passes in
 simulate does not fail on the server for a name, a URL or an authConfig.
 """
@@ -16,6 +16,11 @@ from authflow.outbound import allowlist, checks
 def check_steps(steps: dict) -> None:
     """ValueError naming the step and the authenticator when `steps` has one the server does not know."""
     registry.check_steps(steps)
+
+
+def check_passable(authenticator: str) -> None:
+    """ValueError when a user cannot pass this local authenticator on the server (no plugin implements it)."""
+    registry.check_available(authenticator)
 
 
 def allowed_endpoints(urls: list[str]) -> list[allowlist.Address]:

@@ -239,3 +239,13 @@ def test_a_secret_the_script_puts_in_a_header_or_auth_config_is_masked_in_the_tr
     assert call["headers"] == {"Authorization": "***", "Accept": "application/json"}
     assert call["authConfig"] == {"type": "apikey", "properties": {"apiKey": "***", "headerName": "X-Key"}}
     assert "t0ken-value" not in json.dumps(trace) and "key-1" not in json.dumps(trace)
+
+
+def test_a_step_passed_with_an_authenticator_the_server_cannot_offer_is_refused():
+    steps = {"1": ["BasicAuthenticator", "x509CertificateAuthenticator"]}
+    source = "var onLoginRequest = function (c) { executeStep(1); };"
+    with pytest.raises(ScenarioError, match=r"outcomes\[0\]: 'x509CertificateAuthenticator' is not available on this "
+                                            r"server \(no plugin implements it\), so no user can pass it"):
+        simulate(source, parse_scenario(scenario([ok(1, authenticator="x509CertificateAuthenticator")], steps=steps)))
+    trace, code = simulate(source, parse_scenario(scenario([ok(1, authenticator="BasicAuthenticator")], steps=steps)))
+    assert (code, trace["status"]) == (0, "success")

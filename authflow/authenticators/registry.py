@@ -91,6 +91,13 @@ def check_steps(steps: dict) -> None:
                                            f"(known: {', '.join(names())})")
 
 
+def check_available(name: str) -> None:
+    """Refuse a local authenticator no plugin implements: the server shows it as not available, no one passes it."""
+    if get(name) is None:
+        raise UnknownAuthenticator(f"{name!r} is not available on this server (no plugin implements it), "
+                                   f"so no user can pass it")
+
+
 def names() -> list[str]:
     return sorted(set(CATALOGUE) | set(_plugins()))
 

@@ -201,6 +201,7 @@ def simulate(source: str, scenario: Scenario, limits: Limits | None = None, cook
                 answer = _answer_for(command, index, outcome)
             except ScenarioError as exc:
                 raise ScenarioError(str(exc) + _refusal_hint(outcome, events)) from None
+            _check_passable(answer, index, rules)
             if "at" in outcome:
                 now_ms = parse_time(outcome["at"], f"outcomes[{index}].at")
             continue
@@ -281,6 +282,17 @@ def _answer_for(command: dict, index: int, outcome: dict) -> dict:
     except AnswerMismatch as exc:
         raise ScenarioError(f"{where}: {exc}") from None
     return answer
+
+
+def _check_passable(answer: dict, index: int, rules) -> None:
+    """A step passed with a local authenticator the server has no plugin for could never pass there."""
+    if rules is None or answer.get("k") != "step" or answer.get("r") != "success" \
+            or answer.get("idp", "LOCAL") != "LOCAL":
+        return
+    try:
+        rules.check_passable(answer.get("authenticator") or "")
+    except ValueError as exc:
+        raise ScenarioError(f"outcomes[{index}]: {exc}") from None
 
 
 def _refusal_hint(outcome: dict, events: list) -> str:
