@@ -3,9 +3,10 @@
 The harness (sequences/harness) knows nothing of this project; through these
 functions it checks a scenario the way the server checks the real thing, with
 the same code: the authenticators of the application's steps (as `apply`
-does), that a step passed with a local authenticator has a plugin, and each httpGet, httpPost and callChoreo against the scenario's
-allowedEndpoints and secrets (as a login does).  So a script that passes in
-simulate does not fail on the server for a name, a URL or an authConfig.
+does), that a step passed with a local authenticator has a plugin, and each
+httpGet, httpPost and callChoreo against the scenario's allowedEndpoints and
+secrets (as a login does).  So a script that passes in simulate does not fail
+on the server for a name, a URL or an authConfig.
 """
 from __future__ import annotations
 

@@ -7,11 +7,12 @@ A call that cannot be made is answered at once with r="fail", without a task
 or any network request, so the script's onFail runs in the same request: a
 URL that is not http(s), has credentials in it or is not under an allowed
 endpoint ({"error": "not allowed", "reason": ...}), a header or authConfig
-that cannot be sent, a body that is too large (checks.py decides, as it does
-for `manage.py simulate`), callAnalytics without an analytics endpoint.  Any other call is recorded (OutboundCall, pending, with
-its deadline) and handed back as Queued: the flows app queues its task when
-the flow's transaction commits, and the task makes the request (results.make)
-and resumes the flow with the outcome.
+that cannot be sent, a body that is too large (checks.py decides, as it
+does for `manage.py simulate`), callAnalytics without an analytics endpoint.
+Any other call is recorded (OutboundCall, pending, with its deadline) and
+handed back as Queued: the flows app queues its task when the flow's
+transaction commits, and the task makes the request (results.make) and
+resumes the flow with the outcome.
 
 The request itself (headers, body, authConfig) travels only in the task's
 payload, encrypted with authflow.keys (purpose "outbound-call"): it is not
