@@ -301,3 +301,19 @@ def test_stored_commands_keep_no_connection_or_payload_of_call_choreo():
                "connection": {"consumerKey": "k", "consumerSecret": "s"}, "payload": {"user": "alice"}, "position": 2}
     assert stored_command(command) == {"type": "call", "function": "callChoreo", "method": "POST",
                                        "url": "https://x.example/api", "position": 2}
+
+
+def test_a_cached_token_is_sealed_in_the_shared_cache(remote):
+    import os
+
+    import redis
+
+    client = "sealed-" + uuid.uuid4().hex
+    remote.add_client(client, "s")
+    assert make(cc_request(remote, client=client)).result == "success"
+    token = protected_requests(remote)[0].headers["Authorization"].split(" ", 1)[1]
+    store = redis.Redis.from_url(os.environ["AUTHFLOW_CACHE_URL"])
+    keys = store.keys("*authflow:outbound:token:*")
+    assert keys, "no token was cached"
+    values = b"".join(store.get(key) or b"" for key in keys)
+    assert token.encode() not in values and client.encode() not in b"".join(keys)
