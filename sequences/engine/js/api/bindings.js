@@ -34,6 +34,7 @@ const PROFILES = harden({
     httpGet: httpGet,
     httpPost: httpPost,
     callAnalytics: callAnalytics,
+    callChoreo: callChoreo,
     publishToAnalytics: publishToAnalytics,
     setCookie: setCookie,
     getCookieValue: getCookieValue,
