@@ -43,11 +43,20 @@ def problem(request, title: str, message: str, *, status: int, restart: str | No
 @never_cache
 @require_http_methods(["GET"])
 def start(request):
-    """A login for an application's authorization request (or one of our pages): start its flow."""
+    """A login for one of our pages (or an application's authorization request): start its flow."""
     try:
         target = targets.from_next(request.GET.get("next", ""), reauthenticate=request.GET.get("reauthenticate") == "1")
     except targets.BadTarget as exc:
         return problem(request, exc.title, exc.message, status=400)
+    return begin(request, target)
+
+
+def begin(request, target: targets.Target):
+    """Start the target's flow and answer with its first page (or its outcome, when no page is needed).
+
+    The authorization endpoint calls this too (authflow.login.authorize): an
+    application's login starts without a redirect of its own.
+    """
     ip = client_ip(request)
     limit = settings.AUTHFLOW_FLOW_STARTS_PER_MINUTE
     if limit and ip and ratelimit.hit(f"authflow:flow-starts:{ip}", 60) > limit:
