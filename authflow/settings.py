@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "authflow.factors",
     "authflow.mail",
     "authflow.outbound",
+    "authflow.sms",
     "authflow.passkeys",
     "authflow.vault",
     "authflow.housekeeping",
@@ -249,6 +250,7 @@ AUTHFLOW_SMS_SENDER = os.environ.get("AUTHFLOW_SMS_SENDER", "console" if DEBUG e
 AUTHFLOW_SMS_GATEWAY_URL = os.environ.get("AUTHFLOW_SMS_GATEWAY_URL", "")
 AUTHFLOW_SMS_GATEWAY_TOKEN = os.environ.get("AUTHFLOW_SMS_GATEWAY_TOKEN", "")
 AUTHFLOW_SMS_FROM = os.environ.get("AUTHFLOW_SMS_FROM", "authflow")
+AUTHFLOW_SMS_QUEUE = os.environ.get("AUTHFLOW_SMS_QUEUE", "")  # the Celery queue of the SMS task; empty: default
 # WebAuthn: the relying party id (a domain; empty: the request's host name) and the
 # origins allowed to answer a ceremony (empty: the request's own origin).
 AUTHFLOW_WEBAUTHN_RP_ID = os.environ.get("AUTHFLOW_WEBAUTHN_RP_ID", "")
