@@ -7,6 +7,7 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from django.core.management import call_command
 from django.db import connections
 
@@ -118,6 +119,38 @@ def test_limits_under_concurrency_no_more_codes_are_checked_than_the_limit(site)
         thread.join()
     assert sorted(results) == [False] * 5 + [True] * 3
     assert CodeStepCount.objects.get(flow=flow, step=2).tries == 3
+
+
+def test_concurrent_wrong_codes_over_http_check_no_more_than_the_limit(site):
+    """Eight wrong codes posted at once to a step allowing three: three are checked (and counted against the
+    account), the others are refused unchecked, and the step is over."""
+    base, mailer = site
+    browser = begin(base, "noonfail")
+    password(browser)
+    code = nth_code(mailer)
+    fields = {k: v for k, v in browser.hidden_fields().items() if k in ("form_token", "position", "option")}
+    target = browser.page.url
+    barrier = threading.Barrier(8)
+    statuses = []
+
+    def post():
+        session = requests.Session()
+        session.cookies.update(browser.session.cookies)
+        barrier.wait()
+        response = session.post(target, data={**fields, "code": wrong_for(code)}, headers={"Referer": target},
+                                allow_redirects=True, timeout=60)
+        statuses.append(response.status_code)
+
+    threads = [threading.Thread(target=post) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(statuses) == 8 and all(status < 500 for status in statuses)
+    assert CodeStepCount.objects.get().tries == 3
+    assert failures() == 3  # only the codes checked count as failed sign-ins
+    browser.get(target)
+    assert browser.submit({"code": code}).callback is None  # the right code, after the limit: refused
 
 
 def test_a_resend_over_the_limit_ends_the_step_when_the_script_says_so(site):

@@ -7,7 +7,10 @@ from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
+import requests
 from django.core.management import call_command
+from joserfc import jwt
+from joserfc.jwk import KeySet
 
 from authflow.authenticators.sms_otp import mask_number
 from authflow.celery import app
@@ -68,6 +71,9 @@ def test_the_console_sender_texts_the_code_to_the_mobile_claim_and_it_signs_in(s
     assert OneTimeCode.objects.get().purpose == "sms-otp"
     done = browser.submit({"code": code})
     assert done.callback and "code=" in done.callback
+    token = browser.client.fetch_token(authorization_response=done.callback, code_verifier=browser.verifier)
+    keys = KeySet.import_key_set(requests.get(site + "/o/.well-known/jwks.json", timeout=30).json())
+    assert jwt.decode(token["id_token"], keys, algorithms=["RS256"]).claims["amr"] == ["pwd", "sms", "mfa"]
     assert not [r for r in caplog.records if code in r.getMessage() or code in str(vars(r))]
 
 

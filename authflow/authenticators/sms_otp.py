@@ -26,6 +26,7 @@ class SmsOtpAuthenticator(OtpAuthenticator):
     template = "login/sms_otp.html"
     purpose = codes.Purpose.SMS_OTP
     noun = "text message"
+    amr = "sms"  # RFC 8176: confirmation by a text message to a registered number
 
     def address(self, user) -> str:
         return (user.mobile or "").strip()
