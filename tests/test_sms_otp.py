@@ -132,3 +132,16 @@ def test_a_gateway_not_on_the_allow_list_is_not_called(site, gateway, caplog):
 
 def test_masking_keeps_the_last_four_digits():
     assert mask_number("+15550104567") == "********4567" and mask_number("123") == "****"
+
+
+def test_a_gateway_that_fails_is_logged_without_the_number_or_the_code(site, gateway, settings, caplog):
+    put_endpoint(gateway.url("/gateway/"))
+    settings.AUTHFLOW_SMS_GATEWAY_URL = gateway.url("/gateway/error?status=503")
+    browser = begin(site, "sms")
+    page = password(browser)
+    assert "Check your phone" in page.text
+    seen = gateway.wait_for(lambda r: r.path == "/gateway/error")
+    text = seen.json()["text"]
+    failed = [r for r in caplog.records if r.getMessage() == "text message not sent"]
+    assert failed and "HTTP 503" in failed[0].reason
+    assert not [r for r in caplog.records if "+15550104567" in str(vars(r)) or text[:6] in str(vars(r))]
