@@ -1,4 +1,4 @@
-"""One-time codes and links sent by email: issuing them, and checking what comes back.
+"""One-time codes and links sent by email (and codes by text message): issuing them, and checking what comes back.
 
 Each is bound to one step of one flow (the flow's position when it was
 sent; a try of the same step shown again after a wrong code keeps it), expires, is used at most once, and is stored as a keyed digest
