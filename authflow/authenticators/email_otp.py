@@ -34,7 +34,7 @@ class EmailOtpAuthenticator(OtpAuthenticator):
                            allowance_taken=True)
 
 
-class EmailOtpAuthenticatorName(EmailOtpAuthenticator):
+class EmailOtpAuthenticatorAlias(EmailOtpAuthenticator):
     """The same authenticator under the name the reference API uses today."""
 
     name = "email-otp-authenticator"
