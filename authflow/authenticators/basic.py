@@ -52,7 +52,7 @@ class BasicAuthenticator(Authenticator):
         if user is None:
             lockout.attempt_failed(attempt, ip)
             return step.failure(FAILURE, params)
-        lockout.record_success(user)
+        lockout.record_success(user, counted=True)
         return step.success(user.username, params)
 
 

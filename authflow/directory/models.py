@@ -20,6 +20,9 @@ class User(AbstractUser):
     mobile = models.CharField(max_length=32, blank=True)
     date_of_birth = models.DateField(null=True, blank=True)
     failed_login_attempts = models.PositiveIntegerField(default=0)
+    # The failures in a row a successful sign-in ended (kept until the next success that ends some, or a
+    # script or administrator sets it): what the reference's login-attempts templates step up on.
+    failed_login_attempts_before_success = models.PositiveIntegerField(default=0)
     # Set when too many sign-ins failed in a row (see lockout.py).
     locked_until = models.DateTimeField(null=True, blank=True)
     roles = models.ManyToManyField(Role, blank=True, related_name="users")

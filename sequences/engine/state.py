@@ -291,6 +291,15 @@ def last_step_answer(stored: dict) -> dict | None:
             "idp": last.get("idp", "LOCAL"), "params": dict(last.get("params") or {})}
 
 
+def latest_answer_params(stored: dict, authenticator: str) -> dict:
+    """The request parameters of the newest step answer `authenticator` gave in the flow ({} if none): what
+    the user asked of that authenticator last time (e.g. to enroll a passkey)."""
+    for answer in reversed(_answers(stored)):
+        if answer.get("k") == "step" and answer.get("authenticator") == authenticator:
+            return dict(answer.get("params") or {})
+    return {}
+
+
 def request_param(stored: dict, name: str) -> str:
     """The first value of the request parameter `name` the flow started with, or ""."""
     values = (((stored.get("inputs") or {}).get("request") or {}).get("params") or {}).get(name) or [""]
