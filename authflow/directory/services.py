@@ -26,6 +26,7 @@ def user_snapshot(username: str) -> dict | None:
         return None
     return {
         "username": user.username,
+        "uniqueId": str(user.unique_id),
         "tenantDomain": TENANT_DOMAIN,
         "userStoreDomain": USER_STORE_DOMAIN,
         "roles": sorted(role.name for role in user.roles.all()),

@@ -50,7 +50,7 @@ STATE_FORMAT = 2
 # Bump when the runtime (engine/js) changes what a replay computes from the same journal
 # (a different path, different answers, different digests): flows started
 # before cannot be continued and end with a clear error instead.
-REPLAY_VERSION = 2
+REPLAY_VERSION = 3
 
 STEP_RESULTS = ("success", "fail", "fallback", "abort")
 CALL_RESULTS = ("success", "fail", "timeout")

@@ -56,7 +56,7 @@ class ScenarioWorld:
         user = self.users.get(username)
         if user is None:
             return None
-        return {"username": username, "tenantDomain": "carbon.super", "userStoreDomain": "PRIMARY",
+        return {"username": username, "uniqueId": user["uniqueId"], "tenantDomain": "carbon.super", "userStoreDomain": "PRIMARY",
                 "roles": sorted(user["roles"]), "groups": sorted(user["groups"]), "claims": dict(user["claims"])}
 
     def apply_effect(self, name, args):

@@ -1,0 +1,149 @@
+"""The WSO2 script API's less common parts, with the reference's semantics: on the real engine (through the
+simulate harness) and, for what the server answers, through a login on a live server.
+
+Fixture scripts written in the style of the reference's templates live in tests/scripts/wso2/api_*.js; each is
+shown taking the reference's decision on its main and its alternative path.
+"""
+import io
+import textwrap
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+from django.core.management import call_command
+
+from authflow import cookies
+from authflow.directory.models import User
+from sequences.harness.scenario import simulated_unique_id
+from tests.support.config import public_app
+from tests.support.scripts import events, logs, ok, run
+from tests.test_script_api import Login
+
+FIXTURES = Path(__file__).parent / "scripts" / "wso2"
+
+
+def fixture(name: str) -> str:
+    return (FIXTURES / f"api_{name}.js").read_text()
+
+
+USERS = textwrap.dedent("""
+    users:
+      - {username: alice, password: "alice-password-123", email: alice@example.com, claims: {"http://wso2.org/claims/mobile": "+15550100"},
+         roles: [admin]}
+      - {username: bob, password: "bob-password-12345", email: bob@example.com}
+""")
+ROLES = "roles: [admin, auditor]\n"
+
+
+@pytest.fixture
+def site(live_server, tmp_path):
+    def configure(*apps):
+        path = tmp_path / "config.yaml"
+        path.write_text(ROLES + "applications:\n" + "".join(apps) + USERS)
+        call_command("apply", "-f", str(path), stdout=io.StringIO())
+        discovery = requests.get(live_server.url + "/o/.well-known/openid-configuration", timeout=30).json()
+        return live_server.url, discovery
+    return configure
+
+
+def signed_in(site, steps, script, **authorize):
+    """A login through the password step; returns (login, the page it ended on)."""
+    base, discovery = site(public_app("portal", steps, script))
+    login = Login(base, discovery, "portal")
+    login.authorize(prompt="login", **authorize)
+    return login, login.password()
+
+
+# ------------------------------------------------------------------ 1. user.uniqueId, user.identifier
+
+
+IDENTITY = """
+var onLoginRequest = function (context) {
+    executeStep(1, {onSuccess: function (context) {
+        var user = context.steps[1].subject;
+        user.claims['http://example.com/claims/ids'] = [user.uniqueId, user.identifier,
+            context.steps[1].subject.authenticatedSubjectIdentifier, typeof user.uniqueId].join('|');
+    }});
+};
+"""
+
+
+def test_unique_id_and_identifier_in_a_real_login(site):
+    login, done = signed_in(site, "{1: [BasicAuthenticator]}", IDENTITY)
+    alice = User.objects.get(username="alice")
+    assert isinstance(alice.unique_id, uuid.UUID)
+    assert login.id_token(done)["http://example.com/claims/ids"] == f"{alice.unique_id}|alice|alice|string"
+    assert User.objects.get(username="bob").unique_id != alice.unique_id
+
+
+def test_unique_id_is_stable_across_logins_and_a_username_change(site):
+    login, done = signed_in(site, "{1: [BasicAuthenticator]}", IDENTITY)
+    first = login.id_token(done)["http://example.com/claims/ids"].split("|")[0]
+    User.objects.filter(username="alice").update(username="alice2")
+    again = Login(None, login.discovery, "portal", browser=login.browser)
+    again.authorize(prompt="login")
+    done = again.password(user="alice2")
+    assert again.id_token(done)["http://example.com/claims/ids"].split("|")[:2] == [first, "alice2"]
+
+
+def test_simulated_users_have_a_stable_unique_id_unless_the_scenario_gives_one():
+    script = "var onLoginRequest = function (c) { executeStep(1, {onSuccess: function (c) {" \
+             " Log.info(c.currentKnownSubject.uniqueId + ' ' + c.currentKnownSubject.identifier); }}); };"
+    default = run(script, [ok(1)])
+    assert logs(default) == [f"{simulated_unique_id('alice')} alice"]
+    assert logs(run(script, [ok(1)])) == logs(default)  # the same on every run
+    assert simulated_unique_id("bob") != simulated_unique_id("alice")
+    given = "9b2f4d36-54f1-4a43-9ad6-0a1f38c8a0b7"
+    users = {"alice": {"roles": [], "groups": [], "claims": {}, "uniqueId": given}}
+    assert logs(run(script, [ok(1)], users=users)) == [f"{given} alice"]
+
+
+def test_a_scenario_unique_id_must_be_a_uuid():
+    from sequences.harness.scenario import ScenarioError
+
+    users = {"alice": {"roles": [], "groups": [], "claims": {}, "uniqueId": "not-a-uuid"}}
+    with pytest.raises(ScenarioError, match="users.alice.uniqueId: expected a UUID"):
+        run("var onLoginRequest = function (c) { executeStep(1); };", [ok(1)], users=users)
+
+
+def test_new_device_template_steps_up_only_without_this_accounts_device_cookie():
+    script = fixture("new_device")
+    alice_id = simulated_unique_id("alice")
+    # main path: no device cookie -> the second factor, then the device is remembered
+    new = run(script, [ok(1), ok(2, authenticator="totp")])
+    assert [e["step"] for e in events(new, "step")] == [1, 2] and new["status"] == "success"
+    [remembered] = [e for e in events(new, "effect") if e["name"] == "setCookie"]
+    assert remembered["args"][0] == f"deviceAuth-{alice_id}" and remembered["result"] is True
+    # alternative path: this account's cookie, encrypted by the server -> the password is enough
+    cookie = {f"deviceAuth-{alice_id}": {"value": alice_id, "encrypt": True}}
+    request = {"ip": "203.0.113.9", "headers": {}, "params": {}, "cookies": cookie}
+    known = run(script, [ok(1)], request=request)
+    assert [e["step"] for e in events(known, "step")] == [1] and known["status"] == "success"
+    assert logs(known) == [f"Known device for user {alice_id}: no second factor."]
+    # bob's login in alice's browser: not his device
+    other = run(script, [ok(1, "bob")], request=request)
+    assert [e["step"] for e in events(other, "step")] == [1, 2]
+    # a cookie the browser wrote itself (not encrypted by the server) does not count
+    forged = {"ip": "203.0.113.9", "headers": {}, "params": {},
+              "cookies": {f"deviceAuth-{alice_id}": alice_id}}
+    assert [e["step"] for e in events(run(script, [ok(1)], request=forged), "step")] == [1, 2]
+
+
+def test_new_device_template_on_the_server(site):
+    steps = "{1: [BasicAuthenticator], 2: [totp]}"
+    login, page = signed_in(site, steps, fixture("new_device"))
+    assert page.callback is None and "authenticator app" in page.text  # a new device: the second factor
+    alice = User.objects.get(username="alice")
+    name = f"deviceAuth-{alice.unique_id}"
+    domain = next(c.domain for c in login.browser.session.cookies)
+    login.browser.session.cookies.set(name, cookies.encode(name, str(alice.unique_id), encrypt=True),
+                                      domain=domain, path="/")
+    again = Login(None, login.discovery, "portal", browser=login.browser)
+    again.authorize(prompt="login")
+    done = again.password()
+    assert done.callback and "code=" in done.callback  # this account's device: the password was enough
+    bob = Login(None, login.discovery, "portal", browser=login.browser)
+    bob.authorize(prompt="login")
+    page = bob.password(user="bob", secret="bob-password-12345")
+    assert page.callback is None and "authenticator app" in page.text  # alice's device is not bob's
