@@ -291,6 +291,9 @@ if AUTHFLOW_TRUSTED_PROXY_COUNT:
 LOGIN_URL = "login-start"
 # sendError may redirect to relative URLs and to these prefixes only.
 AUTHFLOW_ERROR_URL_ALLOW_LIST = [u for u in os.environ.get("AUTHFLOW_ERROR_URL_ALLOW_LIST", "").split(",") if u]
+# What scripts read as context.tenantDomain and user.tenantDomain: one tenant per server, named like the
+# reference's default so that scripts comparing it with 'carbon.super' keep working.
+AUTHFLOW_TENANT_DOMAIN = os.environ.get("AUTHFLOW_TENANT_DOMAIN", "").strip() or "carbon.super"
 
 
 def _oidc_private_key():

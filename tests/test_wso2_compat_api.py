@@ -147,3 +147,140 @@ def test_new_device_template_on_the_server(site):
     bob.authorize(prompt="login")
     page = bob.password(user="bob", secret="bob-password-12345")
     assert page.callback is None and "authenticator app" in page.text  # alice's device is not bob's
+
+
+# ------------------------------------------------------------------ 2. the context: steps[n].options, currentStep,
+# retrying, lastLoginFailedUser, tenantDomain
+
+PASSKEY_STEPS = {"1": ["FIDOAuthenticator", "BasicAuthenticator", "email-otp"]}
+
+
+def options(*names):
+    return [{"authenticator": name, "idp": "LOCAL"} for name in names]
+
+
+def test_passkey_enrollment_offers_the_other_options_then_the_passkey_alone():
+    script = fixture("passkey_enrollment")
+    enrol = run(script, [{"step": 1, "result": "fail", "params": {"scenario": "INIT_FIDO_ENROLL"}},
+                         ok(1, authenticator="BasicAuthenticator"), ok(1, authenticator="FIDOAuthenticator")],
+                steps=PASSKEY_STEPS)
+    shown = events(enrol, "step")
+    assert [s["options"] for s in shown] == [options("FIDOAuthenticator", "BasicAuthenticator", "email-otp"),
+                                             options("BasicAuthenticator", "email-otp"),
+                                             options("FIDOAuthenticator")]
+    assert shown[1]["stepOptions"] == {"markAsSubjectIdentifierStep": True}
+    assert shown[2]["stepOptions"] == {"forceAuth": True}
+    assert shown[2]["authenticatorParams"] == {"local": {"FIDOAuthenticator": {"enrollPasskey": "true"}}}
+    assert enrol["status"] == "success" and enrol["subject"] == "alice"
+    # alternative paths: a plain failure ends the login; a plain sign-in needs nothing more
+    failed = run(script, [{"step": 1, "result": "fail"}], steps=PASSKEY_STEPS)
+    assert failed["status"] == "failed" and logs(failed) == ["Step 1 failed without an enrollment request."]
+    direct = run(script, [ok(1, authenticator="FIDOAuthenticator")], steps=PASSKEY_STEPS)
+    assert len(events(direct, "step")) == 1 and direct["status"] == "success"
+
+
+def test_step_options_are_the_configured_ones_until_the_step_runs_then_the_offered_ones():
+    script = """
+    var onLoginRequest = function (context) {
+        Log.info(JSON.stringify(context.steps[2].options));
+        context.steps[2].options.push({authenticator: 'x'});  // a copy: changes nothing the engine offers
+        executeStep(1, {onSuccess: function (context) {
+            executeStep(2, {authenticationOptions: [{authenticator: 'totp'}]}, {onSuccess: function (context) {
+                Log.info(JSON.stringify(context.steps[2].options) + ' ' + context.steps[1].options.length);
+            }});
+        }});
+    };"""
+    trace = run(script, [ok(1), ok(2, authenticator="totp")])
+    assert logs(trace) == ['[{"authenticator":"totp","idp":"LOCAL"},{"authenticator":"email-otp","idp":"LOCAL"}]',
+                           '[{"authenticator":"totp","idp":"LOCAL"}] 1']
+    assert events(trace, "step")[1]["options"] == options("totp")
+
+
+def test_current_step_retrying_and_the_last_failed_user():
+    script = """
+    var onLoginRequest = function (context) {
+        Log.info('before ' + context.currentStep + ' ' + context.retrying + ' ' + context.lastLoginFailedUser);
+        password(context);
+    };
+    var password = function (context) {
+        executeStep(1, {
+            onSuccess: function (context) {
+                Log.info('ok ' + context.currentStep + ' ' + context.retrying + ' ' + context.retry);
+                executeStep(2, {onSuccess: function (context) { Log.info('then ' + context.currentStep); }});
+            },
+            onFail: function (context) {
+                var who = context.lastLoginFailedUser;
+                Log.info('fail ' + context.currentStep + ' ' + context.retrying + ' ' + context.retry + ' ' +
+                         (who ? who.username + ' ' + hasRole(who, 'admin') : 'nobody'));
+                password(context);
+            }
+        });
+    };"""
+    trace = run(script, [failed_for("alice"), ok(1, "bob"), ok(2, "bob", authenticator="totp")])
+    assert logs(trace) == ["before 0 false null", "fail 1 true true alice true", "ok 1 false false", "then 2"]
+    unknown = run(script, [{"step": 1, "result": "fail"}, ok(1), ok(2, authenticator="totp")])
+    assert logs(unknown)[1] == "fail 1 true true nobody"
+
+
+def failed_for(user):
+    return {"step": 1, "result": "fail", "user": user, "params": {"username": user}}
+
+
+def test_tenant_domain_is_the_servers_setting(settings):
+    script = """
+    var onLoginRequest = function (context) {
+        executeStep(1, {onSuccess: function (context) {
+            Log.info(context.tenantDomain + ' ' + context.currentKnownSubject.tenantDomain);
+        }});
+    };"""
+    assert logs(run(script, [ok(1)])) == ["carbon.super carbon.super"]
+    settings.AUTHFLOW_TENANT_DOMAIN = "example.org"
+    assert logs(run(script, [ok(1)])) == ["example.org example.org"]
+
+
+def test_failed_attempt_template_steps_up_after_a_privileged_accounts_failure():
+    script = fixture("failed_attempt_step_up")
+    guessed = run(script, [failed_for("alice"), ok(1, "bob"), ok(2, "bob", authenticator="totp")])
+    assert [e["step"] for e in events(guessed, "step")] == [1, 1, 2] and guessed["status"] == "success"
+    assert events(guessed, "step")[1]["responseHeaders"] == {"X-Failed-For": "alice"}
+    # alternative paths: a failure for an unprivileged account, or none at all, needs the password only
+    typo = run(script, [failed_for("bob"), ok(1, "bob")])
+    assert [e["step"] for e in events(typo, "step")] == [1, 1] and typo["status"] == "success"
+    assert [e["step"] for e in events(run(script, [ok(1)]), "step")] == [1]
+
+
+def test_failed_attempt_template_on_the_server(site, settings):
+    settings.AUTHFLOW_TENANT_DOMAIN = "example.org"
+    base, discovery = site(public_app("portal", "{1: [BasicAuthenticator], 2: [totp]}",
+                                      fixture("failed_attempt_step_up")))
+    login = Login(base, discovery, "portal")
+    login.authorize(prompt="login")
+    again = login.password(secret="not-the-password")
+    assert again.callback is None and login.browser.header("X-Failed-For") == "alice"
+    page = login.password()
+    assert page.callback is None and "authenticator app" in page.text  # stepped up
+    # bob mistypes: no step-up; a name no account has is not named to the script
+    login = Login(base, discovery, "portal")
+    login.authorize(prompt="login")
+    login.password(user="nobody-here", secret="whatever-1234")
+    assert login.browser.header("X-Failed-For") == "unknown"
+    login.password(user="bob", secret="wrong-wrong-wrong")
+    assert login.browser.header("X-Failed-For") == "bob"
+    done = login.password(user="bob", secret="bob-password-12345")
+    assert done.callback and "code=" in done.callback
+
+
+def test_context_fields_on_the_server(site, settings):
+    settings.AUTHFLOW_TENANT_DOMAIN = "example.org"
+    script = """
+    var onLoginRequest = function (context) {
+        executeStep(1, {onSuccess: function (context) {
+            context.currentKnownSubject.claims['http://example.com/claims/ctx'] = [context.tenantDomain,
+                context.currentKnownSubject.tenantDomain, context.currentStep, context.retrying,
+                JSON.stringify(context.steps[2].options)].join('|');
+        }});
+    };"""
+    login, done = signed_in(site, "{1: [BasicAuthenticator], 2: [totp, email-otp]}", script)
+    assert login.id_token(done)["http://example.com/claims/ctx"] == (
+        'example.org|example.org|1|false|[{"authenticator":"totp","idp":"LOCAL"},'
+        '{"authenticator":"email-otp","idp":"LOCAL"}]')

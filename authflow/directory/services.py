@@ -1,6 +1,7 @@
 """What other apps may ask of the directory: a user's snapshot, and the changes scripts make."""
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import FieldError, ValidationError
 from django.db import transaction
@@ -8,7 +9,6 @@ from django.db import transaction
 from .claims import MAPPED, USERNAME as USERNAME_CLAIM, ClaimError, read_claims, write_claim
 from .models import FederatedAssociation, Role, User
 
-TENANT_DOMAIN = "carbon.super"
 USER_STORE_DOMAIN = "PRIMARY"
 
 
@@ -27,7 +27,7 @@ def user_snapshot(username: str) -> dict | None:
     return {
         "username": user.username,
         "uniqueId": str(user.unique_id),
-        "tenantDomain": TENANT_DOMAIN,
+        "tenantDomain": settings.AUTHFLOW_TENANT_DOMAIN,
         "userStoreDomain": USER_STORE_DOMAIN,
         "roles": sorted(role.name for role in user.roles.all()),
         "groups": sorted(group.name for group in user.groups.all()),

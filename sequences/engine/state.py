@@ -109,12 +109,15 @@ class FlowState:
 
     @classmethod
     def start(cls, application_name: str, steps: dict, request: dict | None = None,
-              entry: str = "onLoginRequest", seed: int | None = None, session: dict | None = None) -> FlowState:
+              entry: str = "onLoginRequest", seed: int | None = None, session: dict | None = None,
+              tenant_domain: str | None = None) -> FlowState:
         inputs = {
             "application": {"name": application_name, "steps": steps},
             "request": request or request_inputs(),
             "entry": entry,
         }
+        if tenant_domain:
+            inputs["tenantDomain"] = tenant_domain  # context.tenantDomain (and users'); else carbon.super
         if session:
             inputs["session"] = session  # the browser's sign-on session (sso.session_input)
         return cls(inputs=inputs, journal=empty_journal(seed))

@@ -125,6 +125,16 @@ class ScenarioWorld:
         return True
 
 
+def server_setting(name: str, default=None):
+    """A setting of the server the harness runs in (so that simulate decides as that server), if configured."""
+    try:
+        from django.conf import settings
+
+        return getattr(settings, name, default)
+    except ImportError:
+        return default
+
+
 def default_cookie_codec():
     """The server's cookie codec (settings.SEQUENCES["COOKIE_CODEC"], a module with encode/decode), if any."""
     try:
@@ -156,7 +166,7 @@ def simulate(source: str, scenario: Scenario, limits: Limits | None = None, cook
         request["cookies"][name] = cookie_codec.encode(name, cookie["value"], sign=cookie["sign"],
                                                        encrypt=cookie["encrypt"])
     state = FlowState.start(scenario.application_name, scenario.steps, request, seed=scenario.seed,
-                            session=scenario.session)
+                            session=scenario.session, tenant_domain=server_setting("AUTHFLOW_TENANT_DOMAIN"))
     outcomes = deque(enumerate(scenario.outcomes))
     now_ms = scenario.now_ms
     answer = None

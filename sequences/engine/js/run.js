@@ -58,10 +58,20 @@ function newRun(input, program) {
     context: null,
   };
   const steps = {};
-  for (const id of ObjectKeys(r.steps)) steps[id] = { subject: null, idp: null, authenticator: null };
+  for (const id of ObjectKeys(r.steps)) {
+    steps[id] = { subject: null, idp: null, authenticator: null, options: optionList(r.steps[id]) };
+  }
   r.context = {
     steps: steps,
     currentKnownSubject: null,
+    // The step being run (its number, as the reference gives it); 0 before the first step.
+    currentStep: 0,
+    // True once an attempt at the current step failed, until that step succeeds.
+    retrying: false,
+    retry: false,
+    // The account named in the newest failed attempt (a wrong password for an existing user), else null.
+    lastLoginFailedUser: null,
+    tenantDomain: tenantOf(r),
     request: {
       ip: request.ip || null,
       headers: ObjectAssign({}, request.headers || {}),
@@ -74,6 +84,16 @@ function newRun(input, program) {
     selectedAcr: null,
   };
   return r;
+}
+
+function tenantOf(r) {
+  const tenant = r.inputs.tenantDomain;
+  return typeof tenant === "string" && tenant !== "" ? tenant : DEFAULT_TENANT;
+}
+
+// A step's options as the script sees them: fresh plain objects, so a script changing them changes nothing else.
+function optionList(options) {
+  return options.map((o) => ({ authenticator: o.authenticator, idp: o.idp }));
 }
 
 function finish(r) {

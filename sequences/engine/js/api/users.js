@@ -125,7 +125,7 @@ function makeUser(username, details) {
   });
   const user = {
     username: username,
-    tenantDomain: DEFAULT_TENANT,
+    tenantDomain: tenantOf(r),
     userStoreDomain: DEFAULT_USER_STORE,
     claims: {},
     remoteClaims: details && details.remoteClaims ? Object.assign({}, details.remoteClaims) : {},
