@@ -284,3 +284,148 @@ def test_context_fields_on_the_server(site, settings):
     assert login.id_token(done)["http://example.com/claims/ctx"] == (
         'example.org|example.org|1|false|[{"authenticator":"totp","idp":"LOCAL"},'
         '{"authenticator":"email-otp","idp":"LOCAL"}]')
+
+
+# ------------------------------------------------------------------ 3. hasAnyOfTheRolesV2, resolveMultiAttributeLoginIdentifier,
+# updateUserPassword's handlers
+
+EMAIL = "http://wso2.org/claims/emailaddress"
+MOBILE = "http://wso2.org/claims/mobile"
+ANY_IDENTIFIER = ["http://wso2.org/claims/username", EMAIL, MOBILE]
+
+
+def test_role_template_with_has_any_of_the_roles_v2():
+    script = fixture("role_step_up")
+    admin = run(script, [ok(1, "alice"), ok(2, "alice", authenticator="totp")])
+    assert [e["step"] for e in events(admin, "step")] == [1, 2] and admin["status"] == "success"
+    assert logs(admin) == ["alice holds a role that needs a second factor."]
+    plain = run(script, [ok(1, "bob")])
+    assert [e["step"] for e in events(plain, "step")] == [1] and plain["status"] == "success"
+
+
+def test_has_any_of_the_roles_v2_reads_the_last_authenticated_user_and_needs_the_context():
+    script = """
+    var onLoginRequest = function (context) {
+        Log.info('before: ' + hasAnyOfTheRolesV2(context, ['admin']));
+        executeStep(1, {onSuccess: function (context) {
+            context.currentKnownSubject = null;  // the script's own field: not what the check reads
+            Log.info('after: ' + hasAnyOfTheRolesV2(context, ['auditor', 'admin']) + ' ' +
+                     hasAnyOfTheRolesV2(context, 'admin') + ' ' + hasAnyOfTheRolesV2(context, ['auditor']));
+            assignUserRoles(context.steps[1].subject, ['auditor']);
+            Log.info('assigned: ' + hasAnyOfTheRolesV2(context, ['auditor']));
+            hasAnyOfTheRolesV2(context.steps[1].subject, ['admin']);
+        }});
+    };"""
+    trace = run(script, [ok(1)])
+    assert logs(trace) == ["before: false", "after: true true false", "assigned: true"]
+    assert trace["status"] == "error"
+    assert "hasAnyOfTheRolesV2: the first argument must be the context" in events(trace, "error")[0]["message"]
+
+
+def test_role_template_on_the_server(site):
+    steps = "{1: [BasicAuthenticator], 2: [totp]}"
+    login, page = signed_in(site, steps, fixture("role_step_up"))
+    assert page.callback is None and "authenticator app" in page.text  # alice is an admin
+    bob = Login(None, login.discovery, "portal")
+    bob.authorize(prompt="login")
+    done = bob.password(user="bob", secret="bob-password-12345")
+    assert done.callback and "code=" in done.callback
+
+
+def identifier_users():
+    return {"alice": {"roles": [], "groups": [], "claims": {EMAIL: "alice@example.com", MOBILE: "+15550100"}},
+            "bob": {"roles": [], "groups": [], "claims": {EMAIL: "bob@example.com", MOBILE: "+15550100"}},
+            "carol@example.com": {"roles": [], "groups": [], "claims": {}},
+            "dave": {"roles": [], "groups": [], "claims": {EMAIL: "carol@example.com"}}}
+
+
+def typed(identifier):
+    return {"prompt": "identifierForStep", "params": {"username": identifier}}
+
+
+def fixed_username(trace):
+    return events(trace, "step")[0]["authenticatorParams"]["common"]["username"]
+
+
+def test_multi_attribute_login_resolves_an_allowed_attribute_naming_one_account(settings):
+    settings.AUTHFLOW_LOGIN_IDENTIFIER_ATTRIBUTES = ANY_IDENTIFIER
+    script = fixture("multi_attribute_login")
+    by_email = run(script, [typed("alice@example.com"), ok(1, "alice")], users=identifier_users())
+    assert fixed_username(by_email) == "alice" and by_email["status"] == "success" and logs(by_email) == []
+    assert fixed_username(run(script, [typed("bob")], users=identifier_users())) == "bob"
+    # alternative paths: several accounts (a shared mobile number, an email that is another's username), or none
+    for identifier in ("+15550100", "carol@example.com", "nobody@example.com", ""):
+        trace = run(script, [typed(identifier)], users=identifier_users())
+        assert fixed_username(trace) == identifier
+        assert logs(trace) == ["The identifier names no single account."]
+    # only the attributes the server allows identify
+    settings.AUTHFLOW_LOGIN_IDENTIFIER_ATTRIBUTES = ["http://wso2.org/claims/username"]
+    assert fixed_username(run(script, [typed("alice@example.com")], users=identifier_users())) == "alice@example.com"
+
+
+def test_resolve_checks_the_tenant_domain():
+    script = """
+    var onLoginRequest = function (context) {
+        Log.info(resolveMultiAttributeLoginIdentifier('alice', 'carbon.super') + ' ' +
+                 resolveMultiAttributeLoginIdentifier('alice') + ' ' +
+                 resolveMultiAttributeLoginIdentifier('alice', 'other.example') + ' ' +
+                 resolveMultiAttributeLoginIdentifier(42));
+        executeStep(1);
+    };"""
+    assert logs(run(script, [ok(1)])) == ["alice alice null null"]
+
+
+def test_multi_attribute_login_on_the_server(site, settings):
+    settings.AUTHFLOW_LOGIN_IDENTIFIER_ATTRIBUTES = ANY_IDENTIFIER
+    base, discovery = site(public_app("portal", "{1: [BasicAuthenticator]}", fixture("multi_attribute_login")))
+    for identifier in ("alice@example.com", "+15550100", "alice"):
+        login = Login(base, discovery, "portal")
+        login.authorize(prompt="login")
+        page = login.browser.submit({"username": identifier, "action": "success"})
+        assert "Signing in as" in page.text and "alice" in page.text
+        done = login.browser.submit({"password": "alice-password-123"})
+        assert login.id_token(done)["sub"]
+    # the server allows usernames only: the email address goes on as typed, and no account has that name
+    settings.AUTHFLOW_LOGIN_IDENTIFIER_ATTRIBUTES = ["http://wso2.org/claims/username"]
+    login = Login(base, discovery, "portal")
+    login.authorize(prompt="login")
+    login.browser.submit({"username": "alice@example.com", "action": "success"})
+    page = login.browser.submit({"password": "alice-password-123"})
+    assert page.callback is None and "not correct" in page.text
+
+
+RESET = "http://example.com/claims/passwordResetRequired"
+
+
+def test_forced_password_reset_template():
+    script = fixture("forced_password_reset")
+    users = {"alice": {"roles": [], "groups": [], "claims": {RESET: "true"}}, "bob": {"roles": [], "groups": [], "claims": {}}}
+    new_password = {"prompt": "genericForm", "params": {"newPassword": "a-long-and-fresh-passphrase-7"}}
+    weak = {"prompt": "genericForm", "params": {"newPassword": "short"}}
+    trace = run(script, [ok(1), weak, new_password], users=users)
+    assert logs(trace) == ["The new password was refused for alice", "Password renewed for alice"]
+    assert [e["name"] for e in events(trace, "effect")] == ["updateUserPassword", "updateUserPassword", "setLocalClaim"]
+    assert [e["result"] for e in events(trace, "effect")] == [False, True, True]
+    assert all(e["args"][1] == "[redacted]" for e in events(trace, "effect") if e["name"] == "updateUserPassword")
+    assert len(events(trace, "prompt")) == 2 and trace["status"] == "success"
+    # alternative path: an account without the flag signs in directly
+    plain = run(script, [ok(1, "bob")], users=users)
+    assert events(plain, "prompt") == [] and plain["status"] == "success"
+
+
+def test_forced_password_reset_on_the_server(site):
+    from authflow.directory.services import set_local_claim, user_snapshot
+
+    base, discovery = site(public_app("portal", "{1: [BasicAuthenticator]}", fixture("forced_password_reset")))
+    assert set_local_claim("alice", RESET, "true")
+    login = Login(base, discovery, "portal")
+    login.authorize(prompt="login")
+    page = login.password()
+    assert 'name="newPassword"' in page.text and 'type="password"' in page.text
+    page = login.browser.submit({"newPassword": "password", "action": "success"})  # too common: asked again
+    assert page.callback is None and 'name="newPassword"' in page.text
+    done = login.browser.submit({"newPassword": "a-long-and-fresh-passphrase-7", "action": "success"})
+    assert done.callback and "code=" in done.callback
+    alice = User.objects.get(username="alice")
+    assert alice.check_password("a-long-and-fresh-passphrase-7")
+    assert user_snapshot("alice")["claims"][RESET] == "false"

@@ -91,6 +91,19 @@ def usernames_with_claims(claims: dict) -> list[str]:
     return sorted(set(query.values_list("username", flat=True)[:MAX_USERS_BY_CLAIMS]))
 
 
+def username_for_login_identifier(identifier: str) -> str | None:
+    """The one active account whose username or other allowed attribute (AUTHFLOW_LOGIN_IDENTIFIER_ATTRIBUTES)
+    is `identifier`; None when none is, or when several are (an identifier must name one account)."""
+    if not isinstance(identifier, str) or not identifier.strip():
+        return None
+    found: set[str] = set()
+    for uri in settings.AUTHFLOW_LOGIN_IDENTIFIER_ATTRIBUTES:
+        found.update(usernames_with_claims({uri: identifier.strip()}))
+        if len(found) > 1:
+            return None
+    return found.pop() if found else None
+
+
 def set_password(username: str, password: str) -> bool:
     """Change the user's password if Django's password validators accept it; False otherwise (nothing changes)."""
     user = User.objects.filter(username=username, is_active=True).first()

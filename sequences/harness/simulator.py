@@ -17,6 +17,7 @@ from ..engine.sandbox import Limits
 from .scenario import Scenario, ScenarioError, parse_time
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
+USERNAME_CLAIM = "http://wso2.org/claims/username"
 
 
 class ScenarioWorld:
@@ -29,12 +30,17 @@ class ScenarioWorld:
         self.libraries = dict(scenario.libraries)
         self.associations = dict(scenario.associations)
         self.cookie_codec = cookie_codec
+        self.login_identifier_claims = server_setting("AUTHFLOW_LOGIN_IDENTIFIER_ATTRIBUTES", [USERNAME_CLAIM])
 
     def lookup(self, kind, key):
         if kind == "usersByClaims":
             wanted = key.get("claims") or {}
             return sorted(name for name, user in self.users.items()
                           if all(user["claims"].get(uri) == value for uri, value in wanted.items()))
+        if kind == "loginIdentifier":  # as the server: one user whose allowed attribute is the identifier
+            found = {name for name, user in self.users.items() for uri in self.login_identifier_claims
+                     if (name if uri == USERNAME_CLAIM else user["claims"].get(uri)) == key}
+            return found.pop() if len(found) == 1 else None
         if kind == "secret":
             return self.secrets.get(key)
         if kind == "associatedUser":

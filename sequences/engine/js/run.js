@@ -55,6 +55,7 @@ function newRun(input, program) {
     attributeMarked: false,
     lastStepSucceeded: null,
     stepUsers: {},
+    lastAuthenticatedUser: null, // the username of the newest step that identified a user (hasAnyOfTheRolesV2)
     context: null,
   };
   const steps = {};

@@ -17,10 +17,30 @@ function getUniqueUserWithClaimValues(claimMap, context, profile) {
   return found.length === 1 ? makeUser(found[0]) : null;
 }
 
-function updateUserPassword(user, password) {
+// updateUserPassword(user, password[, {onSuccess, onFail}]): the handler that fits the outcome runs too.
+function updateUserPassword(user, password, handlers) {
   const username = identify(user, "updateUserPassword: user");
-  if (typeof password !== "string" || password === "") return false;
-  return effect("updateUserPassword", [username, password]) === true;
+  const changed = typeof password === "string" && password !== "" &&
+    effect("updateUserPassword", [username, password]) === true;
+  if (handlers !== undefined && handlers !== null) {
+    if (typeof handlers !== "object") throw new RealTypeError("updateUserPassword: handlers must be {onSuccess, onFail}");
+    call(changed ? handlers.onSuccess : handlers.onFail);
+  }
+  return changed;
+}
+
+// The account a sign-in identifier (a username, an email address, a mobile number...) names: the server's
+// AUTHFLOW_LOGIN_IDENTIFIER_ATTRIBUTES say which attributes may identify; null unless exactly one account fits.
+const MAX_LOGIN_IDENTIFIER = 254;
+
+function resolveMultiAttributeLoginIdentifier(loginIdentifier, tenantDomain) {
+  const r = current();
+  if (typeof loginIdentifier !== "string") return null;
+  const identifier = loginIdentifier.trim();
+  if (identifier === "" || identifier.length > MAX_LOGIN_IDENTIFIER) return null;
+  if (tenantDomain !== undefined && tenantDomain !== null && String(tenantDomain) !== tenantOf(r)) return null;
+  const username = lookup("loginIdentifier", identifier);
+  return typeof username === "string" ? username : null;
 }
 
 function getSecretByName(name) {

@@ -131,6 +131,7 @@ function recordSuccess(id, answer, stepOptions, offered) {
   setRetrying(false);
   if (!user) return;
   r.context.currentKnownSubject = user;
+  r.lastAuthenticatedUser = answer.user;
   r.stepUsers[id] = answer.user;
   // The first step that identifies a user is the subject (and attribute)
   // step unless a step is marked as such; a marked step always wins.
