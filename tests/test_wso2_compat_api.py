@@ -429,3 +429,65 @@ def test_forced_password_reset_on_the_server(site):
     alice = User.objects.get(username="alice")
     assert alice.check_password("a-long-and-fresh-passphrase-7")
     assert user_snapshot("alice")["claims"][RESET] == "false"
+
+
+# ------------------------------------------------------------------ 4. secrets.<name>
+
+RISK_KEY = "rk-live-8f2a91c4d7"
+
+
+def test_risk_template_sends_the_secret_and_never_shows_it():
+    script = fixture("risk_api_key")
+    secrets = {"riskApiKey": RISK_KEY}
+    risky = run(script, [ok(1), {"call": "httpPost", "result": "success", "data": {"score": 80}},
+                         ok(2, authenticator="totp")], secrets=secrets)
+    [call] = events(risky, "call")
+    assert call["headers"] == {"X-API-Key": "[secret]", "Accept": "application/json"}
+    assert call["body"] == {"user": simulated_unique_id("alice"), "ip": "203.0.113.9"}
+    assert logs(risky) == ["Asking the risk service with key [secret]", "Risk score 80: second factor."]
+    assert RISK_KEY not in repr(risky) and risky["status"] == "success"
+    # alternative paths: a low score needs the password only; no answer means the second factor
+    calm = run(script, [ok(1), {"call": "httpPost", "result": "success", "data": {"score": 10}}], secrets=secrets)
+    assert [e["step"] for e in events(calm, "step")] == [1] and calm["status"] == "success"
+    down = run(script, [ok(1), {"call": "httpPost", "result": "fail", "data": {}}, ok(2, authenticator="totp")],
+               secrets=secrets)
+    assert [e["step"] for e in events(down, "step")] == [1, 2]
+
+
+def test_secrets_object_reads_by_name_and_lists_nothing():
+    script = """
+    var onLoginRequest = function (context) {
+        Log.info([secrets.apiKey === getSecretByName('apiKey'), secrets.missing, 'apiKey' in secrets,
+                  'missing' in secrets, Object.keys(secrets).length, secrets['../etc'], JSON.stringify(secrets)].join(' '));
+        try { secrets.apiKey = 'x'; } catch (e) { Log.info(e.name); }
+        Log.info(secrets.apiKey.length);
+        throw new Error('failed with ' + secrets.apiKey);
+    };"""
+    trace = run(script, secrets={"apiKey": "k-0123456789"})
+    assert logs(trace) == ["true  true false 0  {}", "TypeError", "12"]
+    assert events(trace, "error")[0]["message"] == "Error: failed with [secret]"
+    assert "k-0123456789" not in repr(trace)
+
+
+def test_secrets_on_the_server_come_from_the_vault_and_stay_out_of_logs_and_state(site, caplog):
+    import logging
+
+    from authflow.flows.models import LoginFlow
+    from authflow.vault.models import Secret
+
+    secret = Secret(name="riskApiKey")
+    secret.set_value(RISK_KEY)
+    secret.save()
+    script = """
+    var onLoginRequest = function (context) {
+        executeStep(1, {onSuccess: function (context) {
+            Log.info('key ' + secrets.riskApiKey);
+            context.currentKnownSubject.claims['http://example.com/claims/key'] =
+                getMaskedValue(secrets.riskApiKey) + '|' + secrets.nothing;
+        }});
+    };"""
+    with caplog.at_level(logging.DEBUG):
+        login, done = signed_in(site, "{1: [BasicAuthenticator]}", script)
+    assert login.id_token(done)["http://example.com/claims/key"] == "r****************7|null"
+    assert "key [secret]" in caplog.text and RISK_KEY not in caplog.text
+    assert RISK_KEY not in str(LoginFlow.objects.get().state)

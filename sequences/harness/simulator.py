@@ -185,7 +185,7 @@ def simulate(source: str, scenario: Scenario, limits: Limits | None = None, cook
         kind = command["type"]
 
         if kind in ("step", "prompt", "call"):
-            events.append(_shown(command))
+            events.append(_redacted(_shown(command), world.secrets.values()))
             if not outcomes:
                 return _trace("waiting", None, events, outcomes), EXIT_OK
             index, outcome = outcomes.popleft()
@@ -225,6 +225,23 @@ def _shown(command: dict) -> dict:
     if "responseHeaders" in command:
         event["responseHeaders"] = command["responseHeaders"]
     return event
+
+
+MIN_REDACTED_SECRET = 4  # as the runtime's log lines (engine/js/api/directory.js)
+
+
+def _redacted(value, secrets):
+    """`value` with each of the scenario's secrets replaced (a call's headers may carry one): traces are shared."""
+    if isinstance(value, str):
+        for secret in secrets:
+            if len(secret) >= MIN_REDACTED_SECRET:
+                value = value.replace(secret, "[secret]")
+        return value
+    if isinstance(value, list):
+        return [_redacted(v, secrets) for v in value]
+    if isinstance(value, dict):
+        return {k: _redacted(v, secrets) for k, v in value.items()}
+    return value
 
 
 def _answer_for(command: dict, index: int, outcome: dict) -> dict:

@@ -55,6 +55,7 @@ function newRun(input, program) {
     attributeMarked: false,
     lastStepSucceeded: null,
     stepUsers: {},
+    secretValues: [], // the secrets this run read: kept out of its log lines and error messages
     lastAuthenticatedUser: null, // the username of the newest step that identified a user (hasAnyOfTheRolesV2)
     context: null,
   };
@@ -207,6 +208,7 @@ function errorCommand(e) {
   } else {
     message = "Uncaught " + safeErrorValue(e);
   }
+  if (run !== null) message = redactSecrets(run, message);
   const command = {
     type: "error",
     kind: "runtime",

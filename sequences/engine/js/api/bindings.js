@@ -43,6 +43,7 @@ const PROFILES = harden({
     updateUserPassword: updateUserPassword,
     resolveMultiAttributeLoginIdentifier: resolveMultiAttributeLoginIdentifier,
     getSecretByName: getSecretByName,
+    secrets: secrets,
     getValueFromDecodedAssertion: getValueFromDecodedAssertion,
     getMaskedValue: getMaskedValue,
     filterAuthenticators: filterAuthenticators,

@@ -43,10 +43,50 @@ function resolveMultiAttributeLoginIdentifier(loginIdentifier, tenantDomain) {
   return typeof username === "string" ? username : null;
 }
 
+// Secret names are slugs (authflow.vault): anything else names no secret and asks the server nothing.
+const SECRET_NAME = /^[-a-zA-Z0-9_]{1,100}$/;
+// Values shorter than this are not searched for in log lines (they would mask ordinary words).
+const MIN_REDACTED_SECRET = 4;
+
 function getSecretByName(name) {
-  if (typeof name !== "string" || name === "") return null;
+  const r = current();
+  if (typeof name !== "string" || !SECRET_NAME.test(name)) return null;
   const value = lookup("secret", name, true);
-  return typeof value === "string" ? value : null;
+  if (typeof value !== "string") return null;
+  if (value.length >= MIN_REDACTED_SECRET && r.secretValues.indexOf(value) < 0) r.secretValues.push(value);
+  return value;
+}
+
+// `secrets.<name>`: the script's secrets by name, read when used (never journaled, never listed).
+const secrets = new RealProxy(ObjectCreate(null), {
+  get(_target, name) {
+    return typeof name === "string" ? getSecretByName(name) : undefined;
+  },
+  has(_target, name) {
+    return typeof name === "string" && getSecretByName(name) !== null;
+  },
+  ownKeys() {
+    return [];
+  },
+  getOwnPropertyDescriptor() {
+    return undefined;
+  },
+  set() {
+    return false;
+  },
+  defineProperty() {
+    return false;
+  },
+  deleteProperty() {
+    return false;
+  },
+});
+
+// What a run logs or reports never holds a secret it read: each value becomes "[secret]".
+function redactSecrets(r, text) {
+  let out = text;
+  for (const value of r.secretValues) out = out.split(value).join("[secret]");
+  return out;
 }
 
 // A federated user (authenticated by an identity provider) may be linked to
