@@ -491,3 +491,58 @@ def test_secrets_on_the_server_come_from_the_vault_and_stay_out_of_logs_and_stat
     assert login.id_token(done)["http://example.com/claims/key"] == "r****************7|null"
     assert "key [secret]" in caplog.text and RISK_KEY not in caplog.text
     assert RISK_KEY not in str(LoginFlow.objects.get().state)
+
+
+# ------------------------------------------------------------------ 5. sendError('', {status, statusMsg})
+
+DOB = "http://wso2.org/claims/dob"
+
+
+def test_age_template_refuses_minors_with_its_own_message():
+    script = fixture("age_restriction")
+    users = {"alice": {"roles": [], "groups": [], "claims": {DOB: "2008-05-02"}},
+             "bob": {"roles": [], "groups": [], "claims": {DOB: "2008-05-01"}},
+             "carol": {"roles": [], "groups": [], "claims": {}}}
+    minor = run(script, [ok(1, "alice")], users=users, now="2026-05-01T10:00:00Z")  # one day short of 18
+    assert minor["status"] == "failed"
+    assert events(minor, "sendError") == [{"type": "sendError", "url": "", "params": {
+        "status": "Access restricted", "statusMsg": "You must be at least 18 years old to use portal."}}]
+    adult = run(script, [ok(1, "bob")], users=users, now="2026-05-01T10:00:00Z")  # 18 today
+    assert adult["status"] == "success"
+    unknown = run(script, [ok(1, "carol")], users=users)
+    assert unknown["status"] == "failed" and events(unknown, "sendError")
+
+
+def test_age_template_on_the_server_shows_the_scripts_message(site):
+    from authflow.directory.services import set_local_claim
+
+    base, discovery = site(public_app("portal", "{1: [BasicAuthenticator]}", fixture("age_restriction")))
+    assert set_local_claim("alice", DOB, "1990-01-31")
+    login = Login(base, discovery, "portal")
+    login.authorize(prompt="login")
+    assert login.password().callback
+    bob = Login(base, discovery, "portal")
+    bob.authorize(prompt="login")
+    page = bob.password(user="bob", secret="bob-password-12345")
+    assert page.status_code == 403 and page.callback is None
+    assert "<h1 id=\"page-title\">Access restricted</h1>" in page.text
+    assert "You must be at least 18 years old to use portal." in page.text
+    assert "The sign-in was refused." not in page.text
+
+
+def test_an_error_message_from_a_script_is_escaped_and_capped(site):
+    script = """
+    var onLoginRequest = function (context) {
+        executeStep(1, {onSuccess: function (context) {
+            sendError(null, {status: '<b>Blocked</b>' + 'T'.repeat(300),
+                             statusMsg: '<script>alert(1)</script>\\r\\nline two ' + 'x'.repeat(2000)});
+        }});
+    };"""
+    login, page = signed_in(site, "{1: [BasicAuthenticator]}", script)
+    assert page.status_code == 403
+    assert "<script>alert(1)" not in page.text and "&lt;script&gt;alert(1)&lt;/script&gt; line two x" in page.text
+    assert "x" * 464 + "…" in page.text and "x" * 465 not in page.text  # 500 characters in all
+    assert "&lt;b&gt;Blocked&lt;/b&gt;" in page.text and "T" * 100 not in page.text
+    # the same for a direct visit to the error page (what sendError redirects to)
+    direct = login.browser.get("/login/error/?status=Gone&statusMsg=%3Ci%3Ehi%3C/i%3E")
+    assert direct.status_code == 403 and "&lt;i&gt;hi&lt;/i&gt;" in direct.text and ">Gone</h1>" in direct.text
