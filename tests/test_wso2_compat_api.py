@@ -546,3 +546,39 @@ def test_an_error_message_from_a_script_is_escaped_and_capped(site):
     # the same for a direct visit to the error page (what sendError redirects to)
     direct = login.browser.get("/login/error/?status=Gone&statusMsg=%3Ci%3Ehi%3C/i%3E")
     assert direct.status_code == 403 and "&lt;i&gt;hi&lt;/i&gt;" in direct.text and ">Gone</h1>" in direct.text
+
+
+# ------------------------------------------------------------------ the directory's uniqueId column
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_migration_gives_each_existing_user_its_own_unique_id():
+    from django.db import connection
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = [("directory", "0004_unknownusername")], [("directory", "0005_user_unique_id")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        old_user = executor.loader.project_state(before).apps.get_model("directory", "User")
+        for name in ("old-1", "old-2", "old-3"):
+            old_user.objects.create(username=name, password="!")
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(after)
+    finally:
+        MigrationExecutor(connection).migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())
+    ids = list(User.objects.filter(username__startswith="old-").values_list("unique_id", flat=True))
+    assert len(ids) == 3 and None not in ids and len(set(ids)) == 3
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_admin_shows_the_unique_id_and_never_edits_it(client):
+    from tests.support.console import sign_in_to_console
+
+    admin = User.objects.create_user("root", password="root-password-12345", is_staff=True, is_superuser=True)
+    sign_in_to_console(client, admin)
+    alice = User.objects.create_user("alice", password="alice-password-123")
+    page = client.get(f"/admin/directory/user/{alice.pk}/change/", HTTP_HOST="127.0.0.1")
+    assert page.status_code == 200 and str(alice.unique_id) in page.content.decode()
+    assert b'name="unique_id"' not in page.content
