@@ -174,7 +174,7 @@ def test_passkey_enrollment_offers_the_other_options_then_the_passkey_alone():
     assert enrol["status"] == "success" and enrol["subject"] == "alice"
     # alternative paths: a plain failure ends the login; a plain sign-in needs nothing more
     failed = run(script, [{"step": 1, "result": "fail"}], steps=PASSKEY_STEPS)
-    assert failed["status"] == "failed" and logs(failed) == ["Step 1 failed without an enrollment request."]
+    assert failed["status"] == "failed" and logs(failed) == ["The 3-option step failed without an enrollment request."]
     direct = run(script, [ok(1, authenticator="FIDOAuthenticator")], steps=PASSKEY_STEPS)
     assert len(events(direct, "step")) == 1 and direct["status"] == "success"
 
@@ -200,26 +200,33 @@ def test_current_step_retrying_and_the_last_failed_user():
     script = """
     var onLoginRequest = function (context) {
         Log.info('before ' + context.currentStep + ' ' + context.retrying + ' ' + context.lastLoginFailedUser);
+        Log.info(context.steps[1] === context.steps[1] && context.currentStep === null);
         password(context);
     };
     var password = function (context) {
         executeStep(1, {
             onSuccess: function (context) {
-                Log.info('ok ' + context.currentStep + ' ' + context.retrying + ' ' + context.retry);
-                executeStep(2, {onSuccess: function (context) { Log.info('then ' + context.currentStep); }});
+                var step = context.currentStep;
+                Log.info('ok ' + (step === context.steps[1]) + ' ' + step.subject.username + ' ' + step.authenticator +
+                         ' ' + context.retrying + ' ' + context.retry);
+                executeStep(2, {onSuccess: function (context) {
+                    Log.info('then ' + (context.currentStep === context.steps[2]) + ' ' + context.currentStep.authenticator);
+                }});
             },
             onFail: function (context) {
                 var who = context.lastLoginFailedUser;
-                Log.info('fail ' + context.currentStep + ' ' + context.retrying + ' ' + context.retry + ' ' +
+                Log.info('fail ' + (context.currentStep === context.steps[1]) + ' ' + context.currentStep.subject + ' ' +
+                         context.retrying + ' ' + context.retry + ' ' +
                          (who ? who.username + ' ' + hasRole(who, 'admin') : 'nobody'));
                 password(context);
             }
         });
     };"""
     trace = run(script, [failed_for("alice"), ok(1, "bob"), ok(2, "bob", authenticator="totp")])
-    assert logs(trace) == ["before 0 false null", "fail 1 true true alice true", "ok 1 false false", "then 2"]
+    assert logs(trace) == ["before null false null", "true", "fail true null true true alice true",
+                           "ok true bob BasicAuthenticator false false", "then true totp"]
     unknown = run(script, [{"step": 1, "result": "fail"}, ok(1), ok(2, authenticator="totp")])
-    assert logs(unknown)[1] == "fail 1 true true nobody"
+    assert logs(unknown)[2] == "fail true null true true nobody"
 
 
 def failed_for(user):
@@ -276,13 +283,13 @@ def test_context_fields_on_the_server(site, settings):
     var onLoginRequest = function (context) {
         executeStep(1, {onSuccess: function (context) {
             context.currentKnownSubject.claims['http://example.com/claims/ctx'] = [context.tenantDomain,
-                context.currentKnownSubject.tenantDomain, context.currentStep, context.retrying,
+                context.currentKnownSubject.tenantDomain, context.currentStep.authenticator, context.retrying,
                 JSON.stringify(context.steps[2].options)].join('|');
         }});
     };"""
     login, done = signed_in(site, "{1: [BasicAuthenticator], 2: [totp, email-otp]}", script)
     assert login.id_token(done)["http://example.com/claims/ctx"] == (
-        'example.org|example.org|1|false|[{"authenticator":"totp","idp":"LOCAL"},'
+        'example.org|example.org|BasicAuthenticator|false|[{"authenticator":"totp","idp":"LOCAL"},'
         '{"authenticator":"email-otp","idp":"LOCAL"}]')
 
 

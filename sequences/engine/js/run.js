@@ -66,8 +66,8 @@ function newRun(input, program) {
   r.context = {
     steps: steps,
     currentKnownSubject: null,
-    // The step being run (its number, as the reference gives it); 0 before the first step.
-    currentStep: 0,
+    // The step being run, or last run: the same object as context.steps[n]; null before the first step.
+    currentStep: null,
     // True once an attempt at the current step failed, until that step succeeds.
     retrying: false,
     retry: false,

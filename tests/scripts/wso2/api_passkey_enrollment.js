@@ -10,7 +10,7 @@ var onLoginRequest = function (context) {
         onFail: function (context) {
             var scenario = context.request.params.scenario;
             if (scenario == null || scenario[0] !== 'INIT_FIDO_ENROLL') {
-                Log.info('Step ' + context.currentStep + ' failed without an enrollment request.');
+                Log.info('The ' + context.currentStep.options.length + '-option step failed without an enrollment request.');
                 return;
             }
             var otherOptions = filterAuthenticators(context.steps[1].options, passkeyAuthenticator);

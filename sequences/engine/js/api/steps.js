@@ -60,9 +60,9 @@ function executeStep(stepId, a, b) {
   const params = options.authenticatorParams ? toPlain(options.authenticatorParams) : null;
   let attempt = 0;
   let lastError = null;
-  r.context.currentStep = id;
   setRetrying(false);
   noteOfferedOptions(r, id, offered);
+  r.context.currentStep = r.context.steps[id];
   for (;;) {
     attempt++;
     const command = { type: "step", step: id, options: offered };
@@ -127,6 +127,7 @@ function recordSuccess(id, answer, stepOptions, offered) {
     authenticator: answer.authenticator || null,
     options: optionList(offered),
   };
+  r.context.currentStep = r.context.steps[id];
   r.lastStepSucceeded = true;
   setRetrying(false);
   if (!user) return;
