@@ -56,7 +56,7 @@ function newRun(input, program) {
     lastStepSucceeded: null,
     stepUsers: {},
     secretValues: [], // the secrets this run read: kept out of its log lines and error messages
-    lastAuthenticatedUser: null, // the username of the newest step that identified a user (hasAnyOfTheRolesV2)
+    lastAuthenticatedUser: null, // the local user the newest identifying step authenticated (hasAnyOfTheRolesV2)
     context: null,
   };
   const steps = {};

@@ -1,8 +1,8 @@
 // Sign in with a username, an email address or a mobile number.
 // The identifier typed first is resolved to the account it names (the server's settings say which
 // attributes may identify an account); the password step then asks for that account's password.
-// An identifier that names no account, or several, goes on as typed: the password step refuses it
-// as it refuses any wrong name, so the page does not tell which identifiers exist.
+// An identifier that names no account, or several, comes back as typed: the password step refuses
+// it as it refuses any wrong name, so the page does not tell which identifiers exist.
 var passwordStep = 1;
 
 var onLoginRequest = function (context) {
@@ -10,11 +10,11 @@ var onLoginRequest = function (context) {
         onSuccess: function (context) {
             var typed = context.request.params.username[0];
             var username = resolveMultiAttributeLoginIdentifier(typed, context.tenantDomain);
-            if (username === null) {
-                Log.info('The identifier names no single account.');
+            if (username !== typed) {
+                Log.info('Signing in with an alternative identifier.');
             }
             executeStep(passwordStep, {
-                authenticatorParams: {common: {username: username || typed, inputType: 'identifierFirst'}}
+                authenticatorParams: {common: {username: username, inputType: 'identifierFirst'}}
             }, {});
         }
     });

@@ -29,18 +29,19 @@ function updateUserPassword(user, password, handlers) {
   return changed;
 }
 
-// The account a sign-in identifier (a username, an email address, a mobile number...) names: the server's
-// AUTHFLOW_LOGIN_IDENTIFIER_ATTRIBUTES say which attributes may identify; null unless exactly one account fits.
+// The username of the account a sign-in identifier (a username, an email address, a mobile number...) names;
+// the server's AUTHFLOW_LOGIN_IDENTIFIER_ATTRIBUTES say which attributes may identify.  As the reference, an
+// identifier that resolves to no single account comes back as it was given (to be refused like any wrong name).
 const MAX_LOGIN_IDENTIFIER = 254;
 
 function resolveMultiAttributeLoginIdentifier(loginIdentifier, tenantDomain) {
   const r = current();
   if (typeof loginIdentifier !== "string") return null;
   const identifier = loginIdentifier.trim();
-  if (identifier === "" || identifier.length > MAX_LOGIN_IDENTIFIER) return null;
-  if (tenantDomain !== undefined && tenantDomain !== null && String(tenantDomain) !== tenantOf(r)) return null;
+  if (identifier === "" || identifier.length > MAX_LOGIN_IDENTIFIER) return loginIdentifier;
+  if (tenantDomain !== undefined && tenantDomain !== null && String(tenantDomain) !== tenantOf(r)) return loginIdentifier;
   const username = lookup("loginIdentifier", identifier);
-  return typeof username === "string" ? username : null;
+  return typeof username === "string" ? username : loginIdentifier;
 }
 
 // Secret names are slugs (authflow.vault): anything else names no secret and asks the server nothing.

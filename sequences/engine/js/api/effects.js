@@ -73,7 +73,7 @@ function hasAnyOfTheRoles(user, roles) {
 }
 
 // The reference's role check against the login's last authenticated user (not a user passed in): false
-// before any step identified someone.
+// before any step identified someone, and for a user a federated identity provider authenticated.
 function hasAnyOfTheRolesV2(context, roles) {
   const r = current();
   if (context !== r.context) {

@@ -132,7 +132,8 @@ function recordSuccess(id, answer, stepOptions, offered) {
   setRetrying(false);
   if (!user) return;
   r.context.currentKnownSubject = user;
-  r.lastAuthenticatedUser = answer.user;
+  // A user an identity provider authenticated holds no local roles for hasAnyOfTheRolesV2.
+  r.lastAuthenticatedUser = answer.idp && answer.idp !== "LOCAL" ? null : answer.user;
   r.stepUsers[id] = answer.user;
   // The first step that identifies a user is the subject (and attribute)
   // step unless a step is marked as such; a marked step always wins.
