@@ -18,6 +18,8 @@ from authflow.directory.models import User
 from sequences.harness.scenario import simulated_unique_id
 from tests.support.config import public_app
 from tests.support.scripts import events, logs, ok, run
+from tests.support.http_server import ScriptedServer
+from tests.support.worker import mail_worker, worker  # noqa: F401  (fixtures)
 from tests.test_script_api import Login
 
 FIXTURES = Path(__file__).parent / "scripts" / "wso2"
@@ -503,6 +505,48 @@ def test_secrets_on_the_server_come_from_the_vault_and_stay_out_of_logs_and_stat
     assert login.id_token(done)["http://example.com/claims/key"] == "r****************7|null"
     assert "key [secret]" in caplog.text and RISK_KEY not in caplog.text
     assert RISK_KEY not in str(LoginFlow.objects.get().state)
+
+
+def test_risk_template_on_the_server_calls_with_the_vaults_key(site, worker):  # noqa: F811
+    import time
+
+    from authflow.flows.models import LoginFlow
+    from authflow.outbound.models import AllowedEndpoint, OutboundCall
+    from authflow.vault.models import Secret
+
+    remote = ScriptedServer().start()
+    try:
+        AllowedEndpoint.objects.create(url=remote.url("/api"), description="the risk service")
+        secret = Secret(name="riskApiKey")
+        secret.set_value(RISK_KEY)
+        secret.save()
+
+        def login_with_score(score):
+            script = fixture("risk_api_key").replace("https://risk.example.com/api/score",
+                                                     remote.url(f"/api/score?score={score}"))
+            base, discovery = site(public_app("portal", "{1: [BasicAuthenticator], 2: [totp]}", script))
+            login = Login(base, discovery, "portal")
+            login.authorize(prompt="login")
+            page = login.password()
+            deadline = time.monotonic() + 20
+            while "Checking your sign-in" in page.text:  # the waiting page, until the worker answered
+                assert time.monotonic() < deadline
+                time.sleep(0.2)
+                page = login.browser.get(page.url)
+            return page
+
+        risky = login_with_score(80)
+        assert risky.callback is None and "authenticator app" in risky.text  # stepped up
+        [seen] = remote.requests(lambda r: r.path == "/api/score")
+        assert seen.headers["X-API-Key"] == RISK_KEY and seen.json()["user"] == str(User.objects.get(
+            username="alice").unique_id)
+        calm = login_with_score(10)
+        assert calm.callback and "code=" in calm.callback
+        stored = str(list(LoginFlow.objects.values_list("state", "pending"))) + str(
+            list(OutboundCall.objects.values()))
+        assert RISK_KEY not in stored
+    finally:
+        remote.stop()
 
 
 # ------------------------------------------------------------------ 5. sendError('', {status, statusMsg})
