@@ -189,6 +189,8 @@ SEQUENCES = {
     "MAX_HOST_CALLS_PER_ADVANCE": 64,
     # How `manage.py simulate` signs and encrypts scenario cookies (as setCookie does).
     "COOKIE_CODEC": "authflow.cookies",
+    # The server's checks `manage.py simulate` applies (authenticator names, allowed endpoints, authConfig).
+    "SERVER_RULES": "authflow.server_rules",
 }
 
 # Shared state across processes (rate limits): Redis when configured, else per process.
@@ -278,6 +280,9 @@ AUTHFLOW_CALL_INTERNAL_NETWORKS = os.environ.get("AUTHFLOW_CALL_INTERNAL_NETWORK
 # answers JSON.  The operator sets it, so it is trusted (it need not be on the allow-list); empty: no analytics.
 AUTHFLOW_ANALYTICS_URL = os.environ.get("AUTHFLOW_ANALYTICS_URL", "")
 AUTHFLOW_ANALYTICS_AUTHORIZATION = os.environ.get("AUTHFLOW_ANALYTICS_AUTHORIZATION", "")  # its Authorization header
+# callChoreo's token endpoint (the client credentials grant for the script's consumerKey/consumerSecret).  The
+# operator sets it, so it need not be on the allow-list (the URL callChoreo posts to must be); empty: refused.
+AUTHFLOW_CHOREO_TOKEN_ENDPOINT = os.environ.get("AUTHFLOW_CHOREO_TOKEN_ENDPOINT", "")
 
 # http:// redirect URIs for applications (see OAUTH2_PROVIDER below).
 AUTHFLOW_HTTP_REDIRECT_URIS = _env_bool("AUTHFLOW_HTTP_REDIRECT_URIS", not AUTHFLOW_HTTPS)

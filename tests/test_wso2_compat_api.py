@@ -453,19 +453,24 @@ RISK_KEY = "rk-live-8f2a91c4d7"
 def test_risk_template_sends_the_secret_and_never_shows_it():
     script = fixture("risk_api_key")
     secrets = {"riskApiKey": RISK_KEY}
+    allowed = ["https://risk.example.com/api"]
     risky = run(script, [ok(1), {"call": "httpPost", "result": "success", "data": {"score": 80}},
-                         ok(2, authenticator="totp")], secrets=secrets)
+                         ok(2, authenticator="totp")], secrets=secrets, allowedEndpoints=allowed)
     [call] = events(risky, "call")
-    assert call["headers"] == {"X-API-Key": "[secret]", "Accept": "application/json"}
+    assert call["headers"] == {"X-API-Key": "***", "Accept": "application/json"}  # the server's rules mask it
     assert call["body"] == {"user": simulated_unique_id("alice"), "ip": "203.0.113.9"}
     assert logs(risky) == ["Asking the risk service with key [secret]", "Risk score 80: second factor."]
     assert RISK_KEY not in repr(risky) and risky["status"] == "success"
     # alternative paths: a low score needs the password only; no answer means the second factor
-    calm = run(script, [ok(1), {"call": "httpPost", "result": "success", "data": {"score": 10}}], secrets=secrets)
+    calm = run(script, [ok(1), {"call": "httpPost", "result": "success", "data": {"score": 10}}], secrets=secrets,
+               allowedEndpoints=allowed)
     assert [e["step"] for e in events(calm, "step")] == [1] and calm["status"] == "success"
     down = run(script, [ok(1), {"call": "httpPost", "result": "fail", "data": {}}, ok(2, authenticator="totp")],
-               secrets=secrets)
+               secrets=secrets, allowedEndpoints=allowed)
     assert [e["step"] for e in events(down, "step")] == [1, 2]
+    # a risk service the server does not allow: refused as on the server, and the login steps up
+    refused = run(script, [ok(1), ok(2, authenticator="totp")], secrets=secrets)
+    assert events(refused, "call")[0]["refused"] and [e["step"] for e in events(refused, "step")] == [1, 2]
 
 
 def test_secrets_object_reads_by_name_and_lists_nothing():

@@ -11,7 +11,7 @@ from ..engine.steps import StepConfigError, normalize_steps
 from ..engine.useragent import user_agent_object
 
 _TOP_KEYS = {"application", "request", "now", "seed", "users", "roles", "outcomes", "session", "secrets", "libraries",
-             "associations"}
+             "associations", "allowedEndpoints"}
 _APP_KEYS = {"name", "steps"}
 _REQUEST_KEYS = {"ip", "headers", "params", "cookies"}
 _USER_KEYS = {"roles", "groups", "claims", "sessions", "uniqueId"}
@@ -22,6 +22,7 @@ _PROMPT_OUTCOME_KEYS = {"prompt", "action", "params", "at"}
 _CALL_OUTCOME_KEYS = {"call", "result", "data", "at"}
 _COOKIE_KEYS = {"value", "sign", "encrypt"}
 DEFAULT_NOW = "2026-01-01T00:00:00Z"
+CALL_FUNCTIONS = ("httpGet", "httpPost", "callChoreo", "callAnalytics")
 
 
 class ScenarioError(ValueError):
@@ -49,6 +50,8 @@ class Scenario:
     associations: dict = field(default_factory=dict)  # "<idp>:<federated subject>" -> local username
     # request cookies the harness signs or encrypts: name -> {"value", "sign", "encrypt"}
     protected_cookies: dict = field(default_factory=dict)
+    # URL prefixes the script's calls may reach, as the server's allow-list (none: every call is refused)
+    allowed_endpoints: list = field(default_factory=list)
 
 
 def parse_scenario(data) -> Scenario:
@@ -139,6 +142,9 @@ def parse_scenario(data) -> Scenario:
     libraries = data.get("libraries", {})
     if not isinstance(libraries, dict) or not all(isinstance(v, str) for v in libraries.values()):
         raise ScenarioError("libraries: expected an object of library names to their source")
+    allowed_endpoints = data.get("allowedEndpoints", [])
+    if not _is_string_list(allowed_endpoints):
+        raise ScenarioError('allowedEndpoints: expected a list of URL prefixes such as ["https://risk.example.com/api"]')
     associations = data.get("associations", {})
     if not isinstance(associations, dict):
         raise ScenarioError('associations: expected an object such as {"google:1234": "alice"}')
@@ -160,6 +166,7 @@ def parse_scenario(data) -> Scenario:
         libraries=dict(libraries),
         associations=dict(associations),
         protected_cookies=protected_cookies,
+        allowed_endpoints=list(allowed_endpoints),
     )
 
 
@@ -268,8 +275,8 @@ def _check_outcome(index: int, outcome, users: dict) -> None:
             raise ScenarioError(f"{where}.action: expected an action name such as success")
     elif "call" in outcome:
         _no_unknown_keys(outcome, _CALL_OUTCOME_KEYS, where)
-        if outcome["call"] not in ("httpGet", "httpPost", "callAnalytics"):
-            raise ScenarioError(f"{where}.call: expected httpGet, httpPost or callAnalytics")
+        if outcome["call"] not in CALL_FUNCTIONS:
+            raise ScenarioError(f"{where}.call: expected {', '.join(CALL_FUNCTIONS)}")
         if outcome.get("result") not in CALL_RESULTS:
             raise ScenarioError(f"{where}.result: expected one of {', '.join(CALL_RESULTS)}, got {outcome.get('result')!r}")
     else:

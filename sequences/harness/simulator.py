@@ -141,6 +141,20 @@ def server_setting(name: str, default=None):
         return default
 
 
+def default_server_rules():
+    """The server's checks (settings.SEQUENCES["SERVER_RULES"], a module), so that simulate refuses what the
+    server refuses: check_steps(steps), allowed_endpoints(urls), refused_call(command, endpoints, secrets),
+    shown_call(command).  None outside a project that names one: the scenario alone then decides."""
+    try:
+        from django.conf import settings
+        from django.utils.module_loading import import_module
+
+        path = getattr(settings, "SEQUENCES", {}).get("SERVER_RULES")
+        return import_module(path) if path else None
+    except ImportError:
+        return None
+
+
 def default_cookie_codec():
     """The server's cookie codec (settings.SEQUENCES["COOKIE_CODEC"], a module with encode/decode), if any."""
     try:
@@ -153,10 +167,13 @@ def default_cookie_codec():
         return None
 
 
-def simulate(source: str, scenario: Scenario, limits: Limits | None = None, cookie_codec=None) -> tuple[dict, int]:
+def simulate(source: str, scenario: Scenario, limits: Limits | None = None, cookie_codec=None,
+             rules=None) -> tuple[dict, int]:
     """Run the scenario; returns (trace, exit code). Raises ScenarioError for a scenario that does not fit."""
     events: list[dict] = []
     cookie_codec = cookie_codec or default_cookie_codec()
+    rules = rules or default_server_rules()
+    endpoints = _checked_world(scenario, rules)
     try:
         check_syntax(source)
     except ScriptSyntaxError as exc:
@@ -184,12 +201,23 @@ def simulate(source: str, scenario: Scenario, limits: Limits | None = None, cook
         command = result.command
         kind = command["type"]
 
+        if kind == "call" and rules is not None:
+            refusal = rules.refused_call(command, endpoints, scenario.secrets)
+            if refusal is not None:
+                # As on the server: answered fail at once, without a request; no outcome of the scenario's is used.
+                events.append({**_shown(command, rules, scenario.secrets), "refused": refusal})
+                answer = call_answer(command["function"], "fail", refusal)
+                continue
         if kind in ("step", "prompt", "call"):
-            events.append(_redacted(_shown(command), world.secrets.values()))
+            events.append(_shown(command, rules, scenario.secrets))
             if not outcomes:
                 return _trace("waiting", None, events, outcomes), EXIT_OK
             index, outcome = outcomes.popleft()
-            answer = _answer_for(command, index, outcome)
+            try:
+                answer = _answer_for(command, index, outcome)
+            except ScenarioError as exc:
+                raise ScenarioError(str(exc) + _refusal_hint(outcome, events)) from None
+            _check_passable(answer, index, rules)
             if "at" in outcome:
                 now_ms = parse_time(outcome["at"], f"outcomes[{index}].at")
             continue
@@ -212,9 +240,22 @@ def simulate(source: str, scenario: Scenario, limits: Limits | None = None, cook
         return _trace("error", None, events, outcomes), EXIT_ERROR
 
 
-def _shown(command: dict) -> dict:
+def _checked_world(scenario: Scenario, rules) -> list:
+    """The scenario's steps and allowedEndpoints checked as the server checks them; the endpoints to match."""
+    if rules is None:
+        return []
+    try:
+        rules.check_steps(scenario.steps)
+        return rules.allowed_endpoints(scenario.allowed_endpoints)
+    except ValueError as exc:
+        where = "application.steps: " if not str(exc).startswith("allowedEndpoints") else ""
+        raise ScenarioError(f"{where}{exc}") from None
+
+
+def _shown(command: dict, rules=None, secrets=None) -> dict:
     if command["type"] == "call":
-        return {key: value for key, value in command.items() if key != "position"}
+        shown = {key: value for key, value in command.items() if key != "position"}
+        return rules.shown_call(shown, secrets) if rules is not None else shown
     if command["type"] == "step":
         event = {"type": "step", "step": command["step"], "options": command["options"]}
         for key in ("subject", "authenticatorParams", "stepOptions", "attempt", "error", "responseHeaders"):
@@ -225,23 +266,6 @@ def _shown(command: dict) -> dict:
     if "responseHeaders" in command:
         event["responseHeaders"] = command["responseHeaders"]
     return event
-
-
-MIN_REDACTED_SECRET = 4  # as the runtime's log lines (engine/js/api/directory.js)
-
-
-def _redacted(value, secrets):
-    """`value` with each of the scenario's secrets replaced (a call's headers may carry one): traces are shared."""
-    if isinstance(value, str):
-        for secret in secrets:
-            if len(secret) >= MIN_REDACTED_SECRET:
-                value = value.replace(secret, "[secret]")
-        return value
-    if isinstance(value, list):
-        return [_redacted(v, secrets) for v in value]
-    if isinstance(value, dict):
-        return {k: _redacted(v, secrets) for k, v in value.items()}
-    return value
 
 
 def _answer_for(command: dict, index: int, outcome: dict) -> dict:
@@ -274,6 +298,27 @@ def _answer_for(command: dict, index: int, outcome: dict) -> dict:
     except AnswerMismatch as exc:
         raise ScenarioError(f"{where}: {exc}") from None
     return answer
+
+
+def _check_passable(answer: dict, index: int, rules) -> None:
+    """A step passed with a local authenticator the server has no plugin for could never pass there."""
+    if rules is None or answer.get("k") != "step" or answer.get("r") != "success" \
+            or answer.get("idp", "LOCAL") != "LOCAL":
+        return
+    try:
+        rules.check_passable(answer.get("authenticator") or "")
+    except ValueError as exc:
+        raise ScenarioError(f"outcomes[{index}]: {exc}") from None
+
+
+def _refusal_hint(outcome: dict, events: list) -> str:
+    """Why a call outcome finds nothing to answer: the server refused that call at once (it used no outcome)."""
+    refused = [e for e in events if e.get("type") == "call" and "refused" in e and e["function"] == outcome.get("call")]
+    if not refused:
+        return ""
+    reason = refused[-1]["refused"].get("reason") or refused[-1]["refused"].get("error")
+    return (f" (the server refuses the {outcome['call']} call to {refused[-1].get('url')} at once, so it takes no "
+            f"outcome: {reason}; list its endpoint in allowedEndpoints, or drop this outcome)")
 
 
 def _answered(outcome: dict) -> str:

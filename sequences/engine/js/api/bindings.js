@@ -35,6 +35,7 @@ const PROFILES = harden({
     httpGet: httpGet,
     httpPost: httpPost,
     callAnalytics: callAnalytics,
+    callChoreo: callChoreo,
     publishToAnalytics: publishToAnalytics,
     setCookie: setCookie,
     getCookieValue: getCookieValue,
