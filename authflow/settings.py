@@ -306,6 +306,18 @@ if AUTHFLOW_TRUSTED_PROXY_COUNT:
 LOGIN_URL = "login-start"
 # sendError may redirect to relative URLs and to these prefixes only.
 AUTHFLOW_ERROR_URL_ALLOW_LIST = [u for u in os.environ.get("AUTHFLOW_ERROR_URL_ALLOW_LIST", "").split(",") if u]
+# What scripts read as context.tenantDomain and user.tenantDomain: one tenant per server, named like the
+# reference's default so that scripts comparing it with 'carbon.super' keep working.
+AUTHFLOW_TENANT_DOMAIN = os.environ.get("AUTHFLOW_TENANT_DOMAIN", "").strip() or "carbon.super"
+# The attributes a sign-in identifier may be (resolveMultiAttributeLoginIdentifier), as claim URIs; the
+# environment may also name them briefly: username, email, mobile.  Only the username unless configured:
+# email addresses and mobile numbers identify an account only where each belongs to one account.
+_LOGIN_IDENTIFIER_NAMES = {"username": "http://wso2.org/claims/username",
+                           "email": "http://wso2.org/claims/emailaddress",
+                           "mobile": "http://wso2.org/claims/mobile"}
+AUTHFLOW_LOGIN_IDENTIFIER_ATTRIBUTES = [
+    _LOGIN_IDENTIFIER_NAMES.get(name.strip().lower(), name.strip())
+    for name in os.environ.get("AUTHFLOW_LOGIN_IDENTIFIER_ATTRIBUTES", "username").split(",") if name.strip()]
 
 
 def _oidc_private_key():

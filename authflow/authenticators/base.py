@@ -72,9 +72,10 @@ class Step:
         return step_answer(self.number, "success", user=user, authenticator=self.authenticator, idp=self.idp,
                            params=params)
 
-    def failure(self, error: str, params: dict | None = None) -> dict:
-        return step_answer(self.number, "fail", authenticator=self.authenticator, idp=self.idp, params=params,
-                           error=error)
+    def failure(self, error: str, params: dict | None = None, *, user: str | None = None) -> dict:
+        """A failed attempt; `user` names the existing account it was for (the script's context.lastLoginFailedUser)."""
+        return step_answer(self.number, "fail", user=user, authenticator=self.authenticator, idp=self.idp,
+                           params=params, error=error)
 
     def param(self, name: str, default=None):
         return self.params.get(name, default)

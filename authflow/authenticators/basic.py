@@ -51,7 +51,7 @@ class BasicAuthenticator(Authenticator):
         user = authenticate(request, username=username, password=password) if username and password else None
         if user is None:
             lockout.attempt_failed(attempt, ip)
-            return step.failure(FAILURE, params)
+            return step.failure(FAILURE, params, user=username if attempt.known else None)
         lockout.record_success(user, counted=True)
         return step.success(user.username, params)
 

@@ -35,11 +35,12 @@ class UserAdmin(DjangoUserAdmin):
     list_editable = ["failed_login_attempts"]
     list_filter = DjangoUserAdmin.list_filter + (LockedFilter,)
     fieldsets = DjangoUserAdmin.fieldsets + (
-        ("Directory", {"fields": ("roles", "mobile", "date_of_birth")}),
+        ("Directory", {"fields": ("unique_id", "roles", "mobile", "date_of_birth")}),
         ("Lockout", {"fields": ("failed_login_attempts", "locked_until"),
                      "description": "Set the failed sign-ins to 0 to unlock the account."}),
     )
     filter_horizontal = DjangoUserAdmin.filter_horizontal + ("roles",)
+    readonly_fields = ("unique_id",)  # scripts and outside systems key on it: never edited
 
     @admin.display(boolean=True, description="locked")
     def locked(self, user):

@@ -1,4 +1,6 @@
 """The directory: users with the attributes common claims map to, roles, and other claims."""
+import uuid
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
@@ -26,6 +28,9 @@ class User(AbstractUser):
     # Set when too many sign-ins failed in a row (see lockout.py).
     locked_until = models.DateTimeField(null=True, blank=True)
     roles = models.ManyToManyField(Role, blank=True, related_name="users")
+    # What scripts read as user.uniqueId: stable for the account's life, unlike a username an administrator
+    # may change, and revealing nothing (a device cookie or an outside system can key on it).
+    unique_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
 
     @property
     def account_locked(self) -> bool:

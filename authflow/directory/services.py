@@ -1,6 +1,7 @@
 """What other apps may ask of the directory: a user's snapshot, and the changes scripts make."""
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import FieldError, ValidationError
 from django.db import transaction
@@ -8,7 +9,6 @@ from django.db import transaction
 from .claims import MAPPED, USERNAME as USERNAME_CLAIM, ClaimError, read_claims, write_claim
 from .models import FederatedAssociation, Role, User
 
-TENANT_DOMAIN = "carbon.super"
 USER_STORE_DOMAIN = "PRIMARY"
 
 
@@ -26,7 +26,8 @@ def user_snapshot(username: str) -> dict | None:
         return None
     return {
         "username": user.username,
-        "tenantDomain": TENANT_DOMAIN,
+        "uniqueId": str(user.unique_id),
+        "tenantDomain": settings.AUTHFLOW_TENANT_DOMAIN,
         "userStoreDomain": USER_STORE_DOMAIN,
         "roles": sorted(role.name for role in user.roles.all()),
         "groups": sorted(group.name for group in user.groups.all()),
@@ -88,6 +89,19 @@ def usernames_with_claims(claims: dict) -> list[str]:
         except (ClaimError, FieldError):
             return []  # a value the claim cannot hold, or a claim no column holds (accountLocked)
     return sorted(set(query.values_list("username", flat=True)[:MAX_USERS_BY_CLAIMS]))
+
+
+def username_for_login_identifier(identifier: str) -> str | None:
+    """The one active account whose username or other allowed attribute (AUTHFLOW_LOGIN_IDENTIFIER_ATTRIBUTES)
+    is `identifier`; None when none is, or when several are (an identifier must name one account)."""
+    if not isinstance(identifier, str) or not identifier.strip():
+        return None
+    found: set[str] = set()
+    for uri in settings.AUTHFLOW_LOGIN_IDENTIFIER_ATTRIBUTES:
+        found.update(usernames_with_claims({uri: identifier.strip()}))
+        if len(found) > 1:
+            return None
+    return found.pop() if found else None
 
 
 def set_password(username: str, password: str) -> bool:

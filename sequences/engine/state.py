@@ -50,7 +50,7 @@ STATE_FORMAT = 2
 # Bump when the runtime (engine/js) changes what a replay computes from the same journal
 # (a different path, different answers, different digests): flows started
 # before cannot be continued and end with a clear error instead.
-REPLAY_VERSION = 2
+REPLAY_VERSION = 3
 
 STEP_RESULTS = ("success", "fail", "fallback", "abort")
 CALL_RESULTS = ("success", "fail", "timeout")
@@ -109,12 +109,15 @@ class FlowState:
 
     @classmethod
     def start(cls, application_name: str, steps: dict, request: dict | None = None,
-              entry: str = "onLoginRequest", seed: int | None = None, session: dict | None = None) -> FlowState:
+              entry: str = "onLoginRequest", seed: int | None = None, session: dict | None = None,
+              tenant_domain: str | None = None) -> FlowState:
         inputs = {
             "application": {"name": application_name, "steps": steps},
             "request": request or request_inputs(),
             "entry": entry,
         }
+        if tenant_domain:
+            inputs["tenantDomain"] = tenant_domain  # context.tenantDomain (and users'); else carbon.super
         if session:
             inputs["session"] = session  # the browser's sign-on session (sso.session_input)
         return cls(inputs=inputs, journal=empty_journal(seed))

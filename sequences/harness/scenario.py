@@ -1,6 +1,7 @@
 """Reading a simulation scenario, with an error naming exactly what is wrong in it."""
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -13,7 +14,7 @@ _TOP_KEYS = {"application", "request", "now", "seed", "users", "roles", "outcome
              "associations", "allowedEndpoints"}
 _APP_KEYS = {"name", "steps"}
 _REQUEST_KEYS = {"ip", "headers", "params", "cookies"}
-_USER_KEYS = {"roles", "groups", "claims", "sessions"}
+_USER_KEYS = {"roles", "groups", "claims", "sessions", "uniqueId"}
 _SESSION_KEYS = {"id", "user", "authenticated", "applications"}
 _USER_SESSION_KEYS = {"id", "ip", "loginTime", "lastAccessTime", "userAgent", "applications"}
 _STEP_OUTCOME_KEYS = {"step", "result", "user", "authenticator", "idp", "params", "error", "remoteClaims", "at"}
@@ -26,6 +27,11 @@ CALL_FUNCTIONS = ("httpGet", "httpPost", "callChoreo", "callAnalytics")
 
 class ScenarioError(ValueError):
     pass
+
+
+def simulated_unique_id(username: str) -> str:
+    """A scenario user's uniqueId when the scenario gives none: a UUID, the same on every run for that username."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "authflow:simulate:user:" + username))
 
 
 @dataclass
@@ -107,6 +113,11 @@ def parse_scenario(data) -> Scenario:
             raise ScenarioError(f"{where}.claims: expected an object of claim URIs to strings")
         if not isinstance(user.get("sessions", []), list):
             raise ScenarioError(f"{where}.sessions: expected a list of sessions")
+        if "uniqueId" in user:
+            try:
+                uuid.UUID(str(user["uniqueId"]))
+            except ValueError:
+                raise ScenarioError(f"{where}.uniqueId: expected a UUID such as {simulated_unique_id(username)}") from None
 
     roles = data.get("roles")
     if roles is not None and not _is_string_list(roles):
@@ -120,6 +131,7 @@ def parse_scenario(data) -> Scenario:
 
     parsed_users = {u: {"roles": list(v.get("roles", [])), "groups": list(v.get("groups", [])),
                         "claims": dict(v.get("claims", {})),
+                        "uniqueId": str(uuid.UUID(str(v["uniqueId"]))) if "uniqueId" in v else simulated_unique_id(u),
                         "sessions": [_user_session(f"users.{u}.sessions[{i}]", u, s)
                                      for i, s in enumerate(v.get("sessions", []))]}
                     for u, v in users.items()}

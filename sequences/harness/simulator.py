@@ -17,6 +17,7 @@ from ..engine.sandbox import Limits
 from .scenario import Scenario, ScenarioError, parse_time
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
+USERNAME_CLAIM = "http://wso2.org/claims/username"
 
 
 class ScenarioWorld:
@@ -29,12 +30,17 @@ class ScenarioWorld:
         self.libraries = dict(scenario.libraries)
         self.associations = dict(scenario.associations)
         self.cookie_codec = cookie_codec
+        self.login_identifier_claims = server_setting("AUTHFLOW_LOGIN_IDENTIFIER_ATTRIBUTES", [USERNAME_CLAIM])
 
     def lookup(self, kind, key):
         if kind == "usersByClaims":
             wanted = key.get("claims") or {}
             return sorted(name for name, user in self.users.items()
                           if all(user["claims"].get(uri) == value for uri, value in wanted.items()))
+        if kind == "loginIdentifier":  # as the server: one user whose allowed attribute is the identifier
+            found = {name for name, user in self.users.items() for uri in self.login_identifier_claims
+                     if (name if uri == USERNAME_CLAIM else user["claims"].get(uri)) == key}
+            return found.pop() if len(found) == 1 else None
         if kind == "secret":
             return self.secrets.get(key)
         if kind == "associatedUser":
@@ -56,7 +62,7 @@ class ScenarioWorld:
         user = self.users.get(username)
         if user is None:
             return None
-        return {"username": username, "tenantDomain": "carbon.super", "userStoreDomain": "PRIMARY",
+        return {"username": username, "uniqueId": user["uniqueId"], "tenantDomain": "carbon.super", "userStoreDomain": "PRIMARY",
                 "roles": sorted(user["roles"]), "groups": sorted(user["groups"]), "claims": dict(user["claims"])}
 
     def apply_effect(self, name, args):
@@ -125,6 +131,16 @@ class ScenarioWorld:
         return True
 
 
+def server_setting(name: str, default=None):
+    """A setting of the server the harness runs in (so that simulate decides as that server), if configured."""
+    try:
+        from django.conf import settings
+
+        return getattr(settings, name, default)
+    except ImportError:
+        return default
+
+
 def default_server_rules():
     """The server's checks (settings.SEQUENCES["SERVER_RULES"], a module), so that simulate refuses what the
     server refuses: check_steps(steps), allowed_endpoints(urls), refused_call(command, endpoints, secrets),
@@ -173,7 +189,7 @@ def simulate(source: str, scenario: Scenario, limits: Limits | None = None, cook
         request["cookies"][name] = cookie_codec.encode(name, cookie["value"], sign=cookie["sign"],
                                                        encrypt=cookie["encrypt"])
     state = FlowState.start(scenario.application_name, scenario.steps, request, seed=scenario.seed,
-                            session=scenario.session)
+                            session=scenario.session, tenant_domain=server_setting("AUTHFLOW_TENANT_DOMAIN"))
     outcomes = deque(enumerate(scenario.outcomes))
     now_ms = scenario.now_ms
     answer = None
