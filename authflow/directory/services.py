@@ -5,11 +5,16 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import FieldError, ValidationError
 from django.db import transaction
 
+from . import stores
 from .claims import MAPPED, USERNAME as USERNAME_CLAIM, ClaimError, read_claims, write_claim
 from .models import FederatedAssociation, Role, User
+from .stores import DirectoryUnavailable
 
 TENANT_DOMAIN = "carbon.super"
-USER_STORE_DOMAIN = "PRIMARY"
+USER_STORE_DOMAIN = stores.PRIMARY  # the default store: this database
+SEPARATOR = "/"  # "CORP/alice": alice of the CORP store (Django's usernames cannot hold "/": no PRIMARY name clashes)
+
+__all__ = ["DirectoryUnavailable"]  # and the functions below
 
 
 def _active_user(username: str):
@@ -24,14 +29,113 @@ def user_snapshot(username: str) -> dict | None:
     user = _active_user(username)
     if user is None:
         return None
+    directory = user.directory or {}
     return {
         "username": user.username,
         "tenantDomain": TENANT_DOMAIN,
-        "userStoreDomain": USER_STORE_DOMAIN,
-        "roles": sorted(role.name for role in user.roles.all()),
-        "groups": sorted(group.name for group in user.groups.all()),
-        "claims": read_claims(user),
+        "userStoreDomain": user.user_store,
+        "roles": sorted({role.name for role in user.roles.all()} | set(directory.get("roles", []))),
+        "groups": sorted({group.name for group in user.groups.all()} | set(directory.get("groups", []))),
+        "claims": {**read_claims(user), **directory.get("claims", {})},
     }
+
+
+# ---------------------------------------------------------------- user stores
+
+def split_username(username: str) -> tuple[str, str]:
+    """("CORP", "alice") for "CORP/alice"; (PRIMARY, name) for a name without a store."""
+    domain, separator, name = username.partition(SEPARATOR)
+    if not separator:
+        return USER_STORE_DOMAIN, username
+    return domain.upper(), name
+
+
+def qualified_username(domain: str, name: str) -> str:
+    """The local username of `name` in store `domain` (its shadow row's): "CORP/alice", or "alice" in PRIMARY."""
+    return name if domain.upper() == USER_STORE_DOMAIN else f"{domain.upper()}{SEPARATOR}{name}"
+
+
+def sign_in_name(typed: str) -> str:
+    """The local username a typed sign-in name stands for; raises DirectoryUnavailable.
+
+    "CORP/alice" is alice of the CORP store; a name without a store is the
+    PRIMARY user of that name if there is one, else the user of the first store
+    (in order) that has it.  A name nobody has comes back as typed (it fails
+    like any unknown name).  The first store with the name decides: a wrong
+    password is not tried against the next store.
+    """
+    domain, name = split_username(typed)
+    if SEPARATOR in typed:
+        if domain == USER_STORE_DOMAIN:
+            return name
+        backends = stores.configured(domain)
+        if not backends or backends[0].find_user(name) is None:
+            return typed
+        return qualified_username(domain, name)
+    if User.objects.filter(username=typed, user_store=USER_STORE_DOMAIN).exists():
+        return typed
+    for backend in stores.configured():
+        if backend.find_user(typed) is not None:
+            return qualified_username(backend.domain, typed)
+    return typed
+
+
+def check_password(request, username: str, password: str):
+    """The active account when `password` is the password of local `username` (from sign_in_name), else None.
+
+    PRIMARY passwords are checked by Django's auth backends; a store's user by
+    the store, and its shadow row is then created or refreshed with the roles,
+    groups and claims the store holds.  Raises DirectoryUnavailable.
+    """
+    from django.contrib.auth import authenticate
+
+    domain, name = split_username(username)
+    if domain == USER_STORE_DOMAIN:
+        return authenticate(request, username=username, password=password) if username and password else None
+    backends = stores.configured(domain)
+    if not backends:
+        return None
+    entry = backends[0].authenticate(name, password)
+    if entry is None:
+        return None
+    user = _sync_shadow(domain, entry)
+    return user if user.is_active else None
+
+
+def _sync_shadow(domain: str, entry: stores.DirectoryEntry):
+    """The local row of a store's user, with what the store says now (claims that columns hold go there)."""
+    user, created = User.objects.get_or_create(username=qualified_username(domain, entry.name),
+                                               defaults={"user_store": domain})
+    if created:
+        user.set_unusable_password()  # the password is the directory's; this row never accepts one
+    claims = {}
+    for uri, value in entry.claims.items():
+        mapped = MAPPED.get(uri)
+        if mapped is not None and not mapped.read_only:
+            try:
+                setattr(user, mapped.attribute, mapped.parse(uri, value))
+                continue
+            except ClaimError:
+                pass  # a value the column cannot hold: the snapshot still shows it as the directory has it
+        claims[uri] = value
+    user.user_store = domain
+    user.directory = {"roles": list(entry.roles), "groups": list(entry.groups), "claims": claims}
+    user.save()
+    return user
+
+
+def _store_claim_uris(user) -> frozenset | None:
+    """The claim URIs a store user's store holds (read-only); None for a PRIMARY user."""
+    if user.user_store == USER_STORE_DOMAIN:
+        return None
+    backends = stores.configured(user.user_store)
+    # A store removed from the configuration: everything it gave stays read-only.
+    return backends[0].claim_uris if backends else frozenset((user.directory or {}).get("claims", {}))
+
+
+def store_of(username: str) -> str | None:
+    """The user store of an active user, or None."""
+    return User.objects.filter(username=username, is_active=True).values_list("user_store", flat=True).first()
 
 
 def assign_roles(username: str, role_names: list[str]) -> bool:
@@ -50,6 +154,8 @@ def _change_roles(username: str, role_names: list[str], *, add: bool) -> bool:
     roles = list(Role.objects.filter(name__in=set(role_names)))
     if user is None or len(roles) != len(set(role_names)):
         return False
+    if not add and set(role_names) & set((user.directory or {}).get("roles", [])):
+        return False  # a role the user's store grants (through a group): only the directory can take it away
     (user.roles.add if add else user.roles.remove)(*roles)
     return True
 
@@ -59,6 +165,9 @@ def set_local_claim(username: str, uri: str, value: str | None) -> bool:
     user = User.objects.filter(username=username, is_active=True).first()
     if user is None:
         return False
+    store_claims = _store_claim_uris(user)
+    if store_claims is not None and (uri in store_claims or uri == USERNAME_CLAIM):
+        return False  # the user's store holds this claim, and stores are read-only
     try:
         with transaction.atomic():
             write_claim(user, uri, value)
@@ -93,8 +202,8 @@ def usernames_with_claims(claims: dict) -> list[str]:
 def set_password(username: str, password: str) -> bool:
     """Change the user's password if Django's password validators accept it; False otherwise (nothing changes)."""
     user = User.objects.filter(username=username, is_active=True).first()
-    if user is None or not isinstance(password, str):
-        return False
+    if user is None or not isinstance(password, str) or user.user_store != USER_STORE_DOMAIN:
+        return False  # a store's user's password is the directory's, and stores are read-only
     try:
         validate_password(password, user)
     except ValidationError:
