@@ -28,9 +28,11 @@ class SignInPage:
         self.error = html.unescape(error.group(1)) if error else None
 
     def attempt(self, username: str, password: str) -> str:
-        """"signed in", or the message the page shows next (the error, or the page's alert)."""
+        """"signed in", the message the page shows next, or the query sent back to the application after a failure."""
         response = self.client.post(self.url, {**self.fields, "username": username, "password": password})
         assert response.status_code == 302, response.status_code
+        if response.headers["Location"].startswith(CALLBACK):  # the login failed: the application is told why
+            return "back to the application: " + response.headers["Location"].partition("?")[2]
         if response.headers["Location"].startswith("/o/authorize/"):
             done = self.client.get(response.headers["Location"])
             assert "code=" in done.headers["Location"], done.headers["Location"]
