@@ -18,7 +18,8 @@ from authflow.configuration.schema import ConfigError, parse
 from tests.support.config import public_app
 from tests.support.directory_server import slapd, store_yaml  # noqa: F401 (the fixture)
 from tests.support.servers import free_port
-from tests.support.signin import SignInPage
+from authflow.flows.models import LoginFlow
+from tests.support.signin import IdentifierFirst, SignInPage
 
 pytestmark = pytest.mark.django_db
 
@@ -185,3 +186,19 @@ def test_bad_user_store_entries_are_refused_with_the_reason(entry, error):
 def test_a_local_username_cannot_pretend_to_be_a_store_user():
     with pytest.raises(ConfigError, match="user of a user store"):
         parse({"users": [{"username": "CORP/mallory", "password": "x" * 20}]})
+
+
+def test_identifier_first_resolves_the_store_and_the_password_step_verifies_that_account(tmp_path, slapd):  # noqa: F811
+    config = ("applications:\n" + public_app("portal", "{1: [IdentifierExecutor], 2: [BasicAuthenticator]}", """
+                var onLoginRequest = function (context) {
+                    executeStep(1, {onSuccess: function (context) {
+                        executeStep(2, {authenticatorParams: {common: {
+                            username: context.request.params.username[0], inputType: 'identifierFirst'}}}, {});
+                    }});
+                };
+            """) + "user_stores:\n" + store_yaml(slapd))
+    apply_text(tmp_path, config)
+    page = IdentifierFirst()
+    assert page.sign_in("carol", "carol-ldap-password") == "signed in"
+    assert LoginFlow.objects.get().subject == "CORP/carol"
+    assert IdentifierFirst().sign_in("carol", "wrong-password") == WRONG

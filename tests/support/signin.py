@@ -44,3 +44,14 @@ class SignInPage:
             return f"page {page.status_code}"
         self._read(page)
         return self.error
+
+
+class IdentifierFirst(SignInPage):
+    """An identifier page (IdentifierExecutor), then the password page of the name it took."""
+
+    def sign_in(self, username: str, password: str) -> str:
+        response = self.client.post(self.url, {**self.fields, "username": username})
+        assert response.status_code == 302, response.status_code
+        self._read(self.client.get(response.headers["Location"]))
+        assert 'name="password"' in self.text, self.text[:2000]
+        return self.attempt("", password)
