@@ -202,3 +202,31 @@ def test_identifier_first_resolves_the_store_and_the_password_step_verifies_that
     assert page.sign_in("carol", "carol-ldap-password") == "signed in"
     assert LoginFlow.objects.get().subject == "CORP/carol"
     assert IdentifierFirst().sign_in("carol", "wrong-password") == WRONG
+
+
+def test_the_console_lists_stores_and_never_shows_the_bind_password(admin_client, tmp_path, slapd):  # noqa: F811
+    apply_text(tmp_path, portal_config(store_yaml(slapd)))
+    assert SignInPage().attempt("carol", "carol-ldap-password") == "signed in"
+    store = UserStore.objects.get(name="CORP")
+    page = admin_client.get(f"/admin/directory/userstore/{store.pk}/change/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert slapd.bind_password not in text and store.bind_password_encrypted not in text
+    users = admin_client.get("/admin/directory/user/", {"user_store": "CORP"}).content.decode()
+    assert "CORP/carol" in users and ">bob<" not in users
+
+
+def test_the_console_changes_the_bind_password_only_when_one_is_typed(admin_client, tmp_path, slapd):  # noqa: F811
+    apply_text(tmp_path, portal_config(store_yaml(slapd)))
+    store = UserStore.objects.get(name="CORP")
+    form = {field: getattr(store, field) for field in (
+        "name", "position", "kind", "url", "bind_dn", "user_search_base", "user_filter", "username_attribute",
+        "group_search_base", "group_filter", "group_member_attribute", "group_name_attribute", "timeout_seconds")}
+    form.update(enabled="on", role_mapping='{"finance": ["finance-staff"]}', claim_mapping="{}", bind_password="")
+    url = f"/admin/directory/userstore/{store.pk}/change/"
+    assert admin_client.post(url, form).status_code == 302
+    assert UserStore.objects.get(pk=store.pk).bind_password_encrypted == store.bind_password_encrypted
+    assert SignInPage().attempt("carol", "carol-ldap-password") == "signed in"
+    assert admin_client.post(url, dict(form, bind_password="a-wrong-one")).status_code == 302
+    assert UserStore.objects.get(pk=store.pk).bind_password_encrypted != store.bind_password_encrypted
+    assert SignInPage().attempt("dave", "dave-ldap-password") == "The user directory (CORP) is unavailable. Try again later."
