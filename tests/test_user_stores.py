@@ -140,6 +140,9 @@ def test_a_dead_directory_says_so_and_primary_users_still_sign_in(tmp_path, slap
     # A refused service account (a wrong bind password) is the same to the person signing in.
     apply_text(tmp_path, portal_config(store_yaml(slapd, "CORP", bind_password="not-the-password")))
     assert SignInPage().attempt("carol", "carol-ldap-password") == message
+    # TLS to a directory that does not speak it (or whose certificate does not verify): the same.
+    apply_text(tmp_path, portal_config(store_yaml(slapd, "CORP", url=slapd.url.replace("ldap://", "ldaps://"))))
+    assert SignInPage().attempt("carol", "carol-ldap-password") == message
     assert not User.objects.filter(user_store="CORP").exists()
 
 

@@ -4,15 +4,17 @@ Users are found with a search as the service account (bind_dn), then a
 password is checked by binding as the user's entry: the directory decides,
 its hashes never leave it.  Every value that goes into a filter is escaped
 (RFC 4515), an empty password is refused before any bind (an LDAP simple
-bind with an empty password is an anonymous bind that "succeeds"), and every
-connection has a connect and receive timeout, so a dead directory answers
-DirectoryUnavailable within `timeout_seconds` instead of hanging a worker.
+bind with an empty password is an anonymous bind that "succeeds"), ldaps://
+checks the directory's certificate, and every connection has a connect and
+receive timeout, so a dead directory answers DirectoryUnavailable within
+`timeout_seconds` instead of hanging a worker.
 """
 from __future__ import annotations
 
 import logging
+import ssl
 
-from ldap3 import NONE, SUBTREE, Connection, Server
+from ldap3 import NONE, SUBTREE, Connection, Server, Tls
 from ldap3.core.exceptions import LDAPException
 from ldap3.utils.conv import escape_filter_chars
 
@@ -57,7 +59,10 @@ class LdapUserStore(UserStoreBackend):
     # ------------------------------------------------------------ LDAP
 
     def _server(self) -> Server:
-        return Server(self.store.url, connect_timeout=self.store.timeout_seconds, get_info=NONE)
+        # ldaps:// checks the directory's certificate and name against the system's CAs (ldap3 would not by
+        # default): a bind password never goes to a server that only claims to be the directory.
+        tls = Tls(validate=ssl.CERT_REQUIRED) if self.store.url.lower().startswith("ldaps://") else None
+        return Server(self.store.url, connect_timeout=self.store.timeout_seconds, get_info=NONE, tls=tls)
 
     def _service_connection(self) -> Connection:
         password = ""
