@@ -123,10 +123,12 @@ def test_directory_groups_become_roles_and_attributes_claims_read_only():
 def test_a_directory_user_is_locked_out_whichever_way_the_name_is_typed(settings):
     settings.AUTHFLOW_LOCKOUT_THRESHOLD = 3
     page = SignInPage()
-    said = [page.attempt(name, "wrong") for name in ("carol", "CORP/carol", "carol")]
+    said = [page.attempt(name, "wrong") for name in ("carol", "CORP/carol", "Carol")]  # the directory's case
     assert said == [WRONG] * 3
     assert "locked" in SignInPage().attempt("CORP/carol", "carol-ldap-password")
     assert "locked" in SignInPage().attempt("carol", "carol-ldap-password")
+    assert "locked" in SignInPage().attempt("corp/CAROL", "carol-ldap-password")
+    assert User.objects.filter(user_store="CORP").count() == 0  # never signed in: no shadow row yet
     assert SignInPage().attempt("dave", "dave-ldap-password") == "signed in"
 
 

@@ -69,15 +69,21 @@ def sign_in_name(typed: str) -> str:
         if domain == USER_STORE_DOMAIN:
             return name
         backends = stores.configured(domain)
-        if not backends or backends[0].find_user(name) is None:
-            return typed
-        return qualified_username(domain, name)
+        entry = backends[0].find_user(name) if backends else None
+        return typed if entry is None else _local_name(domain, entry, typed)
     if User.objects.filter(username=typed, user_store=USER_STORE_DOMAIN).exists():
         return typed
     for backend in stores.configured():
-        if backend.find_user(typed) is not None:
-            return qualified_username(backend.domain, typed)
+        entry = backend.find_user(typed)
+        if entry is not None:
+            return _local_name(backend.domain, entry, typed)
     return typed
+
+
+def _local_name(domain: str, entry: stores.DirectoryEntry, typed: str) -> str:
+    """The shadow row's name, spelt as the directory spells it (so "Carol" and "carol" count as one account)."""
+    local = qualified_username(domain, entry.name)
+    return local if len(local) <= 150 else typed  # longer than a username can be: no account can have it
 
 
 def check_password(request, username: str, password: str):
@@ -96,8 +102,8 @@ def check_password(request, username: str, password: str):
     if not backends:
         return None
     entry = backends[0].authenticate(name, password)
-    if entry is None:
-        return None
+    if entry is None or qualified_username(domain, entry.name) != username:
+        return None  # (a name sign_in_name did not resolve to this entry)
     user = _sync_shadow(domain, entry)
     return user if user.is_active else None
 
