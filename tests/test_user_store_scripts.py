@@ -190,3 +190,32 @@ def test_profile_defaults_on_the_server_the_directory_keeps_its_claims(tmp_path,
     assert not UserClaim.objects.filter(user__username="CORP/dave", uri=DEPARTMENT).exists()
     assert UserClaim.objects.get(user__username="bob", uri=DEPARTMENT).value == "unassigned"
     assert User.objects.get(username="CORP/dave").user_store == "CORP"
+
+
+READ_ONLY_PROBE = """
+var onLoginRequest = function (context) {
+    executeStep(1, {onSuccess: function (context) {
+        var user = context.currentKnownSubject;
+        var wrote = [];
+        if (updateUserPassword(user, 'Another-long-Passw0rd!')) { wrote.push('password'); }
+        user.localClaims['http://wso2.org/claims/emailaddress'] = 'someone@else.example';
+        if (user.localClaims['http://wso2.org/claims/emailaddress'] === 'someone@else.example') { wrote.push('email'); }
+        if (wrote.length > 0) { fail({'errorCode': 'wrote', 'errorMessage': wrote.join(' ')}); }
+    }});
+};
+"""
+
+
+@pytest.mark.django_db
+def test_writes_to_a_read_only_store_return_false_on_the_server(tmp_path, slapd):  # noqa: F811
+    config = ("applications:\n" + public_app("portal", "{1: [BasicAuthenticator]}", READ_ONLY_PROBE)
+              + "users:\n  - {username: bob, password: \"bob-primary-password\", email: bob@example.com}\n"
+              + "user_stores:\n" + store_yaml(slapd))
+    (tmp_path / "c.yaml").write_text(config)
+    call_command("apply", "-f", str(tmp_path / "c.yaml"), stdout=io.StringIO())
+    assert SignInPage().attempt("carol", "carol-ldap-password") == "signed in"  # nothing was written
+    assert User.objects.get(username="CORP/carol").email == "carol@corp.example"
+    # The same script on a PRIMARY account: both writes succeed, and the script refuses the login.
+    refused = SignInPage().attempt("bob", "bob-primary-password")
+    assert refused.startswith("back to the application: error=wrote") and "password+email" in refused, refused
+    assert User.objects.get(username="bob").email == "someone@else.example"
