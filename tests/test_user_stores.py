@@ -235,3 +235,24 @@ def test_the_console_changes_the_bind_password_only_when_one_is_typed(admin_clie
     assert admin_client.post(url, dict(form, bind_password="a-wrong-one")).status_code == 302
     assert UserStore.objects.get(pk=store.pk).bind_password_encrypted != store.bind_password_encrypted
     assert SignInPage().attempt("dave", "dave-ldap-password") == "The user directory (CORP) is unavailable. Try again later."
+
+
+@pytest.mark.usefixtures("corp")
+def test_users_are_found_by_claims_in_the_directory_without_signing_in_first():
+    assert services.usernames_with_claims({EMAIL: "dave@corp.example"}) == ["CORP/dave"]
+    assert User.objects.get(username="CORP/dave").user_store == "CORP"  # its shadow row, ready for the script
+    assert services.usernames_with_claims({"http://wso2.org/claims/lastname": "Directory"}) == [
+        "CORP/carol", "CORP/dave"]
+    assert services.usernames_with_claims({EMAIL: "DAVE@corp.example"}) == []  # exact, as for PRIMARY
+    assert services.usernames_with_claims({EMAIL: "*)(uid=*"}) == []  # escaped, not a filter
+    assert services.usernames_with_claims({"http://wso2.org/claims/username": "CORP/carol"}) == ["CORP/carol"]
+    # A claim kept locally on the shadow row, with one the directory holds.
+    assert services.set_local_claim("CORP/dave", "http://wso2.org/claims/country", "NZ")
+    assert services.usernames_with_claims({"http://wso2.org/claims/lastname": "Directory",
+                                           "http://wso2.org/claims/country": "NZ"}) == ["CORP/dave"]
+    # PRIMARY's users are found as before; a dead directory leaves its users out and nothing else.
+    User.objects.filter(username="bob").update(email="bob@example.com")
+    assert services.usernames_with_claims({EMAIL: "bob@example.com"}) == ["bob"]
+    UserStore.objects.filter(name="CORP").update(url=f"ldap://127.0.0.1:{free_port()}", timeout_seconds=1)
+    assert services.usernames_with_claims({EMAIL: "bob@example.com"}) == ["bob"]
+    assert services.usernames_with_claims({EMAIL: "dave@corp.example"}) == []

@@ -186,11 +186,28 @@ MAX_USERS_BY_CLAIMS = 100
 
 
 def usernames_with_claims(claims: dict) -> list[str]:
-    """Active users whose claims have all these values (exact match), at most MAX_USERS_BY_CLAIMS, sorted."""
-    query = User.objects.filter(is_active=True)
+    """Active users whose claims have all these values (exact match), at most MAX_USERS_BY_CLAIMS, sorted.
+
+    PRIMARY's users are searched here; each user store's users in the store
+    itself (for the claims it holds: its users need not have signed in before)
+    and locally for the rest.  A store that cannot answer is left out, with a
+    warning in the log.
+    """
+    if not all(isinstance(uri, str) and isinstance(value, str) for uri, value in claims.items()):
+        return []
+    found = set(_local_matches(User.objects.filter(is_active=True, user_store=USER_STORE_DOMAIN), claims))
+    for backend in stores.configured():
+        if len(found) >= MAX_USERS_BY_CLAIMS:
+            break
+        try:
+            found |= set(_store_matches(backend, claims))
+        except DirectoryUnavailable:
+            continue  # logged by the store
+    return sorted(found)[:MAX_USERS_BY_CLAIMS]
+
+
+def _local_matches(query, claims: dict) -> list[str]:
     for uri, value in claims.items():
-        if not isinstance(uri, str) or not isinstance(value, str):
-            return []
         if uri == USERNAME_CLAIM:
             query = query.filter(username=value)
             continue
@@ -202,7 +219,28 @@ def usernames_with_claims(claims: dict) -> list[str]:
             query = query.filter(**{mapped.attribute: mapped.parse(uri, value)})
         except (ClaimError, FieldError):
             return []  # a value the claim cannot hold, or a claim no column holds (accountLocked)
-    return sorted(set(query.values_list("username", flat=True)[:MAX_USERS_BY_CLAIMS]))
+    return list(query.values_list("username", flat=True).distinct()[:MAX_USERS_BY_CLAIMS])
+
+
+def _store_matches(backend, claims: dict) -> list[str]:
+    """Users of one store: the claims it holds asked of the store, the others matched on the shadow rows."""
+    held = {uri: value for uri, value in claims.items() if uri in backend.claim_uris}
+    local = {uri: value for uri, value in claims.items() if uri not in held}
+    query = User.objects.filter(is_active=True, user_store=backend.domain)
+    if not held and USERNAME_CLAIM not in local:
+        return _local_matches(query, local)  # claims the server keeps for the store's users
+    if USERNAME_CLAIM in local:
+        domain, name = split_username(local.pop(USERNAME_CLAIM))
+        if domain != backend.domain:
+            return []
+        entry = backend.find_user(name)
+        if entry is None:
+            return []
+        query = query.filter(username=_sync_shadow(backend.domain, entry).username)
+    if held:
+        entries = backend.find_users(held, limit=MAX_USERS_BY_CLAIMS)
+        query = query.filter(username__in=[_sync_shadow(backend.domain, entry).username for entry in entries])
+    return _local_matches(query, local)
 
 
 def set_password(username: str, password: str) -> bool:

@@ -38,6 +38,10 @@ class UserStoreBackend:
         """The user named `name` in this store, or None; raises DirectoryUnavailable."""
         raise NotImplementedError
 
+    def find_users(self, claims: dict[str, str], *, limit: int) -> list[DirectoryEntry]:
+        """Users whose claims (all of them claims this store holds) have these values; raises DirectoryUnavailable."""
+        raise NotImplementedError
+
     def authenticate(self, name: str, password: str) -> DirectoryEntry | None:
         """The user when `password` is theirs (the store checks it), else None; raises DirectoryUnavailable."""
         raise NotImplementedError

@@ -45,6 +45,20 @@ class LdapUserStore(UserStoreBackend):
             found = self._search_user(conn, name)
             return None if found is None else self._entry(conn, *found)
 
+    def find_users(self, claims: dict[str, str], *, limit: int) -> list[DirectoryEntry]:
+        if not claims or not all(uri in self.store.claim_mapping and isinstance(v, str) for uri, v in claims.items()):
+            return []
+        tests = "".join(f"({self.store.claim_mapping[uri]}={escape_filter_chars(value)})"
+                        for uri, value in sorted(claims.items()))
+        wanted = sorted({self.store.username_attribute, *self.store.claim_mapping.values()})
+        with self._service_connection() as conn:
+            entries = self._search(conn, self.store.user_search_base, f"(&{self.store.user_filter}{tests})", wanted,
+                                   size_limit=limit)
+            found = [self._entry(conn, e["dn"], e["attributes"]) for e in entries]
+        # The directory compares by its own matching rules (often case-insensitive); a claim match is exact.
+        return [entry for entry in found if entry.name and all(entry.claims.get(uri) == value
+                                                               for uri, value in claims.items())]
+
     def authenticate(self, name: str, password: str) -> DirectoryEntry | None:
         if not _plausible_name(name) or not isinstance(password, str) or not password:
             return None
