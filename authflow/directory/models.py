@@ -26,7 +26,7 @@ class User(AbstractUser):
     # The user store the account belongs to: PRIMARY (this database), or a named read-only store such as an
     # LDAP directory.  A store's user is a local shadow row named "<STORE>/<name>" (so sessions, roles scripts
     # grant and the lockout work as for anyone); `directory` holds what the store said at the last sign-in:
-    # {"roles": [...], "groups": [...], "claims": {uri: value}} (see stores/sync.py).
+    # {"roles": [...], "groups": [...], "claims": {uri: value}} (see services._sync_shadow).
     user_store = models.CharField(max_length=64, default="PRIMARY", db_index=True)
     directory = models.JSONField(default=dict, blank=True)
 

@@ -8,13 +8,11 @@ from django.db import transaction
 from . import stores
 from .claims import MAPPED, USERNAME as USERNAME_CLAIM, ClaimError, read_claims, write_claim
 from .models import FederatedAssociation, Role, User
-from .stores import DirectoryUnavailable
+from .stores import DirectoryUnavailable  # noqa: F401 (callers catch it as services.DirectoryUnavailable)
 
 TENANT_DOMAIN = "carbon.super"
 USER_STORE_DOMAIN = stores.PRIMARY  # the default store: this database
 SEPARATOR = "/"  # "CORP/alice": alice of the CORP store (Django's usernames cannot hold "/": no PRIMARY name clashes)
-
-__all__ = ["DirectoryUnavailable"]  # and the functions below
 
 
 def _active_user(username: str):
