@@ -182,6 +182,10 @@ def test_apply_and_export_round_trip_keeps_the_bind_password_encrypted(tmp_path,
      "does not decrypt"),
     ({"name": "CORP", "url": "ldap://x", "user_search_base": "dc=x", "claims": {"email": "mail"}},
      "not a claim URI"),
+    ({"name": "CORP", "url": "ldap://x", "user_search_base": "dc=x",
+      "claims": {"http://wso2.org/claims/identity/failedLoginAttempts": "description"}}, "this server's own claim"),
+    ({"name": "CORP", "url": "ldap://x", "user_search_base": "dc=x", "claims": {"urn:authflow:claims:staff": "o"}},
+     "this server's own claim"),
 ])
 def test_bad_user_store_entries_are_refused_with_the_reason(entry, error):
     with pytest.raises(ConfigError, match=error):

@@ -17,6 +17,7 @@ from django.core.validators import validate_email, validate_slug
 
 from authflow.authenticators import registry
 from authflow.directory.claims import EMAIL, ClaimError, check_uri
+from authflow.directory.services import SERVER_CLAIMS
 from authflow.outbound.allowlist import NotAllowed, normalise
 from sequences.api import ScriptSyntaxError, StepConfigError, check_syntax, normalize_steps
 
@@ -213,6 +214,8 @@ def _user_store(index: int, entry) -> UserStoreEntry:
             check_uri(uri)
         except ClaimError as exc:
             raise ConfigError(f"{where}: claims: {exc}") from None
+        if uri in SERVER_CLAIMS:
+            raise ConfigError(f"{where}: claims: {uri} is this server's own claim; a user store cannot hold it")
         if not isinstance(attribute, str) or not _LDAP_ATTRIBUTE.match(attribute):
             raise ConfigError(f"{where}: claims: {uri}: {attribute!r} is not an LDAP attribute name such as mail")
         store.claims[uri] = attribute

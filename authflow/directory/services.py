@@ -6,12 +6,15 @@ from django.core.exceptions import FieldError, ValidationError
 from django.db import transaction
 
 from . import stores
-from .claims import MAPPED, USERNAME as USERNAME_CLAIM, ClaimError, read_claims, write_claim
+from .claims import (ACCOUNT_LOCKED, FAILED_LOGIN_ATTEMPTS, MAPPED, STAFF, USERNAME as USERNAME_CLAIM, ClaimError,
+                     read_claims, write_claim)
 from .models import FederatedAssociation, Role, User
 from .stores import DirectoryUnavailable  # noqa: F401 (callers catch it as services.DirectoryUnavailable)
 
 TENANT_DOMAIN = "carbon.super"
 USER_STORE_DOMAIN = stores.PRIMARY  # the default store: this database
+# Claims only this server sets: a store's claim mapping may not name them (the configuration refuses it).
+SERVER_CLAIMS = frozenset({USERNAME_CLAIM, FAILED_LOGIN_ATTEMPTS, ACCOUNT_LOCKED, STAFF})
 SEPARATOR = "/"  # "CORP/alice": alice of the CORP store (Django's usernames cannot hold "/": no PRIMARY name clashes)
 
 
@@ -114,6 +117,8 @@ def _sync_shadow(domain: str, entry: stores.DirectoryEntry):
         user.set_unusable_password()  # the password is the directory's; this row never accepts one
     claims = {}
     for uri, value in entry.claims.items():
+        if uri in SERVER_CLAIMS:
+            continue  # the server's own (the lockout's, staff): never the directory's to set
         mapped = MAPPED.get(uri)
         if mapped is not None and not mapped.read_only:
             try:
