@@ -129,7 +129,9 @@ def _sync_shadow(domain: str, entry: stores.DirectoryEntry):
         claims[uri] = value
     user.user_store = domain
     user.directory = {"roles": list(entry.roles), "groups": list(entry.groups), "claims": claims}
-    user.save()
+    # Only what the store gives: a whole-row save could undo a failed sign-in the lockout counted meanwhile.
+    user.save(update_fields=["user_store", "directory", "password",
+                             *{m.attribute for m in MAPPED.values() if not m.read_only} - {"failed_login_attempts"}])
     return user
 
 
@@ -140,11 +142,6 @@ def _store_claim_uris(user) -> frozenset | None:
     backends = stores.configured(user.user_store)
     # A store removed from the configuration: everything it gave stays read-only.
     return backends[0].claim_uris if backends else frozenset((user.directory or {}).get("claims", {}))
-
-
-def store_of(username: str) -> str | None:
-    """The user store of an active user, or None."""
-    return User.objects.filter(username=username, is_active=True).values_list("user_store", flat=True).first()
 
 
 def assign_roles(username: str, role_names: list[str]) -> bool:
