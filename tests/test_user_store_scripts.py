@@ -219,3 +219,18 @@ def test_writes_to_a_read_only_store_return_false_on_the_server(tmp_path, slapd)
     refused = SignInPage().attempt("bob", "bob-primary-password")
     assert refused.startswith("back to the application: error=wrote") and "password+email" in refused, refused
     assert User.objects.get(username="bob").email == "someone@else.example"
+
+
+def test_a_federated_user_is_linked_to_an_account_of_a_named_store_in_simulate():
+    source = """var onLoginRequest = function (context) { executeStep(1, {onSuccess: function (context) {
+        var federated = context.currentKnownSubject;
+        Log.info('linked ' + doAssociationWithLocalUser(federated, 'carol', 'carbon.super', 'corp'));
+        var local = getAssociatedLocalUser(federated);
+        Log.info(local.username + ' of ' + local.userStoreDomain);
+    }}); };"""
+    google = {"idp": "google", "authenticator": "OpenIDConnectAuthenticator"}
+    trace = run(source, [{"step": 1, "result": "success", "user": "g-123", **google}], steps={"1": [google]},
+                users=USERS)
+    (effect,) = events(trace, "effect")
+    assert effect["args"] == ["google", "g-123", "CORP/carol"] and effect["result"] is True
+    assert [e["message"] for e in events(trace, "log")] == ["linked true", "carol of CORP"]
