@@ -260,3 +260,23 @@ def test_users_are_found_by_claims_in_the_directory_without_signing_in_first():
     UserStore.objects.filter(name="CORP").update(url=f"ldap://127.0.0.1:{free_port()}", timeout_seconds=1)
     assert services.usernames_with_claims({EMAIL: "bob@example.com"}) == ["bob"]
     assert services.usernames_with_claims({EMAIL: "dave@corp.example"}) == []
+
+
+@pytest.mark.usefixtures("corp")
+def test_directory_users_and_unknown_names_answer_in_the_same_time():
+    """Timing classes, as for PRIMARY (tests/test_lockout.py): each answer costs one Argon2 computation."""
+    import statistics
+    import time
+
+    def median(username):
+        page, times = SignInPage(), []
+        for _ in range(4):
+            started = time.perf_counter()
+            assert page.attempt(username, "wrong-password") == WRONG
+            times.append(time.perf_counter() - started)
+        return statistics.median(times)
+
+    medians = {name: median(name) for name in ("carol", "nobody", "CORP/nobody", "bob")}
+    reference = medians["nobody"]
+    for name, value in medians.items():
+        assert 0.5 * reference <= value <= 2 * reference, {k: round(v * 1000) for k, v in medians.items()}
