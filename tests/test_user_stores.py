@@ -280,3 +280,16 @@ def test_directory_users_and_unknown_names_answer_in_the_same_time():
     reference = medians["nobody"]
     for name, value in medians.items():
         assert 0.5 * reference <= value <= 2 * reference, {k: round(v * 1000) for k, v in medians.items()}
+
+
+def test_a_second_password_step_asks_a_directory_user_for_the_directory_password(tmp_path, slapd):  # noqa: F811
+    """A directory account has no local password, and is not taken for one without a password set up."""
+    apply_text(tmp_path, "applications:\n" + public_app("portal", "{1: [BasicAuthenticator], 2: [BasicAuthenticator]}",
+                                                        """
+        var onLoginRequest = function (context) { executeStep(1); executeStep(2, {stepOptions: {forceAuth: 'true'}}, {}); };
+    """) + "user_stores:\n" + store_yaml(slapd))
+    page = SignInPage()
+    assert page.attempt("carol", "carol-ldap-password") is None  # the second step's password page, no error
+    assert "CORP/carol" in page.text
+    assert page.attempt("", "wrong-password") == WRONG
+    assert page.attempt("", "carol-ldap-password") == "signed in"

@@ -35,7 +35,8 @@ class BasicAuthenticator(Authenticator):
     amr = "pwd"
 
     def is_enrolled(self, user) -> bool:
-        return user.has_usable_password()
+        # A user store's account has its password in the directory (its local row has none).
+        return user.has_usable_password() or user.user_store != "PRIMARY"
 
     def context(self, request, step: Step) -> dict:
         return {"fixed_username": fixed_username(step)}
