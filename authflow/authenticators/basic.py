@@ -64,8 +64,8 @@ class BasicAuthenticator(Authenticator):
             return step.failure(exc.message, params)
         if user is None:
             lockout.attempt_failed(attempt, ip)
-            return step.failure(FAILURE, params)
-        lockout.record_success(user)
+            return step.failure(FAILURE, params, user=username if attempt.known else None)
+        lockout.record_success(user, counted=True)
         return step.success(user.username, params)
 
 

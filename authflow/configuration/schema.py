@@ -292,11 +292,10 @@ def _application(index: int, entry) -> ApplicationEntry:
         steps = normalize_steps(entry["steps"])
     except StepConfigError as exc:
         raise ConfigError(f"{where}: steps: {exc}") from None
-    for number, options in steps.items():
-        for option in options:
-            if option["idp"] == "LOCAL" and not registry.is_known(option["authenticator"]):
-                raise ConfigError(f"{where}: steps: step {number}: unknown authenticator {option['authenticator']!r} "
-                                  f"(known: {', '.join(registry.names())})")
+    try:
+        registry.check_steps(steps)
+    except registry.UnknownAuthenticator as exc:
+        raise ConfigError(f"{where}: steps: {exc}") from None
     script = entry.get("script")
     if script is not None:
         if not isinstance(script, str):

@@ -40,13 +40,14 @@ class UserAdmin(DjangoUserAdmin):
     list_filter = DjangoUserAdmin.list_filter + ("user_store", LockedFilter)
     readonly_fields = ["user_store", "directory"]
     fieldsets = DjangoUserAdmin.fieldsets + (
-        ("Directory", {"fields": ("roles", "mobile", "date_of_birth")}),
+        ("Directory", {"fields": ("unique_id", "roles", "mobile", "date_of_birth")}),
         ("User store", {"fields": ("user_store", "directory"),
                         "description": "A user store's account: what its directory said at the last sign-in."}),
         ("Lockout", {"fields": ("failed_login_attempts", "locked_until"),
                      "description": "Set the failed sign-ins to 0 to unlock the account."}),
     )
     filter_horizontal = DjangoUserAdmin.filter_horizontal + ("roles",)
+    readonly_fields = ("unique_id",)  # scripts and outside systems key on it: never edited
 
     @admin.display(boolean=True, description="locked")
     def locked(self, user):

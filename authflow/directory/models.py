@@ -1,4 +1,6 @@
 """The directory: users with the attributes common claims map to, roles, and other claims."""
+import uuid
+
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
@@ -20,9 +22,15 @@ class User(AbstractUser):
     mobile = models.CharField(max_length=32, blank=True)
     date_of_birth = models.DateField(null=True, blank=True)
     failed_login_attempts = models.PositiveIntegerField(default=0)
+    # The failures in a row a successful sign-in ended (kept until the next success that ends some, or a
+    # script or administrator sets it): what the reference's login-attempts templates step up on.
+    failed_login_attempts_before_success = models.PositiveIntegerField(default=0)
     # Set when too many sign-ins failed in a row (see lockout.py).
     locked_until = models.DateTimeField(null=True, blank=True)
     roles = models.ManyToManyField(Role, blank=True, related_name="users")
+    # What scripts read as user.uniqueId: stable for the account's life, unlike a username an administrator
+    # may change, and revealing nothing (a device cookie or an outside system can key on it).
+    unique_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     # The user store the account belongs to: PRIMARY (this database), or a named read-only store such as an
     # LDAP directory.  A store's user is a local shadow row named "<STORE>/<name>" (so sessions, roles scripts
     # grant and the lockout work as for anyone); `directory` holds what the store said at the last sign-in:

@@ -1,6 +1,7 @@
 """What other apps may ask of the directory: a user's snapshot, and the changes scripts make."""
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import FieldError, ValidationError
 from django.db import transaction
@@ -11,7 +12,6 @@ from .claims import (ACCOUNT_LOCKED, FAILED_LOGIN_ATTEMPTS, MAPPED, STAFF, USERN
 from .models import FederatedAssociation, Role, User
 from .stores import DirectoryUnavailable  # noqa: F401 (callers catch it as services.DirectoryUnavailable)
 
-TENANT_DOMAIN = "carbon.super"
 USER_STORE_DOMAIN = stores.PRIMARY  # the default store: this database
 # Claims only this server sets: a store's claim mapping may not name them (the configuration refuses it).
 SERVER_CLAIMS = frozenset({USERNAME_CLAIM, FAILED_LOGIN_ATTEMPTS, ACCOUNT_LOCKED, STAFF})
@@ -33,7 +33,8 @@ def user_snapshot(username: str) -> dict | None:
     directory = user.directory or {}
     return {
         "username": user.username,
-        "tenantDomain": TENANT_DOMAIN,
+        "uniqueId": str(user.unique_id),
+        "tenantDomain": settings.AUTHFLOW_TENANT_DOMAIN,
         "userStoreDomain": user.user_store,
         "roles": sorted({role.name for role in user.roles.all()} | set(directory.get("roles", []))),
         "groups": sorted({group.name for group in user.groups.all()} | set(directory.get("groups", []))),
@@ -245,6 +246,19 @@ def _store_matches(backend, claims: dict) -> list[str]:
         entries = backend.find_users(held, limit=MAX_USERS_BY_CLAIMS)
         query = query.filter(username__in=[_sync_shadow(backend.domain, entry).username for entry in entries])
     return _local_matches(query, local)
+
+
+def username_for_login_identifier(identifier: str) -> str | None:
+    """The one active account whose username or other allowed attribute (AUTHFLOW_LOGIN_IDENTIFIER_ATTRIBUTES)
+    is `identifier`; None when none is, or when several are (an identifier must name one account)."""
+    if not isinstance(identifier, str) or not identifier.strip():
+        return None
+    found: set[str] = set()
+    for uri in settings.AUTHFLOW_LOGIN_IDENTIFIER_ATTRIBUTES:
+        found.update(usernames_with_claims({uri: identifier.strip()}))
+        if len(found) > 1:
+            return None
+    return found.pop() if found else None
 
 
 def set_password(username: str, password: str) -> bool:

@@ -85,7 +85,8 @@ def start_flow(application, request: dict, *, entry: str = "onLoginRequest", ret
     steps it already satisfies are answered from it.
     """
     version = application.sequence.published_version() if application.sequence_id else None
-    state = FlowState.start(application.name, application.steps, request, entry=entry, session=session)
+    state = FlowState.start(application.name, application.steps, request, entry=entry, session=session,
+                            tenant_domain=settings.AUTHFLOW_TENANT_DOMAIN)
     ttl = timedelta(seconds=settings.AUTHFLOW_FLOW_TTL_SECONDS)
     with transaction.atomic():
         flow = LoginFlow.objects.create(

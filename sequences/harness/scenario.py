@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -11,10 +12,10 @@ from ..engine.steps import StepConfigError, normalize_steps
 from ..engine.useragent import user_agent_object
 
 _TOP_KEYS = {"application", "request", "now", "seed", "users", "roles", "outcomes", "session", "secrets", "libraries",
-             "associations", "userStores"}
+             "associations", "allowedEndpoints", "userStores"}
 _APP_KEYS = {"name", "steps"}
 _REQUEST_KEYS = {"ip", "headers", "params", "cookies"}
-_USER_KEYS = {"roles", "groups", "claims", "sessions", "userStoreDomain"}
+_USER_KEYS = {"roles", "groups", "claims", "sessions", "uniqueId", "userStoreDomain"}
 PRIMARY = "PRIMARY"
 _STORE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _SESSION_KEYS = {"id", "user", "authenticated", "applications"}
@@ -24,10 +25,16 @@ _PROMPT_OUTCOME_KEYS = {"prompt", "action", "params", "at"}
 _CALL_OUTCOME_KEYS = {"call", "result", "data", "at"}
 _COOKIE_KEYS = {"value", "sign", "encrypt"}
 DEFAULT_NOW = "2026-01-01T00:00:00Z"
+CALL_FUNCTIONS = ("httpGet", "httpPost", "callChoreo", "callAnalytics")
 
 
 class ScenarioError(ValueError):
     pass
+
+
+def simulated_unique_id(username: str) -> str:
+    """A scenario user's uniqueId when the scenario gives none: a UUID, the same on every run for that username."""
+    return str(uuid.uuid5(uuid.NAMESPACE_URL, "authflow:simulate:user:" + username))
 
 
 @dataclass
@@ -48,6 +55,8 @@ class Scenario:
     user_stores: dict = field(default_factory=dict)
     # request cookies the harness signs or encrypts: name -> {"value", "sign", "encrypt"}
     protected_cookies: dict = field(default_factory=dict)
+    # URL prefixes the script's calls may reach, as the server's allow-list (none: every call is refused)
+    allowed_endpoints: list = field(default_factory=list)
 
 
 def parse_scenario(data) -> Scenario:
@@ -109,6 +118,11 @@ def parse_scenario(data) -> Scenario:
             raise ScenarioError(f"{where}.claims: expected an object of claim URIs to strings")
         if not isinstance(user.get("sessions", []), list):
             raise ScenarioError(f"{where}.sessions: expected a list of sessions")
+        if "uniqueId" in user:
+            try:
+                uuid.UUID(str(user["uniqueId"]))
+            except ValueError:
+                raise ScenarioError(f"{where}.uniqueId: expected a UUID such as {simulated_unique_id(username)}") from None
     names = _store_names(users)
     users = {names[u]: v for u, v in users.items()}
 
@@ -125,6 +139,7 @@ def parse_scenario(data) -> Scenario:
 
     parsed_users = {u: {"roles": list(v.get("roles", [])), "groups": list(v.get("groups", [])),
                         "claims": dict(v.get("claims", {})), "userStoreDomain": _domain_of(u),
+                        "uniqueId": str(uuid.UUID(str(v["uniqueId"]))) if "uniqueId" in v else simulated_unique_id(u),
                         "sessions": [_user_session(f"users.{u}.sessions[{i}]", u, s)
                                      for i, s in enumerate(v.get("sessions", []))]}
                     for u, v in users.items()}
@@ -140,6 +155,9 @@ def parse_scenario(data) -> Scenario:
     libraries = data.get("libraries", {})
     if not isinstance(libraries, dict) or not all(isinstance(v, str) for v in libraries.values()):
         raise ScenarioError("libraries: expected an object of library names to their source")
+    allowed_endpoints = data.get("allowedEndpoints", [])
+    if not _is_string_list(allowed_endpoints):
+        raise ScenarioError('allowedEndpoints: expected a list of URL prefixes such as ["https://risk.example.com/api"]')
     associations = data.get("associations", {})
     if not isinstance(associations, dict):
         raise ScenarioError('associations: expected an object such as {"google:1234": "alice"}')
@@ -165,6 +183,7 @@ def parse_scenario(data) -> Scenario:
         libraries=dict(libraries),
         associations=dict(associations),
         protected_cookies=protected_cookies,
+        allowed_endpoints=list(allowed_endpoints),
     )
 
 
@@ -338,8 +357,8 @@ def _check_outcome(index: int, outcome, users: dict) -> None:
             raise ScenarioError(f"{where}.action: expected an action name such as success")
     elif "call" in outcome:
         _no_unknown_keys(outcome, _CALL_OUTCOME_KEYS, where)
-        if outcome["call"] not in ("httpGet", "httpPost", "callAnalytics"):
-            raise ScenarioError(f"{where}.call: expected httpGet, httpPost or callAnalytics")
+        if outcome["call"] not in CALL_FUNCTIONS:
+            raise ScenarioError(f"{where}.call: expected {', '.join(CALL_FUNCTIONS)}")
         if outcome.get("result") not in CALL_RESULTS:
             raise ScenarioError(f"{where}.result: expected one of {', '.join(CALL_RESULTS)}, got {outcome.get('result')!r}")
     else:

@@ -45,6 +45,22 @@ function readUserField(username, field) {
   return record[field];
 }
 
+// A single value of the user's record (uniqueId): null when the user or the value is not there.
+function readUserAttribute(username, field) {
+  const r = current();
+  const record = readUser(username);
+  if (record === null) return null;
+  noteRead(r, "field:" + username + ":" + field);
+  if (!hasOwn(record, field)) {
+    const snapshot = r.prefetch[username];
+    if (snapshot === undefined) halt({ type: "lookup", username: username });
+    const value = snapshot[field];
+    record[field] = value === undefined || value === null ? null : value;
+    r.newReads[username] = record;
+  }
+  return record[field];
+}
+
 function readClaim(username, uri) {
   const r = current();
   const overlay = r.claimOverlay.get(username);
@@ -118,7 +134,7 @@ function makeUser(username, details) {
   const store = details && details.idp && details.idp !== "LOCAL" ? null : storeOf(username);
   const user = {
     username: store === null ? username : store.name,
-    tenantDomain: DEFAULT_TENANT,
+    tenantDomain: tenantOf(r),
     userStoreDomain: store === null ? DEFAULT_USER_STORE : store.domain,
     claims: {},
     remoteClaims: details && details.remoteClaims ? Object.assign({}, details.remoteClaims) : {},
@@ -129,6 +145,15 @@ function makeUser(username, details) {
     set: () => {},
   });
   ObjectDefineProperty(user, "localClaims", { enumerable: true, value: localClaims, writable: false });
+  // The directory's stable id of the account (read when asked, like roles); null for a user it does not hold.
+  ObjectDefineProperty(user, "uniqueId", {
+    enumerable: true,
+    get: () => readUserAttribute(username, "uniqueId"),
+    set: () => {},
+  });
+  // The subject the authenticating step identified: the username, or a federated identity provider's subject.
+  ObjectDefineProperty(user, "identifier", { enumerable: true, value: username, writable: false });
+  ObjectDefineProperty(user, "authenticatedSubjectIdentifier", { enumerable: false, value: username, writable: false });
   userIdentity.set(user, username);
   if (details && details.idp && details.idp !== "LOCAL") userIdp.set(user, details.idp);
   r.users.set(username, user);

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('directory', '0004_unknownusername'),
+        ('directory', '0006_user_unique_id'),
     ]
 
     operations = [
