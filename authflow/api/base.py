@@ -1,7 +1,9 @@
 """The base of every API view: who may call (access.py), errors (errors.py), lists (lists.py)."""
 from rest_framework.generics import GenericAPIView
 from rest_framework.mixins import ListModelMixin
+from rest_framework.response import Response
 
+from .concurrency import etag_of
 from .access import ApiTokenAuthentication, HasScope, StaffSessionAuthentication
 from .lists import ExactFilter, Ordering, Page
 
@@ -18,3 +20,10 @@ class ApiView(GenericAPIView):
 
 class ApiListView(ListModelMixin, ApiView):
     """A list: get_queryset() filtered, ordered and paged."""
+
+
+def tagged(data, status: int = 200) -> Response:
+    """A response carrying the ETag of its representation (what If-Match must name to change it)."""
+    response = Response(data, status=status)
+    response["ETag"] = etag_of(data)
+    return response

@@ -18,6 +18,7 @@ from sequences.api import publish_version
 from sequences.models import Sequence, SequenceVersion
 
 from . import audit
+from .configuration_rules import ruled
 from .base import ApiListView, ApiView
 from .concurrency import etag_of, require_match
 from .errors import Conflict, Invalid
@@ -47,7 +48,7 @@ class SequenceSerializer(serializers.ModelSerializer):
         return latest.number if latest else None
 
     def validate_name(self, value):
-        return _ruled(rules.check_name, value)
+        return ruled(rules.check_name, value)
 
 
 class SequenceUpdateSerializer(serializers.Serializer):
@@ -85,13 +86,6 @@ class DiffSerializer(serializers.Serializer):
     from_version = serializers.IntegerField()
     to_version = serializers.IntegerField()
     diff = serializers.CharField(help_text="unified diff from the first version to the second")
-
-
-def _ruled(rule, *args):
-    try:
-        return rule(*args)
-    except rules.RuleError as exc:
-        raise Invalid.from_rule(exc) from None
 
 
 def sequence_etag(sequence: Sequence) -> str:
@@ -183,7 +177,7 @@ class VersionList(ApiListView):
         source = serializer.validated_data["source"]
         sequence = _sequence(name, lock=True)
         require_match(request, sequence_etag(sequence))
-        _ruled(rules.check_script, source, sequence.kind)
+        ruled(rules.check_script, source, sequence.kind)
         latest = sequence.latest_version()
         version = SequenceVersion.objects.create(sequence=sequence, number=(latest.number + 1) if latest else 1,
                                                  source=source, author=_author(request))

@@ -1,7 +1,7 @@
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from . import audit_views, sequences, simulate
+from . import applications, audit_views, endpoints, flows, secrets, sequences, simulate, templates, users
 
 app_name = "api"
 
@@ -14,6 +14,21 @@ urlpatterns = [
     path("sequences/<slug:name>/publish/", sequences.Publish.as_view(), name="publish"),
     path("sequences/<slug:name>/live/", sequences.LiveVersion.as_view(), name="live"),
     path("simulate/", simulate.Simulate.as_view(), name="simulate"),
+    path("applications/", applications.ApplicationList.as_view(), name="applications"),
+    path("applications/<slug:name>/", applications.ApplicationDetail.as_view(), name="application"),
+    path("users/", users.UserList.as_view(), name="users"),
+    path("users/<str:username>/", users.UserDetail.as_view(), name="user"),
+    path("users/<str:username>/unlock/", users.UserUnlock.as_view(), name="user-unlock"),
+    path("roles/", users.RoleList.as_view(), name="roles"),
+    path("roles/<str:name>/", users.RoleDetail.as_view(), name="role"),
+    path("endpoints/", endpoints.EndpointList.as_view(), name="endpoints"),
+    path("endpoints/<int:pk>/", endpoints.EndpointDetail.as_view(), name="endpoint"),
+    path("secrets/", secrets.SecretList.as_view(), name="secrets"),
+    path("secrets/<slug:name>/", secrets.SecretDetail.as_view(), name="secret"),
+    path("email-templates/", templates.TemplateList.as_view(), name="templates"),
+    path("email-templates/<slug:template_id>/", templates.TemplateDetail.as_view(), name="template"),
+    path("flows/", flows.FlowList.as_view(), name="flows"),
+    path("flows/<uuid:flow_id>/", flows.FlowDetail.as_view(), name="flow"),
     path("audit/", audit_views.AuditList.as_view(), name="audit"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
