@@ -14,6 +14,7 @@ class ApiView(GenericAPIView):
     pagination_class = Page
     filter_backends = [ExactFilter, Ordering]
     filter_fields: dict = {}
+    metadata_class = None  # no OPTIONS description: the schema is at /api/v1/schema/
     read_scope = "none"
     write_scope = "none"
 

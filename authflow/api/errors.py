@@ -4,7 +4,8 @@
 `line` and `column` locate a script error in the script (null otherwise).
 """
 from django.core.exceptions import PermissionDenied
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_handler
@@ -60,6 +61,12 @@ def _flatten(detail, field=None) -> list[dict]:
     return [entry(detail, field)]
 
 
+@csrf_exempt  # it changes nothing, and a write to no resource is answered 404 in JSON, not a CSRF page
+def not_found(request, *args, **kwargs):
+    """A path under /api/v1/ no route matches, answered in the API's shape rather than as a page."""
+    return JsonResponse({"errors": [entry("Not found.")]}, status=404)
+
+
 def exception_handler(exc, context):
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
@@ -79,3 +86,33 @@ def exception_handler(exc, context):
 
 def _kept_headers(response) -> dict:
     return {name: response[name] for name in ("WWW-Authenticate", "Allow", "Retry-After") if name in response}
+
+
+ERROR_SCHEMA = {
+    "type": "object",
+    "required": ["errors"],
+    "properties": {"errors": {"type": "array", "items": {
+        "type": "object", "required": ["field", "message", "line", "column"],
+        "properties": {"field": {"type": "string", "nullable": True}, "message": {"type": "string"},
+                       "line": {"type": "integer", "nullable": True},
+                       "column": {"type": "integer", "nullable": True}}}}},
+}
+_ALWAYS = {"400": "the request is invalid", "401": "no valid credentials", "403": "the scope does not allow it",
+           "404": "no such resource", "405": "not allowed on this resource"}
+
+
+def document_errors(result, generator, request, public):
+    """drf-spectacular postprocessing: every operation's refusals, in the one error shape."""
+    result.setdefault("components", {}).setdefault("schemas", {})["Errors"] = ERROR_SCHEMA
+    reference = {"application/json": {"schema": {"$ref": "#/components/schemas/Errors"}}}
+    for methods in result.get("paths", {}).values():
+        for operation in methods.values():
+            if not isinstance(operation, dict) or "responses" not in operation:
+                continue
+            responses = operation["responses"]
+            for code, description in _ALWAYS.items():
+                responses.setdefault(code, {"description": description})
+            for code, response in responses.items():
+                if code[0] == "4":
+                    response["content"] = reference
+    return result

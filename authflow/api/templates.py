@@ -2,7 +2,7 @@
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import extend_schema
+from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 
 from authflow.mail.models import EmailTemplate
@@ -51,7 +51,8 @@ class TemplateList(ApiListView):
     def get(self, request):
         return self.list(request)
 
-    @extend_schema(summary="Create an email template")
+    @extend_schema(summary="Create an email template", responses={201: TemplateSerializer,
+                                                                   409: OpenApiResponse(description="taken")})
     def post(self, request):
         serializer = TemplateSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)

@@ -1,7 +1,6 @@
-from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+from django.urls import path, re_path
 
-from . import applications, audit_views, endpoints, flows, secrets, sequences, simulate, templates, users
+from . import applications, docs, errors, audit_views, endpoints, flows, secrets, sequences, simulate, templates, users
 
 app_name = "api"
 
@@ -30,6 +29,8 @@ urlpatterns = [
     path("flows/", flows.FlowList.as_view(), name="flows"),
     path("flows/<uuid:flow_id>/", flows.FlowDetail.as_view(), name="flow"),
     path("audit/", audit_views.AuditList.as_view(), name="audit"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerSplitView.as_view(url_name="api:schema"), name="docs"),
+    path("schema/", docs.Schema.as_view(), name="schema"),
+    path("docs/", docs.Docs.as_view(), name="docs"),
+    # Anything else under /api/v1/ (a malformed name, an id that is not a number): the API's own 404.
+    re_path(r"", errors.not_found),
 ]
