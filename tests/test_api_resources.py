@@ -232,3 +232,15 @@ def test_flows_are_read_only_and_hide_secrets():
     assert body["effects"] and body["effects"][0]["args"][1] == "[redacted]"
     assert client.delete(f"/api/v1/flows/{flow.id}/").status_code == 405
     assert api_client("users:read", name="nosy").get("/api/v1/flows/").status_code == 403
+
+
+# ---------------------------------------------------------------- the console's changes
+
+def test_a_change_in_the_admin_console_is_audited_with_its_address(admin_client):
+    answer = admin_client.post("/admin/directory/role/add/", {"name": "auditors", "description": ""},
+                               REMOTE_ADDR="198.51.100.7")
+    assert answer.status_code == 302, answer.content[:500]
+    entry = AuditEntry.objects.get(via="admin")
+    assert entry.action == "create" and entry.target_type == "directory.role"
+    assert entry.actor.startswith("user:") and entry.ip == "198.51.100.7" and entry.detail["object"] == "auditors"
+    assert api_client("audit:read", name="auditor").get("/api/v1/audit/?via=admin").json()["count"] == 1

@@ -281,3 +281,33 @@ def test_audit_log_is_readable_with_its_scope_only(writer):
     assert entries["results"][0]["target_id"] == "portal v1" and entries["results"][0]["actor"] == "client:writer"
     assert auditor.post("/api/v1/audit/", {}, format="json").status_code in (403, 405)
     assert writer.get("/api/v1/audit/").status_code == 403
+
+
+def test_the_readme_example_creates_simulates_and_publishes(writer):
+    """The README's curl example, request for request."""
+    create_sequence(writer)
+    version = add_version(writer, "portal", "var onLoginRequest = function (context) { executeStep(1); };")
+    assert version.json()["number"] == 1
+    trace = writer.post("/api/v1/simulate/", {"sequence": "portal", "version": 1, "scenario": {
+        "application": {"steps": {"1": ["BasicAuthenticator"]}}, "users": {"alice": {}},
+        "outcomes": [{"step": 1, "result": "success", "user": "alice"}]}}, format="json")
+    assert trace.status_code == 200, trace.content
+    assert trace.json()["status"] == "success" and trace.json()["subject"] == "alice"
+    assert publish(writer, "portal", 1).json()["live_version"] == 1
+
+
+def test_a_staff_session_gets_what_its_console_permissions_allow(django_user_model):
+    from django.contrib.auth.models import Permission
+    from django.test import Client
+
+    from tests.support.console import sign_in_to_console
+
+    staff = django_user_model.objects.create(username="helpdesk", is_staff=True)
+    browser = Client()
+    sign_in_to_console(browser, staff)
+    refused = browser.get("/api/v1/sequences/")
+    assert refused.status_code == 403
+    assert refused.json()["errors"][0]["message"] == "this request needs the console permission sequences.view_sequence"
+    staff.user_permissions.add(Permission.objects.get(codename="view_sequence"))
+    assert browser.get("/api/v1/sequences/").status_code == 200
+    assert browser.get("/api/v1/users/").status_code == 403

@@ -2,8 +2,10 @@
 
 Every view names the scope it reads with and the scope it writes with;
 a token must carry the one the request needs (least privilege). Staff
-sessions are the admin console's: they pass every scope check, and
-SessionAuthentication enforces CSRF on their writes.
+sessions are the admin console's: each scope needs the console permission
+that allows the same there (STAFF_PERMISSIONS), so the API gives a staff
+member nothing the console would not; SessionAuthentication enforces CSRF
+on their writes.
 """
 from django.contrib.auth.models import AnonymousUser
 from oauth2_provider.contrib.rest_framework import OAuth2Authentication
@@ -52,6 +54,25 @@ def actor(request) -> str:
     return "anonymous"
 
 
+# The admin console's permission a staff member needs for each scope.
+STAFF_PERMISSIONS = {
+    "sequences:read": "sequences.view_sequence",
+    "sequences:write": "sequences.add_sequenceversion",
+    "applications:read": "applications.view_application",
+    "applications:write": "applications.change_application",
+    "users:read": "directory.view_user",
+    "users:write": "directory.change_user",
+    "endpoints:read": "outbound.view_allowedendpoint",
+    "endpoints:write": "outbound.change_allowedendpoint",
+    "secrets:read": "vault.view_secret",
+    "secrets:write": "vault.change_secret",
+    "templates:read": "mail.view_emailtemplate",
+    "templates:write": "mail.change_emailtemplate",
+    "flows:read": "flows.view_loginflow",
+    "audit:read": "management_api.view_auditentry",
+}
+
+
 class HasScope(BasePermission):
     """The request's method needs the view's read_scope (GET, HEAD, OPTIONS) or write_scope (the rest)."""
 
@@ -66,4 +87,9 @@ class HasScope(BasePermission):
             self.message = f"this request needs the scope {needed}"
             return False
         user = request.user
-        return bool(user is not None and user.is_authenticated and user.is_active and user.is_staff)
+        if user is None or not (user.is_authenticated and user.is_active and user.is_staff):
+            return False
+        if user.has_perm(STAFF_PERMISSIONS[needed]):
+            return True
+        self.message = f"this request needs the console permission {STAFF_PERMISSIONS[needed]}"
+        return False

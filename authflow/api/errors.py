@@ -4,6 +4,7 @@
 `line` and `column` locate a script error in the script (null otherwise).
 """
 from django.core.exceptions import PermissionDenied
+from django.db.models import ProtectedError, RestrictedError
 from django.http import Http404, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
@@ -74,6 +75,8 @@ def exception_handler(exc, context):
         exc = exceptions.PermissionDenied()
     elif isinstance(exc, RuleError):
         exc = Invalid.from_rule(exc)
+    elif isinstance(exc, (ProtectedError, RestrictedError)):
+        exc = Conflict("other records still refer to this one (for example login flows or versions)")
     response = drf_handler(exc, context)
     if response is None:
         return None
