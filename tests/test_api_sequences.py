@@ -311,3 +311,11 @@ def test_a_staff_session_gets_what_its_console_permissions_allow(django_user_mod
     staff.user_permissions.add(Permission.objects.get(codename="view_sequence"))
     assert browser.get("/api/v1/sequences/").status_code == 200
     assert browser.get("/api/v1/users/").status_code == 403
+
+
+def test_a_body_over_the_upload_limit_is_refused_before_it_is_read(reader):
+    from django.conf import settings
+
+    huge = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
+    answer = reader.post("/api/v1/simulate/", {"source": huge, "scenario": {}}, format="json")
+    assert answer.status_code == 413 and answer.json()["errors"][0]["message"] == "the request body is too large"

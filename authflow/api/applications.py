@@ -12,11 +12,11 @@ from sequences.api import brief_steps
 from sequences.models import Sequence
 
 from . import audit
-from .configuration_rules import ruled
 from .base import ApiListView, ApiView, tagged
-from .models import ApiClient
 from .concurrency import etag_of, require_match
+from .configuration_rules import ruled
 from .errors import Conflict, Invalid
+from .models import ApiClient
 from .sequences import IF_MATCH, PRECONDITION
 
 

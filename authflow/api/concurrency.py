@@ -26,7 +26,3 @@ def require_match(request, current: str) -> None:
         raise PreconditionFailed("the resource changed since it was read (its ETag differs): read it again",
                                  field="If-Match")
 
-
-def with_etag(response, representation):
-    response["ETag"] = etag_of(representation)
-    return response

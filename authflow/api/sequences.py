@@ -8,7 +8,7 @@ import difflib
 
 from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import serializers, status
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
@@ -18,9 +18,9 @@ from sequences.api import publish_version
 from sequences.models import Sequence, SequenceVersion
 
 from . import audit
-from .configuration_rules import ruled
 from .base import ApiListView, ApiView
 from .concurrency import etag_of, require_match
+from .configuration_rules import ruled
 from .errors import Conflict, Invalid
 
 PRECONDITION = {412: OpenApiResponse(description="If-Match is not the current ETag"),
