@@ -85,4 +85,5 @@ class SequenceVersionAdmin(admin.ModelAdmin):
             return
         for version in queryset:
             publish_version(version)
+            self.log_change(request, version, f"Published {version} (new logins start on it)")
         messages.success(request, f"Published {queryset.count()} version(s).")

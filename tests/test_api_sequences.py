@@ -319,3 +319,20 @@ def test_a_body_over_the_upload_limit_is_refused_before_it_is_read(reader):
     huge = "x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 1)
     answer = reader.post("/api/v1/simulate/", {"source": huge, "scenario": {}}, format="json")
     assert answer.status_code == 413 and answer.json()["errors"][0]["message"] == "the request body is too large"
+
+
+def test_the_console_publish_action_moves_the_same_live_pointer(admin_client):
+    from sequences.api import save_version
+
+    v1, _ = save_version("portal", V1)
+    v2, _ = save_version("portal", V2)
+    assert Sequence.objects.get(name="portal").published_version() == v2
+    answer = admin_client.post("/admin/sequences/sequenceversion/", {"action": "publish", "_selected_action": [v1.pk]})
+    assert answer.status_code == 302
+    assert Sequence.objects.get(name="portal").published_version() == v1  # a rollback
+    entry = AuditEntry.objects.get(via="admin")
+    assert entry.target_type == "sequences.sequenceversion" and entry.target_id == str(v1.pk)
+    assert "Published portal v1" in entry.detail["change"]
+    both = admin_client.post("/admin/sequences/sequenceversion/", {"action": "publish",
+                                                                   "_selected_action": [v1.pk, v2.pk]})
+    assert both.status_code == 302 and Sequence.objects.get(name="portal").published_version() == v1
