@@ -244,3 +244,11 @@ def test_a_change_in_the_admin_console_is_audited_with_its_address(admin_client)
     assert entry.action == "create" and entry.target_type == "directory.role"
     assert entry.actor.startswith("user:") and entry.ip == "198.51.100.7" and entry.detail["object"] == "auditors"
     assert api_client("audit:read", name="auditor").get("/api/v1/audit/?via=admin").json()["count"] == 1
+
+
+def test_a_nul_character_is_refused_in_the_apis_shape():
+    client = api_client("users:read", name="nul")
+    answer = client.get("/api/v1/users/?username=a%00b")
+    assert answer.status_code == 400
+    assert answer.json() == {"errors": [{"field": None, "message": "the request contains a NUL character",
+                                         "line": None, "column": None}]}

@@ -44,6 +44,18 @@ def entry(message, field=None) -> dict:
     return {"field": field, "message": str(message), "line": None, "column": None}
 
 
+API_PREFIX = "/api/"
+
+
+def is_api_request(request) -> bool:
+    """For the site's own refusals (NUL characters, server errors): answer API callers in this shape too."""
+    return request.path.startswith(API_PREFIX)
+
+
+def error_response(message: str, status: int) -> JsonResponse:
+    return JsonResponse({"errors": [entry(message)]}, status=status)
+
+
 def _flatten(detail, field=None) -> list[dict]:
     if isinstance(detail, dict):
         out = []
@@ -65,7 +77,7 @@ def _flatten(detail, field=None) -> list[dict]:
 @csrf_exempt  # it changes nothing, and a write to no resource is answered 404 in JSON, not a CSRF page
 def not_found(request, *args, **kwargs):
     """A path under /api/v1/ no route matches, answered in the API's shape rather than as a page."""
-    return JsonResponse({"errors": [entry("Not found.")]}, status=404)
+    return error_response("Not found.", 404)
 
 
 def exception_handler(exc, context):
