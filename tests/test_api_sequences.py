@@ -336,3 +336,13 @@ def test_the_console_publish_action_moves_the_same_live_pointer(admin_client):
     both = admin_client.post("/admin/sequences/sequenceversion/", {"action": "publish",
                                                                    "_selected_action": [v1.pk, v2.pk]})
     assert both.status_code == 302 and Sequence.objects.get(name="portal").published_version() == v1
+
+
+def test_create_api_client_refuses_unknown_scopes_and_taken_ids():
+    from django.core.management import CommandError, call_command
+
+    with pytest.raises(CommandError, match="unknown scope"):
+        call_command("create_api_client", "x", "--scopes", "sequences:read", "admin:everything")
+    create_client("taken", "audit:read")
+    with pytest.raises(CommandError, match="already exists"):
+        call_command("create_api_client", "taken", "--scopes", "audit:read")
