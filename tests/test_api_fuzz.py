@@ -81,7 +81,7 @@ def token(seeded):
 
 @pytest.mark.django_db
 @schema.parametrize()
-@settings(max_examples=10, deadline=None, derandomize=True,
+@settings(max_examples=8, deadline=None, derandomize=True,
           suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow,
                                  HealthCheck.filter_too_much])
 def test_no_server_error_and_no_answer_outside_the_schema(case, token, seeded):

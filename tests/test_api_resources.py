@@ -50,8 +50,13 @@ def test_create_read_and_change_an_application(apps):
     stale = apps.patch("/api/v1/applications/portal/", {"sequence": None}, format="json",
                        HTTP_IF_MATCH=created["ETag"])
     assert stale.status_code == 412
+    gone = apps.delete("/api/v1/applications/portal/", HTTP_IF_MATCH=changed["ETag"])
+    assert gone.status_code == 204 and not Application.objects.exists()
+    from oauth2_provider.models import get_application_model
+
+    assert not get_application_model().objects.filter(client_id="portal-client").exists()
     assert [e.action for e in AuditEntry.objects.filter(target_type="application").order_by("id")] == \
-        ["create", "update"]
+        ["create", "update", "delete"]
 
 
 @pytest.mark.parametrize("change, field, message", [

@@ -4,6 +4,7 @@ from django.db import IntegrityError, transaction
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
+from rest_framework.response import Response
 
 from authflow.applications.models import Application
 from authflow.configuration import rules
@@ -138,3 +139,16 @@ class ApplicationDetail(ApiView):
         except IntegrityError:
             raise Conflict("another application has this client_id", field="client_id") from None
         return tagged(ApplicationSerializer(app).data)
+
+    @extend_schema(summary="Delete an application and its OpenID Connect client (its recorded flows go with it)",
+                   parameters=[IF_MATCH], responses={204: None, **PRECONDITION})
+    @transaction.atomic
+    def delete(self, request, name):
+        app = get_object_or_404(_apps().select_for_update(of=("self",)), name=name)
+        require_match(request, etag_of(ApplicationSerializer(app).data))
+        client = app.oidc_client
+        app.delete()
+        if client is not None:
+            client.delete()  # its tokens and grants with it: nobody signs in to a deleted application
+        audit.record(request, "delete", "application", name)
+        return Response(status=status.HTTP_204_NO_CONTENT)
