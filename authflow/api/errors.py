@@ -113,7 +113,8 @@ ERROR_SCHEMA = {
                        "column": {"type": "integer", "nullable": True}}}}},
 }
 _ALWAYS = {"400": "the request is invalid", "401": "no valid credentials", "403": "the scope does not allow it",
-           "404": "no such resource", "405": "not allowed on this resource"}
+           "404": "no such resource", "405": "not allowed on this resource",
+           "413": "the request body is larger than the server accepts"}
 
 
 def document_errors(result, generator, request, public):
