@@ -502,7 +502,7 @@ var onLoginRequest = function(context) {
     ({"call": "httpGet", "result": "timeout"}, "timeout", [1, 2]),
 ])
 def test_http_get_suspends_and_its_outcome_picks_the_handler(outcome, expected_log, steps):
-    trace = run(CALLS, [ok(1), outcome, ok(2, authenticator="totp")])
+    trace = run(CALLS, [ok(1), outcome, ok(2, authenticator="totp")], allowedEndpoints=["https://risk.example.com"])
     call = events(trace, "call")[0]
     assert call == {"type": "call", "function": "httpGet", "method": "GET",
                     "url": "https://risk.example.com/score?user=alice", "headers": {"Accept": "application/json"}}
@@ -521,7 +521,8 @@ def test_http_post_and_call_analytics_carry_their_bodies_and_a_missing_on_timeou
         });
         executeStep(1);
     };""", [{"call": "httpPost", "result": "timeout"}, {"call": "callAnalytics", "result": "success",
-                                                         "data": {"decision": "allow"}}, ok(1)])
+                                                         "data": {"decision": "allow"}}, ok(1)],
+                allowedEndpoints=["https://api.example.com/check"])
     first, second = events(trace, "call")
     assert first["body"] == {"user": "x", "n": 2} and first["method"] == "POST" and "headers" not in first
     assert second == {"type": "call", "function": "callAnalytics", "metadata": {"Application": "risk", "InputStream": "in"},
@@ -533,7 +534,7 @@ def test_a_call_outcome_that_does_not_fit_is_named():
     from sequences.harness.scenario import ScenarioError
 
     with pytest.raises(ScenarioError, match=r"outcomes\[1\]: the script called httpGet, but this outcome answers step 2"):
-        run(CALLS, [ok(1), ok(2)])
+        run(CALLS, [ok(1), ok(2)], allowedEndpoints=["https://risk.example.com"])
 
 
 def test_cookies_set_as_effects_and_read_signed_or_encrypted():

@@ -310,9 +310,14 @@ def test_a_header_a_script_may_not_set_or_a_bad_auth_config_fails_at_once(site, 
     for value in ["'a\\r\\nX-Injected: 1'", "'caf\\u00e9 \\u2603'"]:
         configure("httpGet('%s', {'X-Name': %s}, handlers);" % (remote.url("/api/score"), value))
         assert reported(password(begin(base))) == ("fail", {"error": "invalid header value", "header": "X-Name"})
+    configure("httpGet('%s', {}, {type: 'oauth1', properties: {}}, handlers);" % remote.url("/api/score"))
+    assert reported(password(begin(base))) == ("fail", {"error": "unsupported authConfig type", "type": "oauth1",
+                                                        "supported": ["apikey", "basic", "bearer",
+                                                                      "clientcredential"]})
     configure("httpGet('%s', {}, {type: 'clientcredential', properties: {}}, handlers);" % remote.url("/api/score"))
-    assert reported(password(begin(base))) == ("fail", {"error": "unsupported authConfig type",
-                                                        "type": "clientcredential"})
+    assert reported(password(begin(base))) == ("fail", {
+        "error": "authConfig is missing properties", "type": "clientcredential",
+        "required": ["consumerKey", "consumerSecret", "tokenEndpoint"]})
     assert remote.requests() == []
 
 

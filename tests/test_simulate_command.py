@@ -111,7 +111,8 @@ def test_calls_cookies_and_effects_through_the_command(tmp_path):
     };"""
     data = scenario([{"step": 1, "result": "success", "user": "alice"},
                      {"call": "httpPost", "result": "success", "data": {"risk": "high"}},
-                     {"step": 2, "result": "success", "user": "alice", "authenticator": "totp"}])
+                     {"step": 2, "result": "success", "user": "alice", "authenticator": "totp"}],
+                    allowedEndpoints=["https://risk.example.com/check"])
     code, trace, stderr = simulate(tmp_path, script, data)
     assert code == 0 and trace["status"] == "success", stderr
     kinds = [(e["type"], e.get("name") or e.get("function") or e.get("step")) for e in trace["events"]]

@@ -30,6 +30,8 @@ CATALOGUE = {
     "SessionExecutor": "Active Sessions Limit",
     "totp": "TOTP",
     "email-otp": "Email OTP",
+    "email-otp-authenticator": "Email OTP",
+    "sms-otp-authenticator": "SMS OTP",
     "backup-code-authenticator": "Backup Code",
     "MagicLinkAuthenticator": "Magic Link",
     "FIDOAuthenticator": "Security Key/Biometrics",
@@ -72,6 +74,30 @@ def get(name: str | None) -> Authenticator | None:
 
 def is_known(name: str) -> bool:
     return name in CATALOGUE or name in _plugins()
+
+
+class UnknownAuthenticator(ValueError):
+    """A step names a local authenticator this server does not know; the message names it and the known ones."""
+
+
+def check_steps(steps: dict) -> None:
+    """Refuse steps ({number: [{"authenticator", "idp"}]}) naming an unknown local authenticator.
+
+    The one check `apply` and `manage.py simulate` both make, so that a scenario's steps are ones the
+    server accepts.  Federated options (another idp) name the identity provider's authenticator: not checked.
+    """
+    for number, options in steps.items():
+        for option in options:
+            if option.get("idp", "LOCAL") == "LOCAL" and not is_known(option.get("authenticator") or ""):
+                raise UnknownAuthenticator(f"step {number}: unknown authenticator {option.get('authenticator')!r} "
+                                           f"(known: {', '.join(names())})")
+
+
+def check_available(name: str) -> None:
+    """Refuse a local authenticator no plugin implements: the server shows it as not available, no one passes it."""
+    if get(name) is None:
+        raise UnknownAuthenticator(f"{name!r} is not available on this server (no plugin implements it), "
+                                   f"so no user can pass it")
 
 
 def names() -> list[str]:

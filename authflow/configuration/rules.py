@@ -58,11 +58,10 @@ def check_steps(value, field: str = "steps") -> dict:
         steps = normalize_steps(value)
     except StepConfigError as exc:
         raise RuleError(str(exc), field=field) from None
-    for number, options in steps.items():
-        for option in options:
-            if option["idp"] == "LOCAL" and not registry.is_known(option["authenticator"]):
-                raise RuleError(f"step {number}: unknown authenticator {option['authenticator']!r} "
-                                f"(known: {', '.join(registry.names())})", field=field)
+    try:
+        registry.check_steps(steps)
+    except registry.UnknownAuthenticator as exc:
+        raise RuleError(str(exc), field=field) from None
     return steps
 
 

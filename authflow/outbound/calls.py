@@ -7,11 +7,12 @@ A call that cannot be made is answered at once with r="fail", without a task
 or any network request, so the script's onFail runs in the same request: a
 URL that is not http(s), has credentials in it or is not under an allowed
 endpoint ({"error": "not allowed", "reason": ...}), a header or authConfig
-that cannot be sent, a body that is too large, callAnalytics without an
-analytics endpoint.  Any other call is recorded (OutboundCall, pending, with
-its deadline) and handed back as Queued: the flows app queues its task when
-the flow's transaction commits, and the task makes the request (results.make)
-and resumes the flow with the outcome.
+that cannot be sent, a body that is too large (checks.py decides, as it
+does for `manage.py simulate`), callAnalytics without an analytics endpoint.
+Any other call is recorded (OutboundCall, pending, with its deadline) and
+handed back as Queued: the flows app queues its task when the flow's
+transaction commits, and the task makes the request (results.make) and
+resumes the flow with the outcome.
 
 The request itself (headers, body, authConfig) travels only in the task's
 payload, encrypted with authflow.keys (purpose "outbound-call"): it is not
@@ -25,7 +26,6 @@ service to here.
 """
 from __future__ import annotations
 
-import base64
 import json
 import logging
 from dataclasses import dataclass
@@ -35,29 +35,20 @@ from django.conf import settings
 from django.utils import timezone
 
 from authflow import keys
-from authflow.net import is_header_name
+from authflow.vault.service import value_of
 from sequences.api import call_answer
 
-from . import allowlist
+from . import allowlist, checks
+from .checks import Refused
 from .models import OutboundCall, allowed
 
 logger = logging.getLogger("authflow.outbound")
 
 PAYLOAD_PURPOSE = "outbound-call"
 # What a call command carries that LoginFlow.pending must not keep (the engine recomputes it on each replay).
-REDACTED = ("headers", "authConfig", "body", "metadata", "payload")
-FUNCTIONS = {"httpGet": "GET", "httpPost": "POST", "callAnalytics": "POST"}
-# authConfig types (as the reference API names them) and their properties; clientcredential is not supported.
-AUTH_TYPES = {"basicauth": ("username", "password"), "bearertoken": ("token",), "apikey": ("apiKey",)}
-DEFAULT_API_KEY_HEADER = "X-API-KEY"
-# Headers a script may not set: they would change where or how the request goes.
-FORBIDDEN_HEADERS = {
-    "host", "content-length", "transfer-encoding", "connection", "keep-alive", "te", "trailer", "upgrade",
-    "proxy-authorization", "proxy-connection", "expect", "accept-encoding",
-}
-MAX_HEADERS = 32
-MAX_HEADER_VALUE = 8192
-MAX_BODY_BYTES = 64 * 1024
+REDACTED = ("headers", "authConfig", "body", "metadata", "payload", "connection")
+FUNCTIONS = {**checks.FUNCTIONS, "callAnalytics": "POST"}
+MAX_BODY_BYTES = checks.MAX_BODY_BYTES
 # Celery's limits for the tasks that make a request (under the prefork pool they stop one that trickles in).
 TASK_TIME_LIMIT = 2 * settings.AUTHFLOW_CALL_TIMEOUT_SECONDS + settings.AUTHFLOW_CALL_DEADLINE_MARGIN_SECONDS + 10
 
@@ -66,7 +57,7 @@ class TooManyCalls(Exception):
     """The flow made AUTHFLOW_CALL_MAX_PER_FLOW calls already; `command` ends it with an error naming the limit."""
 
     def __init__(self, limit: int):
-        message = f"the script made more than {limit} asynchronous calls (httpGet, httpPost, callAnalytics) in one login"
+        message = f"the script made more than {limit} asynchronous calls (httpGet, httpPost, callChoreo, callAnalytics) in one login"
         super().__init__(message)
         self.command = {"type": "error", "kind": "limit", "message": message, "line": None, "column": None}
 
@@ -77,16 +68,6 @@ class Queued:
 
     call_id: int
     payload: str
-
-
-class Refused(Exception):
-    """A call that is answered at once with r="fail" and `data`."""
-
-    def __init__(self, data: dict, detail: str, url: str = ""):
-        super().__init__(detail)
-        self.data = data
-        self.detail = detail
-        self.url = url
 
 
 def stored_command(command: dict) -> dict:
@@ -135,26 +116,10 @@ def open_payload(sealed: str) -> dict:
 
 
 def _request(command: dict) -> dict:
-    """What the task sends: {"function", "method", "url", "headers", "body"?, "form"?, "analytics"?}."""
-    function = command.get("function")
-    if function not in FUNCTIONS:
-        raise Refused({"error": "unknown function"}, "unknown function")
-    if function == "callAnalytics":
+    """What the task sends (checks.request_for; callAnalytics goes to the operator's endpoint)."""
+    if command.get("function") == "callAnalytics":
         return _analytics_request(command)
-    given = command.get("url") if isinstance(command.get("url"), str) else ""
-    try:
-        address = allowlist.normalise(given)
-    except allowlist.NotAllowed as exc:
-        raise Refused({"error": "not allowed", "reason": str(exc)}, f"not allowed: {exc}", given) from None
-    if not allowed(address):
-        reason = "the URL is not on the allow-list"
-        raise Refused({"error": "not allowed", "reason": reason}, f"not allowed: {reason}", address.url)
-    headers = _headers(command.get("headers"), address.url)
-    _apply_auth(headers, command.get("authConfig"), address.url)
-    request = {"function": function, "method": FUNCTIONS[function], "url": address.url, "headers": headers}
-    if function == "httpPost":
-        request.update(_body(command.get("body"), headers, address.url))
-    return request
+    return checks.request_for(command, is_allowed=allowed, secret=value_of)
 
 
 def _analytics_request(command: dict) -> dict:
@@ -171,77 +136,6 @@ def _analytics_request(command: dict) -> dict:
         raise Refused({"error": "the payload is too large"}, "payload too large", address.url)
     return {"function": "callAnalytics", "method": "POST", "url": address.url, "analytics": True,
             "headers": {"Content-Type": "application/json"}, "body": event}
-
-
-def _headers(given, url: str) -> dict:
-    if given is None:
-        return {}
-    if not isinstance(given, dict) or len(given) > MAX_HEADERS:
-        raise Refused({"error": "invalid headers"}, "invalid headers", url)
-    headers = {}
-    for name, value in given.items():
-        if not is_header_name(name) or name.lower() in FORBIDDEN_HEADERS:
-            raise Refused({"error": "this header cannot be sent", "header": str(name)[:100]},
-                          f"header not sent: {str(name)[:100]}", url)
-        if not _sendable(value):
-            raise Refused({"error": "invalid header value", "header": name}, f"invalid value for header {name}", url)
-        headers[name] = value
-    return headers
-
-
-def _apply_auth(headers: dict, auth, url: str) -> None:
-    """Put authConfig's credentials in the headers (they are encrypted with the rest of the request)."""
-    if auth is None:
-        return
-    kind = str(auth.get("type", "")).lower() if isinstance(auth, dict) else ""
-    properties = auth.get("properties") if isinstance(auth, dict) else None
-    if kind not in AUTH_TYPES:
-        raise Refused({"error": "unsupported authConfig type", "type": kind[:50]},
-                      f"unsupported authConfig type {kind[:50]!r}", url)
-    if not isinstance(properties, dict) or not all(isinstance(properties.get(p), str) and properties[p]
-                                                  for p in AUTH_TYPES[kind]):
-        raise Refused({"error": "authConfig is missing properties", "type": kind,
-                       "required": list(AUTH_TYPES[kind])}, f"authConfig {kind} without its properties", url)
-    if kind == "basicauth":
-        pair = f"{properties['username']}:{properties['password']}".encode()
-        name, value = "Authorization", "Basic " + base64.b64encode(pair).decode()
-    elif kind == "bearertoken":
-        name, value = "Authorization", "Bearer " + properties["token"]
-    else:
-        name, value = properties.get("headerName") or DEFAULT_API_KEY_HEADER, properties["apiKey"]
-    if not is_header_name(name) or name.lower() in FORBIDDEN_HEADERS \
-            or not _sendable(value):
-        raise Refused({"error": "authConfig cannot be sent", "type": kind}, f"authConfig {kind} cannot be sent", url)
-    for existing in [h for h in headers if h.lower() == name.lower()]:
-        del headers[existing]
-    headers[name] = value
-
-
-def _sendable(value) -> bool:
-    """A header value HTTP can carry: text of Latin-1 characters without line breaks, not too long."""
-    if not isinstance(value, str) or len(value) > MAX_HEADER_VALUE or any(c in value for c in "\r\n\0"):
-        return False
-    try:
-        value.encode("latin-1")
-    except UnicodeEncodeError:
-        return False
-    return True
-
-
-def _body(body, headers: dict, url: str) -> dict:
-    """httpPost's body: JSON, or a form when the script's Content-Type says so (as the reference API does)."""
-    content_type = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
-    if content_type.split(";")[0].strip().lower() == "application/x-www-form-urlencoded" and isinstance(body, dict):
-        form = {str(k): [str(x) for x in v] if isinstance(v, list) else ["" if v is None else str(v)]
-                for k, v in body.items()}
-        size = sum(len(k) + sum(len(x) for x in v) for k, v in form.items())
-        part = {"form": form}
-    else:
-        size = len(json.dumps(body).encode())
-        part = {"body": body}
-    if size > MAX_BODY_BYTES:
-        raise Refused({"error": "the request body is too large"}, "request body too large", url)
-    return part
 
 
 def _loggable(url: str) -> str:

@@ -25,7 +25,7 @@ from django.utils import timezone
 
 from authflow import keys
 
-from . import analytics, http
+from . import analytics, credentials, http
 from .calls import open_payload
 from .models import OutboundCall, allowed
 
@@ -68,7 +68,7 @@ def make(call_id: int, payload: str) -> Made | None:
                                        "payload does not decrypt"), AnsweredBy.WORKER)
     started = time.monotonic()
     try:
-        outcome = http.perform(
+        outcome = credentials.perform(
             request, timeout=left, max_bytes=settings.AUTHFLOW_CALL_MAX_RESPONSE_BYTES,
             may_follow=(lambda address: False) if request.get("analytics") else allowed,
             extra_headers=analytics.operator_headers() if request.get("analytics") else None,

@@ -17,6 +17,7 @@ from ..engine.sandbox import Limits
 from .scenario import Scenario, ScenarioError, parse_time
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
+USERNAME_CLAIM = "http://wso2.org/claims/username"
 
 
 class ScenarioWorld:
@@ -29,12 +30,22 @@ class ScenarioWorld:
         self.libraries = dict(scenario.libraries)
         self.associations = dict(scenario.associations)
         self.cookie_codec = cookie_codec
+        self.login_identifier_claims = server_setting("AUTHFLOW_LOGIN_IDENTIFIER_ATTRIBUTES", [USERNAME_CLAIM])
+        # A store user's scenario roles and claims come from its directory: read-only, as on a server.
+        # (and so are the claims the scenario's userStores say the store holds).
+        self.directory = {name: {"roles": set(user["roles"]), "claims": set(user["claims"]) | set(
+                              scenario.user_stores.get(user["userStoreDomain"], {}).get("claims", []))}
+                          for name, user in self.users.items() if user["userStoreDomain"] != "PRIMARY"}
 
     def lookup(self, kind, key):
         if kind == "usersByClaims":
             wanted = key.get("claims") or {}
             return sorted(name for name, user in self.users.items()
                           if all(user["claims"].get(uri) == value for uri, value in wanted.items()))
+        if kind == "loginIdentifier":  # as the server: one user whose allowed attribute is the identifier
+            found = {name for name, user in self.users.items() for uri in self.login_identifier_claims
+                     if (name if uri == USERNAME_CLAIM else user["claims"].get(uri)) == key}
+            return found.pop() if len(found) == 1 else None
         if kind == "secret":
             return self.secrets.get(key)
         if kind == "associatedUser":
@@ -56,8 +67,14 @@ class ScenarioWorld:
         user = self.users.get(username)
         if user is None:
             return None
-        return {"username": username, "tenantDomain": "carbon.super", "userStoreDomain": "PRIMARY",
+        return {"username": username, "uniqueId": user["uniqueId"], "tenantDomain": "carbon.super",
+                "userStoreDomain": user["userStoreDomain"],
                 "roles": sorted(user["roles"]), "groups": sorted(user["groups"]), "claims": dict(user["claims"])}
+
+    def _store_user(self, username):
+        """A user of a named (read-only) store: what the scenario gave it is the directory's, as on a server."""
+        user = self.users.get(username)
+        return user is not None and user["userStoreDomain"] != "PRIMARY"
 
     def apply_effect(self, name, args):
         handler = getattr(self, f"_effect_{name}", None)
@@ -73,6 +90,8 @@ class ScenarioWorld:
     def _effect_removeUserRoles(self, username, roles):
         user = self.users.get(username)
         if user is None or (self.roles is not None and not set(roles) <= self.roles):
+            return False
+        if set(roles) & self.directory.get(username, {}).get("roles", set()):
             return False
         user["roles"] = sorted(set(user["roles"]) - set(roles))
         return True
@@ -104,7 +123,7 @@ class ScenarioWorld:
         return True
 
     def _effect_updateUserPassword(self, username, password):
-        if username not in self.users:
+        if username not in self.users or self._store_user(username):
             return False
         from django.contrib.auth.password_validation import ValidationError, validate_password
 
@@ -118,11 +137,38 @@ class ScenarioWorld:
         user = self.users.get(username)
         if user is None:
             return False
+        if self._store_user(username) and (uri in self.directory[username]["claims"]
+                                           or uri == "http://wso2.org/claims/username"):
+            return False
         if value is None:
             user["claims"].pop(uri, None)
         else:
             user["claims"][uri] = value
         return True
+
+
+def server_setting(name: str, default=None):
+    """A setting of the server the harness runs in (so that simulate decides as that server), if configured."""
+    try:
+        from django.conf import settings
+
+        return getattr(settings, name, default)
+    except ImportError:
+        return default
+
+
+def default_server_rules():
+    """The server's checks (settings.SEQUENCES["SERVER_RULES"], a module), so that simulate refuses what the
+    server refuses: check_steps(steps), allowed_endpoints(urls), refused_call(command, endpoints, secrets),
+    shown_call(command).  None outside a project that names one: the scenario alone then decides."""
+    try:
+        from django.conf import settings
+        from django.utils.module_loading import import_module
+
+        path = getattr(settings, "SEQUENCES", {}).get("SERVER_RULES")
+        return import_module(path) if path else None
+    except ImportError:
+        return None
 
 
 def default_cookie_codec():
@@ -137,10 +183,13 @@ def default_cookie_codec():
         return None
 
 
-def simulate(source: str, scenario: Scenario, limits: Limits | None = None, cookie_codec=None) -> tuple[dict, int]:
+def simulate(source: str, scenario: Scenario, limits: Limits | None = None, cookie_codec=None,
+             rules=None) -> tuple[dict, int]:
     """Run the scenario; returns (trace, exit code). Raises ScenarioError for a scenario that does not fit."""
     events: list[dict] = []
     cookie_codec = cookie_codec or default_cookie_codec()
+    rules = rules or default_server_rules()
+    endpoints = _checked_world(scenario, rules)
     try:
         check_syntax(source)
     except ScriptSyntaxError as exc:
@@ -156,7 +205,7 @@ def simulate(source: str, scenario: Scenario, limits: Limits | None = None, cook
         request["cookies"][name] = cookie_codec.encode(name, cookie["value"], sign=cookie["sign"],
                                                        encrypt=cookie["encrypt"])
     state = FlowState.start(scenario.application_name, scenario.steps, request, seed=scenario.seed,
-                            session=scenario.session)
+                            session=scenario.session, tenant_domain=server_setting("AUTHFLOW_TENANT_DOMAIN"))
     outcomes = deque(enumerate(scenario.outcomes))
     now_ms = scenario.now_ms
     answer = None
@@ -168,12 +217,23 @@ def simulate(source: str, scenario: Scenario, limits: Limits | None = None, cook
         command = result.command
         kind = command["type"]
 
+        if kind == "call" and rules is not None:
+            refusal = rules.refused_call(command, endpoints, scenario.secrets)
+            if refusal is not None:
+                # As on the server: answered fail at once, without a request; no outcome of the scenario's is used.
+                events.append({**_shown(command, rules, scenario.secrets), "refused": refusal})
+                answer = call_answer(command["function"], "fail", refusal)
+                continue
         if kind in ("step", "prompt", "call"):
-            events.append(_shown(command))
+            events.append(_shown(command, rules, scenario.secrets))
             if not outcomes:
                 return _trace("waiting", None, events, outcomes), EXIT_OK
             index, outcome = outcomes.popleft()
-            answer = _answer_for(command, index, outcome)
+            try:
+                answer = _answer_for(command, index, outcome)
+            except ScenarioError as exc:
+                raise ScenarioError(str(exc) + _refusal_hint(outcome, events)) from None
+            _check_passable(answer, index, rules)
             if "at" in outcome:
                 now_ms = parse_time(outcome["at"], f"outcomes[{index}].at")
             continue
@@ -196,9 +256,22 @@ def simulate(source: str, scenario: Scenario, limits: Limits | None = None, cook
         return _trace("error", None, events, outcomes), EXIT_ERROR
 
 
-def _shown(command: dict) -> dict:
+def _checked_world(scenario: Scenario, rules) -> list:
+    """The scenario's steps and allowedEndpoints checked as the server checks them; the endpoints to match."""
+    if rules is None:
+        return []
+    try:
+        rules.check_steps(scenario.steps)
+        return rules.allowed_endpoints(scenario.allowed_endpoints)
+    except ValueError as exc:
+        where = "application.steps: " if not str(exc).startswith("allowedEndpoints") else ""
+        raise ScenarioError(f"{where}{exc}") from None
+
+
+def _shown(command: dict, rules=None, secrets=None) -> dict:
     if command["type"] == "call":
-        return {key: value for key, value in command.items() if key != "position"}
+        shown = {key: value for key, value in command.items() if key != "position"}
+        return rules.shown_call(shown, secrets) if rules is not None else shown
     if command["type"] == "step":
         event = {"type": "step", "step": command["step"], "options": command["options"]}
         for key in ("subject", "authenticatorParams", "stepOptions", "attempt", "error", "responseHeaders"):
@@ -241,6 +314,27 @@ def _answer_for(command: dict, index: int, outcome: dict) -> dict:
     except AnswerMismatch as exc:
         raise ScenarioError(f"{where}: {exc}") from None
     return answer
+
+
+def _check_passable(answer: dict, index: int, rules) -> None:
+    """A step passed with a local authenticator the server has no plugin for could never pass there."""
+    if rules is None or answer.get("k") != "step" or answer.get("r") != "success" \
+            or answer.get("idp", "LOCAL") != "LOCAL":
+        return
+    try:
+        rules.check_passable(answer.get("authenticator") or "")
+    except ValueError as exc:
+        raise ScenarioError(f"outcomes[{index}]: {exc}") from None
+
+
+def _refusal_hint(outcome: dict, events: list) -> str:
+    """Why a call outcome finds nothing to answer: the server refused that call at once (it used no outcome)."""
+    refused = [e for e in events if e.get("type") == "call" and "refused" in e and e["function"] == outcome.get("call")]
+    if not refused:
+        return ""
+    reason = refused[-1]["refused"].get("reason") or refused[-1]["refused"].get("error")
+    return (f" (the server refuses the {outcome['call']} call to {refused[-1].get('url')} at once, so it takes no "
+            f"outcome: {reason}; list its endpoint in allowedEndpoints, or drop this outcome)")
 
 
 def _answered(outcome: dict) -> str:

@@ -18,10 +18,19 @@ string sets the details):
     /gate               waits until the test calls release() (at most 20 s), then 200 {"released": true}
     /redirect?to=URL    302 to URL
     .../analytics       the analytics endpoint: 200 {"decision": payload.decision or "allow", "seen": n}
+    /token              an OAuth 2.0 token endpoint (client credentials grant, client authenticated with HTTP
+                        Basic): the clients are those the test registered with add_client(id, secret); 200
+                        {"access_token", "token_type": "Bearer", "expires_in", "scope"?}, 401 invalid_client,
+                        400 unsupported_grant_type
+    /protected          200 {"authorized": true, "json", "query", "scope"?} for a Bearer token /token issued (and
+                        not revoked with revoke_tokens()) or a header the test accepts with accept(name, value);
+                        otherwise 401 {"error": "unauthorized"}
 """
 from __future__ import annotations
 
+import base64
 import json
+import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -52,6 +61,10 @@ class ScriptedServer:
         self._condition = threading.Condition()
         self._stopping = threading.Event()
         self._gate = threading.Event()
+        self.clients: dict[str, str] = {}
+        self.tokens: dict[str, str] = {}  # issued and still valid: token -> scope
+        self.accepted: dict[str, str] = {}
+        self.token_lifetime = 3600
         server = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -90,7 +103,23 @@ class ScriptedServer:
     def reset(self) -> None:
         with self._condition:
             self.seen.clear()
+            self.tokens.clear()
+        self.clients.clear()
+        self.accepted.clear()
         self._gate.clear()
+
+    def add_client(self, client_id: str, secret: str) -> None:
+        """Let /token issue tokens to this client."""
+        self.clients[client_id] = secret
+
+    def accept(self, header: str, value: str) -> None:
+        """Let /protected admit a request with this header value (basic, bearer, apikey credentials)."""
+        self.accepted[header.lower()] = value
+
+    def revoke_tokens(self) -> None:
+        """Every token issued so far is refused by /protected from now on (as after a key rotation)."""
+        with self._condition:
+            self.tokens.clear()
 
     def release(self) -> None:
         """Let the requests waiting at /gate answer."""
@@ -190,3 +219,36 @@ class ScriptedServer:
         decision = (event.get("payload") or {}).get("decision", "allow")
         count = len(self.requests(lambda r: r.path == seen.path))
         self._send(handler, 200, {"decision": decision, "seen": count})
+
+    def _route_token(self, handler, seen, query):
+        form = {k: v[-1] for k, v in parse_qs(seen.body.decode()).items()}
+        scheme, _, encoded = seen.headers.get("Authorization", "").partition(" ")
+        try:
+            client_id, _, secret = base64.b64decode(encoded).decode().partition(":")
+        except ValueError:
+            client_id, secret = "", ""
+        if scheme != "Basic" or client_id not in self.clients or self.clients[client_id] != secret:
+            return self._send(handler, 401, {"error": "invalid_client"})
+        if form.get("grant_type") != "client_credentials":
+            return self._send(handler, 400, {"error": "unsupported_grant_type"})
+        token = secrets.token_urlsafe(16)
+        with self._condition:
+            self.tokens[token] = form.get("scope", "")
+        answer = {"access_token": token, "token_type": "Bearer", "expires_in": self.token_lifetime}
+        if form.get("scope"):
+            answer["scope"] = form["scope"]
+        self._send(handler, 200, answer)
+
+    def _route_protected(self, handler, seen, query):
+        headers = {k.lower(): v for k, v in seen.headers.items()}
+        scheme, _, token = headers.get("authorization", "").partition(" ")
+        with self._condition:
+            scope = self.tokens.get(token) if scheme == "Bearer" else None
+        admitted = scope is not None or any(headers.get(k) == v for k, v in self.accepted.items())
+        if not admitted:
+            return self._send(handler, 401, {"error": "unauthorized"})
+        parsed = seen.json() if seen.headers.get("Content-Type", "").startswith("application/json") else None
+        answer = {"authorized": True, "json": parsed, "query": query}
+        if scope:
+            answer["scope"] = scope
+        self._send(handler, 200, answer)

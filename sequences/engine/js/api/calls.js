@@ -1,5 +1,5 @@
 // The script API: asynchronous calls.
-// httpGet, httpPost and callAnalytics suspend the flow: the call is the
+// httpGet, httpPost, callChoreo and callAnalytics suspend the flow: the call is the
 // command, a worker makes it, and its outcome comes back as the answer
 // {"k": "call", "function", "r": success | fail | timeout, "data"} which
 // replays call the handler with, as (context, data).
@@ -58,6 +58,22 @@ function httpPost(url, body) {
 
 function callAnalytics(metadata, payload, handlers) {
   asyncCall({ function: "callAnalytics", metadata: toPlain(metadata || {}), payload: toPlain(payload || {}) },
+            isHandlers(handlers) ? handlers : {});
+}
+
+// callChoreo(connectionMetadata, payloadData, handlers): POST payloadData as JSON to connectionMetadata.url
+// with a token the server gets by the client credentials grant (consumerKey/consumerSecret, or the names of
+// secrets holding them: consumerKeyAlias/consumerSecretAlias).
+function callChoreo(connectionMetadata, payloadData, handlers) {
+  const given = connectionMetadata !== null && typeof connectionMetadata === "object" ? toPlain(connectionMetadata) : {};
+  const metadata = given !== null && typeof given === "object" ? given : {};
+  const connection = {};
+  for (const name of ["consumerKey", "consumerSecret", "consumerKeyAlias", "consumerSecretAlias"]) {
+    if (typeof metadata[name] === "string") connection[name] = metadata[name];
+  }
+  const url = httpUrl(metadata.url, "callChoreo");
+  asyncCall({ function: "callChoreo", method: "POST", url: url, connection: connection,
+              payload: toPlain(payloadData === undefined ? {} : payloadData) },
             isHandlers(handlers) ? handlers : {});
 }
 

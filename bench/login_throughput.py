@@ -1,0 +1,344 @@
+"""Logins per second of authflow against a plain Django + django-oauth-toolkit provider, in one run.
+
+Prints one JSON object.  Both stacks are served the same way (gunicorn, the same workers and
+threads, persistent database connections) from their own PostgreSQL database on the same server,
+with the same password hasher (Argon2, Django's default cost) and client-secret hasher; the
+baseline is bench/plain_stack (Django's LoginView, no scripts).  Concurrent clients (threads of
+this process, the same client code for both) drive whole OpenID Connect logins:
+
+  password   a new browser: authorization request (code, PKCE S256, nonce) -> sign-in page ->
+             POST username and password -> /o/authorize/ -> code -> token exchange (client secret)
+  sso        a signed-in browser asks for a second application: code without a page -> token
+
+The stacks take turns in alternating slices (A B B A ...), so a drift of the machine during the
+run (another process, thermal limits) falls on both.  Also measured in the same run: the
+Argon2-only limit (password + client secret checks per second on every core, no server), and
+each stack's worker memory after the run (resident set of a worker and its children: authflow's
+script sandboxes count).
+
+    .venv/bin/python bench/login_throughput.py [--slices 4] [--seconds 15] [--clients 6]
+        [--workers 2] [--threads 1] [--postgres postgres://postgres:postgres@127.0.0.1:5432/]
+        [--redis redis://127.0.0.1:6379/15]
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import multiprocessing
+import os
+import platform
+import secrets
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import psycopg
+import requests
+
+import login_http as chain  # the same client code as the single-login benchmark (browser, relying party)
+
+ROOT = Path(__file__).resolve().parent.parent
+BENCH = Path(__file__).resolve().parent
+GUNICORN = str(Path(sys.executable).with_name("gunicorn"))
+PASSWORD_APP, SSO_APP = "bench-portal", "bench-wiki"
+
+
+# -- the two stacks -------------------------------------------------------------------------
+
+def recreate_database(admin_url: str, name: str) -> str:
+    with psycopg.connect(admin_url + "postgres", autocommit=True) as connection:
+        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{name}"')
+    return admin_url + name
+
+
+def run_checked(command, env, cwd):
+    done = subprocess.run(command, cwd=cwd, env=env, stdin=subprocess.DEVNULL, capture_output=True, text=True)
+    if done.returncode != 0:
+        raise SystemExit(f"{' '.join(command)} failed ({done.returncode}):\n{done.stdout[-3000:]}\n{done.stderr[-3000:]}")
+    return done.stdout
+
+
+class Stack:
+    """One provider served by gunicorn on a free port; `start`/`stop`, and how a browser signs in there."""
+
+    name = ""
+
+    def __init__(self, args, workdir: Path):
+        self.args, self.workdir = args, workdir
+        self.port = chain.free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process = None
+        self.log_path = workdir / f"{self.name}.log"
+
+    def gunicorn_command(self, app: str):
+        return [GUNICORN, "--bind", f"127.0.0.1:{self.port}", "--workers", str(self.args.workers),
+                "--threads", str(self.args.threads), "--timeout", "60", "--graceful-timeout", "5",
+                "--error-logfile", "-", app]
+
+    def start(self):
+        with open(self.log_path, "wb") as log:
+            self.process = subprocess.Popen(self.gunicorn_command(self.app), cwd=self.cwd, env=self.env,
+                                            stdin=subprocess.DEVNULL, stdout=log, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                raise SystemExit(f"{self.name}: gunicorn exited:\n{self.output()}")
+            try:
+                if requests.get(self.url + chain.READY_PATH, timeout=2).status_code == 200:
+                    self.discovery = requests.get(self.url + chain.READY_PATH, timeout=10).json()
+                    return
+            except requests.RequestException:
+                pass
+            time.sleep(0.1)
+        raise SystemExit(f"{self.name}: no answer within 60 s:\n{self.output()}")
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait(timeout=10)
+
+    def output(self, limit=4000):
+        return self.log_path.read_text(errors="replace")[-limit:] if self.log_path.exists() else "(no output)"
+
+    def worker_memory_mb(self):
+        """Resident memory of each worker with its descendants (authflow's sandbox processes), in MB."""
+        workers = children(self.process.pid)
+        return [round(sum(rss_kb(pid) for pid in [worker, *descendants(worker)]) / 1024, 1) for worker in workers]
+
+
+class Authflow(Stack):
+    name = "authflow"
+    app, cwd = "authflow.wsgi", ROOT
+
+    def setup(self):
+        url = recreate_database(self.args.postgres, "bench_throughput_authflow")
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTHFLOW_", "DJANGO_", "CELERY_"))}
+        self.env.update(
+            DATABASE_URL=url, AUTHFLOW_VAR_DIR=str(self.workdir / "authflow-var"), DJANGO_SETTINGS_MODULE="authflow.settings",
+            AUTHFLOW_SECRET_KEY=secrets.token_urlsafe(50), AUTHFLOW_CACHE_URL=self.args.redis,
+            AUTHFLOW_DB_CONN_MAX_AGE="60", AUTHFLOW_FLOW_STARTS_PER_MINUTE="0", PYTHONUNBUFFERED="1",
+            AUTHFLOW_HTTPS="0")  # loopback without TLS, as the plain stack (and its http callback)
+        config = self.workdir / "authflow.yaml"
+        config.write_text(chain.config_yaml())
+        for command in (["migrate", "--noinput"], ["ensure_oidc_key"], ["apply", "-f", str(config)]):
+            run_checked([sys.executable, "manage.py", *command], self.env, ROOT)
+
+    def password_login(self, rp):
+        return chain.interactive_login(rp)
+
+
+class PlainDjango(Stack):
+    name = "plain_django"
+    app, cwd = "plain_stack.wsgi", BENCH
+
+    def setup(self):
+        from cryptography.hazmat.primitives import serialization
+        from cryptography.hazmat.primitives.asymmetric import rsa
+
+        key_file = self.workdir / "plain-rsa.pem"
+        key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+        key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                               serialization.NoEncryption()))
+        url = recreate_database(self.args.postgres, "bench_throughput_plain")
+        self.env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTHFLOW_", "DJANGO_", "CELERY_"))}
+        self.env.update(DATABASE_URL=url, DJANGO_SETTINGS_MODULE="plain_stack.settings", PLAIN_DB_CONN_MAX_AGE="60",
+                        PLAIN_SECRET_KEY=secrets.token_urlsafe(50), PLAIN_OIDC_KEY_FILE=str(key_file),
+                        PYTHONPATH=str(BENCH), PYTHONUNBUFFERED="1")
+        run_checked([sys.executable, "-m", "django", "migrate", "--noinput"], self.env, BENCH)
+        run_checked([sys.executable, "-m", "plain_stack.seed", chain.USERNAME, chain.PASSWORD, chain.CALLBACK,
+                     *(f"{client}={secret}" for client, secret in chain.APPS.items())], self.env, BENCH)
+
+    def password_login(self, rp):
+        """Django's LoginView: authorize -> login page -> POST (with the CSRF token) -> authorize -> code."""
+        browser = chain.Browser(stop_at=chain.CALLBACK)
+        uri, verifier, state = rp.authorization_url()
+        page = browser.get(uri)
+        if page.status_code != 200 or 'name="password"' not in page.text:
+            raise SystemExit(f"plain login: expected the login page, got HTTP {page.status_code} at {page.url}")
+        fields = chain.hidden_fields(page.text)
+        fields.update(username=chain.USERNAME, password=chain.PASSWORD)
+        done = browser._follow(browser._send("POST", page.url, data=fields,
+                                             headers={"Referer": page.url}))
+        rp.exchange(browser, rp.check_callback(done, state, "plain login"), verifier, state)
+        return browser
+
+
+# -- process memory (Linux /proc) -----------------------------------------------------------
+
+def children(pid):
+    found = []
+    for task in Path(f"/proc/{pid}/task").glob("*"):
+        try:
+            found += [int(p) for p in (task / "children").read_text().split()]
+        except OSError:
+            pass
+    return found
+
+
+def descendants(pid):
+    result = []
+    for child in children(pid):
+        result += [child, *descendants(child)]
+    return result
+
+
+def rss_kb(pid):
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+# -- the load -------------------------------------------------------------------------------
+
+def drive(stack: Stack, kind: str, clients: int, seconds: float):
+    """`clients` threads sign in again and again for `seconds`; returns the latencies (ms) and errors."""
+    latencies, errors, lock = [], [], threading.Lock()
+    deadline = time.monotonic() + seconds
+
+    def client():
+        rp_password = chain.RelyingParty(stack.discovery, PASSWORD_APP)
+        rp_sso = chain.RelyingParty(stack.discovery, SSO_APP)
+        signed_in = stack.password_login(rp_password) if kind == "sso" else None
+        while time.monotonic() < deadline:
+            t = time.perf_counter()
+            try:
+                if kind == "password":
+                    stack.password_login(rp_password)
+                else:
+                    chain.sso_login(signed_in, rp_sso)
+            except (SystemExit, requests.RequestException, KeyError, ValueError) as error:
+                with lock:
+                    errors.append(str(error)[:300])
+                continue
+            with lock:
+                latencies.append((time.perf_counter() - t) * 1000)
+
+    threads = [threading.Thread(target=client) for _ in range(clients)]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies, errors, time.perf_counter() - started
+
+
+def figures(latencies, elapsed_s):
+    if not latencies:
+        return {"logins": 0}
+    return {"logins": len(latencies), "per_s": round(len(latencies) / elapsed_s, 2),
+            "p50_ms": round(statistics.median(latencies), 1), "p95_ms": round(chain.percentile(latencies, 95), 1)}
+
+
+# -- the Argon2-only limit ------------------------------------------------------------------
+
+def _hash_checks(args):
+    password_hash, secret_hash, seconds = args
+    from django.conf import settings
+    from django.contrib.auth.hashers import check_password
+    if not settings.configured:
+        settings.configure(PASSWORD_HASHERS=["django.contrib.auth.hashers.Argon2PasswordHasher",
+                                             "authflow.protocols.oidc.hashers.ClientSecretHasher"])
+    done, deadline = 0, time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert check_password(chain.PASSWORD, password_hash) and check_password("s" * 30, secret_hash)
+        done += 1
+    return done
+
+
+def argon2_limit(seconds):
+    """Logins per second if a login cost only its two hash checks, on every core at once."""
+    sys.path[:0] = [str(ROOT), str(BENCH)]
+    from django.conf import settings
+    settings.configure(PASSWORD_HASHERS=["django.contrib.auth.hashers.Argon2PasswordHasher",
+                                         "authflow.protocols.oidc.hashers.ClientSecretHasher"])
+    from django.contrib.auth.hashers import make_password
+    password_hash = make_password(chain.PASSWORD, hasher="argon2")
+    secret_hash = make_password("s" * 30, hasher="argon2_client")
+    cores = os.cpu_count() or 1
+    with multiprocessing.get_context("spawn").Pool(cores) as pool:
+        counts = pool.map(_hash_checks, [(password_hash, secret_hash, seconds)] * cores)
+    return round(sum(counts) / seconds, 2)
+
+
+# -- the run --------------------------------------------------------------------------------
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--slices", type=int, default=4, help="turns per stack and kind of login")
+    parser.add_argument("--seconds", type=float, default=15.0, help="length of a turn")
+    parser.add_argument("--clients", type=int, default=6, help="concurrent browsers")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres:postgres@127.0.0.1:5432/"))
+    parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/15"))
+    args = parser.parse_args()
+    if not args.postgres.endswith("/"):
+        args.postgres += "/"
+
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
+    with tempfile.TemporaryDirectory(prefix="bench-throughput-") as tmp:
+        workdir = Path(tmp)
+        stacks = [Authflow(args, workdir), PlainDjango(args, workdir)]
+        for stack in stacks:
+            stack.setup()
+        try:
+            for stack in stacks:
+                stack.start()
+                drive(stack, "password", 2, 3)  # warm-up: first sandboxes, imports, connections
+                drive(stack, "sso", 2, 2)
+            results = {stack.name: {"password": ([], [], 0.0), "sso": ([], [], 0.0)} for stack in stacks}
+            for turn in range(args.slices):
+                order = stacks if turn % 2 == 0 else stacks[::-1]
+                for kind in ("password", "sso"):
+                    for stack in order:
+                        latencies, errors, elapsed = drive(stack, kind, args.clients, args.seconds)
+                        kept = results[stack.name][kind]
+                        results[stack.name][kind] = (kept[0] + latencies, kept[1] + errors, kept[2] + elapsed)
+            memory = {stack.name: stack.worker_memory_mb() for stack in stacks}
+        except BaseException:
+            for stack in stacks:
+                print(f"{stack.name} output (tail):\n{stack.output()}", file=sys.stderr)
+            raise
+        finally:
+            for stack in stacks:
+                stack.stop()
+
+    limit = argon2_limit(min(args.seconds, 10))
+    report = {"benchmark": "login_throughput", "server": f"gunicorn, {args.workers} workers x {args.threads} threads",
+              "database": "postgresql", "clients": args.clients, "slices": args.slices, "slice_seconds": args.seconds,
+              "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_at_start": load_at_start}}
+    for name, kinds in results.items():
+        report[name] = {kind: {**figures(lat, elapsed), "errors": len(err), "first_errors": err[:3]}
+                        for kind, (lat, err, elapsed) in kinds.items()}
+        report[name]["worker_memory_mb"] = memory[name]
+    ours, plain = report["authflow"], report["plain_django"]
+    ratio = {}
+    for kind in ("password", "sso"):
+        if ours[kind].get("per_s") and plain[kind].get("per_s"):
+            ratio[kind] = {"logins_per_s": round(ours[kind]["per_s"] / plain[kind]["per_s"], 3),
+                           "p50": round(ours[kind]["p50_ms"] / plain[kind]["p50_ms"], 3)}
+    if memory["authflow"] and memory["plain_django"]:
+        ratio["worker_memory"] = round(statistics.mean(memory["authflow"]) / statistics.mean(memory["plain_django"]), 3)
+    report["ratio_authflow_to_plain"] = ratio
+    report["argon2_only_logins_per_s"] = limit
+    print(json.dumps(report, indent=2))
+    return 1 if any(report[s][k]["errors"] for s in ("authflow", "plain_django") for k in ("password", "sso")) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
