@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from here (no CDN)
     "django_otp",
     "oauth2_provider",
     "authflow.directory",
@@ -57,6 +59,7 @@ INSTALLED_APPS = [
     "authflow.passkeys",
     "authflow.vault",
     "authflow.housekeeping",
+    "authflow.api",
     "sequences",
     "demo_rp",
 ]
@@ -360,6 +363,33 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+    # The management API's scopes go to API clients only, by client credentials (authflow/api/scopes.py).
+    "SCOPES_BACKEND_CLASS": "authflow.api.scopes.ApiAwareScopes",
+}
+
+# The management API (/api/v1/): JSON only, one error shape, an OpenAPI schema from the code.
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "authflow.api.errors.exception_handler",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["authflow.api.access.ApiTokenAuthentication",
+                                       "authflow.api.access.StaffSessionAuthentication"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "authflow management API",
+    "DESCRIPTION": "Scripts, versions, simulation, applications, users and the audit log. Authenticate with an "
+                   "access token of an API client (client-credentials grant at /o/token/).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Every operation documents the error shape for the refusals any request can get (authflow/api/errors.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "authflow.api.errors.document_errors"],
 }
 
 LOGGING = {

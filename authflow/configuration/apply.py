@@ -38,7 +38,7 @@ def apply_config(config: Config) -> Counter:
     for entry in config.applications:
         counts[f"applications {_apply_application(entry)}"] += 1
     for entry in config.users:
-        counts[f"users {_apply_user(entry)}"] += 1
+        counts[f"users {apply_user(entry)}"] += 1
     return counts
 
 
@@ -76,7 +76,8 @@ def _apply_application(entry: ApplicationEntry) -> str:
     return "unchanged"
 
 
-def _apply_user(entry: UserEntry) -> str:
+def apply_user(entry: UserEntry) -> str:
+    """Create or update one checked user entry (apply, and the management API); "created", "updated", "unchanged"."""
     user = User.objects.filter(username=entry.username).first()
     created = user is None
     if created:

@@ -27,26 +27,10 @@ def export_config(include_password_hashes: bool = False) -> dict:
         if version is not None:
             entry["script"] = version.source
         applications.append(entry)
-    users = []
     # A user store's users are the store's: their local shadow rows are not configuration.
-    for user in User.objects.filter(user_store="PRIMARY").prefetch_related("roles", "groups", "claim_values") \
-            .order_by("username"):
-        entry = {"username": user.username}
-        for attribute in ("email", "first_name", "last_name"):
-            if getattr(user, attribute):
-                entry[attribute] = getattr(user, attribute)
-        if user.is_staff:
-            entry["is_staff"] = True
-        if not user.is_active:
-            entry["is_active"] = False
-        if include_password_hashes and user.has_usable_password():
-            entry["password_hash"] = user.password
-        entry["roles"] = sorted(r.name for r in user.roles.all())
-        entry["groups"] = sorted(g.name for g in user.groups.all())
-        claims = {uri: value for uri, value in read_claims(user).items() if uri not in _AS_FIELDS}
-        if claims:
-            entry["claims"] = claims
-        users.append(entry)
+    users = [user_entry(user, include_password_hashes)
+             for user in User.objects.filter(user_store="PRIMARY").prefetch_related("roles", "groups", "claim_values")
+             .order_by("username")]
     libraries = []
     for sequence in Sequence.objects.filter(kind=Sequence.Kind.LIBRARY).order_by("name"):
         version = sequence.published_version()
@@ -63,6 +47,26 @@ def export_config(include_password_hashes: bool = False) -> dict:
         config["user_stores"] = stores
     config.update(applications=applications, users=users)
     return config
+
+
+def user_entry(user, include_password_hash: bool = False) -> dict:
+    """A user as `apply` reads it (the management API reads and checks users through this shape too)."""
+    entry = {"username": user.username}
+    for attribute in ("email", "first_name", "last_name"):
+        if getattr(user, attribute):
+            entry[attribute] = getattr(user, attribute)
+    if user.is_staff:
+        entry["is_staff"] = True
+    if not user.is_active:
+        entry["is_active"] = False
+    if include_password_hash and user.has_usable_password():
+        entry["password_hash"] = user.password
+    entry["roles"] = sorted(r.name for r in user.roles.all())
+    entry["groups"] = sorted(g.name for g in user.groups.all())
+    claims = {uri: value for uri, value in read_claims(user).items() if uri not in _AS_FIELDS}
+    if claims:
+        entry["claims"] = claims
+    return entry
 
 
 def _user_store(store: UserStore) -> dict:

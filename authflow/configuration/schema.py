@@ -10,16 +10,15 @@ import re
 from dataclasses import dataclass, field
 
 import yaml
-from django.conf import settings
 from django.contrib.auth.hashers import identify_hasher
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email, validate_slug
+from django.core.validators import validate_email
 
-from authflow.authenticators import registry
 from authflow.directory.claims import EMAIL, ClaimError, check_uri
 from authflow.directory.services import SERVER_CLAIMS
 from authflow.outbound.allowlist import NotAllowed, normalise
-from sequences.api import ScriptSyntaxError, StepConfigError, check_syntax, normalize_steps
+
+from . import rules
 
 TOP_KEYS = {"roles", "libraries", "allowed_endpoints", "applications", "users", "user_stores"}
 LIBRARY_KEYS = {"name", "source"}
@@ -251,18 +250,11 @@ def _library(index: int, entry) -> LibraryEntry:
     if isinstance(entry.get("name"), str):
         where += f" ({entry['name']})"
     _no_unknown_keys(entry, LIBRARY_KEYS, where)
-    name = _required_text(entry, "name", where)
-    try:
-        validate_slug(name)
-    except ValidationError:
-        raise ConfigError(f"{where}: name may hold only letters, digits, - and _") from None
+    name = _checked(rules.check_name, where, _required_text(entry, "name", where))
     source = entry.get("source")
     if not isinstance(source, str):
         raise ConfigError(f"{where}: source is required (text)")
-    try:
-        check_syntax(source, kind="library")
-    except ScriptSyntaxError as exc:
-        raise ConfigError(f"{where}: source: {exc}") from None
+    _checked(rules.check_script, where, source, "library")
     return LibraryEntry(name=name, source=source)
 
 
@@ -273,43 +265,20 @@ def _application(index: int, entry) -> ApplicationEntry:
     if isinstance(entry.get("name"), str):
         where += f" ({entry['name']})"
     _no_unknown_keys(entry, APPLICATION_KEYS, where)
-    name = _required_text(entry, "name", where)
-    try:
-        validate_slug(name)
-    except ValidationError:
-        raise ConfigError(f"{where}: name may hold only letters, digits, - and _") from None
+    name = _checked(rules.check_name, where, _required_text(entry, "name", where))
     client_id = _required_text(entry, "client_id", where)
     redirect_uris = _names(entry.get("redirect_uris", []), f"{where}: redirect_uris")
-    schemes = settings.OAUTH2_PROVIDER["ALLOWED_REDIRECT_URI_SCHEMES"]
-    for uri in redirect_uris:
-        if not uri.startswith(tuple(f"{scheme}://" for scheme in schemes)):
-            allowed = " or ".join(schemes)
-            raise ConfigError(f"{where}: redirect_uris: {uri!r} is not an {allowed} URL"
-                              + ("" if "http" in schemes else " (set AUTHFLOW_HTTP_REDIRECT_URIS=1 to allow http)"))
+    _checked(rules.check_redirect_uris, where, redirect_uris)
     if "steps" not in entry:
         raise ConfigError(f"{where}: steps is required")
-    try:
-        steps = normalize_steps(entry["steps"])
-    except StepConfigError as exc:
-        raise ConfigError(f"{where}: steps: {exc}") from None
-    try:
-        registry.check_steps(steps)
-    except registry.UnknownAuthenticator as exc:
-        raise ConfigError(f"{where}: steps: {exc}") from None
+    steps = _checked(rules.check_steps, where, entry["steps"])
     script = entry.get("script")
     if script is not None:
-        if not isinstance(script, str):
-            raise ConfigError(f"{where}: script must be text")
-        try:
-            check_syntax(script)
-        except ScriptSyntaxError as exc:
-            raise ConfigError(f"{where}: script: {exc}") from None
-    client_type = entry.get("client_type", "confidential")
-    if client_type not in ("confidential", "public"):
-        raise ConfigError(f"{where}: client_type must be confidential or public")
+        _checked(rules.check_script, where, script, "script", "script")
+    client_type = _checked(rules.check_client_type, where, entry.get("client_type", "confidential"))
     client_secret = entry.get("client_secret")
-    if client_secret is not None and (not isinstance(client_secret, str) or len(client_secret) < 16):
-        raise ConfigError(f"{where}: client_secret must be text of at least 16 characters")
+    if client_secret is not None:
+        _checked(rules.check_client_secret, where, client_secret, "confidential")
     secret_hash = entry.get("client_secret_hash")
     if secret_hash is not None:
         if client_secret is not None:
@@ -376,6 +345,14 @@ def _user(index: int, entry) -> UserEntry:
     if user.email and claims.get(EMAIL) not in (None, user.email):
         raise ConfigError(f"{where}: email and the {EMAIL} claim disagree")
     return user
+
+
+def _checked(rule, where: str, *args):
+    """Run one of the shared rules (authflow/configuration/rules.py), naming the entry in its error."""
+    try:
+        return rule(*args)
+    except rules.RuleError as exc:
+        raise ConfigError(f"{where}: {exc.field + ': ' if exc.field else ''}{exc}") from None
 
 
 def _no_unknown_keys(entry: dict, allowed: set, where: str) -> None:
