@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "authflow.outbound",
     "authflow.passkeys",
     "authflow.vault",
+    "authflow.federation",
     "authflow.housekeeping",
     "sequences",
     "demo_rp",

@@ -11,6 +11,7 @@ urlpatterns = [
     path("login/", include("authflow.login.urls")),
     path("account/", include("authflow.account.urls")),
     path("o/", include("authflow.protocols.oidc.urls")),
+    path("federation/", include("authflow.federation.urls")),
     # The admin console signs in through a login flow like everything else.
     path("admin/login/", login_views.admin_login),
     path("admin/", admin.site.urls),
