@@ -9,11 +9,12 @@ from django.db import transaction
 from authflow.applications.models import Application
 from authflow.directory.claims import MAPPED, ClaimError, read_claims, write_claim
 from authflow.directory.models import Role, User, UserClaim
+from authflow.federation.models import IdentityProvider
 from authflow.outbound.models import put_endpoint
 from authflow.protocols.oidc.clients import ClientConfigError, sync_client
 from sequences.api import KindConflict, save_version
 
-from .schema import ApplicationEntry, Config, ConfigError, UserEntry
+from .schema import ApplicationEntry, Config, ConfigError, IdentityProviderEntry, UserEntry
 
 
 @transaction.atomic
@@ -32,6 +33,8 @@ def apply_config(config: Config) -> Counter:
         counts["libraries changed" if created else "libraries unchanged"] += 1
     for endpoint in config.allowed_endpoints:
         counts[f"allowed endpoints {put_endpoint(endpoint.url, endpoint.description, endpoint.enabled)}"] += 1
+    for entry in config.identity_providers:
+        counts[f"identity providers {_apply_identity_provider(entry)}"] += 1
     for entry in config.applications:
         counts[f"applications {_apply_application(entry)}"] += 1
     for entry in config.users:
@@ -71,6 +74,33 @@ def _apply_application(entry: ApplicationEntry) -> str:
     if changed:
         return "created" if created else "updated"
     return "unchanged"
+
+
+_PROVIDER_FIELDS = ("display_name", "enabled", "protocol", "issuer", "client_id", "client_auth_method", "scopes",
+                    "extra_params", "use_userinfo", "claim_mapping", "user_policy", "username_claim", "username_prefix")
+
+
+def _apply_identity_provider(entry: IdentityProviderEntry) -> str:
+    """Create or update the provider; a file without a secret keeps the stored one."""
+    provider = IdentityProvider.objects.filter(name=entry.name).first()
+    created = provider is None
+    if created:
+        provider = IdentityProvider(name=entry.name)
+    changed = created
+    for attribute in _PROVIDER_FIELDS:
+        if getattr(provider, attribute) != getattr(entry, attribute):
+            setattr(provider, attribute, getattr(entry, attribute))
+            changed = True
+    if entry.client_secret is not None and (not provider.encrypted_client_secret
+                                            or provider.client_secret() != entry.client_secret):
+        provider.set_client_secret(entry.client_secret)
+        changed = True
+    if entry.client_secret_encrypted is not None and provider.encrypted_client_secret != entry.client_secret_encrypted:
+        provider.encrypted_client_secret = entry.client_secret_encrypted
+        changed = True
+    if changed:
+        provider.save()
+    return "created" if created else ("updated" if changed else "unchanged")
 
 
 def _apply_user(entry: UserEntry) -> str:

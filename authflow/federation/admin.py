@@ -7,6 +7,8 @@ from .settings_check import SettingsError, check_settings
 
 
 class IdentityProviderForm(forms.ModelForm):
+    issuer = forms.URLField(max_length=500, assume_scheme="https",
+                            help_text=IdentityProvider._meta.get_field("issuer").help_text)
     client_secret = forms.CharField(widget=forms.PasswordInput(render_value=False), required=False, strip=False,
                                     help_text="Write a new secret to replace the stored one; it is never shown again.")
 

@@ -14,6 +14,7 @@ import logging
 import secrets
 
 import requests
+from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc6749 import OAuth2Error
 from django.core.cache import cache
@@ -76,7 +77,7 @@ def redeem(provider, metadata: dict, redirect_uri: str, code: str, request_secre
     try:
         token = session.fetch_token(metadata["token_endpoint"], grant_type="authorization_code", code=code,
                                     code_verifier=request_secrets["code_verifier"], timeout=TIMEOUT_SECONDS)
-    except OAuth2Error as exc:
+    except (OAuth2Error, OAuthError) as exc:
         logger.warning("token request refused", extra={"idp": provider.name, "error": exc.error})
         raise ProviderError(f"the provider refused the code ({exc.error})") from None
     except (requests.RequestException, ValueError) as exc:
