@@ -8,6 +8,7 @@ identity alone), or fails into the script's onFail.
 import io
 import json
 import secrets
+import socket
 import textwrap
 import threading
 import time
@@ -399,3 +400,33 @@ def test_apply_refuses_a_bad_identity_provider_and_names_it(tmp_path, entry, mes
         call_command("apply", "-f", str(path), stdout=io.StringIO())
     assert "identity_providers[0] (corp)" in str(raised.value)
     assert not IdentityProvider.objects.exists()
+
+
+def test_an_unreachable_provider_fails_the_step_and_without_onFail_says_why(site):
+    with socket.socket() as sock:  # a port nothing listens on
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    base = site([{"name": "corpdown", "issuer": f"http://127.0.0.1:{port}", "client_id": "authflow",
+                  "client_secret": CLIENT_SECRET}], "{1: [{idp: corpdown}]}",
+                "var onLoginRequest = function (context) { executeStep(1); };")
+    _, page = begin(base)
+    assert page.status_code == 200 and "cannot be used right now: the provider could not be reached" in page.text
+
+
+# ---------------------------------------------------------------- the admin console
+
+def test_administrators_add_a_provider_whose_secret_is_never_shown_back(admin_client):
+    form = {"name": "corp", "display_name": "Corp", "enabled": "on", "protocol": "oidc",
+            "issuer": "https://idp.example", "client_id": "authflow", "client_secret": CLIENT_SECRET,
+            "client_auth_method": "client_secret_basic", "scopes": "openid email", "extra_params": "{}",
+            "use_userinfo": "on", "claim_mapping": '{"email": "not a uri"}', "user_policy": "provision",
+            "username_claim": "email", "username_prefix": ""}
+    refused = admin_client.post("/admin/federation/identityprovider/add/", form)
+    assert refused.status_code == 200 and "is not a claim URI" in refused.content.decode()
+    form["claim_mapping"] = '{"email": "http://wso2.org/claims/emailaddress"}'
+    added = admin_client.post("/admin/federation/identityprovider/add/", form)
+    assert added.status_code == 302
+    provider = IdentityProvider.objects.get(name="corp")
+    assert provider.client_secret() == CLIENT_SECRET
+    page = admin_client.get(f"/admin/federation/identityprovider/{provider.pk}/change/").content.decode()
+    assert CLIENT_SECRET not in page and provider.encrypted_client_secret not in page

@@ -20,6 +20,8 @@ class IdentityProviderForm(forms.ModelForm):
 
     def clean(self):
         cleaned = super().clean()
+        if cleaned.get("name") == "LOCAL":
+            self.add_error("name", "LOCAL names this server's own authenticators: choose another name.")
         if self.instance.pk and "name" in self.changed_data:
             self.add_error("name", "A provider cannot be renamed (its secret and links are bound to its name).")
         try:
