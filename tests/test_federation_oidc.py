@@ -30,7 +30,9 @@ from authflow.federation import oidc
 from authflow.federation.models import IdentityProvider
 from tests.support.browser import Browser
 from tests.support.config import CALLBACK, public_app
-from tests.support.oidc_op import OpenIDProvider
+from sequences.harness.scenario import parse_scenario
+from sequences.harness.simulator import simulate
+from tests.support.oidc_op import ROOT, OpenIDProvider
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -172,28 +174,55 @@ def test_without_a_local_account_the_script_sees_the_remote_identity(op, site):
     assert not User.objects.filter(username__contains="ann").exists()
 
 
-def test_link_policy_signs_in_only_a_linked_account(op, site):
-    base = site([provider_entry(op, "corplink", policy="link")], "{1: [{idp: corplink}]}", """
-        var onLoginRequest = function (context) {
-            executeStep(1, {
-                onSuccess: function (context) {
-                    context.steps[1].subject.localClaims['urn:test:via'] = context.steps[1].idp;
-                },
-                onFail: function (context) { fail({errorMessage: 'onFail ran'}); }
-            });
-        };
-    """)
+LINK_SCRIPT = (ROOT / "tests" / "scripts" / "wso2" / "idp_link_with_password.js").read_text().replace(
+    "'corp'", "'corplink'")
+
+
+def test_link_policy_links_after_a_password_then_signs_in_the_linked_account(op, site):
+    base = site([provider_entry(op, "corplink", policy="link")],
+                "{1: [{idp: corplink}], 2: [BasicAuthenticator]}", LINK_SCRIPT)
     browser, page = begin(base)
-    done = sign_in_at_provider(browser, page, op)
-    assert "error_description=onFail+ran" in done.callback
+    page = sign_in_at_provider(browser, page, op)
+    # Not linked yet: the script asks which local account is theirs.
+    assert page.status_code == 200 and 'name="password"' in page.text
+    assert browser.submit({"username": "alice", "password": "wrong-password-1"}).status_code == 200
+    done = browser.submit({"username": "alice", "password": "alice-password-123"})
+    assert done.callback and "code=" in done.callback
+    link = FederatedAssociation.objects.get(idp="corplink")
+    assert (link.subject, link.user.username) == ("corplink:ann", "alice")
     assert not User.objects.filter(username__contains="ann").exists()
 
-    FederatedAssociation.objects.create(idp="corplink", subject="corplink:ann",
-                                        user=User.objects.get(username="alice"))
+    # Linked: the provider alone signs alice in.
     browser, page = begin(base)
     done = sign_in_at_provider(browser, page, op)
-    assert "code=" in done.callback
-    assert read_claims(User.objects.get(username="alice"))["urn:test:via"] == "corplink"
+    assert done.callback and "code=" in done.callback
+
+
+def test_a_remote_identity_alone_signs_no_one_in(op, site):
+    base = site([provider_entry(op, "corpnone", policy="none")], "{1: [{idp: corpnone}]}",
+                "var onLoginRequest = function (context) { executeStep(1); };")
+    browser, page = begin(base)
+    refused = sign_in_at_provider(browser, page, op)
+    assert refused.status_code == 403 and "This account cannot sign in" in refused.text
+    assert not User.objects.filter(username__contains="ann").exists()
+
+
+@pytest.mark.parametrize("scenario_file, status, steps, message", [
+    ("idp_link_with_password.first_time.json", "success", [1, 2], None),
+    ("idp_link_with_password.linked.json", "success", [1], None),
+    ("idp_link_with_password.provider_failed.json", "failed", [1], "the corporate sign-in failed"),
+])
+def test_the_link_fixture_script_simulates_each_path(scenario_file, status, steps, message):
+    scripts = ROOT / "tests" / "scripts" / "wso2"
+    trace, code = simulate((scripts / "idp_link_with_password.js").read_text(),
+                           parse_scenario(json.loads((scripts / scenario_file).read_text())))
+    assert code == 0 and trace["status"] == status, trace
+    assert [e["step"] for e in trace["events"] if e["type"] == "step"] == steps
+    if message:
+        (failed,) = [e for e in trace["events"] if e["type"] == "fail"]
+        assert failed["params"]["errorMessage"] == message
+    if scenario_file.endswith("first_time.json"):
+        assert any(e.get("type") == "effect" and "associate" in json.dumps(e) for e in trace["events"]), trace
 
 
 def test_a_user_who_cancels_at_the_provider_reaches_onFail(op, site):

@@ -21,7 +21,8 @@ class IdentityProvider(models.Model):
         NONE = "none", "No local account"
         # Create (or update) a local account from the mapped claims, linked to the remote identity.
         PROVISION = "provision", "Just-in-time provisioning"
-        # Only identities already linked to a local account sign in (as that account).
+        # An identity linked to a local account signs in as that account; one not linked yet is the remote
+        # identity, which a script links after the user proves a local account (doAssociationWithLocalUser).
         LINK = "link", "Link to an existing account"
 
     name = models.SlugField(max_length=100, unique=True, help_text="What scripts name in {idp: '...'}.")

@@ -44,6 +44,13 @@ def federated_username(provider: IdentityProvider, subject: str) -> str:
     return f"{provider.name}:{subject}"
 
 
+def is_remote_identity(username) -> bool:
+    """Whether `username` names a remote identity ("<provider>:<sub>") rather than a local account."""
+    if not isinstance(username, str) or ":" not in username:
+        return False
+    return IdentityProvider.objects.filter(name=username.split(":", 1)[0]).exists()
+
+
 def remote_claims(claims: dict) -> dict:
     """What scripts see as user.remoteClaims: the scalar claims, bounded."""
     kept = {}
@@ -75,8 +82,11 @@ def local_user(provider: IdentityProvider, claims: dict) -> str:
         return identity
     link = FederatedAssociation.objects.filter(idp=provider.name, subject=identity).select_related("user").first()
     if policy == IdentityProvider.UserPolicy.LINK:
-        if link is None or not link.user.is_active:
-            raise UserRefused(f"No account here is linked to your {provider.label} account.")
+        if link is None:
+            # Not linked yet: the remote identity, which a script links once the user proved a local account.
+            return identity
+        if not link.user.is_active:
+            raise UserRefused("Your account here is disabled.")
         return link.user.username
     if link is not None:
         if not link.user.is_active:

@@ -93,8 +93,11 @@ def step_of(flow, command: dict, index: int) -> Step:
     params = dict(given.get("common") or {})
     specific = (given.get("local") or {}).get(name) if idp == "LOCAL" else (given.get("federated") or {}).get(idp)
     params.update(specific or {})
+    subject = command.get("subject")
+    if federation.is_remote_identity(subject):
+        subject = None  # a remote identity has no local credentials: a later local step asks who the user is
     return Step(flow_id=str(flow.id), number=command["step"], authenticator=name, idp=idp,
-                application=flow.application.name, subject=command.get("subject"),
+                application=flow.application.name, subject=subject,
                 subject_verified=_subject_verified(flow, command), params=params, attempt=command.get("attempt", 1),
                 error=_previous_error(flow, command, index), login_hint=_login_hint(flow, command),
                 position=command["position"])
