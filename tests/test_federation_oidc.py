@@ -459,3 +459,37 @@ def test_administrators_add_a_provider_whose_secret_is_never_shown_back(admin_cl
     assert provider.client_secret() == CLIENT_SECRET
     page = admin_client.get(f"/admin/federation/identityprovider/{provider.pk}/change/").content.decode()
     assert CLIENT_SECRET not in page and provider.encrypted_client_secret not in page
+
+
+# ---------------------------------------------------------------- in Chromium
+
+def test_chromium_signs_in_to_the_demo_through_the_provider(op, live_server, tmp_path):
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    from tests.support.chromium import launch, screenshot
+
+    path = tmp_path / "demo.yaml"
+    path.write_text(yaml.safe_dump({
+        "identity_providers": [provider_entry(op, "corp")],
+        "applications": [{"name": "demo", "client_id": "demo-client", "client_type": "public",
+                          "redirect_uris": [live_server.url + "/demo/callback"],
+                          "steps": {1: ["BasicAuthenticator", {"idp": "corp"}]}}]}))
+    call_command("apply", "-f", str(path), stdout=io.StringIO())
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            page = browser.new_page()
+            page.goto(live_server.url + "/demo/")
+            page.get_by_role("button", name="Sign in").click()
+            page.get_by_role("link", name="Sign in with Corp Login").click()
+            page.wait_for_selector("input[name=login]")
+            screenshot(page, "federation-01-at-the-provider")
+            assert page.url.startswith(op.issuer)
+            page.fill("input[name=login]", "ann")
+            page.fill("input[name=password]", ACCOUNTS["ann"]["password"])
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_selector("#signed-in-as")
+            screenshot(page, "federation-02-back-at-the-demo")
+            assert page.inner_text("#signed-in-as") == "corp-ann"
+            assert "ann@example.com" in page.inner_text("#claims")
+        finally:
+            browser.close()
