@@ -311,10 +311,14 @@ class _KeysServer:
     """Serves a JWKS document on 127.0.0.1 (the provider's jwks_uri)."""
 
     def __init__(self, jwks: dict):
-        body = json.dumps(jwks).encode()
+        self.jwks = jwks
+        self.fetches = 0
+        outer = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self):  # noqa: N802
+                outer.fetches += 1
+                body = json.dumps(outer.jwks).encode()
                 self.send_response(200)
                 self.send_header("Content-Type", "application/json")
                 self.end_headers()
@@ -333,18 +337,30 @@ def signing():
     key = RSAKey.import_key(rsa.generate_private_key(65537, 2048))
     public = key.as_dict(private=False, kid="k1", alg="RS256", use="sig")
     server = _KeysServer({"keys": [public]})
-    yield key, {"jwks_uri": server.url, "id_token_signing_alg_values_supported": ["RS256"]}
+    yield key, {"jwks_uri": server.url, "id_token_signing_alg_values_supported": ["RS256"], "server": server}
     server.server.shutdown()
 
 
 ISSUER = "https://idp.example"
 
 
-def _token(key, alg="RS256", **overrides):
+def test_a_rotated_key_is_fetched_once_and_the_key_set_is_cached(signing):
+    key, metadata = signing
+    server = metadata["server"]
+    _check(_token(key), metadata)
+    _check(_token(key), metadata)
+    assert server.fetches == 1
+    new_key = RSAKey.import_key(rsa.generate_private_key(65537, 2048))
+    server.jwks = {"keys": [new_key.as_dict(private=False, kid="k2", alg="RS256", use="sig")]}
+    assert _check(_token(new_key, kid="k2"), metadata)["sub"] == "ann"
+    assert server.fetches == 2
+
+
+def _token(key, alg="RS256", kid="k1", **overrides):
     now = int(time.time())
     claims = {"iss": ISSUER, "aud": "client-1", "sub": "ann", "nonce": "nonce-1", "iat": now, "exp": now + 300}
     claims.update(overrides)
-    return jwt.encode({"alg": alg, "kid": "k1"}, {k: v for k, v in claims.items() if v is not None}, key,
+    return jwt.encode({"alg": alg, "kid": kid}, {k: v for k, v in claims.items() if v is not None}, key,
                       algorithms=[alg])
 
 
