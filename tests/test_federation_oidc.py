@@ -139,6 +139,25 @@ def test_a_login_through_the_provider_provisions_the_user_with_the_mapped_claims
     assert User.objects.filter(username__startswith="corp-").count() == 1
 
 
+def test_a_script_cannot_override_the_protocol_parameters_and_a_typed_username_is_the_login_hint(op, site, live_server):
+    base = site([provider_entry(op, "corp")], "{1: [{idp: corp}]}", """
+        var onLoginRequest = function (context) {
+            executeStep(1, {authenticatorParams: {
+                common: {username: 'ann@corp.example', inputType: 'identifierFirst'},
+                federated: {corp: {state: 'chosen-by-script', redirect_uri: 'https://evil.example/cb',
+                                   nonce: 'fixed', ui_locales: 'fr'}}}});
+        };
+    """)
+    browser, page = begin(base)
+    sent = op.last_authorization()
+    assert sent["login_hint"] == "ann@corp.example" and sent["ui_locales"] == "fr"
+    assert sent["state"] != "chosen-by-script" and sent["nonce"] != "fixed"
+    assert sent["redirect_uri"] == f"{live_server.url}/federation/oidc/corp/callback/"
+    assert "username" not in sent and "inputType" not in sent
+    done = sign_in_at_provider(browser, page, op)
+    assert done.callback and "code=" in done.callback
+
+
 def test_client_secret_post_authenticates_the_client_in_the_body(op, site):
     base = site([provider_entry(op, "corppost", client_id="authflow-post", auth="client_secret_post")],
                 "{1: [{idp: corppost}]}", ONE_PROVIDER_SCRIPT % {"idp": "corppost"})

@@ -10,8 +10,8 @@ from . import oidc, pending, providers
 
 logger = logging.getLogger("authflow.federation")
 
-# authenticatorParams a script may pass on to the provider's authorization request.
-_COMMON_HINTS = {"login_hint", "prompt", "max_age", "ui_locales", "acr_values", "display", "id_token_hint"}
+# authenticatorParams of identifier first, which are this server's own (the username becomes login_hint).
+_LOCAL_PARAMS = {"username", "inputType"}
 
 
 def callback_url(request, provider) -> str:
@@ -22,9 +22,9 @@ def request_params(provider, step_params: dict) -> dict:
     """The provider's extra parameters, then the step's authenticatorParams (common, federated.<idp>)."""
     params = {k: str(v) for k, v in (provider.extra_params or {}).items()}
     for name, value in (step_params or {}).items():
-        if isinstance(value, (str, int)) and not isinstance(value, bool) and name not in oidc.RESERVED_PARAMS:
-            if name in _COMMON_HINTS or name not in {"username", "inputType"}:
-                params[name] = str(value)[:2000]
+        if (isinstance(value, (str, int)) and not isinstance(value, bool) and name not in oidc.RESERVED_PARAMS
+                and name not in _LOCAL_PARAMS):
+            params[name] = str(value)[:2000]
     # Identifier first: the username typed here is the provider's login hint.
     if "login_hint" not in params and isinstance((step_params or {}).get("username"), str):
         params["login_hint"] = step_params["username"][:150]
