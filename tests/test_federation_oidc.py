@@ -107,6 +107,7 @@ ONE_PROVIDER_SCRIPT = """
             onSuccess: function (context) {
                 var user = context.steps[1].subject;
                 user.localClaims['urn:test:idp'] = context.steps[1].idp;
+                user.localClaims['urn:test:authenticator'] = String(context.steps[1].authenticator);
                 user.localClaims['urn:test:remote-email'] = user.remoteClaims.email;
             },
             onFail: function (context) {
@@ -118,7 +119,8 @@ ONE_PROVIDER_SCRIPT = """
 
 
 def test_a_login_through_the_provider_provisions_the_user_with_the_mapped_claims(op, site):
-    base = site([provider_entry(op, "corp")], "{1: [{idp: corp}]}", ONE_PROVIDER_SCRIPT % {"idp": "corp"})
+    base = site([provider_entry(op, "corp")], "{1: [{idp: corp, authenticator: OpenIDConnectAuthenticator}]}",
+                ONE_PROVIDER_SCRIPT % {"idp": "corp"})
     browser, page = begin(base)
     sent = op.last_authorization()
     # The single provider option redirected at once, with the script's authenticatorParams and PKCE.
@@ -130,6 +132,7 @@ def test_a_login_through_the_provider_provisions_the_user_with_the_mapped_claims
     assert (user.email, user.first_name, user.has_usable_password()) == ("ann@example.com", "Ann", False)
     claims = read_claims(user)
     assert claims["urn:test:idp"] == "corp" and claims["urn:test:remote-email"] == "ann@example.com"
+    assert claims["urn:test:authenticator"] == "OpenIDConnectAuthenticator"
     assert FederatedAssociation.objects.get(idp="corp", subject="corp:ann").user == user
 
     # A second login finds the linked account (no second user) and signs in again.
