@@ -42,16 +42,19 @@ ACCOUNTS = {
         "email": "ann@example.com", "email_verified": True, "given_name": "Ann", "family_name": "Lee",
         "preferred_username": "ann"}},
 }
-NAMES = ("corp", "corppost", "corplink", "corpnone", "corpwrong")
+NAMES = ("corp", "corppost", "corplink", "corpnone", "corpwrong", "corpjwt")
+
+
+def callbacks(live_server):
+    return [f"{live_server.url}/federation/oidc/{name}/callback/" for name in NAMES]
 
 
 @pytest.fixture(scope="module")
 def op(live_server, tmp_path_factory):
-    callbacks = [f"{live_server.url}/federation/oidc/{name}/callback/" for name in NAMES]
     clients = [
-        {"client_id": "authflow-basic", "client_secret": CLIENT_SECRET, "redirect_uris": callbacks,
+        {"client_id": "authflow-basic", "client_secret": CLIENT_SECRET, "redirect_uris": callbacks(live_server),
          "token_endpoint_auth_method": "client_secret_basic"},
-        {"client_id": "authflow-post", "client_secret": CLIENT_SECRET, "redirect_uris": callbacks,
+        {"client_id": "authflow-post", "client_secret": CLIENT_SECRET, "redirect_uris": callbacks(live_server),
          "token_endpoint_auth_method": "client_secret_post"},
     ]
     provider = OpenIDProvider(tmp_path_factory.mktemp("op"), clients=clients, accounts=ACCOUNTS).start()
@@ -168,6 +171,31 @@ def test_client_secret_post_authenticates_the_client_in_the_body(op, site):
     done = sign_in_at_provider(browser, page, op)
     assert done.callback and "code=" in done.callback
     assert User.objects.filter(username="corppost-ann").exists()
+
+
+def test_private_key_jwt_signs_the_client_assertion_with_a_key_whose_public_half_is_served(op, site, live_server,
+                                                                                          tmp_path):
+    entry = provider_entry(op, "corpjwt", client_id="authflow-jwt", auth="private_key_jwt")
+    del entry["client_secret"]
+    base = site([entry], "{1: [{idp: corpjwt}]}", ONE_PROVIDER_SCRIPT % {"idp": "corpjwt"})
+    provider = IdentityProvider.objects.get(name="corpjwt")
+    assert provider.encrypted_private_key and "PRIVATE KEY" not in provider.encrypted_private_key
+    served = requests.get(f"{live_server.url}/federation/oidc/corpjwt/jwks.json", timeout=10).json()
+    assert [k["kid"] for k in served["keys"]] == [provider.signing_key().kid] and "d" not in served["keys"][0]
+    assert requests.get(f"{live_server.url}/federation/oidc/corp/jwks.json", timeout=10).status_code == 404
+    # The provider registers the served public key (oidc-provider takes a jwks_uri over https only).
+    jwt_op = OpenIDProvider(tmp_path, accounts=ACCOUNTS, clients=[{
+        "client_id": "authflow-jwt", "redirect_uris": callbacks(live_server),
+        "token_endpoint_auth_method": "private_key_jwt", "jwks": served}]).start()
+    try:
+        provider.issuer = jwt_op.issuer
+        provider.save()
+        browser, page = begin(base)
+        done = sign_in_at_provider(browser, page, jwt_op)
+        assert done.callback and "code=" in done.callback
+        assert User.objects.filter(username="corpjwt-ann").exists()
+    finally:
+        jwt_op.stop()
 
 
 def test_provisioning_never_takes_over_an_existing_local_account(op, site):

@@ -162,7 +162,7 @@ def _identity_provider(index: int, entry) -> IdentityProviderEntry:
                                      client_id=_required_text(entry, "client_id", where))
     if not provider.issuer.startswith(("https://", "http://")) or len(provider.issuer) > 500:
         raise ConfigError(f"{where}: issuer must be an https (or http) URL")
-    choices = {"protocol": ("oidc",), "client_auth_method": ("client_secret_basic", "client_secret_post"),
+    choices = {"protocol": ("oidc",), "client_auth_method": ("client_secret_basic", "client_secret_post", "private_key_jwt"),
                "user_policy": ("none", "provision", "link")}
     for key, allowed in choices.items():
         if key in entry:

@@ -4,6 +4,7 @@ The client secret is kept encrypted with the server's keys (authflow.keys),
 bound to the provider's name: it never leaves the server in clear.
 """
 from django.db import models
+from joserfc.jwk import RSAKey
 
 from authflow import keys
 
@@ -15,6 +16,9 @@ class IdentityProvider(models.Model):
     class ClientAuth(models.TextChoices):
         BASIC = "client_secret_basic", "client_secret_basic (HTTP Basic)"
         POST = "client_secret_post", "client_secret_post (in the request body)"
+        # A JWT signed with a key this server made for the provider; its public half is served at
+        # /federation/oidc/<name>/jwks.json for the provider to fetch (or to register there).
+        PRIVATE_KEY_JWT = "private_key_jwt", "private_key_jwt (a key of this server)"
 
     class UserPolicy(models.TextChoices):
         # The login carries the remote identity ("<name>:<sub>"); a script links it to a local account.
@@ -33,6 +37,7 @@ class IdentityProvider(models.Model):
                              "<issuer>/.well-known/openid-configuration.")
     client_id = models.CharField(max_length=255)
     encrypted_client_secret = models.TextField(blank=True, editable=False)
+    encrypted_private_key = models.TextField(blank=True, editable=False)
     client_auth_method = models.CharField(max_length=30, choices=ClientAuth.choices, default=ClientAuth.BASIC)
     scopes = models.CharField(max_length=500, default="openid profile email")
     extra_params = models.JSONField(default=dict, blank=True,
@@ -55,6 +60,24 @@ class IdentityProvider(models.Model):
     def label(self) -> str:
         return self.display_name or self.name
 
+    def save(self, *args, **kwargs):
+        if self.client_auth_method == self.ClientAuth.PRIVATE_KEY_JWT and not self.encrypted_private_key:
+            pem = RSAKey.generate_key(2048, private=True).as_pem(private=True)
+            self.encrypted_private_key = keys.encrypt(pem, purpose=key_purpose(self.name))
+        super().save(*args, **kwargs)
+
+    def signing_key(self) -> RSAKey | None:
+        """The private key of private_key_jwt (kid: its thumbprint), or None."""
+        if not self.encrypted_private_key:
+            return None
+        key = RSAKey.import_key(keys.decrypt(self.encrypted_private_key, purpose=key_purpose(self.name)))
+        return RSAKey.import_key(key.as_dict(private=True), parameters={"kid": key.thumbprint(), "use": "sig",
+                                                                        "alg": "RS256"})
+
+    def public_jwks(self) -> dict:
+        key = self.signing_key()
+        return {"keys": [key.as_dict(private=False)] if key is not None else []}
+
     def set_client_secret(self, value: str) -> None:
         self.encrypted_client_secret = keys.encrypt(value.encode(), purpose=secret_purpose(self.name)) if value else ""
 
@@ -66,3 +89,7 @@ class IdentityProvider(models.Model):
 
 def secret_purpose(name: str) -> str:
     return f"identity-provider-client-secret:{name}"
+
+
+def key_purpose(name: str) -> str:
+    return f"identity-provider-signing-key:{name}"

@@ -1,7 +1,7 @@
 """OpenID Connect relying party: the authorization request out, and the checks on what comes back.
 
 Authlib builds the requests (authorization code with PKCE S256, client
-authentication client_secret_basic or client_secret_post); joserfc checks
+authentication client_secret_basic, client_secret_post or private_key_jwt); joserfc checks
 the ID token against the provider's JWKS: signature with an asymmetric
 algorithm the provider announced, issuer, audience (and azp), expiry, and
 the nonce this login sent.  Discovery documents and key sets are cached
@@ -17,6 +17,7 @@ import requests
 from authlib.integrations.base_client.errors import OAuthError
 from authlib.integrations.requests_client import OAuth2Session
 from authlib.oauth2.rfc6749 import OAuth2Error
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from django.core.cache import cache
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -188,6 +189,12 @@ def _get_json(url: str, what: str) -> dict:
 
 
 def _session(provider, redirect_uri: str) -> OAuth2Session:
+    if provider.client_auth_method == "private_key_jwt":
+        key = provider.signing_key()
+        session = OAuth2Session(provider.client_id, key, scope=provider.scopes, redirect_uri=redirect_uri,
+                                code_challenge_method="S256", token_endpoint_auth_method="private_key_jwt")
+        session.register_client_auth_method(PrivateKeyJWT(headers={"kid": key.kid}, alg="RS256"))
+        return session
     return OAuth2Session(provider.client_id, provider.client_secret() or None, scope=provider.scopes,
                          redirect_uri=redirect_uri, code_challenge_method="S256",
                          token_endpoint_auth_method=provider.client_auth_method)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 
+from django.http import Http404, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -19,6 +20,7 @@ from authflow.login import views as login_views
 from sequences.api import step_answer
 
 from . import oidc, pending, providers
+from .models import IdentityProvider
 
 logger = logging.getLogger("authflow.federation")
 
@@ -28,6 +30,17 @@ _PROVIDER_ERRORS = {
     "consent_required": "{label} needs your consent first.",
     "temporarily_unavailable": "{label} is not available right now.",
 }
+
+
+@require_http_methods(["GET"])
+def jwks(request, name):
+    """The public key this server signs its private_key_jwt client assertions to `name` with."""
+    provider = IdentityProvider.objects.filter(name=name, client_auth_method="private_key_jwt").first()
+    if provider is None:
+        raise Http404("no such identity provider")
+    response = JsonResponse(provider.public_jwks())
+    response["Cache-Control"] = "public, max-age=300"
+    return response
 
 
 @never_cache

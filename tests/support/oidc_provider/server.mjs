@@ -34,6 +34,11 @@ const provider = new Provider(config.issuer, {
   ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, Interaction: 600, Session: 600, Grant: 600 },
 });
 
+// Why a request was refused, in the log the test fixture keeps.
+for (const event of ['grant.error', 'authorization.error', 'userinfo.error', 'server_error']) {
+  provider.on(event, (ctx, err) => console.error(event, err.error, err.error_description, err.error_detail || ''));
+}
+
 function page(res, status, body) {
   res.writeHead(status, { 'Content-Type': 'text/html; charset=utf-8' });
   res.end(`<!doctype html><html><body>${body}</body></html>`);
