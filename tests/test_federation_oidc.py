@@ -559,3 +559,27 @@ def test_chromium_signs_in_to_the_demo_through_the_provider(op, live_server, tmp
             assert "ann@example.com" in page.inner_text("#claims")
         finally:
             browser.close()
+
+
+# ---------------------------------------------------------------- the account page
+
+def test_the_account_page_lists_linked_identities_and_unlinks_one(client):
+    IdentityProvider.objects.create(name="corp", display_name="Corp Login", issuer="https://idp.example",
+                                    client_id="authflow")
+    alice = User.objects.create_user("alice", password="alice-password-123")
+    bob = User.objects.create_user("bob")  # provisioned: no password, one link
+    link = FederatedAssociation.objects.create(idp="corp", subject="corp:ann", user=alice)
+    bobs = FederatedAssociation.objects.create(idp="corp", subject="corp:bob", user=bob)
+
+    client.force_login(alice)
+    page = client.get("/account/").content.decode()
+    assert "Linked identities" in page and "Corp Login" in page and ">ann<" in page
+    assert client.post(f"/federation/linked/{bobs.pk}/unlink/").status_code == 302  # not alice's
+    assert FederatedAssociation.objects.filter(pk=bobs.pk).exists()
+    client.post(f"/federation/linked/{link.pk}/unlink/")
+    assert not FederatedAssociation.objects.filter(pk=link.pk).exists()
+    assert "Linked identities" not in client.get("/account/").content.decode()
+
+    client.force_login(bob)
+    followed = client.post(f"/federation/linked/{bobs.pk}/unlink/", follow=True).content.decode()
+    assert "only way to sign in" in followed and FederatedAssociation.objects.filter(pk=bobs.pk).exists()
