@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "authflow.factors",
     "authflow.mail",
     "authflow.outbound",
+    "authflow.sms",
     "authflow.passkeys",
     "authflow.vault",
     "authflow.federation",
@@ -244,6 +245,15 @@ AUTHFLOW_TOTP_ISSUER = os.environ.get("AUTHFLOW_TOTP_ISSUER", "authflow")  # the
 OTP_TOTP_THROTTLE_FACTOR = 1  # django-otp: after n failures, wait 2^(n-1) s before the next try
 AUTHFLOW_EMAIL_OTP_TTL_SECONDS = int(os.environ.get("AUTHFLOW_EMAIL_OTP_TTL_SECONDS", "300"))
 AUTHFLOW_MAGIC_LINK_TTL_SECONDS = int(os.environ.get("AUTHFLOW_MAGIC_LINK_TTL_SECONDS", "600"))
+AUTHFLOW_SMS_OTP_TTL_SECONDS = int(os.environ.get("AUTHFLOW_SMS_OTP_TTL_SECONDS", "300"))
+# Text messages of the SMS OTP authenticator (authflow/sms): "console" prints them (development), "http" posts
+# them to AUTHFLOW_SMS_GATEWAY_URL (which must be on the allow-list of allowed endpoints) with the bearer token
+# AUTHFLOW_SMS_GATEWAY_TOKEN; or the dotted path of a sender class.
+AUTHFLOW_SMS_SENDER = os.environ.get("AUTHFLOW_SMS_SENDER", "console" if DEBUG else "http")
+AUTHFLOW_SMS_GATEWAY_URL = os.environ.get("AUTHFLOW_SMS_GATEWAY_URL", "")
+AUTHFLOW_SMS_GATEWAY_TOKEN = os.environ.get("AUTHFLOW_SMS_GATEWAY_TOKEN", "")
+AUTHFLOW_SMS_FROM = os.environ.get("AUTHFLOW_SMS_FROM", "authflow")
+AUTHFLOW_SMS_QUEUE = os.environ.get("AUTHFLOW_SMS_QUEUE", "")  # the Celery queue of the SMS task; empty: default
 # WebAuthn: the relying party id (a domain; empty: the request's host name) and the
 # origins allowed to answer a ceremony (empty: the request's own origin).
 AUTHFLOW_WEBAUTHN_RP_ID = os.environ.get("AUTHFLOW_WEBAUTHN_RP_ID", "")
@@ -297,6 +307,18 @@ if AUTHFLOW_TRUSTED_PROXY_COUNT:
 LOGIN_URL = "login-start"
 # sendError may redirect to relative URLs and to these prefixes only.
 AUTHFLOW_ERROR_URL_ALLOW_LIST = [u for u in os.environ.get("AUTHFLOW_ERROR_URL_ALLOW_LIST", "").split(",") if u]
+# What scripts read as context.tenantDomain and user.tenantDomain: one tenant per server, named like the
+# reference's default so that scripts comparing it with 'carbon.super' keep working.
+AUTHFLOW_TENANT_DOMAIN = os.environ.get("AUTHFLOW_TENANT_DOMAIN", "").strip() or "carbon.super"
+# The attributes a sign-in identifier may be (resolveMultiAttributeLoginIdentifier), as claim URIs; the
+# environment may also name them briefly: username, email, mobile.  Only the username unless configured:
+# email addresses and mobile numbers identify an account only where each belongs to one account.
+_LOGIN_IDENTIFIER_NAMES = {"username": "http://wso2.org/claims/username",
+                           "email": "http://wso2.org/claims/emailaddress",
+                           "mobile": "http://wso2.org/claims/mobile"}
+AUTHFLOW_LOGIN_IDENTIFIER_ATTRIBUTES = [
+    _LOGIN_IDENTIFIER_NAMES.get(name.strip().lower(), name.strip())
+    for name in os.environ.get("AUTHFLOW_LOGIN_IDENTIFIER_ATTRIBUTES", "username").split(",") if name.strip()]
 
 
 def _oidc_private_key():

@@ -2,7 +2,9 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from authflow.login import authorize
 from authflow.login import views as login_views
+from authflow.protocols.oidc import urls as oidc_urls
 from authflow.pages import views as pages
 
 urlpatterns = [
@@ -10,7 +12,8 @@ urlpatterns = [
     path("favicon.ico", pages.favicon, name="favicon"),
     path("login/", include("authflow.login.urls")),
     path("account/", include("authflow.account.urls")),
-    path("o/", include("authflow.protocols.oidc.urls")),
+    # The provider's endpoints; an authorization request without a finished login starts its flow at once.
+    path("o/", include((oidc_urls.patterns(authorize.AuthorizationView.as_view()), oidc_urls.app_name))),
     path("federation/", include("authflow.federation.urls")),
     # The admin console signs in through a login flow like everything else.
     path("admin/login/", login_views.admin_login),

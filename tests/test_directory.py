@@ -20,10 +20,11 @@ def alice():
 
 def test_snapshot_holds_roles_groups_and_claims(alice):
     assert services.user_snapshot("alice") == {
-        "username": "alice", "tenantDomain": "carbon.super", "userStoreDomain": "PRIMARY",
+        "username": "alice", "uniqueId": str(alice.unique_id), "tenantDomain": "carbon.super", "userStoreDomain": "PRIMARY",
         "roles": ["admin"], "groups": ["staff"],
         "claims": {"http://wso2.org/claims/username": "alice", "http://wso2.org/claims/emailaddress": "alice@example.com",
                    "http://wso2.org/claims/givenname": "Alice", "http://wso2.org/claims/identity/failedLoginAttempts": "0",
+                   "http://wso2.org/claims/identity/failedLoginAttemptsBeforeSuccess": "0",
                    "http://wso2.org/claims/identity/accountLocked": "false", "urn:authflow:claims:staff": "false",
                    "http://wso2.org/claims/country": "NZ"},
     }

@@ -57,6 +57,9 @@ class Step:
     position: int = 0
     # The identifier to suggest: what the user typed in a failed attempt, else the application's login_hint.
     login_hint: str = ""
+    # The request parameters of this authenticator's newest answer in the flow (what the user last asked of it,
+    # e.g. to enroll a passkey); {} when it has not answered yet.
+    last_request: dict = field(default_factory=dict)
 
     @cached_property
     def user(self):
@@ -69,9 +72,10 @@ class Step:
         return step_answer(self.number, "success", user=user, authenticator=self.authenticator, idp=self.idp,
                            params=params)
 
-    def failure(self, error: str, params: dict | None = None) -> dict:
-        return step_answer(self.number, "fail", authenticator=self.authenticator, idp=self.idp, params=params,
-                           error=error)
+    def failure(self, error: str, params: dict | None = None, *, user: str | None = None) -> dict:
+        """A failed attempt; `user` names the existing account it was for (the script's context.lastLoginFailedUser)."""
+        return step_answer(self.number, "fail", user=user, authenticator=self.authenticator, idp=self.idp,
+                           params=params, error=error)
 
     def param(self, name: str, default=None):
         return self.params.get(name, default)
@@ -102,6 +106,11 @@ class Authenticator:
     def is_enrolled(self, user) -> bool:
         """Whether `user` has what this authenticator checks (a password, a device...)."""
         return True
+
+    def wants_enrollment(self, step: Step, user) -> bool:
+        """Whether the step shows the enrollment page to `user` (whom an earlier step verified): when they
+        have not set it up, or (authenticators that allow it) when they asked to set up another."""
+        return not self.is_enrolled(user)
 
     def enroll_context(self, request, step: Step, user) -> dict:
         """What the enrollment page needs."""

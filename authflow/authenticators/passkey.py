@@ -32,6 +32,16 @@ cannot be read, and a challenge that expired or was already used (a
 replayed form).  At enrollment, a refused registration is counted and shown
 again with its message (the user may retry, or choose *Not now*).
 
+**Progressive enrollment** (the reference's passkey enrollment template).
+On the first-step page a user without a passkey chooses *Create a passkey*:
+the step fails (not counted: nothing was checked) with the request
+parameter `scenario` = `INIT_FIDO_ENROLL`, which the script reads in onFail
+(`context.request.params.scenario[0]`), signs the user in another way and
+runs the passkey step again.  That step, once an earlier one verified the
+user, honours the request: it registers a new passkey (even for a user who
+has one already) instead of asking for one.  A later passkey step of the
+same flow asks for a passkey again (the request was answered).
+
 Challenges live server-side (authflow.passkeys.models.Ceremony), bound to
 the flow and the position of the page that showed them, single use.
 """
@@ -49,6 +59,11 @@ from .base import Authenticator, ShowAgain, Step
 logger = logging.getLogger("authflow.passkeys")
 
 WITHOUT = "without"  # the submit button's action: I cannot use a passkey now
+# The submit button's action, and the request parameter the script reads: create a passkey (the reference's
+# value; its older spelling is understood too).
+ENROLL_REQUEST = "INIT_FIDO_ENROLL"
+ENROLL_REQUESTS = (ENROLL_REQUEST, "INIT_FIDO_ENROL")
+ENROLL_REQUESTED = "To create a passkey, sign in another way first."
 NO_PASSKEY = "No passkey was used."
 EXPIRED = "This passkey request expired or was already used. Try again."
 UNKNOWN = "This passkey is not registered here."
@@ -68,7 +83,11 @@ class FIDOAuthenticator(Authenticator):
         return service.has_passkey(user)
 
     def stays_after(self, error: str) -> bool:
-        return error != NO_PASSKEY  # "I cannot use a passkey now": back to the other ways
+        # "I cannot use a passkey now", "Create a passkey": back to the other ways
+        return error not in (NO_PASSKEY, ENROLL_REQUESTED)
+
+    def wants_enrollment(self, step: Step, user) -> bool:
+        return not self.is_enrolled(user) or enrollment_requested(step)
 
     # ------------------------------------------------------------ signing in
 
@@ -83,12 +102,15 @@ class FIDOAuthenticator(Authenticator):
         options, state = ceremonies.authentication_options(rp, allow=allow, user_verification=verification)
         ceremony = Ceremony.begin(Ceremony.Kind.AUTHENTICATE, state, flow_id=step.flow_id, position=step.position)
         return {"webauthn": {"mode": "get", "publicKey": options}, "ceremony_id": str(ceremony.pk),
-                "usernameless": not step.subject}
+                "usernameless": not step.subject, "enroll_request": ENROLL_REQUEST}
 
     def answer(self, request, step: Step) -> dict:
         if request.POST.get("action") == WITHOUT:
             logger.info("passkey step skipped by the user", extra={"flow_id": step.flow_id, "step": step.number})
             return step.failure(NO_PASSKEY)
+        if request.POST.get("action") in ENROLL_REQUESTS and not step.subject:
+            logger.info("passkey enrollment asked for", extra={"flow_id": step.flow_id, "step": step.number})
+            return step.failure(ENROLL_REQUESTED, params={"scenario": [ENROLL_REQUEST]})
         ip = client_ip(request)
         if lockout.address_blocked(ip):
             return step.failure(lockout.NETWORK_BLOCKED)
@@ -161,6 +183,11 @@ class FIDOAuthenticator(Authenticator):
                 "flow_id": step.flow_id, "user": user.get_username()})
             raise ShowAgain(ALREADY) from None
         return step.success(user.get_username())
+
+
+def enrollment_requested(step: Step) -> bool:
+    """Whether the user's last answer to this authenticator in the flow asked to create a passkey."""
+    return any(value in ENROLL_REQUESTS for value in step.last_request.get("scenario") or [])
 
 
 def _refuse(request, step: Step, username: str | None, reason: str, message: str, passkey: Passkey | None,

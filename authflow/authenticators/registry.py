@@ -30,6 +30,8 @@ CATALOGUE = {
     "SessionExecutor": "Active Sessions Limit",
     "totp": "TOTP",
     "email-otp": "Email OTP",
+    "email-otp-authenticator": "Email OTP",
+    "sms-otp-authenticator": "SMS OTP",
     "backup-code-authenticator": "Backup Code",
     "MagicLinkAuthenticator": "Magic Link",
     "FIDOAuthenticator": "Security Key/Biometrics",

@@ -20,6 +20,7 @@ EMAIL = WSO2 + "emailaddress"
 DATE_OF_BIRTH = WSO2 + "dob"
 MOBILE = WSO2 + "mobile"
 FAILED_LOGIN_ATTEMPTS = WSO2 + "identity/failedLoginAttempts"
+FAILED_LOGIN_ATTEMPTS_BEFORE_SUCCESS = WSO2 + "identity/failedLoginAttemptsBeforeSuccess"
 ACCOUNT_LOCKED = WSO2 + "identity/accountLocked"
 # "true" for staff, who may open the admin console (the account application's script asks them more).
 STAFF = "urn:authflow:claims:staff"
@@ -56,7 +57,7 @@ class MappedClaim:
                 return date.fromisoformat(value)
             except ValueError:
                 raise ClaimError(f"{uri}: {value!r} is not a date such as 1990-01-31") from None
-        if self.attribute == "failed_login_attempts":
+        if self.attribute in ("failed_login_attempts", "failed_login_attempts_before_success"):
             if value is None:
                 return 0
             if not value.isdigit():
@@ -83,6 +84,7 @@ MAPPED = {
     DATE_OF_BIRTH: MappedClaim("date_of_birth"),
     MOBILE: MappedClaim("mobile"),
     FAILED_LOGIN_ATTEMPTS: MappedClaim("failed_login_attempts"),
+    FAILED_LOGIN_ATTEMPTS_BEFORE_SUCCESS: MappedClaim("failed_login_attempts_before_success"),
     ACCOUNT_LOCKED: MappedClaim("account_locked", read_only=True),
     STAFF: MappedClaim("is_staff", read_only=True),
 }

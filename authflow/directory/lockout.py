@@ -1,7 +1,8 @@
 """Brute-force protection for sign-ins: per-account lockout and per-address throttling.
 
 Failed sign-ins are counted on the account (readable by scripts as the
-failedLoginAttempts claim); after AUTHFLOW_LOCKOUT_THRESHOLD failures in a row
+failedLoginAttempts claim; a success ends the count and keeps it as
+failedLoginAttemptsBeforeSuccess); after AUTHFLOW_LOCKOUT_THRESHOLD failures in a row
 the account is locked for AUTHFLOW_LOCKOUT_SECONDS, and a correct password
 does not unlock it early (after it, one more failure locks it again; a
 success, or an administrator setting the count to 0, resets it).  Failures
@@ -23,7 +24,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Case, F, Q, Value, When
+from django.db.models import Case, F, PositiveIntegerField, Q, Value, When
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 
@@ -114,9 +115,20 @@ def record_failure(username: str, ip: str | None, *, flow_id: str | None = None,
     _log_failure(flow_id, authenticator, username if counted else None, failures, ip, lock_until, known=bool(counted))
 
 
-def record_success(user) -> None:
-    if user.failed_login_attempts or user.locked_until:
-        User.objects.filter(pk=user.pk).update(failed_login_attempts=0, locked_until=None)
+def record_success(user, *, counted: bool = False) -> None:
+    """A successful sign-in step: the failures in a row end, and become failedLoginAttemptsBeforeSuccess.
+
+    `counted`: this very attempt was counted already (begin_attempt), so it is not one of the failures.
+    One UPDATE computes both from the row as it is (not from `user`, which may be stale).  A success after
+    no failures leaves failedLoginAttemptsBeforeSuccess as it is (the reference's templates set it back
+    to 0 once the user passed the step-up).
+    """
+    offset = 1 if counted else 0
+    User.objects.filter(Q(failed_login_attempts__gt=0) | Q(locked_until__isnull=False), pk=user.pk).update(
+        failed_login_attempts_before_success=Case(
+            When(failed_login_attempts__gt=offset, then=F("failed_login_attempts") - offset),
+            default=F("failed_login_attempts_before_success"), output_field=PositiveIntegerField()),
+        failed_login_attempts=0, locked_until=None)
 
 
 def unlock(user, *, by: str) -> None:

@@ -24,6 +24,7 @@ def _cookie(key: dict):
 
 HANDLERS = {
     "usersByClaims": lambda key: directory.usernames_with_claims((key or {}).get("claims") or {}),
+    "loginIdentifier": directory.username_for_login_identifier,  # resolveMultiAttributeLoginIdentifier
     "cookie": _cookie,
     "secret": vault.value_of,
     "library": library_for,

@@ -25,7 +25,7 @@ from authflow.federation import providers as federation
 from authflow.federation.oidc import ProviderError
 from authflow.federation.redirect import redirect_out
 from authflow.flows import service
-from sequences.api import last_step_answer, passed_steps, request_param
+from sequences.api import last_step_answer, latest_answer_params, passed_steps, request_param
 
 from . import binding
 
@@ -100,7 +100,7 @@ def step_of(flow, command: dict, index: int) -> Step:
                 application=flow.application.name, subject=subject,
                 subject_verified=_subject_verified(flow, command), params=params, attempt=command.get("attempt", 1),
                 error=_previous_error(flow, command, index), login_hint=_login_hint(flow, command),
-                position=command["position"])
+                position=command["position"], last_request=latest_answer_params(flow.state, name) if idp == "LOCAL" else {})
 
 
 def silent_answer(request, flow) -> dict | None:
@@ -215,7 +215,7 @@ def _unenrolled_user(authenticator, step: Step):
     if not step.subject or not step.subject_verified:
         return None
     user = step.user
-    if user is None or authenticator.is_enrolled(user):
+    if user is None or not authenticator.wants_enrollment(step, user):
         return None
     return user
 

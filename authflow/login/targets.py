@@ -51,21 +51,35 @@ def from_next(next_url: str, *, reauthenticate: bool = False) -> Target:
             raise BadTarget("Signing in here is not set up",
                             f"The application {settings.AUTHFLOW_ACCOUNT_APPLICATION!r}, whose script decides how "
                             f"people sign in to this server's own pages, cannot be created: {exc}") from None
-        return Target(application=application, return_to={"protocol": "local", "next": next_url, "restart": next_url},
+        return Target(application=application, return_to={"protocol": "local", "next": next_url},
                       prompt=frozenset({"login"}) if reauthenticate else frozenset())
     try:
         request = authorization_requests.parse(next_url)
     except authorization_requests.InvalidRequest as exc:
         raise BadTarget(exc.title, exc.message) from None
+    return for_authorization(request)
+
+
+def for_authorization(request: authorization_requests.AuthorizationRequest) -> Target:
+    """The target of an application's authorization request: the request itself, stored once with the flow."""
     return Target(
         application=request.application,
-        return_to={"protocol": "oidc", "next": request.resume_path(), "restart": request.path,
-                   "redirect_uri": request.redirect_uri, "state": request.state,
-                   "client_id": request.application.client_id},
+        return_to={"protocol": "oidc", "request": request.path},
         script_params=request.script_params(),
         prompt=frozenset(request.prompt),
         max_age=request.max_age,
     )
+
+
+def _authorization_path(flow) -> str:
+    # "restart": flows started before the request was stored once (the same path).
+    return flow.return_to.get("request") or flow.return_to["restart"]
+
+
+def _success_url(flow) -> str:
+    if flow.return_to.get("protocol") == "oidc":
+        return authorization_requests.resume_path(_authorization_path(flow))
+    return flow.return_to["next"]
 
 
 def _is_local(url: str) -> bool:
@@ -76,14 +90,17 @@ def _is_local(url: str) -> bool:
 
 def restart_url(flow) -> str | None:
     """Where to go to try again: the application's original request (or our page)."""
-    return flow.return_to.get("restart") or flow.return_to.get("next")
+    if flow.return_to.get("protocol") == "oidc":
+        return _authorization_path(flow)
+    return flow.return_to.get("next")
 
 
 def deliver_success(request, flow) -> HttpResponseRedirect:
     """Signed in: back to the authorization endpoint (which now issues the code), or to our page."""
+    target = _success_url(flow)
     if flow.return_to.get("protocol") == "oidc":
-        authorizations.allow(request.session, flow.return_to["next"], str(flow.id))
-    return HttpResponseRedirect(flow.return_to["next"])
+        authorizations.allow(request.session, target, str(flow.id))
+    return HttpResponseRedirect(target)
 
 
 def deliver_error(flow, params: dict) -> HttpResponseRedirect | None:
@@ -95,7 +112,7 @@ def deliver_error(flow, params: dict) -> HttpResponseRedirect | None:
         query["error_description"] = params["errorMessage"]
     if params.get("errorURI"):
         query["error_uri"] = params["errorURI"]
-    if flow.return_to.get("state"):
-        query["state"] = flow.return_to["state"]
-    target = flow.return_to["redirect_uri"]
+    target, state = authorization_requests.redirection(_authorization_path(flow))
+    if state:
+        query["state"] = state
     return HttpResponseRedirect(target + ("&" if "?" in target else "?") + urlencode(query))

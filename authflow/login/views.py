@@ -9,6 +9,7 @@ redirect to an address that was not registered.
 from __future__ import annotations
 
 import logging
+import re
 from urllib.parse import urlencode
 
 from django.conf import settings
@@ -43,11 +44,20 @@ def problem(request, title: str, message: str, *, status: int, restart: str | No
 @never_cache
 @require_http_methods(["GET"])
 def start(request):
-    """A login for an application's authorization request (or one of our pages): start its flow."""
+    """A login for one of our pages (or an application's authorization request): start its flow."""
     try:
         target = targets.from_next(request.GET.get("next", ""), reauthenticate=request.GET.get("reauthenticate") == "1")
     except targets.BadTarget as exc:
         return problem(request, exc.title, exc.message, status=400)
+    return begin(request, target)
+
+
+def begin(request, target: targets.Target):
+    """Start the target's flow and answer with its first page (or its outcome, when no page is needed).
+
+    The authorization endpoint calls this too (authflow.login.authorize): an
+    application's login starts without a redirect of its own.
+    """
     ip = client_ip(request)
     limit = settings.AUTHFLOW_FLOW_STARTS_PER_MINUTE
     if limit and ip and ratelimit.hit(f"authflow:flow-starts:{ip}", 60) > limit:
@@ -178,7 +188,7 @@ def conclude(request, flow):
     if kind == "fail":
         params = result.get("params", {})
         return targets.deliver_error(flow, params) or problem(
-            request, "Sign-in refused", _error_message(params), status=403, restart=targets.restart_url(flow))
+            request, _error_title(params), _error_message(params), status=403, restart=targets.restart_url(flow))
     if kind == "sendError":
         return _send_error(request, flow, result.get("url"), result.get("params", {}))
     detail = None
@@ -247,12 +257,32 @@ def _send_error(request, flow, url: str | None, params: dict):
         return HttpResponseRedirect(target)
     logger.warning("sendError to a URL outside the allow-list was not followed",
                    extra={"flow_id": str(flow.id), "url": str(url).split("?")[0][:200]})
-    return problem(request, "Sign-in refused", _error_message(params), status=403, restart=targets.restart_url(flow))
+    return problem(request, _error_title(params), _error_message(params), status=403, restart=targets.restart_url(flow))
+
+
+# What a script's error parameters may put on the page (as text: the template escapes it), capped.
+MAX_ERROR_TITLE = 100
+MAX_ERROR_MESSAGE = 500
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]+")
+
+
+def _error_text(value, limit: int) -> str:
+    text = " ".join(_CONTROL.sub(" ", str(value or "")).split())
+    return text if len(text) <= limit else text[:limit - 1] + "…"
+
+
+def _error_title(params) -> str:
+    """The reference's error page puts sendError's `status` as its heading."""
+    return _error_text(params.get("status"), MAX_ERROR_TITLE) or "Sign-in refused"
 
 
 def _error_message(params) -> str:
-    return (params.get("errorMsg") or params.get("errorMessage") or params.get("error_description")
-            or "The sign-in was refused.")[:500]
+    """sendError's `statusMsg` (the reference's error page), or the error message fail() and others pass."""
+    for name in ("statusMsg", "errorMsg", "errorMessage", "error_description"):
+        text = _error_text(params.get(name), MAX_ERROR_MESSAGE)
+        if text:
+            return text
+    return "The sign-in was refused."
 
 
 @never_cache
@@ -260,7 +290,7 @@ def _error_message(params) -> str:
 def error_page(request):
     """Where sendError(null, params) lands (and relative error URLs may point)."""
     code = (request.GET.get("errorcode") or request.GET.get("errorCode") or "")[:100]
-    return render(request, "login/problem.html", {"title": "Sign-in refused", "message": _error_message(request.GET),
+    return render(request, "login/problem.html", {"title": _error_title(request.GET), "message": _error_message(request.GET),
                                                   "code": code}, status=403)
 
 

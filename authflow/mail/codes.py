@@ -1,4 +1,4 @@
-"""One-time codes and links sent by email: issuing them, and checking what comes back.
+"""One-time codes and links sent by email (and codes by text message): issuing them, and checking what comes back.
 
 Each is bound to one step of one flow (the flow's position when it was
 sent; a try of the same step shown again after a wrong code keeps it), expires, is used at most once, and is stored as a keyed digest
@@ -45,6 +45,8 @@ USER_WINDOW_SECONDS = 15 * 60
 def ttl(purpose: str) -> int:
     if purpose == Purpose.MAGIC_LINK:
         return int(settings.AUTHFLOW_MAGIC_LINK_TTL_SECONDS)
+    if purpose == Purpose.SMS_OTP:
+        return int(settings.AUTHFLOW_SMS_OTP_TTL_SECONDS)
     return int(settings.AUTHFLOW_EMAIL_OTP_TTL_SECONDS)
 
 
@@ -80,7 +82,7 @@ def first_send(purpose: str, flow_id, position) -> bool:
     return True
 
 
-def note_resend(purpose: str, flow_id, position) -> None:
+def note_resend(purpose: str, flow_id, position, noun: str = "email") -> None:
     """Count another send for the step, or refuse it (TooSoon) when it comes too soon or is one too many.
 
     With the cache unreachable nothing would limit resends: they are refused.
@@ -92,16 +94,16 @@ def note_resend(purpose: str, flow_id, position) -> None:
         if sends:
             wait = math.ceil(sends[-1] + RESEND_COOLDOWN_SECONDS - now)
             if wait > 0:
-                raise TooSoon(f"Wait {wait} second{pluralize(wait)} before asking for another email.")
+                raise TooSoon(f"Wait {wait} second{pluralize(wait)} before asking for another {noun}.")
         if len(sends) >= MAX_SENDS_PER_STEP:
-            raise TooSoon("Too many emails were sent for this sign-in. Start again from the application later.")
+            raise TooSoon(f"Too many {noun}s were sent for this sign-in. Start again from the application later.")
         cache.set(key, sends + [now], _step_ttl())
         cache.add(key + ":first", 1, _step_ttl())
     except TooSoon:
         raise
     except Exception as exc:  # noqa: BLE001
-        _cache_unreachable("email not resent", flow_id, exc)
-        raise TooSoon(UNAVAILABLE) from None
+        _cache_unreachable(f"{noun} not resent", flow_id, exc)
+        raise TooSoon(UNAVAILABLE.replace("email", noun)) from None
 
 
 def _cache_unreachable(what: str, flow_id, exc: Exception) -> None:
@@ -112,9 +114,10 @@ def _step_ttl() -> int:
     return max(int(settings.AUTHFLOW_FLOW_TTL_SECONDS), 60)
 
 
-def _user_allowance(user) -> bool:
-    """Whether the account may get another email now (MAX_SENDS_PER_USER in USER_WINDOW_SECONDS)."""
-    return ratelimit.hit(f"authflow:mail-sends-user:{user.pk}", USER_WINDOW_SECONDS) <= MAX_SENDS_PER_USER
+def _user_allowance(user, purpose: str) -> bool:
+    """Whether the account may get another email (or text message) now (MAX_SENDS_PER_USER in USER_WINDOW_SECONDS)."""
+    channel = "sms" if purpose == Purpose.SMS_OTP else "mail"
+    return ratelimit.hit(f"authflow:{channel}-sends-user:{user.pk}", USER_WINDOW_SECONDS) <= MAX_SENDS_PER_USER
 
 
 # ------------------------------------------------------------------ issuing
@@ -125,12 +128,13 @@ def new_code() -> str:
 
 @transaction.atomic
 def issue(purpose: str, user, flow_id, position: int, step: int) -> tuple[OneTimeCode, str] | None:
-    """A new code (email OTP) or link token (magic link) for the step, voiding earlier ones; None over the account's cap.
+    """A new code (email or SMS OTP) or link token (magic link) for the step, voiding earlier ones; None over the
+    account's cap.
 
-    Returns the record and the secret to send, which exists nowhere else; send it with
+    Returns the record and the secret to send, which exists nowhere else; send an email with
     send_template(..., allowance_taken=True): issuing counted it.
     """
-    if not _user_allowance(user) or not service.take_allowance(user):
+    if not _user_allowance(user, purpose) or (purpose != Purpose.SMS_OTP and not service.take_allowance(user)):
         return None  # before the earlier codes are voided: over a cap, the one the user has keeps working
     now = timezone.now()
     OneTimeCode.objects.filter(flow_id=flow_id, purpose=purpose, position=position, used_at__isnull=True,
@@ -184,12 +188,12 @@ def _matches(record: OneTimeCode, verifier: str) -> bool:
 
 
 @transaction.atomic
-def check_code(flow_id, position: int, user, code: str) -> Check:
-    """Check an email OTP `code` typed at the flow's step at `position`; a correct one is used up."""
+def check_code(flow_id, position: int, user, code: str, purpose: str = Purpose.EMAIL_OTP) -> Check:
+    """Check an OTP `code` (email or SMS) typed at the flow's step at `position`; a correct one is used up."""
     if user is None:
         return Check(False, "none")
     records = list(OneTimeCode.objects.select_for_update().filter(
-        flow_id=flow_id, user=user, purpose=Purpose.EMAIL_OTP).order_by("-created_at"))
+        flow_id=flow_id, user=user, purpose=purpose).order_by("-created_at"))
     current = next((r for r in records if r.position == position and r.state == "active"), None)
     if code and current is not None and _matches(current, code):
         current.used_at = timezone.now()

@@ -83,11 +83,12 @@ class EmailTemplate(models.Model):
 
 
 class OneTimeCode(models.Model):
-    """A code or link sent by email for one step of one login flow; only its keyed digest is kept."""
+    """A code or link sent (by email or text message) for one step of one login flow; only its keyed digest is kept."""
 
     class Purpose(models.TextChoices):
         EMAIL_OTP = "email-otp"
         MAGIC_LINK = "magic-link"
+        SMS_OTP = "sms-otp"
 
     purpose = models.CharField(max_length=16, choices=Purpose.choices)
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="one_time_codes")
@@ -126,3 +127,26 @@ class OneTimeCode(models.Model):
         if self.expired:
             return "expired"
         return "active"
+
+
+class CodeStepCount(models.Model):
+    """The wrong codes and new codes of one OTP step of a flow, against the limits its script set.
+
+    One row per flow and step number (however often the step is shown again), changed only by conditional
+    UPDATEs (authflow.mail.step_limits), so concurrent submissions cannot exceed a limit.
+    """
+
+    flow = models.ForeignKey("flows.LoginFlow", on_delete=models.CASCADE, related_name="code_step_counts")
+    step = models.PositiveIntegerField()
+    # Codes checked (a slot is taken before each check: a correct code ends the step anyway).
+    tries = models.PositiveIntegerField(default=0)
+    resends = models.PositiveIntegerField(default=0)
+    # Set when a limit ended the step: every later answer of the step fails.
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["flow", "step"], name="one_code_count_per_flow_step")]
+        verbose_name = "code step count"
+
+    def __str__(self):
+        return f"step {self.step} of flow {self.flow_id}: {self.tries} tries, {self.resends} resends"

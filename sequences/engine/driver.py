@@ -57,7 +57,8 @@ class Host(Protocol):
     def lookup(self, kind: str, key: Any) -> Any:
         """Server data other than users, as JSON: "usersByClaims" ({"claims": {uri: value}} -> [username, ...]),
         "cookie" ({"name", "value", "decrypt", "validateSignature"} -> the verified value or None),
-        "secret" (name -> value or None; never journaled), "library" (name -> {"key", "source"} or None)."""
+        "secret" (name -> value or None; never journaled), "library" (name -> {"key", "source"} or None),
+        "loginIdentifier" (a sign-in identifier -> the one username it names, or None)."""
 
 
 def library_key(source: str) -> str:

@@ -50,7 +50,7 @@ STATE_FORMAT = 2
 # Bump when the runtime (engine/js) changes what a replay computes from the same journal
 # (a different path, different answers, different digests): flows started
 # before cannot be continued and end with a clear error instead.
-REPLAY_VERSION = 2
+REPLAY_VERSION = 3
 
 STEP_RESULTS = ("success", "fail", "fallback", "abort")
 CALL_RESULTS = ("success", "fail", "timeout")
@@ -109,12 +109,15 @@ class FlowState:
 
     @classmethod
     def start(cls, application_name: str, steps: dict, request: dict | None = None,
-              entry: str = "onLoginRequest", seed: int | None = None, session: dict | None = None) -> FlowState:
+              entry: str = "onLoginRequest", seed: int | None = None, session: dict | None = None,
+              tenant_domain: str | None = None) -> FlowState:
         inputs = {
             "application": {"name": application_name, "steps": steps},
             "request": request or request_inputs(),
             "entry": entry,
         }
+        if tenant_domain:
+            inputs["tenantDomain"] = tenant_domain  # context.tenantDomain (and users'); else carbon.super
         if session:
             inputs["session"] = session  # the browser's sign-on session (sso.session_input)
         return cls(inputs=inputs, journal=empty_journal(seed))
@@ -289,6 +292,15 @@ def last_step_answer(stored: dict) -> dict | None:
         return None
     return {"step": last.get("step"), "result": last.get("r"), "authenticator": last.get("authenticator"),
             "idp": last.get("idp", "LOCAL"), "params": dict(last.get("params") or {})}
+
+
+def latest_answer_params(stored: dict, authenticator: str) -> dict:
+    """The request parameters of the newest step answer `authenticator` gave in the flow ({} if none): what
+    the user asked of that authenticator last time (e.g. to enroll a passkey)."""
+    for answer in reversed(_answers(stored)):
+        if answer.get("k") == "step" and answer.get("authenticator") == authenticator:
+            return dict(answer.get("params") or {})
+    return {}
 
 
 def request_param(stored: dict, name: str) -> str:

@@ -17,6 +17,7 @@ from ..engine.sandbox import Limits
 from .scenario import Scenario, ScenarioError, parse_time
 
 EXIT_OK, EXIT_ERROR, EXIT_BAD_INPUT = 0, 1, 2
+USERNAME_CLAIM = "http://wso2.org/claims/username"
 
 
 class ScenarioWorld:
@@ -29,12 +30,22 @@ class ScenarioWorld:
         self.libraries = dict(scenario.libraries)
         self.associations = dict(scenario.associations)
         self.cookie_codec = cookie_codec
+        self.login_identifier_claims = server_setting("AUTHFLOW_LOGIN_IDENTIFIER_ATTRIBUTES", [USERNAME_CLAIM])
+        # A store user's scenario roles and claims come from its directory: read-only, as on a server.
+        # (and so are the claims the scenario's userStores say the store holds).
+        self.directory = {name: {"roles": set(user["roles"]), "claims": set(user["claims"]) | set(
+                              scenario.user_stores.get(user["userStoreDomain"], {}).get("claims", []))}
+                          for name, user in self.users.items() if user["userStoreDomain"] != "PRIMARY"}
 
     def lookup(self, kind, key):
         if kind == "usersByClaims":
             wanted = key.get("claims") or {}
             return sorted(name for name, user in self.users.items()
                           if all(user["claims"].get(uri) == value for uri, value in wanted.items()))
+        if kind == "loginIdentifier":  # as the server: one user whose allowed attribute is the identifier
+            found = {name for name, user in self.users.items() for uri in self.login_identifier_claims
+                     if (name if uri == USERNAME_CLAIM else user["claims"].get(uri)) == key}
+            return found.pop() if len(found) == 1 else None
         if kind == "secret":
             return self.secrets.get(key)
         if kind == "associatedUser":
@@ -56,8 +67,14 @@ class ScenarioWorld:
         user = self.users.get(username)
         if user is None:
             return None
-        return {"username": username, "tenantDomain": "carbon.super", "userStoreDomain": "PRIMARY",
+        return {"username": username, "uniqueId": user["uniqueId"], "tenantDomain": "carbon.super",
+                "userStoreDomain": user["userStoreDomain"],
                 "roles": sorted(user["roles"]), "groups": sorted(user["groups"]), "claims": dict(user["claims"])}
+
+    def _store_user(self, username):
+        """A user of a named (read-only) store: what the scenario gave it is the directory's, as on a server."""
+        user = self.users.get(username)
+        return user is not None and user["userStoreDomain"] != "PRIMARY"
 
     def apply_effect(self, name, args):
         handler = getattr(self, f"_effect_{name}", None)
@@ -73,6 +90,8 @@ class ScenarioWorld:
     def _effect_removeUserRoles(self, username, roles):
         user = self.users.get(username)
         if user is None or (self.roles is not None and not set(roles) <= self.roles):
+            return False
+        if set(roles) & self.directory.get(username, {}).get("roles", set()):
             return False
         user["roles"] = sorted(set(user["roles"]) - set(roles))
         return True
@@ -104,7 +123,7 @@ class ScenarioWorld:
         return True
 
     def _effect_updateUserPassword(self, username, password):
-        if username not in self.users:
+        if username not in self.users or self._store_user(username):
             return False
         from django.contrib.auth.password_validation import ValidationError, validate_password
 
@@ -118,11 +137,24 @@ class ScenarioWorld:
         user = self.users.get(username)
         if user is None:
             return False
+        if self._store_user(username) and (uri in self.directory[username]["claims"]
+                                           or uri == "http://wso2.org/claims/username"):
+            return False
         if value is None:
             user["claims"].pop(uri, None)
         else:
             user["claims"][uri] = value
         return True
+
+
+def server_setting(name: str, default=None):
+    """A setting of the server the harness runs in (so that simulate decides as that server), if configured."""
+    try:
+        from django.conf import settings
+
+        return getattr(settings, name, default)
+    except ImportError:
+        return default
 
 
 def default_server_rules():
@@ -173,7 +205,7 @@ def simulate(source: str, scenario: Scenario, limits: Limits | None = None, cook
         request["cookies"][name] = cookie_codec.encode(name, cookie["value"], sign=cookie["sign"],
                                                        encrypt=cookie["encrypt"])
     state = FlowState.start(scenario.application_name, scenario.steps, request, seed=scenario.seed,
-                            session=scenario.session)
+                            session=scenario.session, tenant_domain=server_setting("AUTHFLOW_TENANT_DOMAIN"))
     outcomes = deque(enumerate(scenario.outcomes))
     now_ms = scenario.now_ms
     answer = None

@@ -53,9 +53,21 @@ class AuthorizationRequest:
         return {k: self.params.getlist(k) for k in self.params if k in SCRIPT_PARAMS}
 
     def resume_path(self) -> str:
-        """Where the browser goes once the login succeeded: this request, with `prompt` answered."""
-        kept = [(k, v) for k in self.params for v in self.params.getlist(k) if k != "prompt"]
-        return urlsplit(self.path).path + "?" + urlencode(kept)
+        return resume_path(self.path)
+
+
+def resume_path(path: str) -> str:
+    """Where the browser goes once the login succeeded: the request at `path`, with `prompt` answered."""
+    target = urlsplit(path)
+    params = QueryDict(target.query)
+    kept = [(k, v) for k in params for v in params.getlist(k) if k != "prompt"]
+    return target.path + "?" + urlencode(kept)
+
+
+def redirection(path: str) -> tuple[str, str | None]:
+    """The redirect URI and state of the request at `path` (validated when the request was parsed)."""
+    params = QueryDict(urlsplit(path).query)
+    return params.get("redirect_uri", ""), params.get("state")
 
 
 def parse(path: str) -> AuthorizationRequest:

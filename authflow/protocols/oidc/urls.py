@@ -6,8 +6,13 @@ from .views import AuthorizationView, TokenView, UserInfoView
 
 app_name = "oauth2_provider"
 
-urlpatterns = [
-    path("authorize/", AuthorizationView.as_view(), name="authorize"),
+
+def patterns(authorization_view=None):
+    """The provider's endpoints; `authorization_view` replaces the authorization endpoint's view."""
+    return [path("authorize/", authorization_view or AuthorizationView.as_view(), name="authorize")] + _others
+
+
+_others = [
     path("token/", TokenView.as_view(), name="token"),
     path("revoke_token/", library_views.RevokeTokenView.as_view(), name="revoke-token"),
     path("introspect/", library_views.IntrospectTokenView.as_view(), name="introspect"),
@@ -17,3 +22,5 @@ urlpatterns = [
     path(".well-known/oauth-authorization-server", library_views.OAuthServerMetadataView.as_view(),
          name="oauth-server-metadata"),
 ] + library_urls.oidc_urlpatterns
+
+urlpatterns = patterns()

@@ -34,7 +34,7 @@ class AuthorizationView(LibraryAuthorizationView):
         if request.method != "GET":
             return HttpResponseNotAllowed(["GET"])
         try:
-            authorization_requests.parse(request.get_full_path())
+            authorization_request = authorization_requests.parse(request.get_full_path())
         except authorization_requests.InvalidRequest as exc:
             return render(request, "login/problem.html", {"title": exc.title, "message": exc.message}, status=400)
         try:
@@ -53,13 +53,17 @@ class AuthorizationView(LibraryAuthorizationView):
         with transaction.atomic():
             # The session says which login authorized this request in this browser; the login's row says
             # whether its code was issued: many requests presenting one login get one code.
-            if flow_id is None or not flows.claim_code(flow_id, subject=request.user.get_username()):
-                return redirect_to_login(request.get_full_path(), self.get_login_url(), self.get_redirect_field_name())
-            response = super().dispatch(request, *args, **kwargs)
-            code = parse_qs(urlsplit(response.get("Location", "")).query).get("code", [None])[0]
-            if code:
-                IssuedCode.objects.create(code_sha256=code_digest(code), flow_id=flow_id)
-        return response
+            if flow_id is not None and flows.claim_code(flow_id, subject=request.user.get_username()):
+                response = super().dispatch(request, *args, **kwargs)
+                code = parse_qs(urlsplit(response.get("Location", "")).query).get("code", [None])[0]
+                if code:
+                    IssuedCode.objects.create(code_sha256=code_digest(code), flow_id=flow_id)
+                return response
+        return self.login_required(request, authorization_request)
+
+    def login_required(self, request, authorization_request):
+        """No finished login for this request: the login URL (authflow.login.authorize starts the flow here)."""
+        return redirect_to_login(request.get_full_path(), self.get_login_url(), self.get_redirect_field_name())
 
 
 def code_digest(code: str) -> str:

@@ -196,7 +196,7 @@ function emitLog(level, args) {
     const a = args[i];
     parts.push(typeof a === "string" ? a : userIdentity.has(a) ? userIdentity.get(a) : safeString(a));
   }
-  let message = parts.join(" ");
+  let message = redactSecrets(r, parts.join(" "));
   if (message.length > MAX_LOG_LENGTH) message = message.slice(0, MAX_LOG_LENGTH) + "…";
   r.newLogs.push({ level: level, message: message });
 }

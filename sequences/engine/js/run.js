@@ -55,13 +55,25 @@ function newRun(input, program) {
     attributeMarked: false,
     lastStepSucceeded: null,
     stepUsers: {},
+    secretValues: [], // the secrets this run read: kept out of its log lines and error messages
+    lastAuthenticatedUser: null, // the local user the newest identifying step authenticated (hasAnyOfTheRolesV2)
     context: null,
   };
   const steps = {};
-  for (const id of ObjectKeys(r.steps)) steps[id] = { subject: null, idp: null, authenticator: null };
+  for (const id of ObjectKeys(r.steps)) {
+    steps[id] = { subject: null, idp: null, authenticator: null, options: optionList(r.steps[id]) };
+  }
   r.context = {
     steps: steps,
     currentKnownSubject: null,
+    // The step being run, or last run: the same object as context.steps[n]; null before the first step.
+    currentStep: null,
+    // True once an attempt at the current step failed, until that step succeeds.
+    retrying: false,
+    retry: false,
+    // The account named in the newest failed attempt (a wrong password for an existing user), else null.
+    lastLoginFailedUser: null,
+    tenantDomain: tenantOf(r),
     request: {
       ip: request.ip || null,
       headers: ObjectAssign({}, request.headers || {}),
@@ -74,6 +86,16 @@ function newRun(input, program) {
     selectedAcr: null,
   };
   return r;
+}
+
+function tenantOf(r) {
+  const tenant = r.inputs.tenantDomain;
+  return typeof tenant === "string" && tenant !== "" ? tenant : DEFAULT_TENANT;
+}
+
+// A step's options as the script sees them: fresh plain objects, so a script changing them changes nothing else.
+function optionList(options) {
+  return options.map((o) => ({ authenticator: o.authenticator, idp: o.idp }));
 }
 
 function finish(r) {
@@ -186,6 +208,7 @@ function errorCommand(e) {
   } else {
     message = "Uncaught " + safeErrorValue(e);
   }
+  if (run !== null) message = redactSecrets(run, message);
   const command = {
     type: "error",
     kind: "runtime",

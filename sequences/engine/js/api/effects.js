@@ -72,6 +72,19 @@ function hasAnyOfTheRoles(user, roles) {
   return stringList(roles, "hasAnyOfTheRoles: roles").some((role) => have.indexOf(role) >= 0);
 }
 
+// The reference's role check against the login's last authenticated user (not a user passed in): false
+// before any step identified someone, and for a user a federated identity provider authenticated.
+function hasAnyOfTheRolesV2(context, roles) {
+  const r = current();
+  if (context !== r.context) {
+    throw new RealTypeError("hasAnyOfTheRolesV2: the first argument must be the context (hasAnyOfTheRoles takes a user)");
+  }
+  const names = stringList(roles, "hasAnyOfTheRolesV2: roles");
+  if (r.lastAuthenticatedUser === null) return false;
+  const have = rolesOf(r.lastAuthenticatedUser);
+  return names.some((role) => have.indexOf(role) >= 0);
+}
+
 function isMemberOfAnyOfGroups(user, groups) {
   const have = readUserField(identify(user, "isMemberOfAnyOfGroups: user"), "groups");
   return stringList(groups, "isMemberOfAnyOfGroups: groups").some((g) => have.indexOf(g) >= 0);

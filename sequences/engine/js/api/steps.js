@@ -60,6 +60,9 @@ function executeStep(stepId, a, b) {
   const params = options.authenticatorParams ? toPlain(options.authenticatorParams) : null;
   let attempt = 0;
   let lastError = null;
+  setRetrying(false);
+  noteOfferedOptions(r, id, offered);
+  r.context.currentStep = r.context.steps[id];
   for (;;) {
     attempt++;
     const command = { type: "step", step: id, options: offered };
@@ -75,11 +78,13 @@ function executeStep(stepId, a, b) {
     const answer = nextAnswer("step", command, describeStep(command), (ans) => ans.step === id);
     setRequestParams(answer.params);
     if (answer.r === "success") {
-      recordSuccess(id, answer, stepOptions);
+      recordSuccess(id, answer, stepOptions, offered);
       call(callbacks.onSuccess);
       return;
     }
     r.lastStepSucceeded = false;
+    setRetrying(true);
+    if (answer.user) r.context.lastLoginFailedUser = makeUser(answer.user);
     if (answer.r === "abort") {
       if (typeof callbacks.onUserAbort === "function") return call(callbacks.onUserAbort);
       halt({ type: "fail", reason: "abort", params: { errorCode: "access_denied", errorMessage: "The user cancelled the login." } });
@@ -96,17 +101,39 @@ function describeStep(command) {
                         command.stepOptions || null]);
 }
 
-function recordSuccess(id, answer, stepOptions) {
+function setRetrying(value) {
+  const r = current();
+  r.context.retrying = value;
+  r.context.retry = value;
+}
+
+// context.steps[n].options: the step's configured options until it runs, then the ones it offered.
+function noteOfferedOptions(r, id, offered) {
+  const record = r.context.steps !== null && typeof r.context.steps === "object" ? r.context.steps[id] : null;
+  if (record === null || typeof record !== "object") return;
+  try {
+    record.options = optionList(offered);
+  } catch (e) {
+    if (e === HALT) throw e; // a step record the script froze keeps what it had
+  }
+}
+
+function recordSuccess(id, answer, stepOptions, offered) {
   const r = current();
   const user = answer.user ? makeUser(answer.user, answer) : null;
   r.context.steps[id] = {
     subject: user,
     idp: answer.idp || "LOCAL",
     authenticator: answer.authenticator || null,
+    options: optionList(offered),
   };
+  r.context.currentStep = r.context.steps[id];
   r.lastStepSucceeded = true;
+  setRetrying(false);
   if (!user) return;
   r.context.currentKnownSubject = user;
+  // A user an identity provider authenticated holds no local roles for hasAnyOfTheRolesV2.
+  r.lastAuthenticatedUser = answer.idp && answer.idp !== "LOCAL" ? null : answer.user;
   r.stepUsers[id] = answer.user;
   // The first step that identifies a user is the subject (and attribute)
   // step unless a step is marked as such; a marked step always wins.

@@ -45,6 +45,22 @@ function readUserField(username, field) {
   return record[field];
 }
 
+// A single value of the user's record (uniqueId): null when the user or the value is not there.
+function readUserAttribute(username, field) {
+  const r = current();
+  const record = readUser(username);
+  if (record === null) return null;
+  noteRead(r, "field:" + username + ":" + field);
+  if (!hasOwn(record, field)) {
+    const snapshot = r.prefetch[username];
+    if (snapshot === undefined) halt({ type: "lookup", username: username });
+    const value = snapshot[field];
+    record[field] = value === undefined || value === null ? null : value;
+    r.newReads[username] = record;
+  }
+  return record[field];
+}
+
 function readClaim(username, uri) {
   const r = current();
   const overlay = r.claimOverlay.get(username);
@@ -72,6 +88,14 @@ function rolesOf(username) {
     if (!change.add && at >= 0) roles.splice(at, 1);
   }
   return roles;
+}
+
+// A local user of a named user store is "<STORE>/<name>" (the server's shadow row, the simulator's key):
+// scripts see the name and the store apart, as the reference shows them; effects keep the whole name.
+function storeOf(username) {
+  const at = username.indexOf("/");
+  if (at <= 0) return { name: username, domain: DEFAULT_USER_STORE };
+  return { name: username.slice(at + 1), domain: username.slice(0, at).toUpperCase() };
 }
 
 function makeUser(username, details) {
@@ -107,10 +131,11 @@ function makeUser(username, details) {
       return false;
     },
   });
+  const store = details && details.idp && details.idp !== "LOCAL" ? null : storeOf(username);
   const user = {
-    username: username,
-    tenantDomain: DEFAULT_TENANT,
-    userStoreDomain: DEFAULT_USER_STORE,
+    username: store === null ? username : store.name,
+    tenantDomain: tenantOf(r),
+    userStoreDomain: store === null ? DEFAULT_USER_STORE : store.domain,
     claims: {},
     remoteClaims: details && details.remoteClaims ? Object.assign({}, details.remoteClaims) : {},
   };
@@ -120,6 +145,15 @@ function makeUser(username, details) {
     set: () => {},
   });
   ObjectDefineProperty(user, "localClaims", { enumerable: true, value: localClaims, writable: false });
+  // The directory's stable id of the account (read when asked, like roles); null for a user it does not hold.
+  ObjectDefineProperty(user, "uniqueId", {
+    enumerable: true,
+    get: () => readUserAttribute(username, "uniqueId"),
+    set: () => {},
+  });
+  // The subject the authenticating step identified: the username, or a federated identity provider's subject.
+  ObjectDefineProperty(user, "identifier", { enumerable: true, value: username, writable: false });
+  ObjectDefineProperty(user, "authenticatedSubjectIdentifier", { enumerable: false, value: username, writable: false });
   userIdentity.set(user, username);
   if (details && details.idp && details.idp !== "LOCAL") userIdp.set(user, details.idp);
   r.users.set(username, user);
