@@ -583,3 +583,14 @@ def test_the_account_page_lists_linked_identities_and_unlinks_one(client):
     client.force_login(bob)
     followed = client.post(f"/federation/linked/{bobs.pk}/unlink/", follow=True).content.decode()
     assert "only way to sign in" in followed and FederatedAssociation.objects.filter(pk=bobs.pk).exists()
+
+
+def test_a_remote_identifier_too_long_to_link_is_refused_not_an_error():
+    from authflow.federation.providers import UserRefused, local_user
+
+    provider = IdentityProvider.objects.create(name="corp", issuer="https://idp.example", client_id="a",
+                                               user_policy="provision", username_claim="email")
+    with pytest.raises(UserRefused, match="too long"):
+        local_user(provider, {"sub": "s" * 255, "email": "ann@example.com"})
+    assert local_user(provider, {"sub": "s" * 200, "email": "ann@example.com"}) == "ann@example.com"
+    assert FederatedAssociation.objects.get(idp="corp").subject == "corp:" + "s" * 200

@@ -27,6 +27,8 @@ logger = logging.getLogger("authflow.federation")
 # Remote claim values a script sees: JSON scalars, strings cut to this length.
 MAX_REMOTE_VALUE = 1000
 MAX_REMOTE_CLAIMS = 100
+# What a link to a local account can hold ("<provider>:<sub>", FederatedAssociation.subject).
+MAX_IDENTITY = 255
 _USERNAME = re.compile(r"^[\w.@+-]{1,150}$")
 
 
@@ -77,6 +79,8 @@ def mapped_claims(provider: IdentityProvider, claims: dict) -> dict[str, str]:
 def local_user(provider: IdentityProvider, claims: dict) -> str:
     """The username the login continues with for the identity `claims` describe (UserRefused if none)."""
     identity = federated_username(provider, claims["sub"])
+    if len(identity) > MAX_IDENTITY:
+        raise UserRefused(f"Your {provider.label} account's identifier is too long for this server.")
     policy = provider.user_policy
     if policy == IdentityProvider.UserPolicy.NONE:
         return identity
