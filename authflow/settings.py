@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "authflow.sms",
     "authflow.passkeys",
     "authflow.vault",
+    "authflow.federation",
     "authflow.housekeeping",
     "authflow.api",
     "sequences",

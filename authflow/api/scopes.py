@@ -25,7 +25,9 @@ API_SCOPES = {
 
 
 def granted_scopes(client) -> list[str]:
-    api_client = getattr(client, "api_client", None) if client is not None and client.pk else None
+    if client is None or not client.pk or client.authorization_grant_type != client.GRANT_CLIENT_CREDENTIALS:
+        return []  # API clients are client-credentials clients: an application's login costs no lookup here
+    api_client = getattr(client, "api_client", None)
     return list(api_client.scopes) if api_client is not None else []
 
 

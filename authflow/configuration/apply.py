@@ -10,11 +10,12 @@ from authflow.applications.models import Application
 from authflow.directory.claims import MAPPED, ClaimError, read_claims, write_claim
 from authflow import keys
 from authflow.directory.models import Role, User, UserClaim, UserStore
+from authflow.federation.models import IdentityProvider
 from authflow.outbound.models import put_endpoint
 from authflow.protocols.oidc.clients import ClientConfigError, sync_client
 from sequences.api import KindConflict, save_version
 
-from .schema import ApplicationEntry, Config, ConfigError, UserEntry, UserStoreEntry
+from .schema import ApplicationEntry, Config, ConfigError, IdentityProviderEntry, UserEntry, UserStoreEntry
 
 
 @transaction.atomic
@@ -35,6 +36,8 @@ def apply_config(config: Config) -> Counter:
         counts[f"allowed endpoints {put_endpoint(endpoint.url, endpoint.description, endpoint.enabled)}"] += 1
     for position, entry in enumerate(config.user_stores):
         counts[f"user stores {_apply_user_store(entry, position)}"] += 1
+    for entry in config.identity_providers:
+        counts[f"identity providers {_apply_identity_provider(entry)}"] += 1
     for entry in config.applications:
         counts[f"applications {_apply_application(entry)}"] += 1
     for entry in config.users:
@@ -74,6 +77,33 @@ def _apply_application(entry: ApplicationEntry) -> str:
     if changed:
         return "created" if created else "updated"
     return "unchanged"
+
+
+_PROVIDER_FIELDS = ("display_name", "enabled", "protocol", "issuer", "client_id", "client_auth_method", "scopes",
+                    "extra_params", "use_userinfo", "claim_mapping", "user_policy", "username_claim", "username_prefix")
+
+
+def _apply_identity_provider(entry: IdentityProviderEntry) -> str:
+    """Create or update the provider; a file without a secret keeps the stored one."""
+    provider = IdentityProvider.objects.filter(name=entry.name).first()
+    created = provider is None
+    if created:
+        provider = IdentityProvider(name=entry.name)
+    changed = created
+    for attribute in _PROVIDER_FIELDS:
+        if getattr(provider, attribute) != getattr(entry, attribute):
+            setattr(provider, attribute, getattr(entry, attribute))
+            changed = True
+    if entry.client_secret is not None and (not provider.encrypted_client_secret
+                                            or provider.client_secret() != entry.client_secret):
+        provider.set_client_secret(entry.client_secret)
+        changed = True
+    if entry.client_secret_encrypted is not None and provider.encrypted_client_secret != entry.client_secret_encrypted:
+        provider.encrypted_client_secret = entry.client_secret_encrypted
+        changed = True
+    if changed:
+        provider.save()
+    return "created" if created else ("updated" if changed else "unchanged")
 
 
 def apply_user(entry: UserEntry) -> str:

@@ -8,6 +8,7 @@ import yaml
 from authflow.applications.models import Application
 from authflow.directory.claims import EMAIL, GIVEN_NAME, LAST_NAME, STAFF, USERNAME, read_claims
 from authflow.directory.models import Role, User, UserStore
+from authflow.federation.models import IdentityProvider
 from authflow.outbound.models import endpoints
 from sequences.api import brief_steps
 from sequences.models import Sequence
@@ -45,6 +46,9 @@ def export_config(include_password_hashes: bool = False) -> dict:
     stores = [_user_store(store) for store in UserStore.objects.all()]
     if stores:
         config["user_stores"] = stores
+    providers = [_identity_provider(p) for p in IdentityProvider.objects.order_by("name")]
+    if providers:
+        config["identity_providers"] = providers
     config.update(applications=applications, users=users)
     return config
 
@@ -85,6 +89,29 @@ def _user_store(store: UserStore) -> dict:
     entry["roles"] = {group: list(roles) for group, roles in sorted(store.role_mapping.items())}
     entry["claims"] = dict(sorted(store.claim_mapping.items()))
     entry["timeout_seconds"] = store.timeout_seconds
+    return entry
+
+
+def _identity_provider(provider: IdentityProvider) -> dict:
+    """The provider as `apply` reads it; its client secret only encrypted (it opens with this server's keys)."""
+    entry = {"name": provider.name}
+    if provider.display_name:
+        entry["display_name"] = provider.display_name
+    if not provider.enabled:
+        entry["enabled"] = False
+    entry.update(protocol=provider.protocol, issuer=provider.issuer, client_id=provider.client_id)
+    if provider.encrypted_client_secret:
+        entry["client_secret_encrypted"] = provider.encrypted_client_secret
+    entry.update(client_auth_method=provider.client_auth_method, scopes=provider.scopes)
+    if provider.extra_params:
+        entry["extra_params"] = dict(provider.extra_params)
+    if not provider.use_userinfo:
+        entry["use_userinfo"] = False
+    if provider.claim_mapping:
+        entry["claim_mapping"] = dict(provider.claim_mapping)
+    entry.update(user_policy=provider.user_policy, username_claim=provider.username_claim)
+    if provider.username_prefix:
+        entry["username_prefix"] = provider.username_prefix
     return entry
 
 

@@ -12,15 +12,18 @@ from dataclasses import dataclass, field
 import yaml
 from django.contrib.auth.hashers import identify_hasher
 from django.core.exceptions import ValidationError
-from django.core.validators import validate_email
+from django.core.validators import validate_email, validate_slug
 
+from authflow import keys
 from authflow.directory.claims import EMAIL, ClaimError, check_uri
 from authflow.directory.services import SERVER_CLAIMS
+from authflow.federation.models import secret_purpose
+from authflow.federation.settings_check import SettingsError, check_settings
 from authflow.outbound.allowlist import NotAllowed, normalise
 
 from . import rules
 
-TOP_KEYS = {"roles", "libraries", "allowed_endpoints", "applications", "users", "user_stores"}
+TOP_KEYS = {"roles", "libraries", "allowed_endpoints", "identity_providers", "applications", "users", "user_stores"}
 LIBRARY_KEYS = {"name", "source"}
 ENDPOINT_KEYS = {"url", "description", "enabled"}
 APPLICATION_KEYS = {"name", "client_id", "client_type", "client_secret", "client_secret_hash", "redirect_uris", "steps",
@@ -28,6 +31,9 @@ APPLICATION_KEYS = {"name", "client_id", "client_type", "client_secret", "client
 USER_STORE_KEYS = {"name", "type", "enabled", "url", "bind_dn", "bind_password", "bind_password_encrypted",
                    "user_search_base", "user_filter", "username_attribute", "group_search_base", "group_filter",
                    "group_member_attribute", "group_name_attribute", "roles", "claims", "timeout_seconds"}
+IDENTITY_PROVIDER_KEYS = {"name", "display_name", "enabled", "protocol", "issuer", "client_id", "client_secret",
+                          "client_secret_encrypted", "client_auth_method", "scopes", "extra_params", "use_userinfo",
+                          "claim_mapping", "user_policy", "username_claim", "username_prefix"}
 USER_KEYS = {"username", "password", "password_hash", "email", "first_name", "last_name", "is_staff",
              "is_active", "roles", "groups", "claims"}
 
@@ -99,6 +105,27 @@ class UserStoreEntry:
 
 
 @dataclass
+class IdentityProviderEntry:
+    name: str
+    issuer: str
+    client_id: str
+    display_name: str = ""
+    enabled: bool = True
+    protocol: str = "oidc"
+    # In clear (written by an administrator), or as `export` gives it: encrypted with this server's keys.
+    client_secret: str | None = None
+    client_secret_encrypted: str | None = None
+    client_auth_method: str = "client_secret_basic"
+    scopes: str = "openid profile email"
+    extra_params: dict = field(default_factory=dict)
+    use_userinfo: bool = True
+    claim_mapping: dict = field(default_factory=dict)
+    user_policy: str = "none"
+    username_claim: str = "sub"
+    username_prefix: str = ""
+
+
+@dataclass
 class Config:
     roles: list[str]
     applications: list[ApplicationEntry]
@@ -106,6 +133,7 @@ class Config:
     libraries: list[LibraryEntry] = field(default_factory=list)
     allowed_endpoints: list[EndpointEntry] = field(default_factory=list)
     user_stores: list[UserStoreEntry] = field(default_factory=list)
+    identity_providers: list[IdentityProviderEntry] = field(default_factory=list)
 
 
 def load(text: str, filename: str = "") -> Config:
@@ -138,8 +166,11 @@ def parse(data) -> Config:
     _unique([(s.name, s.name) for s in user_stores], "user_stores", "name")
     endpoints = [_endpoint(i, e) for i, e in enumerate(_list(data.get("allowed_endpoints", []), "allowed_endpoints"))]
     _unique([(e.url, e.url) for e in endpoints], "allowed_endpoints", "url")
+    providers = [_identity_provider(i, e)
+                 for i, e in enumerate(_list(data.get("identity_providers", []), "identity_providers"))]
+    _unique([(p.name, p.name) for p in providers], "identity_providers", "name")
     return Config(roles=roles, applications=applications, users=users, libraries=libraries,
-                  allowed_endpoints=endpoints, user_stores=user_stores)
+                  allowed_endpoints=endpoints, user_stores=user_stores, identity_providers=providers)
 
 
 _STORE_NAME = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,63}$")
@@ -220,6 +251,60 @@ def _user_store(index: int, entry) -> UserStoreEntry:
         store.claims[uri] = attribute
     return store
 
+
+def _identity_provider(index: int, entry) -> IdentityProviderEntry:
+    """An identity provider users may sign in with (authflow/federation): OpenID Connect settings, user policy."""
+    where = f"identity_providers[{index}]"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: expected a mapping")
+    if isinstance(entry.get("name"), str):
+        where += f" ({entry['name']})"
+    _no_unknown_keys(entry, IDENTITY_PROVIDER_KEYS, where)
+    name = _required_text(entry, "name", where)
+    try:
+        validate_slug(name)
+    except ValidationError:
+        raise ConfigError(f"{where}: name may hold only letters, digits, - and _") from None
+    if name == "LOCAL" or len(name) > 100:
+        raise ConfigError(f"{where}: name must be at most 100 characters and not LOCAL")
+    provider = IdentityProviderEntry(name=name, issuer=_required_text(entry, "issuer", where),
+                                     client_id=_required_text(entry, "client_id", where))
+    if not provider.issuer.startswith(("https://", "http://")) or len(provider.issuer) > 500:
+        raise ConfigError(f"{where}: issuer must be an https (or http) URL")
+    choices = {"protocol": ("oidc",), "client_auth_method": ("client_secret_basic", "client_secret_post", "private_key_jwt"),
+               "user_policy": ("none", "provision", "link")}
+    for key, allowed in choices.items():
+        if key in entry:
+            if entry[key] not in allowed:
+                raise ConfigError(f"{where}: {key} must be one of {', '.join(allowed)}")
+            setattr(provider, key, entry[key])
+    for key in ("display_name", "scopes", "username_claim", "username_prefix", "client_secret",
+                "client_secret_encrypted"):
+        if key in entry and entry[key] is not None:
+            if not isinstance(entry[key], str):
+                raise ConfigError(f"{where}: {key} must be text")
+            setattr(provider, key, entry[key])
+    for key in ("enabled", "use_userinfo"):
+        if key in entry:
+            if not isinstance(entry[key], bool):
+                raise ConfigError(f"{where}: {key} must be true or false")
+            setattr(provider, key, entry[key])
+    provider.extra_params = entry.get("extra_params", {})
+    provider.claim_mapping = entry.get("claim_mapping", {})
+    try:
+        check_settings(scopes=provider.scopes, extra_params=provider.extra_params,
+                       claim_mapping=provider.claim_mapping)
+    except SettingsError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    if provider.client_secret is not None and provider.client_secret_encrypted is not None:
+        raise ConfigError(f"{where}: give client_secret or client_secret_encrypted, not both")
+    if provider.client_secret_encrypted is not None:
+        try:
+            keys.decrypt(provider.client_secret_encrypted, purpose=secret_purpose(name))
+        except keys.InvalidValue as exc:
+            raise ConfigError(f"{where}: client_secret_encrypted does not decrypt with this server's keys "
+                              f"({exc}): give client_secret instead") from None
+    return provider
 
 def _endpoint(index: int, entry) -> EndpointEntry:
     """A URL prefix scripts may call: a URL, or a mapping with url, description and enabled."""
