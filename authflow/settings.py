@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "authflow.passkeys",
     "authflow.vault",
     "authflow.housekeeping",
+    "authflow.custom_authenticators",
     "sequences",
     "demo_rp",
 ]
@@ -369,4 +370,12 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["console"], "level": os.environ.get("AUTHFLOW_LOG_LEVEL", "INFO")},
     "loggers": {"django": {"level": "WARNING"}},
+}
+
+# Custom authenticators (authflow/custom_authenticators): attempts per user and authenticator, for each of
+# registration and authentication, in a window; past it the API answers 429. The per-registration limit of
+# failed authentications in a row is each authenticator's own (max_failed_attempts).
+AUTHFLOW_CUSTOM_AUTHENTICATOR_RATE_LIMIT = {
+    "attempts": int(os.environ.get("AUTHFLOW_CUSTOM_AUTHENTICATOR_ATTEMPTS", "10")),
+    "window_seconds": int(os.environ.get("AUTHFLOW_CUSTOM_AUTHENTICATOR_WINDOW_SECONDS", "60")),
 }
