@@ -345,3 +345,60 @@ def test_nothing_one_run_defines_reaches_the_next(alice):
     authenticator = make(registration=script)
     assert services.register(authenticator, alice, "a").response_payload == "clean"
     assert services.register(authenticator, bob, "a").response_payload == "clean"
+
+
+# ---------------------------------------------------------------- apply / export, the admin console
+
+def test_apply_and_export_round_trip():
+    from authflow.configuration.apply import apply_config
+    from authflow.configuration.export import export_config
+    from authflow.configuration.schema import parse
+
+    config = {"custom_authenticators": [{"name": "card-reader", "display_name": "Card reader",
+                                         "registration_script": REGISTRATION, "authentication_script": AUTHENTICATION,
+                                         "max_failed_attempts": 4}]}
+    counts = apply_config(parse(config))
+    assert counts["custom authenticators created"] == 1
+    assert apply_config(parse(config))["custom authenticators unchanged"] == 1
+    exported = export_config()["custom_authenticators"]
+    assert exported == [{"name": "card-reader", "display_name": "Card reader", "registration_script": REGISTRATION,
+                         "authentication_script": AUTHENTICATION, "max_failed_attempts": 4}]
+    assert apply_config(parse({"custom_authenticators": exported}))["custom authenticators unchanged"] == 1
+
+
+@pytest.mark.parametrize("entry, message", [
+    ({"name": "x", "registration_script": REGISTRATION}, "authentication_script is required"),
+    ({"name": "x", "registration_script": REGISTRATION, "authentication_script": "var onLoginRequest = 1;"},
+     "authentication_script: the script does not define execute"),
+    ({"name": "x y", "registration_script": REGISTRATION, "authentication_script": AUTHENTICATION}, "name may hold"),
+    ({"name": "x", "registration_script": REGISTRATION, "authentication_script": AUTHENTICATION,
+      "max_failed_attempts": 0}, "max_failed_attempts"),
+    ({"name": "x", "registration_script": REGISTRATION, "authentication_script": AUTHENTICATION, "colour": 1},
+     "unknown key 'colour'"),
+])
+def test_apply_refuses_bad_entries_with_their_place(entry, message):
+    from authflow.configuration.schema import ConfigError, parse
+
+    with pytest.raises(ConfigError) as excinfo:
+        parse({"custom_authenticators": [entry]})
+    assert "custom_authenticators[0]" in str(excinfo.value) and message in str(excinfo.value)
+
+
+def test_admin_console_creates_and_edits_an_authenticator(admin_client):
+    form = {"name": "token", "display_name": "Hardware token", "registration": REGISTRATION,
+            "authentication": AUTHENTICATION, "deregistration": "", "max_failed_attempts": 5, "enabled": "on"}
+    bad = admin_client.post("/admin/custom_authenticators/customauthenticator/add/",
+                            {**form, "authentication": "function nope() {}"})
+    assert bad.status_code == 200 and b"does not define execute" in bad.content
+    assert not CustomAuthenticator.objects.exists()
+    response = admin_client.post("/admin/custom_authenticators/customauthenticator/add/", form)
+    assert response.status_code == 302, response.content[:2000]
+    authenticator = CustomAuthenticator.objects.get(name="token")
+    assert authenticator.authentication_script.published_version().source == AUTHENTICATION
+    page = admin_client.get(f"/admin/custom_authenticators/customauthenticator/{authenticator.pk}/change/")
+    assert b"requestPayload.equals(registrationData)" in page.content
+    changed = AUTHENTICATION.replace("4000", "4000 ")
+    response = admin_client.post(f"/admin/custom_authenticators/customauthenticator/{authenticator.pk}/change/",
+                                 {**form, "authentication": changed})
+    assert response.status_code == 302
+    assert authenticator.authentication_script.versions.count() == 2

@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from authflow.applications.models import Application
+from authflow.custom_authenticators.services import put_authenticator
 from authflow.directory.claims import MAPPED, ClaimError, read_claims, write_claim
 from authflow.directory.models import Role, User, UserClaim
 from authflow.outbound.models import put_endpoint
@@ -36,6 +37,15 @@ def apply_config(config: Config) -> Counter:
         counts[f"applications {_apply_application(entry)}"] += 1
     for entry in config.users:
         counts[f"users {_apply_user(entry)}"] += 1
+    for entry in config.custom_authenticators:
+        try:
+            outcome = put_authenticator(entry.name, entry.display_name, registration=entry.registration_script,
+                                        authentication=entry.authentication_script,
+                                        deregistration=entry.deregistration_script,
+                                        max_failed_attempts=entry.max_failed_attempts, enabled=entry.enabled)
+        except KindConflict as exc:
+            raise ConfigError(f"custom_authenticators ({entry.name}): {exc}") from None
+        counts[f"custom authenticators {outcome}"] += 1
     return counts
 
 

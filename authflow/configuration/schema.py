@@ -19,8 +19,10 @@ from authflow.directory.claims import EMAIL, ClaimError, check_uri
 from authflow.outbound.allowlist import NotAllowed, normalise
 from sequences.api import ScriptSyntaxError, StepConfigError, check_syntax, normalize_steps
 
-TOP_KEYS = {"roles", "libraries", "allowed_endpoints", "applications", "users"}
+TOP_KEYS = {"roles", "libraries", "allowed_endpoints", "applications", "users", "custom_authenticators"}
 LIBRARY_KEYS = {"name", "source"}
+CUSTOM_AUTHENTICATOR_KEYS = {"name", "display_name", "registration_script", "authentication_script",
+                             "deregistration_script", "max_failed_attempts", "enabled"}
 ENDPOINT_KEYS = {"url", "description", "enabled"}
 APPLICATION_KEYS = {"name", "client_id", "client_type", "client_secret", "client_secret_hash", "redirect_uris", "steps",
                     "script"}
@@ -65,6 +67,17 @@ class LibraryEntry:
 
 
 @dataclass
+class CustomAuthenticatorEntry:
+    name: str
+    display_name: str
+    registration_script: str
+    authentication_script: str
+    deregistration_script: str | None = None
+    max_failed_attempts: int = 5
+    enabled: bool = True
+
+
+@dataclass
 class EndpointEntry:
     url: str  # normalised, as it is stored
     description: str = ""
@@ -78,6 +91,7 @@ class Config:
     users: list[UserEntry]
     libraries: list[LibraryEntry] = field(default_factory=list)
     allowed_endpoints: list[EndpointEntry] = field(default_factory=list)
+    custom_authenticators: list[CustomAuthenticatorEntry] = field(default_factory=list)
 
 
 def load(text: str, filename: str = "") -> Config:
@@ -108,8 +122,11 @@ def parse(data) -> Config:
     _unique([(u.username, u.username) for u in users], "users", "username")
     endpoints = [_endpoint(i, e) for i, e in enumerate(_list(data.get("allowed_endpoints", []), "allowed_endpoints"))]
     _unique([(e.url, e.url) for e in endpoints], "allowed_endpoints", "url")
+    custom = [_custom_authenticator(i, e)
+              for i, e in enumerate(_list(data.get("custom_authenticators", []), "custom_authenticators"))]
+    _unique([(c.name, c.name) for c in custom], "custom_authenticators", "name")
     return Config(roles=roles, applications=applications, users=users, libraries=libraries,
-                  allowed_endpoints=endpoints)
+                  allowed_endpoints=endpoints, custom_authenticators=custom)
 
 
 def _endpoint(index: int, entry) -> EndpointEntry:
@@ -154,6 +171,47 @@ def _library(index: int, entry) -> LibraryEntry:
     except ScriptSyntaxError as exc:
         raise ConfigError(f"{where}: source: {exc}") from None
     return LibraryEntry(name=name, source=source)
+
+
+def _custom_authenticator(index: int, entry) -> CustomAuthenticatorEntry:
+    where = f"custom_authenticators[{index}]"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: expected a mapping with name, display_name, registration_script and "
+                          "authentication_script")
+    if isinstance(entry.get("name"), str):
+        where += f" ({entry['name']})"
+    _no_unknown_keys(entry, CUSTOM_AUTHENTICATOR_KEYS, where)
+    name = _required_text(entry, "name", where)
+    try:
+        validate_slug(name)
+    except ValidationError:
+        raise ConfigError(f"{where}: name may hold only letters, digits, - and _") from None
+    if len(name) > 80:
+        raise ConfigError(f"{where}: name is longer than 80 characters")
+    display_name = entry.get("display_name", name)
+    if not isinstance(display_name, str) or not display_name.strip() or len(display_name) > 200:
+        raise ConfigError(f"{where}: display_name must be text of at most 200 characters")
+    scripts = {}
+    for key in ("registration_script", "authentication_script", "deregistration_script"):
+        source = entry.get(key)
+        if source is None and key == "deregistration_script":
+            scripts[key] = None
+            continue
+        if not isinstance(source, str):
+            raise ConfigError(f"{where}: {key} is required (text)")
+        try:
+            check_syntax(source, kind="custom-authenticator")
+        except ScriptSyntaxError as exc:
+            raise ConfigError(f"{where}: {key}: {exc}") from None
+        scripts[key] = source
+    attempts = entry.get("max_failed_attempts", 5)
+    if isinstance(attempts, bool) or not isinstance(attempts, int) or not 1 <= attempts <= 1000:
+        raise ConfigError(f"{where}: max_failed_attempts must be a whole number from 1 to 1000")
+    enabled = entry.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"{where}: enabled must be true or false")
+    return CustomAuthenticatorEntry(name=name, display_name=display_name.strip(), max_failed_attempts=attempts,
+                                    enabled=enabled, **scripts)
 
 
 def _application(index: int, entry) -> ApplicationEntry:

@@ -184,6 +184,15 @@ def script_name(authenticator_name: str, role: str) -> str:
     return f"{authenticator_name}-{role}"
 
 
+def scripts_named_elsewhere(name: str) -> str | None:
+    """Why the authenticator `name` cannot have its scripts' names (another kind of script has one), or None."""
+    for role, kind in _SCRIPT_KINDS.items():
+        clash = Sequence.objects.filter(name=script_name(name, role)).exclude(kind=kind).first()
+        if clash is not None:
+            return f"{clash.name!r} is already the name of a {clash.kind}; choose another authenticator name"
+    return None
+
+
 @transaction.atomic
 def put_authenticator(name: str, display_name: str, *, registration: str, authentication: str,
                       deregistration: str | None = None, max_failed_attempts: int = 5,
