@@ -338,7 +338,10 @@ OAUTH2_PROVIDER = {
     "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
     "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
     "PKCE_REQUIRED": True,
-    "SCOPES": {"openid": "Sign you in", "profile": "Your name", "email": "Your email address"},
+    "SCOPES": {"openid": "Sign you in", "profile": "Your name", "email": "Your email address",
+               "custom_authenticators": "Register and use your custom authenticators (mobile apps)"},
+    # The library's OpenID Connect server, plus the custom authenticator grant (authflow/custom_authenticators).
+    "OIDC_SERVER_CLASS": "authflow.protocols.oidc.server.Server",
     "DEFAULT_SCOPES": ["openid"],
     "OAUTH2_VALIDATOR_CLASS": "authflow.protocols.oidc.validator.Validator",
     "CLIENT_SECRET_HASHER": "argon2_client",
@@ -379,3 +382,6 @@ AUTHFLOW_CUSTOM_AUTHENTICATOR_RATE_LIMIT = {
     "attempts": int(os.environ.get("AUTHFLOW_CUSTOM_AUTHENTICATOR_ATTEMPTS", "10")),
     "window_seconds": int(os.environ.get("AUTHFLOW_CUSTOM_AUTHENTICATOR_WINDOW_SECONDS", "60")),
 }
+# The client_ids that may use the token endpoint's custom authenticator grant (tokens for the factor alone).
+AUTHFLOW_CUSTOM_AUTHENTICATOR_GRANT_CLIENTS = [
+    c for c in os.environ.get("AUTHFLOW_CUSTOM_AUTHENTICATOR_GRANT_CLIENTS", "").split(",") if c]

@@ -15,6 +15,8 @@ urlpatterns = [
     # The provider's endpoints; an authorization request without a finished login starts its flow at once.
     path("o/", include((oidc_urls.patterns(authorize.AuthorizationView.as_view()), oidc_urls.app_name))),
     # The admin console signs in through a login flow like everything else.
+    # The custom authenticators' API for mobile apps (a user's access token with the custom_authenticators scope).
+    path("custom-authenticators/", include("authflow.custom_authenticators.urls")),
     path("admin/login/", login_views.admin_login),
     path("admin/", admin.site.urls),
 ]
