@@ -218,3 +218,79 @@ def test_the_rate_limit_answers_429(server, settings):
     assert (limited.status_code, limited.json()["error"]) == (429, "slow_down")
     api_limited = session.post(session.base + "pin/authentication/", json={"requestPayload": "2468"}, timeout=30)
     assert (api_limited.status_code, api_limited.json()["error"]) == (429, "too_many_attempts")
+
+
+# ---------------------------------------------------------------- as a login step
+
+STEP_APP = f"""
+  - name: branch
+    client_id: branch
+    client_type: public
+    redirect_uris: ["{CALLBACK}"]
+    steps: {{1: [BasicAuthenticator], 2: [pin, totp]}}
+    script: |
+      var onLoginRequest = function (context) {{
+          executeStep(1, {{onSuccess: function (context) {{
+              executeStep(2, {{authenticationOptions: [{{authenticator: 'pin'}}]}}, {{
+                  onFail: function (context) {{
+                      Log.info('pin failed for ' + context.currentKnownSubject.username);
+                      fail({{errorCode: 'access_denied', errorMessage: 'The PIN was not accepted.'}});
+                  }}
+              }});
+          }}}});
+      }};
+"""
+
+
+@pytest.fixture
+def branch(server, tmp_path):
+    base, discovery = server
+    path = tmp_path / "branch.yaml"
+    path.write_text(CONFIG.replace("applications:\n", "applications:\n" + STEP_APP.lstrip("\n"), 1))
+    call_command("apply", "-f", str(path), stdout=io.StringIO())
+    session = api(base, user_token(base, discovery))
+    assert session.post(session.base + "pin/registration/", json={"requestPayload": '{"pin": "2468"}'},
+                        timeout=30).status_code == 200
+    return base, discovery
+
+
+def start_branch_login(base, discovery):
+    client = OAuth2Session("branch", scope="openid", redirect_uri=CALLBACK, code_challenge_method="S256",
+                           token_endpoint=discovery["token_endpoint"])
+    verifier = secrets.token_urlsafe(48)
+    uri, _ = client.create_authorization_url(discovery["authorization_endpoint"], code_verifier=verifier)
+    browser = Browser(base, stop_at=CALLBACK)
+    browser.get(uri)
+    return browser, client, verifier
+
+
+def test_a_login_step_runs_the_authentication_script(branch):
+    base, discovery = branch
+    browser, client, verifier = start_branch_login(base, discovery)
+    page = browser.submit({"username": "alice", "password": "alice-password-123"})
+    assert 'name="request_payload"' in page.text and "PIN" in page.text
+    page = browser.submit({"request_payload": "2468"})
+    assert page.callback, page.text
+    assert "code" in parse_qs(urlsplit(page.callback).query)
+    token = client.fetch_token(authorization_response=page.callback, code_verifier=verifier)
+    assert token["id_token"]
+
+
+def test_a_wrong_payload_fails_the_step_and_the_script_decides(branch):
+    base, discovery = branch
+    browser, _, _ = start_branch_login(base, discovery)
+    browser.submit({"username": "alice", "password": "alice-password-123"})
+    page = browser.submit({"request_payload": "0000"})
+    assert page.callback, page.text
+    query = parse_qs(urlsplit(page.callback).query)
+    assert query["error"] == ["access_denied"] and query["error_description"] == ["The PIN was not accepted."]
+    assert Registration.objects.get(user__username="alice").failed_attempts == 1
+
+
+def test_a_user_without_a_registration_fails_the_step(branch):
+    base, discovery = branch
+    browser, _, _ = start_branch_login(base, discovery)
+    page = browser.submit({"username": "bob", "password": "bob-password-123"})
+    assert "PIN is not set up" in page.text and 'name="request_payload"' not in page.text
+    page = browser.submit({"action": "not_enrolled"})  # the script's onFail decides
+    assert page.callback and parse_qs(urlsplit(page.callback).query)["error"] == ["access_denied"], page.text

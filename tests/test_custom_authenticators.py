@@ -402,3 +402,36 @@ def test_admin_console_creates_and_edits_an_authenticator(admin_client):
                                  {**form, "authentication": changed})
     assert response.status_code == 302
     assert authenticator.authentication_script.versions.count() == 2
+
+
+def test_the_registry_offers_custom_authenticators_by_name():
+    from authflow.authenticators import registry
+
+    make("card")
+    plugin = registry.get("card")
+    assert plugin.name == "card" and registry.display_name("card") == "Device key" and registry.is_known("card")
+    assert "card" in registry.names()
+    CustomAuthenticator.objects.filter(name="card").update(enabled=False)
+    assert registry.get("card") is None and not registry.is_known("card")
+    assert registry.get("bad\x00name") is None  # never reaches the database
+
+
+def test_a_custom_authenticator_cannot_take_a_built_in_name():
+    from authflow.configuration.schema import ConfigError, parse
+
+    with pytest.raises(ConfigError, match="built-in authenticator"):
+        parse({"custom_authenticators": [{"name": "totp", "registration_script": REGISTRATION,
+                                          "authentication_script": AUTHENTICATION}]})
+
+
+def test_an_application_may_offer_a_custom_authenticator_defined_in_the_same_file():
+    from authflow.configuration.apply import apply_config
+    from authflow.configuration.schema import ConfigError, parse
+
+    app = {"name": "branch", "client_id": "branch", "client_type": "public", "redirect_uris": ["https://rp.example/cb"],
+           "steps": {1: ["BasicAuthenticator"], 2: ["card"]}}
+    with pytest.raises(ConfigError, match="unknown authenticator 'card'"):
+        parse({"applications": [app]})
+    apply_config(parse({"applications": [app], "custom_authenticators": [
+        {"name": "card", "registration_script": REGISTRATION, "authentication_script": AUTHENTICATION}]}))
+    assert CustomAuthenticator.objects.filter(name="card").exists()

@@ -31,12 +31,7 @@ def apply_config(config: Config) -> Counter:
         except KindConflict as exc:
             raise ConfigError(f"libraries ({entry.name}): {exc}") from None
         counts["libraries changed" if created else "libraries unchanged"] += 1
-    for endpoint in config.allowed_endpoints:
-        counts[f"allowed endpoints {put_endpoint(endpoint.url, endpoint.description, endpoint.enabled)}"] += 1
-    for entry in config.applications:
-        counts[f"applications {_apply_application(entry)}"] += 1
-    for entry in config.users:
-        counts[f"users {_apply_user(entry)}"] += 1
+    # Before the applications, whose steps may offer them.
     for entry in config.custom_authenticators:
         try:
             outcome = put_authenticator(entry.name, entry.display_name, registration=entry.registration_script,
@@ -46,6 +41,12 @@ def apply_config(config: Config) -> Counter:
         except KindConflict as exc:
             raise ConfigError(f"custom_authenticators ({entry.name}): {exc}") from None
         counts[f"custom authenticators {outcome}"] += 1
+    for endpoint in config.allowed_endpoints:
+        counts[f"allowed endpoints {put_endpoint(endpoint.url, endpoint.description, endpoint.enabled)}"] += 1
+    for entry in config.applications:
+        counts[f"applications {_apply_application(entry)}"] += 1
+    for entry in config.users:
+        counts[f"users {_apply_user(entry)}"] += 1
     return counts
 
 

@@ -109,7 +109,11 @@ def parse(data) -> Config:
                           "and users")
     _no_unknown_keys(data, TOP_KEYS, "the file")
     roles = _names(data.get("roles", []), "roles")
-    applications = [_application(i, e) for i, e in enumerate(_list(data.get("applications", []), "applications"))]
+    custom = [_custom_authenticator(i, e)
+              for i, e in enumerate(_list(data.get("custom_authenticators", []), "custom_authenticators"))]
+    custom_names = frozenset(c.name for c in custom)
+    applications = [_application(i, e, custom_names)
+                    for i, e in enumerate(_list(data.get("applications", []), "applications"))]
     users = [_user(i, e) for i, e in enumerate(_list(data.get("users", []), "users"))]
     libraries = [_library(i, e) for i, e in enumerate(_list(data.get("libraries", []), "libraries"))]
     _unique([(lib.name, lib.name) for lib in libraries], "libraries", "name")
@@ -122,8 +126,6 @@ def parse(data) -> Config:
     _unique([(u.username, u.username) for u in users], "users", "username")
     endpoints = [_endpoint(i, e) for i, e in enumerate(_list(data.get("allowed_endpoints", []), "allowed_endpoints"))]
     _unique([(e.url, e.url) for e in endpoints], "allowed_endpoints", "url")
-    custom = [_custom_authenticator(i, e)
-              for i, e in enumerate(_list(data.get("custom_authenticators", []), "custom_authenticators"))]
     _unique([(c.name, c.name) for c in custom], "custom_authenticators", "name")
     return Config(roles=roles, applications=applications, users=users, libraries=libraries,
                   allowed_endpoints=endpoints, custom_authenticators=custom)
@@ -188,6 +190,8 @@ def _custom_authenticator(index: int, entry) -> CustomAuthenticatorEntry:
         raise ConfigError(f"{where}: name may hold only letters, digits, - and _") from None
     if len(name) > 80:
         raise ConfigError(f"{where}: name is longer than 80 characters")
+    if registry.is_built_in(name):
+        raise ConfigError(f"{where}: {name!r} is the name of a built-in authenticator; choose another")
     display_name = entry.get("display_name", name)
     if not isinstance(display_name, str) or not display_name.strip() or len(display_name) > 200:
         raise ConfigError(f"{where}: display_name must be text of at most 200 characters")
@@ -214,7 +218,7 @@ def _custom_authenticator(index: int, entry) -> CustomAuthenticatorEntry:
                                     enabled=enabled, **scripts)
 
 
-def _application(index: int, entry) -> ApplicationEntry:
+def _application(index: int, entry, custom_authenticators: frozenset[str] = frozenset()) -> ApplicationEntry:
     where = f"applications[{index}]"
     if not isinstance(entry, dict):
         raise ConfigError(f"{where}: expected a mapping")
@@ -241,7 +245,7 @@ def _application(index: int, entry) -> ApplicationEntry:
     except StepConfigError as exc:
         raise ConfigError(f"{where}: steps: {exc}") from None
     try:
-        registry.check_steps(steps)
+        registry.check_steps(steps, custom_authenticators)
     except registry.UnknownAuthenticator as exc:
         raise ConfigError(f"{where}: steps: {exc}") from None
     script = entry.get("script")

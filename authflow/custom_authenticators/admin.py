@@ -3,6 +3,7 @@ from django import forms
 from django.contrib import admin
 from django.core.validators import validate_slug
 
+from authflow.authenticators import registry
 from sequences.api import ScriptSyntaxError, check_syntax
 
 from .models import CustomAuthenticator, Registration
@@ -42,6 +43,8 @@ class CustomAuthenticatorForm(forms.ModelForm):
         validate_slug(name)
         if len(name) > 80:
             raise forms.ValidationError("At most 80 characters.")
+        if registry.is_built_in(name):
+            raise forms.ValidationError("This is the name of a built-in authenticator; choose another.")
         return name
 
     def _clean_script(self, field):

@@ -7,6 +7,7 @@ and authenticator, and only ever handed to that authenticator's scripts.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -22,6 +23,7 @@ from .engine import run_script
 from .models import CustomAuthenticator, Registration
 
 RATE_LIMITED = "rate_limited"
+_NAME = re.compile(r"[-a-zA-Z0-9_]{1,100}")
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,7 @@ class Outcome:
 
 
 def enabled_authenticator(name: str) -> CustomAuthenticator | None:
-    if not isinstance(name, str):
+    if not isinstance(name, str) or not _NAME.fullmatch(name):
         return None
     return CustomAuthenticator.objects.filter(name=name, enabled=True).first()
 
