@@ -164,6 +164,10 @@ def test_bad_requests_are_400s_and_unknown_authenticators_404s(server):
     broken = session.post(session.base + "pin/registration/", data=b"{not json",
                           headers={"Content-Type": "application/json"}, timeout=30)
     assert broken.status_code == 400
+    huge = session.post(session.base + "pin/registration/", json={"requestPayload": "x" * (64 * 1024 + 1)}, timeout=30)
+    assert (huge.status_code, huge.json()["error"]) == (400, "invalid_request")
+    assert grant(base, discovery, "x" * (64 * 1024 + 1)).json()["error"] == "invalid_request"
+    assert not Registration.objects.exists()
     unknown = session.post(session.base + "nope/registration/", json={"requestPayload": "x"}, timeout=30)
     assert (unknown.status_code, unknown.json()["error"]) == (404, "unknown_authenticator")
 

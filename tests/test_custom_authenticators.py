@@ -301,6 +301,7 @@ def test_3003_script_that_does_not_compile(alice):
     "{status: 2000}",  # a successful registration without registrationData
     "{status: 2000, registrationData: {a: 1}}",
     "{status: 2000, registrationData: 'x', responsePayload: 7}",
+    "{status: 2000, registrationData: 'x'.repeat(64 * 1024 + 1)}",  # too large to store
 ])
 def test_3004_invalid_result(alice, result):
     authenticator = make(registration=script_returning(result, "p, u"))

@@ -20,6 +20,7 @@ logger = logging.getLogger("authflow.custom_authenticators")
 
 _LOG_LEVELS = {"debug": logging.DEBUG, "info": logging.INFO, "warn": logging.WARNING, "error": logging.ERROR}
 _MISSING_EXECUTE = "does not define execute"
+MAX_REGISTRATION_DATA_CHARS = 64 * 1024
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,8 @@ def _read_result(value, needs_registration_data: bool) -> tuple[ScriptAnswer | N
     data = value.get("registrationData")
     if data is not None and not isinstance(data, str):
         return None, "registrationData must be a string"
+    if data is not None and len(data) > MAX_REGISTRATION_DATA_CHARS:
+        return None, f"registrationData is longer than {MAX_REGISTRATION_DATA_CHARS} characters"
     if needs_registration_data and status == codes.SUCCESS and data is None:
         return None, "a successful registration must return registrationData (a string)"
     return ScriptAnswer(status, data, payload), None

@@ -77,6 +77,10 @@ class CustomAuthenticatorGrant(GrantTypeBase):
         payload = getattr(request, "request_payload", None) or ""
         if not isinstance(name, str) or not name or not isinstance(username, str) or not username:
             raise errors.InvalidRequestError(description="authenticator and username are required.", request=request)
+        problem = services.payload_problem(payload)
+        if problem:
+            raise errors.InvalidRequestError(description=problem.replace("requestPayload", "request_payload"),
+                                             request=request)
         authenticator = services.enabled_authenticator(name)
         if authenticator is None:
             raise errors.InvalidRequestError(description="Unknown authenticator.", request=request)

@@ -23,6 +23,8 @@ from .engine import run_script
 from .models import CustomAuthenticator, Registration
 
 RATE_LIMITED = "rate_limited"
+# The largest requestPayload a client may send, and registrationData a script may store (characters).
+MAX_PAYLOAD_CHARS = 64 * 1024
 _NAME = re.compile(r"[-a-zA-Z0-9_]{1,100}")
 
 
@@ -56,6 +58,15 @@ class Outcome:
         if self.registration_removed:
             body["registrationRemoved"] = True
         return body
+
+
+def payload_problem(request_payload) -> str | None:
+    """Why a client's requestPayload cannot be used (not text, too large), or None."""
+    if not isinstance(request_payload, str):
+        return "requestPayload must be a string."
+    if len(request_payload) > MAX_PAYLOAD_CHARS:
+        return f"requestPayload is longer than {MAX_PAYLOAD_CHARS} characters."
+    return None
 
 
 def enabled_authenticator(name: str) -> CustomAuthenticator | None:

@@ -48,6 +48,8 @@ class CustomAuthenticatorStep(Authenticator):
         payload = request.POST.get("request_payload", "")
         if not payload:
             raise ShowAgain(f"Fill in {self.display_name}.")
+        if services.payload_problem(payload):
+            raise ShowAgain(f"That is too long for {self.display_name}.")
         outcome = services.authenticate(self.authenticator, user, payload)
         if outcome.succeeded:
             return step.success(user.get_username())

@@ -32,14 +32,13 @@ class _UserAPIView(APIView):
                         status=404)
 
     def request_payload(self, request):
-        """The requestPayload field (text); None when it is there but not text."""
+        """The requestPayload field ("" when left out), or a 400 Response when it cannot be used."""
         data = request.data if hasattr(request.data, "get") else {}
         payload = data.get("requestPayload", "")
-        return payload if isinstance(payload, str) else None
-
-    @staticmethod
-    def bad_payload():
-        return Response({"error": "invalid_request", "message": "requestPayload must be a string."}, status=400)
+        problem = services.payload_problem(payload)
+        if problem:
+            return Response({"error": "invalid_request", "message": problem}, status=400)
+        return payload
 
     @staticmethod
     def answer(outcome):
@@ -59,8 +58,8 @@ class RegistrationView(_UserAPIView):
         if authenticator is None:
             return self.unknown(name)
         payload = self.request_payload(request)
-        if payload is None:
-            return self.bad_payload()
+        if isinstance(payload, Response):
+            return payload
         return self.answer(services.register(authenticator, request.user, payload))
 
     def delete(self, request, name):
@@ -68,8 +67,8 @@ class RegistrationView(_UserAPIView):
         if authenticator is None:
             return self.unknown(name)
         payload = self.request_payload(request)
-        if payload is None:
-            return self.bad_payload()
+        if isinstance(payload, Response):
+            return payload
         return self.answer(services.deregister(authenticator, request.user, payload))
 
 
@@ -81,6 +80,6 @@ class AuthenticationView(_UserAPIView):
         if authenticator is None:
             return self.unknown(name)
         payload = self.request_payload(request)
-        if payload is None:
-            return self.bad_payload()
+        if isinstance(payload, Response):
+            return payload
         return self.answer(services.authenticate(authenticator, request.user, payload))
