@@ -8,7 +8,7 @@ import yaml
 from authflow.applications.models import Application
 from authflow.custom_authenticators.models import CustomAuthenticator
 from authflow.directory.claims import EMAIL, GIVEN_NAME, LAST_NAME, STAFF, USERNAME, read_claims
-from authflow.directory.models import Role, User
+from authflow.directory.models import Role, User, UserStore
 from authflow.outbound.models import endpoints
 from sequences.api import brief_steps
 from sequences.models import Sequence
@@ -29,7 +29,9 @@ def export_config(include_password_hashes: bool = False) -> dict:
             entry["script"] = version.source
         applications.append(entry)
     users = []
-    for user in User.objects.prefetch_related("roles", "groups", "claim_values").order_by("username"):
+    # A user store's users are the store's: their local shadow rows are not configuration.
+    for user in User.objects.filter(user_store="PRIMARY").prefetch_related("roles", "groups", "claim_values") \
+            .order_by("username"):
         entry = {"username": user.username}
         for attribute in ("email", "first_name", "last_name"):
             if getattr(user, attribute):
@@ -57,6 +59,9 @@ def export_config(include_password_hashes: bool = False) -> dict:
     allowed = [_brief_endpoint(e) for e in endpoints()]
     if allowed:
         config["allowed_endpoints"] = allowed
+    stores = [_user_store(store) for store in UserStore.objects.all()]
+    if stores:
+        config["user_stores"] = stores
     config.update(applications=applications, users=users)
     custom = [_custom_authenticator(a) for a in CustomAuthenticator.objects.select_related(
         "registration_script", "authentication_script", "deregistration_script").order_by("name")]
@@ -80,6 +85,25 @@ def _custom_authenticator(authenticator: CustomAuthenticator) -> dict | None:
     entry["max_failed_attempts"] = authenticator.max_failed_attempts
     if not authenticator.enabled:
         entry["enabled"] = False
+    return entry
+
+
+def _user_store(store: UserStore) -> dict:
+    """A user store as `apply` reads it; the bind password only as this server's keys encrypted it."""
+    entry = {"name": store.name, "type": store.kind}
+    if not store.enabled:
+        entry["enabled"] = False
+    entry["url"] = store.url
+    if store.bind_dn:
+        entry["bind_dn"] = store.bind_dn
+    if store.bind_password_encrypted:
+        entry["bind_password_encrypted"] = store.bind_password_encrypted
+    for key in ("user_search_base", "user_filter", "username_attribute", "group_search_base", "group_filter",
+                "group_member_attribute", "group_name_attribute"):
+        entry[key] = getattr(store, key)
+    entry["roles"] = {group: list(roles) for group, roles in sorted(store.role_mapping.items())}
+    entry["claims"] = dict(sorted(store.claim_mapping.items()))
+    entry["timeout_seconds"] = store.timeout_seconds
     return entry
 
 

@@ -6,6 +6,7 @@ an administrator can fix a large file from the message alone.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 import yaml
@@ -16,16 +17,21 @@ from django.core.validators import validate_email, validate_slug
 
 from authflow.authenticators import registry
 from authflow.directory.claims import EMAIL, ClaimError, check_uri
+from authflow.directory.services import SERVER_CLAIMS
 from authflow.outbound.allowlist import NotAllowed, normalise
 from sequences.api import ScriptSyntaxError, StepConfigError, check_syntax, normalize_steps
 
-TOP_KEYS = {"roles", "libraries", "allowed_endpoints", "applications", "users", "custom_authenticators"}
+TOP_KEYS = {"roles", "libraries", "allowed_endpoints", "applications", "users", "user_stores",
+            "custom_authenticators"}
 LIBRARY_KEYS = {"name", "source"}
 CUSTOM_AUTHENTICATOR_KEYS = {"name", "display_name", "registration_script", "authentication_script",
                              "deregistration_script", "max_failed_attempts", "enabled"}
 ENDPOINT_KEYS = {"url", "description", "enabled"}
 APPLICATION_KEYS = {"name", "client_id", "client_type", "client_secret", "client_secret_hash", "redirect_uris", "steps",
                     "script"}
+USER_STORE_KEYS = {"name", "type", "enabled", "url", "bind_dn", "bind_password", "bind_password_encrypted",
+                   "user_search_base", "user_filter", "username_attribute", "group_search_base", "group_filter",
+                   "group_member_attribute", "group_name_attribute", "roles", "claims", "timeout_seconds"}
 USER_KEYS = {"username", "password", "password_hash", "email", "first_name", "last_name", "is_staff",
              "is_active", "roles", "groups", "claims"}
 
@@ -85,12 +91,36 @@ class EndpointEntry:
 
 
 @dataclass
+class UserStoreEntry:
+    """A named user store (an LDAP directory); the bind password as given (clear) or as exported (encrypted)."""
+
+    name: str
+    url: str
+    user_search_base: str
+    type: str = "ldap"
+    enabled: bool = True
+    bind_dn: str = ""
+    bind_password: str | None = None
+    bind_password_encrypted: str | None = None
+    user_filter: str = "(objectClass=inetOrgPerson)"
+    username_attribute: str = "uid"
+    group_search_base: str = ""
+    group_filter: str = "(objectClass=groupOfNames)"
+    group_member_attribute: str = "member"
+    group_name_attribute: str = "cn"
+    roles: dict[str, list[str]] = field(default_factory=dict)  # group -> roles
+    claims: dict[str, str] = field(default_factory=dict)  # claim URI -> attribute
+    timeout_seconds: int = 5
+
+
+@dataclass
 class Config:
     roles: list[str]
     applications: list[ApplicationEntry]
     users: list[UserEntry]
     libraries: list[LibraryEntry] = field(default_factory=list)
     allowed_endpoints: list[EndpointEntry] = field(default_factory=list)
+    user_stores: list[UserStoreEntry] = field(default_factory=list)
     custom_authenticators: list[CustomAuthenticatorEntry] = field(default_factory=list)
 
 
@@ -105,8 +135,8 @@ def load(text: str, filename: str = "") -> Config:
 
 def parse(data) -> Config:
     if not isinstance(data, dict):
-        raise ConfigError("the file must hold a mapping with roles, libraries, allowed_endpoints, applications "
-                          "and users")
+        raise ConfigError("the file must hold a mapping with roles, libraries, allowed_endpoints, applications, "
+                          "users, user_stores and custom_authenticators")
     _no_unknown_keys(data, TOP_KEYS, "the file")
     roles = _names(data.get("roles", []), "roles")
     custom = [_custom_authenticator(i, e)
@@ -124,11 +154,92 @@ def parse(data) -> Config:
     _unique([(a.name, a.name) for a in applications], "applications", "name")
     _unique([(a.name, a.client_id) for a in applications], "applications", "client_id")
     _unique([(u.username, u.username) for u in users], "users", "username")
+    user_stores = [_user_store(i, e) for i, e in enumerate(_list(data.get("user_stores", []), "user_stores"))]
+    _unique([(s.name, s.name) for s in user_stores], "user_stores", "name")
     endpoints = [_endpoint(i, e) for i, e in enumerate(_list(data.get("allowed_endpoints", []), "allowed_endpoints"))]
     _unique([(e.url, e.url) for e in endpoints], "allowed_endpoints", "url")
     _unique([(c.name, c.name) for c in custom], "custom_authenticators", "name")
     return Config(roles=roles, applications=applications, users=users, libraries=libraries,
-                  allowed_endpoints=endpoints, custom_authenticators=custom)
+                  allowed_endpoints=endpoints, user_stores=user_stores, custom_authenticators=custom)
+
+
+_STORE_NAME = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,63}$")
+_LDAP_ATTRIBUTE = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,63}$")
+
+
+def _user_store(index: int, entry) -> UserStoreEntry:
+    """A user store: an LDAP directory, read-only, tried in the order of the list after PRIMARY."""
+    where = f"user_stores[{index}]"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: expected a mapping with name, type, url, user_search_base, ...")
+    if isinstance(entry.get("name"), str):
+        where += f" ({entry['name']})"
+    _no_unknown_keys(entry, USER_STORE_KEYS, where)
+    name = _required_text(entry, "name", where).upper()
+    if not _STORE_NAME.match(name):
+        raise ConfigError(f"{where}: name may hold only letters, digits, - and _ (at most 64)")
+    if name == "PRIMARY":
+        raise ConfigError(f"{where}: PRIMARY is this server's own user store; choose another name")
+    kind = entry.get("type", "ldap")
+    if kind != "ldap":
+        raise ConfigError(f"{where}: type must be ldap (the only kind of user store besides PRIMARY)")
+    store = UserStoreEntry(name=name, url=_required_text(entry, "url", where),
+                           user_search_base=_required_text(entry, "user_search_base", where))
+    if not store.url.startswith(("ldap://", "ldaps://")):
+        raise ConfigError(f"{where}: url must be an ldap:// or ldaps:// URL")
+    for key in ("bind_dn", "bind_password", "bind_password_encrypted", "user_filter", "username_attribute",
+                "group_search_base", "group_filter", "group_member_attribute", "group_name_attribute"):
+        if key in entry and entry[key] is not None:
+            if not isinstance(entry[key], str) or len(entry[key]) > 500:
+                raise ConfigError(f"{where}: {key} must be text of at most 500 characters")
+            setattr(store, key, entry[key].strip() if key != "bind_password" else entry[key])
+    if store.bind_password is not None and store.bind_password_encrypted is not None:
+        raise ConfigError(f"{where}: give bind_password or bind_password_encrypted, not both")
+    if store.bind_password_encrypted is not None:
+        from authflow import keys
+        from authflow.directory.models import UserStore
+
+        try:
+            keys.decrypt(store.bind_password_encrypted, purpose=UserStore.BIND_PASSWORD_PURPOSE)
+        except keys.InvalidValue as exc:
+            raise ConfigError(f"{where}: bind_password_encrypted does not decrypt with this server's keys "
+                              f"({exc}); give bind_password instead") from None
+    for key in ("user_filter", "group_filter"):
+        value = getattr(store, key)
+        if not (value.startswith("(") and value.endswith(")")) or value.count("(") != value.count(")"):
+            raise ConfigError(f"{where}: {key} must be an LDAP filter in parentheses such as (objectClass=person)")
+    for key in ("username_attribute", "group_member_attribute", "group_name_attribute"):
+        if not _LDAP_ATTRIBUTE.match(getattr(store, key)):
+            raise ConfigError(f"{where}: {key} must be an LDAP attribute name such as uid")
+    if "enabled" in entry:
+        if not isinstance(entry["enabled"], bool):
+            raise ConfigError(f"{where}: enabled must be true or false")
+        store.enabled = entry["enabled"]
+    timeout = entry.get("timeout_seconds", 5)
+    if not isinstance(timeout, int) or isinstance(timeout, bool) or not 1 <= timeout <= 60:
+        raise ConfigError(f"{where}: timeout_seconds must be a whole number from 1 to 60")
+    store.timeout_seconds = timeout
+    roles = entry.get("roles", {})
+    if not isinstance(roles, dict):
+        raise ConfigError(f"{where}: roles must map directory groups to lists of role names")
+    for group, names in roles.items():
+        if not isinstance(group, str) or not group.strip():
+            raise ConfigError(f"{where}: roles: group names are text")
+        store.roles[group] = _names(names if isinstance(names, list) else [names], f"{where}: roles: {group}")
+    claims = entry.get("claims", {})
+    if not isinstance(claims, dict):
+        raise ConfigError(f"{where}: claims must map claim URIs to directory attributes")
+    for uri, attribute in claims.items():
+        try:
+            check_uri(uri)
+        except ClaimError as exc:
+            raise ConfigError(f"{where}: claims: {exc}") from None
+        if uri in SERVER_CLAIMS:
+            raise ConfigError(f"{where}: claims: {uri} is this server's own claim; a user store cannot hold it")
+        if not isinstance(attribute, str) or not _LDAP_ATTRIBUTE.match(attribute):
+            raise ConfigError(f"{where}: claims: {uri}: {attribute!r} is not an LDAP attribute name such as mail")
+        store.claims[uri] = attribute
+    return store
 
 
 def _endpoint(index: int, entry) -> EndpointEntry:
@@ -285,6 +396,9 @@ def _user(index: int, entry) -> UserEntry:
         where += f" ({entry['username']})"
     _no_unknown_keys(entry, USER_KEYS, where)
     user = UserEntry(username=_required_text(entry, "username", where))
+    if "/" in user.username:
+        raise ConfigError(f"{where}: username cannot hold \"/\": \"STORE/name\" is a user of a user store, "
+                          "whose users are the store's (see user_stores)")
     if len(user.username) > 150:
         raise ConfigError(f"{where}: username is longer than 150 characters")
     for key in ("password", "password_hash", "email", "first_name", "last_name"):
