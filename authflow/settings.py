@@ -193,6 +193,8 @@ SEQUENCES = {
     "COOKIE_CODEC": "authflow.cookies",
     # The server's checks `manage.py simulate` applies (authenticator names, allowed endpoints, authConfig).
     "SERVER_RULES": "authflow.server_rules",
+    # How `manage.py simulate` reads what an execute() script returned (custom authenticators' status codes).
+    "EXECUTE_RESULTS": "authflow.custom_authenticators.engine",
 }
 
 # Shared state across processes (rate limits): Redis when configured, else per process.

@@ -436,3 +436,49 @@ def test_an_application_may_offer_a_custom_authenticator_defined_in_the_same_fil
     apply_config(parse({"applications": [app], "custom_authenticators": [
         {"name": "card", "registration_script": REGISTRATION, "authentication_script": AUTHENTICATION}]}))
     assert CustomAuthenticator.objects.filter(name="card").exists()
+
+
+# ---------------------------------------------------------------- manage.py simulate
+
+def simulate_execute(tmp_path, script, scenario):
+    import io
+
+    from django.core.management import call_command
+
+    (tmp_path / "s.js").write_text(script)
+    (tmp_path / "s.json").write_text(json.dumps(scenario))
+    out = io.StringIO()
+    code = 0
+    try:
+        call_command("simulate", str(tmp_path / "s.js"), "--scenario", str(tmp_path / "s.json"), stdout=out)
+    except SystemExit as exc:
+        code = exc.code
+    return json.loads(out.getvalue()), code
+
+
+def test_simulate_runs_an_authentication_script(tmp_path):
+    scenario = {"execute": {"requestPayload": "k", "userIdentifier": "alice", "registrationData": "k"}}
+    trace, code = simulate_execute(tmp_path, AUTHENTICATION, scenario)
+    assert code == 0
+    assert trace["result"] == {"status": 2000, "responsePayload": ""}
+    assert trace["answer"] == {"status": 2000, "httpStatus": 200, "responsePayload": ""}
+    assert trace["events"][0]["message"] == "Authentication of Example Custom Authenticator for user: alice"
+    scenario["execute"]["requestPayload"] = "other"
+    assert simulate_execute(tmp_path, AUTHENTICATION, scenario)[0]["answer"]["httpStatus"] == 400
+
+
+def test_simulate_shows_the_engine_s_status_and_the_problem(tmp_path):
+    registration = {"execute": {"requestPayload": "k", "userIdentifier": "alice"}}
+    trace, code = simulate_execute(tmp_path, script_returning("{status: 2000}", "p, u"), registration)
+    assert code == 1
+    assert trace["answer"]["status"] == 3004 and "registrationData" in trace["answer"]["problem"]
+    trace, code = simulate_execute(tmp_path, "function execute(p, u) { null.x; }", registration)
+    assert (code, trace["status"], trace["answer"]["status"]) == (1, "error", 3001)
+    assert trace["events"][-1]["line"] == 1
+
+
+def test_simulate_refuses_a_bad_execute_scenario(tmp_path):
+    from django.core.management.base import CommandError
+
+    with pytest.raises(CommandError, match="execute.userIdentifier is required"):
+        simulate_execute(tmp_path, AUTHENTICATION, {"execute": {"requestPayload": "k"}})

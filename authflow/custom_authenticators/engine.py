@@ -11,7 +11,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sequences.api import run_execute
+from sequences.api import ExecuteOutcome, run_execute
 from sequences.models import Sequence
 
 from . import status as codes
@@ -42,19 +42,37 @@ def run_script(sequence: Sequence | None, args: list, *, authenticator: str, pur
     for line in outcome.logs:
         logger.log(_LOG_LEVELS.get(line.get("level"), logging.INFO), "script: %s", line.get("message", ""),
                    extra={**where, "version": version.number})
+    answer, problem = interpret(outcome, needs_registration_data)
+    if problem:
+        error = outcome.error or {}
+        logger.warning("custom authenticator script failed: %s", problem,
+                       extra={**where, "version": version.number, "status": answer.status,
+                              "error_kind": error.get("kind", "result"), "line": error.get("line"),
+                              "column": error.get("column")})
+    return answer
+
+
+def interpret(outcome: ExecuteOutcome, needs_registration_data: bool) -> tuple[ScriptAnswer, str | None]:
+    """The status of one call (the script's, or the engine's 3000 range) and, for the latter, what went wrong."""
     if not outcome.ok:
-        error = outcome.error
-        status = _engine_status(error)
-        logger.warning("custom authenticator script failed: %s", error.get("message"),
-                       extra={**where, "version": version.number, "status": status, "error_kind": error.get("kind"),
-                              "line": error.get("line"), "column": error.get("column")})
-        return ScriptAnswer(status)
+        return ScriptAnswer(_engine_status(outcome.error)), outcome.error.get("message") or "the script failed"
     answer, problem = _read_result(outcome.value, needs_registration_data)
     if problem:
-        logger.warning("custom authenticator script returned an invalid result: %s", problem,
-                       extra={**where, "version": version.number, "status": codes.INVALID_RESULT})
-        return ScriptAnswer(codes.INVALID_RESULT)
-    return answer
+        return ScriptAnswer(codes.INVALID_RESULT), f"invalid result: {problem}"
+    return answer, None
+
+
+def read_outcome(outcome: ExecuteOutcome, needs_registration_data: bool) -> dict:
+    """What `manage.py simulate` shows of a call: the status, the HTTP status a client gets, what is stored."""
+    answer, problem = interpret(outcome, needs_registration_data)
+    shown = {"status": answer.status, "httpStatus": codes.http_status(answer.status)}
+    if codes.is_engine_error(answer.status):
+        shown.update(engineError=True, problem=problem)
+    else:
+        shown["responsePayload"] = answer.response_payload
+        if answer.registration_data is not None:
+            shown["registrationData"] = answer.registration_data
+    return shown
 
 
 def _engine_status(error: dict) -> int:
