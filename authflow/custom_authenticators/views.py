@@ -23,7 +23,7 @@ class _UserAPIView(APIView):
     renderer_classes = [JSONRenderer]
     parser_classes = [JSONParser, FormParser]
 
-    def authenticator_or_404(self, name):
+    def authenticator_named(self, name):
         return services.enabled_authenticator(name)
 
     @staticmethod
@@ -54,7 +54,7 @@ class RegistrationView(_UserAPIView):
     """POST registers the token's user with the authenticator; DELETE removes the registration."""
 
     def post(self, request, name):
-        authenticator = self.authenticator_or_404(name)
+        authenticator = self.authenticator_named(name)
         if authenticator is None:
             return self.unknown(name)
         payload = self.request_payload(request)
@@ -63,7 +63,7 @@ class RegistrationView(_UserAPIView):
         return self.answer(services.register(authenticator, request.user, payload))
 
     def delete(self, request, name):
-        authenticator = self.authenticator_or_404(name)
+        authenticator = self.authenticator_named(name)
         if authenticator is None:
             return self.unknown(name)
         payload = self.request_payload(request)
@@ -76,7 +76,7 @@ class AuthenticationView(_UserAPIView):
     """The token's user proves the factor again (a step-up inside the app); no token is issued."""
 
     def post(self, request, name):
-        authenticator = self.authenticator_or_404(name)
+        authenticator = self.authenticator_named(name)
         if authenticator is None:
             return self.unknown(name)
         payload = self.request_payload(request)
