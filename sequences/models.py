@@ -15,9 +15,13 @@ class Sequence(models.Model):
     class Kind(models.TextChoices):
         SCRIPT = "script"  # an application's authentication script
         LIBRARY = "library"  # shared functions scripts load (loadLocalLibrary / require)
+        # A custom authenticator's scripts (authflow.custom_authenticators), each defining execute().
+        CUSTOM_REGISTRATION = "custom-registration"
+        CUSTOM_AUTHENTICATION = "custom-authentication"
+        CUSTOM_DEREGISTRATION = "custom-deregistration"
 
     name = models.SlugField(max_length=100, unique=True)
-    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SCRIPT)
+    kind = models.CharField(max_length=24, choices=Kind.choices, default=Kind.SCRIPT)
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # The version new flows start on (None: never published). One pointer, so there is

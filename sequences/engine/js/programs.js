@@ -29,6 +29,8 @@ const ENTRY_POINTS = harden([
 const KINDS = harden({
   login: { profile: "login", required: ["onLoginRequest"] },
   library: { profile: "login", required: [] },
+  // A custom authenticator's registration, authentication or deregistration script (api/custom.js).
+  "custom-authenticator": { profile: "custom", required: ["execute"], javaStrings: true },
 });
 const MAX_PROGRAMS = 64;
 const MAX_SOURCE_LENGTH = 256 * 1024;
@@ -176,11 +178,13 @@ function checkSource(source, kindName) {
   }
   for (const name of kind.required) {
     if (!analysis.topLevel.has(name)) {
+      const example = name === "execute" ? "function execute(requestPayload, userIdentifier) { ... }"
+        : "var " + name + " = function (context) { ... };";
       return { ok: false, error: located("entry", "the script does not define " + name + ", the function a " + kindName +
-                                         " script must define (for example: var " + name + " = function (context) { ... };)", null, null) };
+                                         " script must define (for example: " + example + ")", null, null) };
     }
   }
-  return { ok: true, soft: analysis.soft };
+  return { ok: true, soft: analysis.soft, ast: parsed.ast };
 }
 
 // ---------------------------------------------------------------- compartments
@@ -245,7 +249,8 @@ function compileProgram(key, source, kindName) {
   const verdict = checkSource(source, kindName);
   if (!verdict.ok) return verdict;
   const kind = KINDS[kindName];
-  const built = compileWrapper(BODY_PREFIX, source, "\n;return {" + exporter() + "};\n}; } }", SCRIPT_URL);
+  const text = kind.javaStrings ? withJavaStrings(source, verdict.ast, STRICT_PREFIX.length) : source;
+  const built = compileWrapper(BODY_PREFIX, text, "\n;return {" + exporter() + "};\n}; } }", SCRIPT_URL);
   if (built.error) return { ok: false, error: built.error };
   const program = {
     kind: kindName,

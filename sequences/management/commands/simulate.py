@@ -8,6 +8,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
+from sequences.harness.execute import is_execute_scenario, simulate_execute
 from sequences.harness.scenario import ScenarioError, parse_scenario
 from sequences.harness.simulator import EXIT_BAD_INPUT, simulate
 
@@ -30,7 +31,10 @@ class Command(BaseCommand):
         except json.JSONDecodeError as exc:
             raise CommandError(f"scenario: not valid JSON: {exc}", returncode=EXIT_BAD_INPUT) from None
         try:
-            trace, code = simulate(source, parse_scenario(data))
+            if is_execute_scenario(data):  # a script defining execute() (custom authenticators)
+                trace, code = simulate_execute(source, data)
+            else:
+                trace, code = simulate(source, parse_scenario(data))
         except ScenarioError as exc:
             raise CommandError(str(exc), returncode=EXIT_BAD_INPUT) from None
         indent = None if options["compact"] else 2

@@ -59,6 +59,12 @@ const PROFILES = harden({
     getAuthenticatedApplications: getAuthenticatedApplications,
     checkSessionExistence: checkSessionExistence,
   },
+  // Custom authenticator scripts (api/custom.js): logging only; they see no user, flow or network.
+  custom: {
+    LOG: LOG,
+    Log: Log,
+    __authflowJavaString: javaString,
+  },
 });
 
 function scriptGlobals(profile) {
