@@ -394,6 +394,7 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
     "SCHEMA_PATH_PREFIX": "/api/v1",
+    "PREPROCESSING_HOOKS": ["authflow.api.docs.only_the_management_api"],
     # Every operation documents the error shape for the refusals any request can get (authflow/api/errors.py).
     "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
                              "authflow.api.errors.document_errors"],

@@ -68,6 +68,10 @@ STAFF_PERMISSIONS = {
     "secrets:write": "vault.change_secret",
     "templates:read": "mail.view_emailtemplate",
     "templates:write": "mail.change_emailtemplate",
+    "authenticators:read": "custom_authenticators.view_customauthenticator",
+    "authenticators:write": "custom_authenticators.change_customauthenticator",
+    "identity_providers:read": "federation.view_identityprovider",
+    "identity_providers:write": "federation.change_identityprovider",
     "flows:read": "flows.view_loginflow",
     "audit:read": "management_api.view_auditentry",
 }

@@ -19,6 +19,10 @@ API_SCOPES = {
     "secrets:write": "Set and delete scripts' secrets",
     "templates:read": "Read email templates",
     "templates:write": "Change email templates",
+    "authenticators:read": "Read custom authenticators and their scripts",
+    "authenticators:write": "Create, change and delete custom authenticators",
+    "identity_providers:read": "Read identity providers (never their client secrets)",
+    "identity_providers:write": "Create, change and delete identity providers, set their client secrets",
     "flows:read": "Read recorded login flows",
     "audit:read": "Read the audit log",
 }

@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import applications, docs, errors, audit_views, endpoints, flows, secrets, sequences, simulate, templates, users
+from . import applications, configured, docs, errors, audit_views, endpoints, flows, secrets, sequences, simulate, templates, users
 
 app_name = "api"
 
@@ -26,6 +26,11 @@ urlpatterns = [
     path("secrets/<slug:name>/", secrets.SecretDetail.as_view(), name="secret"),
     path("email-templates/", templates.TemplateList.as_view(), name="templates"),
     path("email-templates/<slug:template_id>/", templates.TemplateDetail.as_view(), name="template"),
+    path("custom-authenticators/", configured.CustomAuthenticatorList.as_view(), name="custom-authenticators"),
+    path("custom-authenticators/<slug:name>/", configured.CustomAuthenticatorDetail.as_view(),
+         name="custom-authenticator"),
+    path("identity-providers/", configured.IdentityProviderList.as_view(), name="identity-providers"),
+    path("identity-providers/<slug:name>/", configured.IdentityProviderDetail.as_view(), name="identity-provider"),
     path("flows/", flows.FlowList.as_view(), name="flows"),
     path("flows/<uuid:flow_id>/", flows.FlowDetail.as_view(), name="flow"),
     path("audit/", audit_views.AuditList.as_view(), name="audit"),

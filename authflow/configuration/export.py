@@ -47,11 +47,11 @@ def export_config(include_password_hashes: bool = False) -> dict:
     stores = [_user_store(store) for store in UserStore.objects.all()]
     if stores:
         config["user_stores"] = stores
-    providers = [_identity_provider(p) for p in IdentityProvider.objects.order_by("name")]
+    providers = [identity_provider_entry(p) for p in IdentityProvider.objects.order_by("name")]
     if providers:
         config["identity_providers"] = providers
     config.update(applications=applications, users=users)
-    custom = [_custom_authenticator(a) for a in CustomAuthenticator.objects.select_related(
+    custom = [custom_authenticator_entry(a) for a in CustomAuthenticator.objects.select_related(
         "registration_script", "authentication_script", "deregistration_script").order_by("name")]
     custom = [entry for entry in custom if entry is not None]
     if custom:
@@ -79,7 +79,7 @@ def user_entry(user, include_password_hash: bool = False) -> dict:
     return entry
 
 
-def _custom_authenticator(authenticator: CustomAuthenticator) -> dict | None:
+def custom_authenticator_entry(authenticator: CustomAuthenticator) -> dict | None:
     """The entry `apply` reads back; None while a required script has no published version."""
     entry = {"name": authenticator.name, "display_name": authenticator.display_name}
     for key, sequence in (("registration_script", authenticator.registration_script),
@@ -115,7 +115,7 @@ def _user_store(store: UserStore) -> dict:
     return entry
 
 
-def _identity_provider(provider: IdentityProvider) -> dict:
+def identity_provider_entry(provider: IdentityProvider) -> dict:
     """The provider as `apply` reads it; its client secret only encrypted (it opens with this server's keys)."""
     entry = {"name": provider.name}
     if provider.display_name:
