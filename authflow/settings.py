@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "authflow.passkeys",
     "authflow.vault",
     "authflow.housekeeping",
+    "authflow.callbacks",
     "sequences",
     "demo_rp",
 ]
@@ -339,6 +340,8 @@ OAUTH2_PROVIDER = {
     "PKCE_REQUIRED": True,
     "SCOPES": {"openid": "Sign you in", "profile": "Your name", "email": "Your email address"},
     "DEFAULT_SCOPES": ["openid"],
+    # SMART on FHIR scopes too, for applications with a callbacks script (authflow.callbacks.scopes).
+    "SCOPES_BACKEND_CLASS": "authflow.callbacks.scopes.SmartScopes",
     "OAUTH2_VALIDATOR_CLASS": "authflow.protocols.oidc.validator.Validator",
     "CLIENT_SECRET_HASHER": "argon2_client",
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,

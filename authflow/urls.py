@@ -11,6 +11,7 @@ urlpatterns = [
     path("", pages.home, name="home"),
     path("favicon.ico", pages.favicon, name="favicon"),
     path("login/", include("authflow.login.urls")),
+    path("login/context/", include("authflow.callbacks.urls")),
     path("account/", include("authflow.account.urls")),
     # The provider's endpoints; an authorization request without a finished login starts its flow at once.
     path("o/", include((oidc_urls.patterns(authorize.AuthorizationView.as_view()), oidc_urls.app_name))),

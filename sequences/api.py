@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .engine.driver import Advance, AnswerMismatch, Host, Program, advance, check_answer, library_key, redacted
+from .engine.callbacks import CALLBACK_FUNCTIONS, CallbackResult, run_callback
 from .engine.errors import ScriptError, ScriptLimitError, ScriptSyntaxError
 from .engine.sso import session_input
 from .engine.state import (
@@ -63,6 +64,9 @@ __all__ = [
     "save_version",
     "library_for",
     "KindConflict",
+    "CALLBACK_FUNCTIONS",
+    "CallbackResult",
+    "run_callback",
 ]
 
 
@@ -72,6 +76,8 @@ class KindConflict(ValueError):
 
 def check_kind(kind: str) -> str:
     """The kind of script the engine checks a sequence of `kind` as."""
+    if kind == Sequence.Kind.CALLBACKS:
+        return "callbacks"
     return "library" if kind == Sequence.Kind.LIBRARY else "login"
 
 

@@ -14,6 +14,7 @@ class Sequence(models.Model):
     class Kind(models.TextChoices):
         SCRIPT = "script"  # an application's authentication script
         LIBRARY = "library"  # shared functions scripts load (loadLocalLibrary / require)
+        CALLBACKS = "callbacks"  # an application's callback functions (onAuthenticateSuccess, ...)
 
     name = models.SlugField(max_length=100, unique=True)
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SCRIPT)

@@ -23,7 +23,7 @@ TOP_KEYS = {"roles", "libraries", "allowed_endpoints", "applications", "users"}
 LIBRARY_KEYS = {"name", "source"}
 ENDPOINT_KEYS = {"url", "description", "enabled"}
 APPLICATION_KEYS = {"name", "client_id", "client_type", "client_secret", "client_secret_hash", "redirect_uris", "steps",
-                    "script"}
+                    "script", "callbacks_script"}
 USER_KEYS = {"username", "password", "password_hash", "email", "first_name", "last_name", "is_staff",
              "is_active", "roles", "groups", "claims"}
 
@@ -41,6 +41,7 @@ class ApplicationEntry:
     script: str | None
     client_type: str = "confidential"
     client_secret: str | None = None
+    callbacks_script: str | None = None  # onAuthenticateSuccess, ... (authflow.callbacks)
 
 
 @dataclass
@@ -194,6 +195,14 @@ def _application(index: int, entry) -> ApplicationEntry:
             check_syntax(script)
         except ScriptSyntaxError as exc:
             raise ConfigError(f"{where}: script: {exc}") from None
+    callbacks_script = entry.get("callbacks_script")
+    if callbacks_script is not None:
+        if not isinstance(callbacks_script, str):
+            raise ConfigError(f"{where}: callbacks_script must be text")
+        try:
+            check_syntax(callbacks_script, kind="callbacks")
+        except ScriptSyntaxError as exc:
+            raise ConfigError(f"{where}: callbacks_script: {exc}") from None
     client_type = entry.get("client_type", "confidential")
     if client_type not in ("confidential", "public"):
         raise ConfigError(f"{where}: client_type must be confidential or public")
@@ -212,7 +221,7 @@ def _application(index: int, entry) -> ApplicationEntry:
     if client_secret is not None and client_type == "public":
         raise ConfigError(f"{where}: a public client has no client_secret")
     return ApplicationEntry(name=name, client_id=client_id, redirect_uris=redirect_uris, steps=steps, script=script,
-                            client_type=client_type, client_secret=client_secret)
+                            client_type=client_type, client_secret=client_secret, callbacks_script=callbacks_script)
 
 
 def _user(index: int, entry) -> UserEntry:

@@ -11,6 +11,7 @@ from __future__ import annotations
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
 from authflow.authenticators import registry
+from authflow.callbacks import service as callbacks
 from authflow.directory import claims as directory_claims
 from authflow.flows import service as flows
 from sequences.api import passed_steps
@@ -43,6 +44,15 @@ class Validator(OAuth2Validator):
         if code:
             claims.update(login_claims(code))
         return claims
+
+    def save_bearer_token(self, token, request, *args, **kwargs):
+        """The token response also carries what the application's callbacks granted (authflow.callbacks)."""
+        grant = _callbacks_grant(request)
+        if grant is not None:
+            token["scope"] = " ".join(grant.approved_scopes)
+        super().save_bearer_token(token, request, *args, **kwargs)
+        if grant is not None:
+            token.update(token_response_extras(grant))
 
     # prompt=none: the login flow decides whether the request can be answered
     # without the user (authflow.login.views.start), and there is no consent
@@ -78,4 +88,25 @@ def login_claims(code: str) -> dict:
         out["amr"] = methods
     if (flow.result or {}).get("acr"):
         out["acr"] = flow.result["acr"]  # context.selectedAcr
+    return out
+
+
+def _callbacks_grant(request):
+    """The grant onAuthenticateSuccess made for the login behind the authorization code being exchanged."""
+    from .views import code_digest
+
+    code = getattr(request, "code", None)
+    if not code or getattr(request, "grant_type", None) != "authorization_code":
+        return None
+    issued = IssuedCode.objects.filter(code_sha256=code_digest(code)).first()
+    return callbacks.grant_for_flow(issued.flow_id) if issued is not None else None
+
+
+def token_response_extras(grant) -> dict:
+    """SMART launch context (patient, encounter, fhirContext) and the granted authorities, as set by the callbacks."""
+    out = dict(grant.launch)
+    if grant.fhir_context:
+        out["fhirContext"] = grant.fhir_context
+    if grant.authorities:
+        out["authorities"] = grant.authorities
     return out
