@@ -1,0 +1,165 @@
+"""A SMART on FHIR login through the server: the callbacks shape what the token response grants."""
+import io
+import secrets
+import textwrap
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+import requests
+from authlib.integrations.requests_client import OAuth2Session
+from django.core.management import call_command
+
+from authflow.callbacks.models import LoginGrant
+from tests.support.browser import Browser
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+CALLBACK = "http://127.0.0.1:9/callback"
+SMART_SCOPE = "openid fhirUser launch/patient patient/*.read"
+CONFIG = textwrap.dedent(f"""
+    applications:
+      - name: chart
+        client_id: chart
+        client_type: public
+        redirect_uris: ["{CALLBACK}"]
+        steps: {{1: [BasicAuthenticator]}}
+        callbacks_script: |
+          function onAuthenticateSuccess(theOutcome, theOutcomeFactory, theContext) {{
+            if (theOutcome.username === 'mallory') {{
+              var failure = theOutcomeFactory.newFailure();
+              failure.message = 'This account may not open patient charts.';
+              return failure;
+            }}
+            if (theOutcome.username === 'broken') {{
+              theContext.nothing.here = 1;
+            }}
+            theOutcome.addAuthority('FHIR_READ_ALL_IN_COMPARTMENT', 'Patient/' + theContext.getClaim('family_name'));
+            theOutcome.addApprovedScope('patient/Observation.rs');
+            if (theOutcome.username === 'alice') {{
+              theOutcome.addLaunchResourceId('patient', 'p-' + theOutcome.getUsername());
+              theOutcome.addFhirContextReference('List/456', 'https://example.org/med-list-at-home');
+            }}
+            return theOutcome;
+          }}
+          function onSmartLoginPreContextSelection(theUserSession, theContextSelectionChoices) {{
+            if (theUserSession.username !== 'homer') return;
+            var bart = theContextSelectionChoices.addPerson();
+            bart.familyName = 'Simpson'; bart.givenName = 'Bart'; bart.birthDate = '1979-12-17';
+            bart.associatedPatientContextResourceId = 'bart-1';
+            bart.addAuthority('FHIR_READ_ALL_IN_COMPARTMENT', 'Patient/bart-1');
+            bart.removeRequestedScopes('patient/*.read');
+            var lisa = theContextSelectionChoices.addPerson();
+            lisa.familyName = 'Simpson'; lisa.givenName = 'Lisa'; lisa.birthDate = '1981-05-09';
+            lisa.associatedPatientContextResourceId = 'lisa-2';
+            lisa.addAuthority('FHIR_READ_ALL_IN_COMPARTMENT', 'Patient/lisa-2');
+            lisa.addAutoGrantScopes('patient/Condition.rs');
+            theContextSelectionChoices.addDisplayTranslation('patient/Condition.rs', 'Read her conditions');
+          }}
+      - name: plain
+        client_id: plain
+        client_type: public
+        redirect_uris: ["{CALLBACK}"]
+        steps: {{1: [BasicAuthenticator]}}
+    users:
+      - {{username: alice, password: "alice-password-123", last_name: Liddell}}
+      - {{username: homer, password: "homer-password-123", last_name: Simpson}}
+      - {{username: mallory, password: "mallory-password-123"}}
+      - {{username: broken, password: "broken-password-123"}}
+""")
+
+
+@pytest.fixture
+def server(live_server, tmp_path):
+    path = tmp_path / "config.yaml"
+    path.write_text(CONFIG)
+    call_command("apply", "-f", str(path), stdout=io.StringIO())
+    discovery = requests.get(live_server.url + "/o/.well-known/openid-configuration", timeout=30).json()
+    return live_server.url, discovery
+
+
+def login(server, username, client_id="chart", scope=SMART_SCOPE):
+    base, discovery = server
+    browser = Browser(base, stop_at=CALLBACK)
+    client = OAuth2Session(client_id, None, scope=scope, redirect_uri=CALLBACK, code_challenge_method="S256",
+                           token_endpoint=discovery["token_endpoint"])
+    verifier = secrets.token_urlsafe(48)
+    uri, state = client.create_authorization_url(discovery["authorization_endpoint"], code_verifier=verifier,
+                                                 nonce=secrets.token_urlsafe(16))
+    page = browser.get(uri)
+    assert page.status_code == 200 and 'name="password"' in page.text, page.text[:500]
+    done = browser.submit({"username": username, "password": f"{username}-password-123"})
+    return browser, client, verifier, done
+
+
+def test_the_outcome_reaches_the_token_response(server):
+    _, client, verifier, done = login(server, "alice")
+    assert done.callback, done.text[:500]
+    token = client.fetch_token(authorization_response=done.callback, code_verifier=verifier)
+    assert token["patient"] == "p-alice"
+    assert token["fhirContext"] == [{"reference": "Patient/p-alice"},
+                                    {"reference": "List/456", "role": "https://example.org/med-list-at-home"}]
+    assert token["authorities"] == [{"permission": "FHIR_READ_ALL_IN_COMPARTMENT", "argument": "Patient/Liddell"}]
+    assert token["scope"].split() == ["openid", "fhirUser", "launch/patient", "patient/*.read", "patient/Observation.rs"]
+    assert "id_token" in token
+
+
+def test_a_failure_outcome_refuses_the_login_with_its_message(server, caplog):
+    browser, _, _, done = login(server, "mallory")
+    assert done.callback, done.text[:500]
+    query = parse_qs(urlsplit(done.callback).query)
+    assert query["error"] == ["access_denied"]
+    assert query["error_description"] == ["This account may not open patient charts."]
+    assert "code" not in query
+    grant_records = [r for r in caplog.records if r.name == "authflow.callbacks"]
+    assert grant_records and all(getattr(r, "flow_id", None) for r in grant_records)
+    assert LoginGrant.objects.count() == 0
+    # Not signed in: the account page asks for a login again.
+    assert "/login/" in browser.get("/account/").url
+
+
+def test_a_script_error_refuses_the_login_without_a_500(server, caplog):
+    _, _, _, done = login(server, "broken")
+    assert done.callback, done.text[:500]
+    query = parse_qs(urlsplit(done.callback).query)
+    assert query["error"] == ["access_denied"] and "code" not in query
+    assert any("onAuthenticateSuccess failed" in r.getMessage() and "line" in r.getMessage()
+               for r in caplog.records if r.name == "authflow.callbacks")
+
+
+def test_the_selection_page_and_the_choice_set_the_launch_patient(server):
+    browser, client, verifier, done = login(server, "homer")
+    page = browser.page
+    assert not done.callback and page.status_code == 200 and "/login/context/" in page.url, page.text[:500]
+    assert "Choose who this is for" in page.text and "Bart Simpson" in page.text and "Lisa Simpson" in page.text
+    assert "Read her conditions" in page.text and "Born 1981-05-09" in page.text
+    assert '<legend>' in page.text and 'for="person-1"' in page.text
+    assert "content-security-policy" in {k.lower() for k in page.headers}
+    # No choice: the page says so, and nothing is issued.
+    again = browser.submit({"person": "9"}, keep=("csrfmiddlewaretoken",))
+    assert again.status_code == 400 and "Choose one of the people listed." in again.text
+    chosen = browser.submit({"person": "1"}, keep=("csrfmiddlewaretoken",))
+    assert chosen.callback, chosen.text[:500]
+    token = client.fetch_token(authorization_response=chosen.callback, code_verifier=verifier)
+    assert token["patient"] == "lisa-2"
+    assert {"permission": "FHIR_READ_ALL_IN_COMPARTMENT", "argument": "Patient/lisa-2"} in token["authorities"]
+    assert "patient/Condition.rs" in token["scope"].split() and "patient/*.read" in token["scope"].split()
+    # The choice is made once.
+    assert browser.get(page.url).status_code == 409
+
+
+def test_the_choice_belongs_to_the_user_who_signed_in(server):
+    browser, _, _, _ = login(server, "homer")
+    selection = browser.page.url
+    stranger, _, _, _ = login(server, "alice", client_id="plain", scope="openid")
+    assert stranger.get(selection).status_code == 404
+    removed = browser.submit({"person": "0"}, url=selection)  # without the form token
+    assert removed.status_code == 403
+
+
+def test_smart_scopes_only_for_applications_with_callbacks(server):
+    base, discovery = server
+    browser = Browser(base, stop_at=CALLBACK)
+    client = OAuth2Session("plain", None, scope=SMART_SCOPE, redirect_uri=CALLBACK, code_challenge_method="S256")
+    uri, _ = client.create_authorization_url(discovery["authorization_endpoint"], code_verifier=secrets.token_urlsafe(48))
+    done = browser.get(uri)
+    assert done.callback and parse_qs(urlsplit(done.callback).query)["error"] == ["invalid_scope"]
