@@ -342,6 +342,10 @@ OAUTH2_PROVIDER = {
     "DEFAULT_SCOPES": ["openid"],
     # SMART on FHIR scopes too, for applications with a callbacks script (authflow.callbacks.scopes).
     "SCOPES_BACKEND_CLASS": "authflow.callbacks.scopes.SmartScopes",
+    # Applications with a callbacks script get signed JWT access tokens (RFC 9068) carrying the claims their
+    # onTokenGenerating adds; others, and every refresh token, stay opaque (authflow.callbacks.tokens).
+    "ACCESS_TOKEN_GENERATOR": "authflow.callbacks.tokens.access_token_generator",
+    "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",
     "OAUTH2_VALIDATOR_CLASS": "authflow.protocols.oidc.validator.Validator",
     "CLIENT_SECRET_HASHER": "argon2_client",
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,

@@ -8,6 +8,8 @@ import pytest
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 from django.core.management import call_command
+from joserfc import jwt
+from joserfc.jwk import KeySet
 
 from authflow.callbacks.models import LoginGrant
 from tests.support.browser import Browser
@@ -55,6 +57,24 @@ CONFIG = textwrap.dedent(f"""
             lisa.addAutoGrantScopes('patient/Condition.rs');
             theContextSelectionChoices.addDisplayTranslation('patient/Condition.rs', 'Read her conditions');
           }}
+          function onTokenGenerating(theUserSession, theAuthorizationRequestDetails) {{
+            theAuthorizationRequestDetails.addAccessTokenClaim('tenant', 'north');
+            theAuthorizationRequestDetails.addAccessTokenClaim('level', 3);
+            theAuthorizationRequestDetails.addAccessTokenClaim('care', {{team: ['a', 'b'], lead: null}});
+            theAuthorizationRequestDetails.addAccessTokenClaim('aud', 'not-mine');
+            Log.info('token for ' + theUserSession.getOidcClientId() + ' aud ' + theAuthorizationRequestDetails.getAudience());
+            if (theUserSession.username === 'alice') {{
+              theUserSession.removeApprovedScope('patient/*.read');
+            }}
+            if (theUserSession.username === 'homer') {{
+              theUserSession.addLaunchContextParameter('need_patient_banner', true);
+              theUserSession.addLaunchContextParameter('smart_style_url', 'https://chart.example/style.json');
+              theUserSession.addLaunchContextParameter('access_token', 'forged');
+            }}
+            if (theUserSession.username === 'marge') {{
+              theAuthorizationRequestDetails.addAccessTokenClaim('smile_internal', 1);
+            }}
+          }}
       - name: plain
         client_id: plain
         client_type: public
@@ -65,6 +85,7 @@ CONFIG = textwrap.dedent(f"""
       - {{username: homer, password: "homer-password-123", last_name: Simpson}}
       - {{username: mallory, password: "mallory-password-123"}}
       - {{username: broken, password: "broken-password-123"}}
+      - {{username: marge, password: "marge-password-123"}}
 """)
 
 
@@ -99,8 +120,59 @@ def test_the_outcome_reaches_the_token_response(server):
     assert token["fhirContext"] == [{"reference": "Patient/p-alice"},
                                     {"reference": "List/456", "role": "https://example.org/med-list-at-home"}]
     assert token["authorities"] == [{"permission": "FHIR_READ_ALL_IN_COMPARTMENT", "argument": "Patient/Liddell"}]
-    assert token["scope"].split() == ["openid", "fhirUser", "launch/patient", "patient/*.read", "patient/Observation.rs"]
+    # addApprovedScope in onAuthenticateSuccess, removeApprovedScope in onTokenGenerating
+    assert token["scope"].split() == ["openid", "fhirUser", "launch/patient", "patient/Observation.rs"]
     assert "id_token" in token
+
+
+def access_claims(server, token):
+    _, discovery = server
+    jwks = KeySet.import_key_set(requests.get(discovery["jwks_uri"], timeout=30).json())
+    decoded = jwt.decode(token["access_token"], jwks, algorithms=["RS256"])  # checks the signature
+    assert decoded.header["typ"] == "at+jwt"
+    return decoded.claims
+
+
+def test_the_access_token_is_a_signed_jwt_with_the_scripts_claims(server, caplog):
+    base, _ = server
+    _, client, verifier, done = login(server, "alice")
+    token = client.fetch_token(authorization_response=done.callback, code_verifier=verifier)
+    claims = access_claims(server, token)
+    assert claims["tenant"] == "north" and claims["level"] == 3 and claims["care"] == {"team": ["a", "b"], "lead": None}
+    assert claims["aud"] == "chart" and claims["sub"] == "alice" and claims["client_id"] == "chart"
+    assert claims["iss"] == base + "/o"
+    assert claims["scope"] == token["scope"] and claims["patient"] == "p-alice"
+    assert claims["fhirContext"] == token["fhirContext"]
+    assert any(r.getMessage() == "onTokenGenerating: token for chart aud null" and getattr(r, "flow_id", None)
+               for r in caplog.records)
+    # The token works where the provider's tokens work.
+    info = requests.get(base + "/o/userinfo/", headers={"Authorization": "Bearer " + token["access_token"]}, timeout=30)
+    assert info.status_code == 200 and info.json()["sub"]
+
+
+def test_launch_context_parameters_reach_the_token_response(server):
+    browser, client, verifier, _ = login(server, "homer")
+    chosen = browser.submit({"person": "0"}, keep=("csrfmiddlewaretoken",))
+    token = client.fetch_token(authorization_response=chosen.callback, code_verifier=verifier)
+    assert token["patient"] == "bart-1" and token["need_patient_banner"] is True
+    assert token["smart_style_url"] == "https://chart.example/style.json"
+    assert token["access_token"] != "forged" and access_claims(server, token)["patient"] == "bart-1"
+    assert "patient/*.read" not in token["scope"].split()  # Bart's removeRequestedScopes
+
+
+def test_a_reserved_claim_refuses_the_token_request(server, caplog):
+    _, client, verifier, done = login(server, "marge")
+    with pytest.raises(Exception) as error:
+        client.fetch_token(authorization_response=done.callback, code_verifier=verifier)
+    assert "invalid_grant" in str(error.value)
+    assert any("onTokenGenerating failed" in r.getMessage() and "smile_internal" in r.getMessage()
+               for r in caplog.records)
+
+
+def test_applications_without_callbacks_keep_opaque_tokens(server):
+    _, client, verifier, done = login(server, "alice", client_id="plain", scope="openid")
+    token = client.fetch_token(authorization_response=done.callback, code_verifier=verifier)
+    assert token["access_token"].count(".") == 0 and "patient" not in token
 
 
 def test_a_failure_outcome_refuses_the_login_with_its_message(server, caplog):

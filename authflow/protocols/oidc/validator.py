@@ -11,7 +11,7 @@ from __future__ import annotations
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
 from authflow.authenticators import registry
-from authflow.callbacks import service as callbacks
+from authflow.callbacks import tokens as callback_tokens
 from authflow.directory import claims as directory_claims
 from authflow.flows import service as flows
 from sequences.api import passed_steps
@@ -45,14 +45,17 @@ class Validator(OAuth2Validator):
             claims.update(login_claims(code))
         return claims
 
+    def validate_code(self, client_id, code, client, request, *args, **kwargs):
+        if not super().validate_code(client_id, code, client, request, *args, **kwargs):
+            return False
+        # The application's callbacks settle the token's scopes, launch context and claims (or refuse it).
+        return callback_tokens.prepare(request, _flow_of_code(code))
+
     def save_bearer_token(self, token, request, *args, **kwargs):
-        """The token response also carries what the application's callbacks granted (authflow.callbacks)."""
-        grant = _callbacks_grant(request)
-        if grant is not None:
-            token["scope"] = " ".join(grant.approved_scopes)
         super().save_bearer_token(token, request, *args, **kwargs)
-        if grant is not None:
-            token.update(token_response_extras(grant))
+        prepared = getattr(request, "authflow_token", None)
+        if prepared is not None:  # what the callbacks granted: SMART launch context, authorities
+            token.update({k: v for k, v in prepared["extras"].items() if k not in token})
 
     # prompt=none: the login flow decides whether the request can be answered
     # without the user (authflow.login.views.start), and there is no consent
@@ -91,22 +94,8 @@ def login_claims(code: str) -> dict:
     return out
 
 
-def _callbacks_grant(request):
-    """The grant onAuthenticateSuccess made for the login behind the authorization code being exchanged."""
+def _flow_of_code(code):
     from .views import code_digest
 
-    code = getattr(request, "code", None)
-    if not code or getattr(request, "grant_type", None) != "authorization_code":
-        return None
     issued = IssuedCode.objects.filter(code_sha256=code_digest(code)).first()
-    return callbacks.grant_for_flow(issued.flow_id) if issued is not None else None
-
-
-def token_response_extras(grant) -> dict:
-    """SMART launch context (patient, encounter, fhirContext) and the granted authorities, as set by the callbacks."""
-    out = dict(grant.launch)
-    if grant.fhir_context:
-        out["fhirContext"] = grant.fhir_context
-    if grant.authorities:
-        out["authorities"] = grant.authorities
-    return out
+    return issued.flow_id if issued is not None else None
