@@ -276,3 +276,20 @@ def test_apply_refuses_a_callbacks_script_that_defines_no_callback(tmp_path):
     with pytest.raises((ConfigError, Exception), match=r"callbacks_script: the script defines none"):
         apply_text(tmp_path, bad)
     assert not Application.objects.filter(name="chart").exists()
+
+
+@pytest.mark.django_db
+def test_housekeeping_deletes_old_grants_only():
+    import uuid
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from authflow.callbacks.models import LoginGrant
+    from authflow.housekeeping.purge import purge_expired
+
+    old = LoginGrant.objects.create(flow_id=uuid.uuid4(), username="a")
+    LoginGrant.objects.filter(pk=old.pk).update(created_at=timezone.now() - timedelta(days=31))
+    fresh = LoginGrant.objects.create(flow_id=uuid.uuid4(), username="b")
+    assert purge_expired().get("callbacks.LoginGrant") == 1
+    assert list(LoginGrant.objects.values_list("pk", flat=True)) == [fresh.pk]

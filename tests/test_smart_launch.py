@@ -235,3 +235,14 @@ def test_smart_scopes_only_for_applications_with_callbacks(server):
     uri, _ = client.create_authorization_url(discovery["authorization_endpoint"], code_verifier=secrets.token_urlsafe(48))
     done = browser.get(uri)
     assert done.callback and parse_qs(urlsplit(done.callback).query)["error"] == ["invalid_scope"]
+
+
+def test_smart_configuration_names_the_providers_endpoints(server):
+    base, discovery = server
+    for path in ("/.well-known/smart-configuration", "/o/.well-known/smart-configuration"):
+        smart = requests.get(base + path, timeout=30).json()
+        assert smart["issuer"] == discovery["issuer"]
+        assert smart["authorization_endpoint"] == discovery["authorization_endpoint"]
+        assert smart["token_endpoint"] == discovery["token_endpoint"]
+        assert smart["jwks_uri"] == discovery["jwks_uri"]
+        assert "launch-standalone" in smart["capabilities"] and smart["code_challenge_methods_supported"] == ["S256"]

@@ -164,3 +164,9 @@ def chosen_scopes(approved: list[str], person: dict) -> list[str]:
 
 def grant_for_flow(flow_id) -> LoginGrant | None:
     return LoginGrant.objects.filter(flow_id=flow_id).first()
+
+
+def purge_grants(cutoff) -> dict[str, int]:
+    """Grants of logins older than `cutoff` (housekeeping): their codes are long spent."""
+    count, _ = LoginGrant.objects.filter(created_at__lt=cutoff).delete()
+    return {"callbacks.LoginGrant": count}

@@ -61,3 +61,33 @@ def context_selection(request, flow_id):
     return render(request, "login/context_selection.html",
                   {"people": people, "error": error, "application": flow.application.name},
                   status=400 if error else 200)
+
+
+@require_http_methods(["GET"])
+def smart_configuration(request):
+    """SMART App Launch discovery (/.well-known/smart-configuration): where a SMART client finds the endpoints."""
+    from django.http import JsonResponse
+
+    from oauth2_provider.settings import oauth2_settings
+
+    def url(name):
+        return request.build_absolute_uri(reverse(f"oauth2_provider:{name}"))
+
+    return JsonResponse({
+        "issuer": oauth2_settings.oidc_issuer(request),
+        "authorization_endpoint": url("authorize"),
+        "token_endpoint": url("token"),
+        "jwks_uri": url("jwks-info"),
+        "introspection_endpoint": url("introspect"),
+        "revocation_endpoint": url("revoke-token"),
+        "userinfo_endpoint": url("user-info"),
+        "grant_types_supported": ["authorization_code"],
+        "response_types_supported": ["code"],
+        "code_challenge_methods_supported": ["S256"],
+        "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post", "none"],
+        "scopes_supported": ["openid", "profile", "email", "fhirUser", "launch/patient", "offline_access",
+                             "patient/*.rs", "user/*.rs"],
+        "capabilities": ["launch-standalone", "client-public", "client-confidential-symmetric",
+                         "context-standalone-patient", "permission-v2", "permission-patient", "permission-user",
+                         "sso-openid-connect"],
+    })
