@@ -1,13 +1,17 @@
 """A SMART on FHIR login through the server: the callbacks shape what the token response grants."""
 import io
+import json
 import secrets
 import textwrap
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import requests
 from authlib.integrations.requests_client import OAuth2Session
 from django.core.management import call_command
+from fhirclient.client import FHIRClient
 from joserfc import jwt
 from joserfc.jwk import KeySet
 
@@ -246,3 +250,61 @@ def test_smart_configuration_names_the_providers_endpoints(server):
         assert smart["token_endpoint"] == discovery["token_endpoint"]
         assert smart["jwks_uri"] == discovery["jwks_uri"]
         assert "launch-standalone" in smart["capabilities"] and smart["code_challenge_methods_supported"] == ["S256"]
+
+
+class _Metadata(BaseHTTPRequestHandler):
+    """A FHIR server's /metadata: just the CapabilityStatement naming the provider's SMART endpoints."""
+
+    statement = b"{}"
+
+    def do_GET(self):  # noqa: N802 - the standard library's name
+        if urlsplit(self.path).path != "/fhir/metadata":
+            self.send_error(404)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/fhir+json")
+        self.send_header("Content-Length", str(len(self.statement)))
+        self.end_headers()
+        self.wfile.write(self.statement)
+
+    def log_message(self, *args):
+        pass
+
+
+@pytest.fixture
+def fhir_base(server):
+    _, discovery = server
+    _Metadata.statement = json.dumps({
+        "resourceType": "CapabilityStatement", "status": "active", "date": "2026-01-01", "kind": "instance",
+        "fhirVersion": "4.0.1", "format": ["json"],
+        "rest": [{"mode": "server", "security": {"extension": [{
+            "url": "http://fhir-registry.smarthealthit.org/StructureDefinition/oauth-uris",
+            "extension": [{"url": "authorize", "valueUri": discovery["authorization_endpoint"]},
+                          {"url": "token", "valueUri": discovery["token_endpoint"]}],
+        }]}}],
+    }).encode()
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _Metadata)
+    thread = threading.Thread(target=httpd.serve_forever, daemon=True)
+    thread.start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}/fhir"
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_a_standalone_launch_driven_by_a_smart_client_library(server, fhir_base):
+    base, _ = server
+    smart = FHIRClient(settings={"app_id": "chart", "api_base": fhir_base, "redirect_uri": CALLBACK,
+                                 "scope": SMART_SCOPE})
+    browser = Browser(base, stop_at=CALLBACK)
+    page = browser.get(smart.authorize_url)
+    assert 'name="password"' in page.text
+    browser.submit({"username": "homer", "password": "homer-password-123"})
+    assert "/login/context/" in browser.page.url
+    done = browser.submit({"person": "1"}, keep=("csrfmiddlewaretoken",))
+    assert done.callback, done.text[:500]
+    smart.handle_callback(done.callback)
+    assert smart.ready and smart.patient_id == "lisa-2"
+    assert smart.launch_context["need_patient_banner"] is True
+    assert smart.launch_context["smart_style_url"] == "https://chart.example/style.json"
+    claims = access_claims(server, {"access_token": smart.server.auth.access_token})
+    assert claims["patient"] == "lisa-2" and claims["tenant"] == "north"
