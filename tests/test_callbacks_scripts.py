@@ -195,6 +195,16 @@ def test_reserved_claim_prefix_is_refused():
     assert not result.ok and 'are reserved ("smile_x")' in result.error and "line 2" in result.error
 
 
+# ---------------------------------------------------------------- onPostAuthorize
+def test_post_authorize_gets_the_grants_details():
+    source = ("function onPostAuthorize(theDetails) {\n  Log.info(theDetails.grantType + ' ' + theDetails.grantedScopes + "
+              "' ' + theDetails.clientId + ' ' + theDetails.username + ' ' + theDetails.requestedRecord);\n}")
+    result = outcome_of(source, {"grantType": "authorization_code", "grantedScopes": ["openid", "launch"],
+                                 "clientId": "chart", "username": "alice"}, entry="onPostAuthorize")
+    assert result.ok and result.value is None
+    assert result.logs == [{"level": "info", "message": "authorization_code openid,launch chart alice null"}]
+
+
 # ---------------------------------------------------------------- manage.py simulate
 def simulate(tmp_path, script, scenario):
     (tmp_path / "s.js").write_text(script)

@@ -61,6 +61,11 @@ CONFIG = textwrap.dedent(f"""
             lisa.addAutoGrantScopes('patient/Condition.rs');
             theContextSelectionChoices.addDisplayTranslation('patient/Condition.rs', 'Read her conditions');
           }}
+          function onPostAuthorize(theDetails) {{
+            Log.info('Successful completion of grant type: ' + theDetails.grantType + ' for ' + theDetails.username);
+            Log.info(' * Authorized scopes: ' + theDetails.grantedScopes);
+            Log.info(' * Requesting practitioner: ' + theDetails.requestingPractitioner.identifier.value);
+          }}
           function onTokenGenerating(theUserSession, theAuthorizationRequestDetails) {{
             theAuthorizationRequestDetails.addAccessTokenClaim('tenant', 'north');
             theAuthorizationRequestDetails.addAccessTokenClaim('level', 3);
@@ -308,3 +313,13 @@ def test_a_standalone_launch_driven_by_a_smart_client_library(server, fhir_base)
     assert smart.launch_context["smart_style_url"] == "https://chart.example/style.json"
     claims = access_claims(server, {"access_token": smart.server.auth.access_token})
     assert claims["patient"] == "lisa-2" and claims["tenant"] == "north"
+
+
+def test_on_post_authorize_is_told_of_the_grant_and_its_errors_are_only_logged(server, caplog):
+    _, client, verifier, done = login(server, "alice")
+    token = client.fetch_token(authorization_response=done.callback, code_verifier=verifier)
+    assert token["access_token"]
+    messages = [r.getMessage() for r in caplog.records if r.name == "authflow.callbacks"]
+    assert "onPostAuthorize: Successful completion of grant type: authorization_code for alice" in messages
+    assert "onPostAuthorize:  * Authorized scopes: " + ",".join(token["scope"].split()) in messages
+    assert any(m.startswith("onPostAuthorize failed (the grant stands): TypeError") for m in messages)

@@ -125,3 +125,21 @@ def access_token_generator(request, refresh_token=False):
                     claims=json.dumps(claims, default=str))
     token.make_signed_token(key)
     return token.serialize()
+
+
+def post_authorize(request, token: dict) -> None:
+    """onPostAuthorize, once per issued grant: it cannot cancel it; its errors are logged, never shown."""
+    app = _application(request)
+    source = service.callbacks_source(app) if app is not None else None
+    if source is None:
+        return
+    user = getattr(request, "user", None)
+    result = run_callback(source, "onPostAuthorize", {
+        "grantType": getattr(request, "grant_type", None), "grantedScopes": (token.get("scope") or "").split(),
+        "clientId": request.client_id, "username": user.get_username() if user is not None else None,
+    }, application_name=app.name)
+    where = {"application": app.name, "client_id": request.client_id}
+    for line in result.logs:
+        logger.log(logging.getLevelName(line["level"].upper()), "onPostAuthorize: %s", line["message"], extra=where)
+    if not result.ok and not result.absent:
+        logger.warning("onPostAuthorize failed (the grant stands): %s", result.error, extra=where)

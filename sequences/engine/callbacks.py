@@ -14,7 +14,8 @@ from .driver import Program, advance
 from .sandbox import Limits
 from .state import FlowState, request_inputs
 
-CALLBACK_FUNCTIONS = ("onAuthenticateSuccess", "onSmartLoginPreContextSelection", "onTokenGenerating")
+CALLBACK_FUNCTIONS = ("onAuthenticateSuccess", "onSmartLoginPreContextSelection", "onTokenGenerating",
+                      "onPostAuthorize")
 
 
 @dataclass

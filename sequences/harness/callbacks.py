@@ -22,6 +22,7 @@ INPUTS = {
     "onSmartLoginPreContextSelection": {"username": str, "authorities": list, "approvedScopes": list, "userData": dict},
     "onTokenGenerating": {"session": dict, "approvedScopes": list, "clientId": str, "audience": str, "launch": str,
                           "requestParameters": dict},
+    "onPostAuthorize": {"grantType": str, "grantedScopes": list, "clientId": str, "username": str},
 }
 _TYPE_NAMES = {str: "a string", dict: "an object", list: "a list (or a space-separated string)"}
 

@@ -56,6 +56,7 @@ class Validator(OAuth2Validator):
         prepared = getattr(request, "authflow_token", None)
         if prepared is not None:  # what the callbacks granted: SMART launch context, authorities
             token.update({k: v for k, v in prepared["extras"].items() if k not in token})
+        callback_tokens.post_authorize(request, token)
 
     # prompt=none: the login flow decides whether the request can be answered
     # without the user (authflow.login.views.start), and there is no consent

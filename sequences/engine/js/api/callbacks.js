@@ -12,6 +12,7 @@ const CALLBACK_FUNCTIONS = harden([
   "onAuthenticateSuccess",
   "onSmartLoginPreContextSelection",
   "onTokenGenerating",
+  "onPostAuthorize",
 ]);
 const MAX_CALLBACK_ITEMS = 200; // authorities, scopes, launch entries, people: each list
 const MAX_TEXT = 2048;
@@ -317,10 +318,31 @@ function tokenGeneratingCall(args) {
   };
 }
 
+// ---------------------------------------------------------------- onPostAuthorize
+// Told about a grant already made: it cannot change or cancel it, so nothing is read back.
+function postAuthorizeCall(args) {
+  const details = {
+    grantType: typeof args.grantType === "string" ? args.grantType : null,
+    grantedScopes: stringList(args.grantedScopes),
+    clientId: typeof args.clientId === "string" ? args.clientId : null,
+    username: typeof args.username === "string" ? args.username : null,
+    // Cross-organization (CODAP) requests only, as in the reference: null otherwise.
+    requestingPractitioner: null,
+    requestedRecord: null,
+  };
+  return {
+    args: [details],
+    read: function () {
+      return null;
+    },
+  };
+}
+
 const CALLBACK_BUILDERS = harden({
   onAuthenticateSuccess: authenticateSuccessCall,
   onSmartLoginPreContextSelection: contextSelectionCall,
   onTokenGenerating: tokenGeneratingCall,
+  onPostAuthorize: postAuthorizeCall,
 });
 
 // The arguments and the reader of callback `entry`, from the run's inputs; null for other entry points.
