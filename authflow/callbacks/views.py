@@ -59,7 +59,7 @@ def context_selection(request, flow_id):
         people.append({"index": index, "name": name, "birth_date": person.get("birthDate"),
                        "scopes": [grant.translations.get(s, s) for s in scopes]})
     return render(request, "login/context_selection.html",
-                  {"people": people, "error": error, "application": flow.application.name},
+                  {"people": people, "error": error, "application": flow.application},
                   status=400 if error else 200)
 
 
