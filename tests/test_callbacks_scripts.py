@@ -303,3 +303,29 @@ def test_housekeeping_deletes_old_grants_only():
     fresh = LoginGrant.objects.create(flow_id=uuid.uuid4(), username="b")
     assert purge_expired().get("callbacks.LoginGrant") == 1
     assert list(LoginGrant.objects.values_list("pk", flat=True)) == [fresh.pk]
+
+
+@pytest.mark.django_db
+def test_the_context_claims_include_a_federated_providers():
+    from types import SimpleNamespace
+
+    from authflow.callbacks.service import login_claims
+    from authflow.directory.models import User
+    from sequences.api import step_answer
+
+    user = User.objects.create(username="alice", email="alice@example.com")
+    flow = SimpleNamespace(
+        state={"journal": {"answers": [
+            step_answer(1, "success", user="alice", authenticator="OpenIDConnectAuthenticator", idp="hospital",
+                        remote_claims={"patient": "123", "email": "alice@hospital.example", "scp": ["a", "b"]}),
+            step_answer(2, "fail", user="alice", authenticator="totp", remote_claims={"patient": "ignored"}),
+        ]}},
+        result={"claims": {"http://wso2.org/claims/givenname": "Al"}})
+    claims = login_claims(flow, user)
+    assert claims["patient"] == "123" and claims["scp"] == ["a", "b"]
+    assert claims["email"] == "alice@example.com"  # the directory's, over the provider's
+    assert claims["given_name"] == "Al" and claims["sub"] == "alice"
+    source = ("function onAuthenticateSuccess(o, f, c) { o.addLaunchResourceId('patient', c.getClaim('patient'));"
+              " c.getStringArrayClaim('scp').forEach(function (s) { o.addApprovedScope(s); }); return o; }")
+    value = outcome_of(source, {"username": "alice", "claims": claims}).value
+    assert value["launch"] == [{"type": "patient", "id": "123"}] and value["approvedScopes"] == ["a", "b"]

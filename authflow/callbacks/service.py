@@ -15,7 +15,7 @@ from django.db import transaction
 
 from authflow.directory import claims as directory_claims
 from authflow.net import client_ip
-from sequences.api import run_callback
+from sequences.api import federated_claims, run_callback
 
 from .models import LoginGrant
 
@@ -46,9 +46,11 @@ def requested_scopes(flow) -> list[str]:
     return [word for word in scope.split(" ") if word]
 
 
-def _login_claims(flow, user) -> dict:
+def login_claims(flow, user) -> dict:
+    """theContext's claims: a federated provider's, then the directory's and the script's (OpenID Connect names)."""
+    claims = dict(federated_claims(flow.state))
     known = directory_claims.read_claims(user)
-    claims = {directory_claims.OIDC_NAMES.get(uri, uri): value for uri, value in known.items()}
+    claims.update({directory_claims.OIDC_NAMES.get(uri, uri): value for uri, value in known.items()})
     for uri, value in ((flow.result or {}).get("claims") or {}).items():
         claims[directory_claims.OIDC_NAMES.get(uri, uri)] = value
     claims["sub"] = user.username
@@ -77,7 +79,7 @@ def after_login(request, flow, user) -> LoginGrant | None:
     scopes = requested_scopes(flow)
     grant = LoginGrant(flow_id=flow.id, username=user.username, approved_scopes=list(scopes))
     outcome = _run(source, "onAuthenticateSuccess", {
-        "username": user.username, "remoteAddress": ip, "claims": _login_claims(flow, user), "approvedScopes": scopes,
+        "username": user.username, "remoteAddress": ip, "claims": login_claims(flow, user), "approvedScopes": scopes,
     }, flow, ip)
     if outcome.ok:
         _apply_outcome(grant, outcome.value, flow)
