@@ -205,6 +205,34 @@ def test_post_authorize_gets_the_grants_details():
     assert result.logs == [{"level": "info", "message": "authorization_code openid,launch chart alice null"}]
 
 
+# ---------------------------------------------------------------- authenticate
+def test_authenticate_decides_and_never_shows_the_password():
+    source = textwrap.dedent("""
+        function authenticate(theRequest, theOutcomeFactory) {
+            Log.info('user ' + theRequest.getUsername() + ' typed ' + theRequest.password);
+            if (theRequest.password !== 'hunter2-long') {
+                var failure = theOutcomeFactory.newFailure();
+                failure.message = 'Banned username';
+                failure.incorrectPassword = true;
+                return failure;
+            }
+            var outcome = theOutcomeFactory.newSuccess();
+            outcome.username = 'EXT_' + theRequest.username;
+            outcome.addAuthority('FHIR_CAPABILITIES');
+            return outcome;
+        }
+    """)
+    ok = outcome_of(source, {"username": "bob", "password": "hunter2-long"}, entry="authenticate")
+    assert ok.value == {"outcome": "success", "username": "EXT_bob"}
+    assert ok.logs == [{"level": "info", "message": "user bob typed [secret]"}]
+    bad = outcome_of(source, {"username": "bob", "password": "guess-guess"}, entry="authenticate")
+    assert bad.value == {"outcome": "failure", "message": "Banned username", "unknownUsername": False,
+                         "incorrectPassword": True}
+    thrown = outcome_of("function authenticate(r, f) { throw new Error('bad ' + r.password); }",
+                        {"username": "bob", "password": "hunter2-long"}, entry="authenticate")
+    assert not thrown.ok and "hunter2-long" not in thrown.error and "[secret]" in thrown.error
+
+
 # ---------------------------------------------------------------- manage.py simulate
 def simulate(tmp_path, script, scenario):
     (tmp_path / "s.js").write_text(script)
@@ -329,3 +357,17 @@ def test_the_context_claims_include_a_federated_providers():
               " c.getStringArrayClaim('scp').forEach(function (s) { o.addApprovedScope(s); }); return o; }")
     value = outcome_of(source, {"username": "alice", "claims": claims}).value
     assert value["launch"] == [{"type": "patient", "id": "123"}] and value["approvedScopes"] == ["a", "b"]
+
+
+def test_the_runtime_files_define_each_top_level_name_once():
+    """The runtime's files share one scope: a second `function x` would silently replace the first."""
+    import re
+
+    from sequences.engine.sandbox.assets import JS_DIR, RUNTIME_FILES
+
+    seen = {}
+    for name in RUNTIME_FILES:
+        for match in re.finditer(r"^(?:function|const|let|class)\s+([A-Za-z_$][\w$]*)", (JS_DIR / name).read_text(), re.M):
+            assert match.group(1) not in seen, f"{match.group(1)} is defined in {seen[match.group(1)]} and {name}"
+            seen[match.group(1)] = name
+    assert "callbackInvocation" in seen and "stringList" in seen

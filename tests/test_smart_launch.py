@@ -84,6 +84,24 @@ CONFIG = textwrap.dedent(f"""
               theAuthorizationRequestDetails.addAccessTokenClaim('smile_internal', 1);
             }}
           }}
+      - name: gate
+        client_id: gate
+        client_type: public
+        redirect_uris: ["{CALLBACK}"]
+        steps: {{1: [ScriptedAuthenticator]}}
+        callbacks_script: |
+          function authenticate(theRequest, theOutcomeFactory) {{
+            Log.info('checking ' + theRequest.username + ' with ' + theRequest.password);
+            if (theRequest.getPassword() !== 'open-sesame-' + theRequest.username) {{
+              var failure = theOutcomeFactory.newFailure();
+              failure.message = 'Wrong passphrase.';
+              failure.incorrectPassword = true;
+              return failure;
+            }}
+            var outcome = theOutcomeFactory.newSuccess();
+            outcome.username = theRequest.username.toLowerCase();
+            return outcome;
+          }}
       - name: plain
         client_id: plain
         client_type: public
@@ -323,3 +341,23 @@ def test_on_post_authorize_is_told_of_the_grant_and_its_errors_are_only_logged(s
     assert "onPostAuthorize: Successful completion of grant type: authorization_code for alice" in messages
     assert "onPostAuthorize:  * Authorized scopes: " + ",".join(token["scope"].split()) in messages
     assert any(m.startswith("onPostAuthorize failed (the grant stands): TypeError") for m in messages)
+
+
+def test_a_scripted_authenticator_decides_with_the_callbacks_authenticate(server, caplog):
+    base, discovery = server
+    browser = Browser(base, stop_at=CALLBACK)
+    client = OAuth2Session("gate", None, scope="openid", redirect_uri=CALLBACK, code_challenge_method="S256",
+                           token_endpoint=discovery["token_endpoint"])
+    verifier = secrets.token_urlsafe(48)
+    uri, _ = client.create_authorization_url(discovery["authorization_endpoint"], code_verifier=verifier)
+    page = browser.get(uri)
+    assert 'name="password"' in page.text and 'name="username"' in page.text
+    wrong = browser.submit({"username": "ALICE", "password": "alice-password-123"})
+    assert not wrong.callback and "Wrong passphrase." in wrong.text
+    done = browser.submit({"username": "ALICE", "password": "open-sesame-ALICE"})
+    assert done.callback and "code" in parse_qs(urlsplit(done.callback).query), done.text[:500]
+    token = client.fetch_token(authorization_response=done.callback, code_verifier=verifier)
+    assert token["access_token"]
+    messages = [r.getMessage() for r in caplog.records]
+    assert "authenticate: checking ALICE with [secret]" in messages
+    assert not any("open-sesame" in m or "alice-password-123" in m for m in messages)

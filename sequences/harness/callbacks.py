@@ -23,6 +23,7 @@ INPUTS = {
     "onTokenGenerating": {"session": dict, "approvedScopes": list, "clientId": str, "audience": str, "launch": str,
                           "requestParameters": dict},
     "onPostAuthorize": {"grantType": str, "grantedScopes": list, "clientId": str, "username": str},
+    "authenticate": {"username": str, "password": str, "remoteAddress": str, "clientId": str},
 }
 _TYPE_NAMES = {str: "a string", dict: "an object", list: "a list (or a space-separated string)"}
 

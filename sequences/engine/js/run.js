@@ -132,7 +132,7 @@ function runScript(r, input) {
     if (typeof entry !== "function") {
       throw new RealError("the script does not define " + input.entry + " as a function");
     }
-    const callback = input.entry === "onLoginRequest" ? null : callbackInvocation(input.entry, r.inputs.args);
+    const callback = input.entry === "onLoginRequest" ? null : callbackInvocation(input.entry, r.inputs.args, r);
     const args = input.entry === "onLoginRequest" ? [r.context] : callback !== null ? callback.args
       : ArrayIsArray(input.args) ? input.args : [];
     const result = entry.apply(undefined, args);

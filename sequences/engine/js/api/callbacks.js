@@ -13,6 +13,7 @@ const CALLBACK_FUNCTIONS = harden([
   "onSmartLoginPreContextSelection",
   "onTokenGenerating",
   "onPostAuthorize",
+  "authenticate",
 ]);
 const MAX_CALLBACK_ITEMS = 200; // authorities, scopes, launch entries, people: each list
 const MAX_TEXT = 2048;
@@ -45,7 +46,7 @@ function addUnique(list, word, what) {
   if (list.indexOf(word) === -1) pushCapped(list, word, what);
 }
 
-function stringList(value) {
+function callbackStringList(value) {
   const out = [];
   if (ArrayIsArray(value)) for (const item of value) if (typeof item === "string") out.push(item);
   return out;
@@ -121,7 +122,7 @@ function authenticateSuccessCall(args) {
   const outcomes = new RealWeakMap();
   const username = typeof args.username === "string" ? args.username : "";
   const claims = args.claims !== null && typeof args.claims === "object" ? args.claims : {};
-  const approved = stringList(args.approvedScopes);
+  const approved = callbackStringList(args.approvedScopes);
   const theOutcome = successObject(newSuccessRecord(username), outcomes);
   const theOutcomeFactory = {
     newSuccess: function newSuccess() {
@@ -141,7 +142,7 @@ function authenticateSuccessCall(args) {
       const key = callbackText(name, "getStringArrayClaim: the claim name");
       if (!ObjectHasOwn(claims, key)) return null;
       const value = claims[key];
-      if (ArrayIsArray(value)) return stringList(value);
+      if (ArrayIsArray(value)) return callbackStringList(value);
       return typeof value === "string" ? [value] : null;
     },
     getApprovedScopes: function getApprovedScopes() {
@@ -167,6 +168,51 @@ function authenticateSuccessCall(args) {
       out.username = callbackText(result.username, "the outcome's username");
       out.userData = JSONparse(JSONstringify(record.userData));
       return out;
+    },
+  };
+}
+
+// ---------------------------------------------------------------- authenticate
+// A scripted credential check: the script decides who signs in (it may set the success's username).
+function authenticateCall(args, r) {
+  const outcomes = new RealWeakMap();
+  const username = typeof args.username === "string" ? args.username : "";
+  const password = typeof args.password === "string" ? args.password : "";
+  if (password !== "") r.secretValues.push(password); // kept out of its log lines and error messages
+  const theRequest = {
+    username: username,
+    password: password,
+    remoteAddress: typeof args.remoteAddress === "string" ? args.remoteAddress : null,
+    clientId: typeof args.clientId === "string" ? args.clientId : null,
+    getUsername: function getUsername() {
+      return username;
+    },
+    getPassword: function getPassword() {
+      return password;
+    },
+  };
+  const theOutcomeFactory = {
+    newSuccess: function newSuccess() {
+      return successObject(newSuccessRecord(username), outcomes);
+    },
+    newFailure: function newFailure() {
+      return failureObject(outcomes);
+    },
+  };
+  return {
+    args: [theRequest, theOutcomeFactory],
+    read: function (result) {
+      const record = result !== null && typeof result === "object" ? outcomes.get(result) : undefined;
+      if (record === undefined) throw new RealTypeError("authenticate must return an outcome from theOutcomeFactory");
+      if (record.outcome === "failure") {
+        return {
+          outcome: "failure",
+          message: optionalText(result.message, "the failure's message"),
+          unknownUsername: result.unknownUsername === true,
+          incorrectPassword: result.incorrectPassword === true,
+        };
+      }
+      return { outcome: "success", username: callbackText(result.username, "the outcome's username") };
     },
   };
 }
@@ -200,7 +246,7 @@ function contextSelectionCall(args) {
   const session = {
     username: typeof args.username === "string" ? args.username : "",
     authorities: ArrayIsArray(args.authorities) ? JSONparse(JSONstringify(args.authorities)) : [],
-    approvedScopes: stringList(args.approvedScopes),
+    approvedScopes: callbackStringList(args.approvedScopes),
     userData: args.userData !== null && typeof args.userData === "object" ? JSONparse(JSONstringify(args.userData)) : {},
   };
   session.getUsername = function getUsername() {
@@ -246,7 +292,7 @@ function contextSelectionCall(args) {
 function tokenGeneratingCall(args) {
   const hasUser = args.session !== null && typeof args.session === "object";
   const record = {
-    approvedScopes: stringList(hasUser ? args.session.approvedScopes : args.approvedScopes),
+    approvedScopes: callbackStringList(hasUser ? args.session.approvedScopes : args.approvedScopes),
     launch: [],
     launchParameters: {},
     userData: {},
@@ -323,7 +369,7 @@ function tokenGeneratingCall(args) {
 function postAuthorizeCall(args) {
   const details = {
     grantType: typeof args.grantType === "string" ? args.grantType : null,
-    grantedScopes: stringList(args.grantedScopes),
+    grantedScopes: callbackStringList(args.grantedScopes),
     clientId: typeof args.clientId === "string" ? args.clientId : null,
     username: typeof args.username === "string" ? args.username : null,
     // Cross-organization (CODAP) requests only, as in the reference: null otherwise.
@@ -343,10 +389,11 @@ const CALLBACK_BUILDERS = harden({
   onSmartLoginPreContextSelection: contextSelectionCall,
   onTokenGenerating: tokenGeneratingCall,
   onPostAuthorize: postAuthorizeCall,
+  authenticate: authenticateCall,
 });
 
 // The arguments and the reader of callback `entry`, from the run's inputs; null for other entry points.
-function callbackInvocation(entry, args) {
+function callbackInvocation(entry, args, r) {
   if (!ObjectHasOwn(CALLBACK_BUILDERS, entry)) return null;
-  return CALLBACK_BUILDERS[entry](args !== null && typeof args === "object" ? args : {});
+  return CALLBACK_BUILDERS[entry](args !== null && typeof args === "object" ? args : {}, r);
 }
