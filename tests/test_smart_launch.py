@@ -29,7 +29,7 @@ CONFIG = textwrap.dedent(f"""
         client_type: public
         redirect_uris: ["{CALLBACK}"]
         steps: {{1: [BasicAuthenticator]}}
-        callbacks_script: |
+        callbacks_script: &chart_callbacks |
           function onAuthenticateSuccess(theOutcome, theOutcomeFactory, theContext) {{
             if (theOutcome.username === 'mallory') {{
               var failure = theOutcomeFactory.newFailure();
@@ -84,6 +84,12 @@ CONFIG = textwrap.dedent(f"""
               theAuthorizationRequestDetails.addAccessTokenClaim('smile_internal', 1);
             }}
           }}
+      - name: records
+        client_id: records
+        client_secret: records-secret-0123456789
+        redirect_uris: ["{CALLBACK}"]
+        steps: {{1: [BasicAuthenticator]}}
+        callbacks_script: *chart_callbacks
       - name: gate
         client_id: gate
         client_type: public
@@ -361,3 +367,24 @@ def test_a_scripted_authenticator_decides_with_the_callbacks_authenticate(server
     messages = [r.getMessage() for r in caplog.records]
     assert "authenticate: checking ALICE with [secret]" in messages
     assert not any("open-sesame" in m or "alice-password-123" in m for m in messages)
+
+
+def test_introspection_gives_the_access_tokens_claims(server):
+    base, discovery = server
+    browser = Browser(base, stop_at=CALLBACK)
+    client = OAuth2Session("records", "records-secret-0123456789", scope=SMART_SCOPE, redirect_uri=CALLBACK,
+                           code_challenge_method="S256", token_endpoint=discovery["token_endpoint"])
+    verifier = secrets.token_urlsafe(48)
+    uri, _ = client.create_authorization_url(discovery["authorization_endpoint"], code_verifier=verifier)
+    browser.get(uri)
+    done = browser.submit({"username": "alice", "password": "alice-password-123"})
+    token = client.fetch_token(authorization_response=done.callback, code_verifier=verifier)
+    endpoint = base + "/o/introspect/"
+    answer = requests.post(endpoint, data={"token": token["access_token"]},
+                           auth=("records", "records-secret-0123456789"), timeout=30).json()
+    assert answer["active"] is True and answer["client_id"] == "records" and answer["username"] == "alice"
+    assert answer["scope"] == token["scope"] and answer["patient"] == "p-alice" and answer["tenant"] == "north"
+    assert answer["fhirContext"] == token["fhirContext"]
+    forged = token["access_token"][:-4] + ("AAAA" if not token["access_token"].endswith("AAAA") else "BBBB")
+    assert requests.post(endpoint, data={"token": forged}, auth=("records", "records-secret-0123456789"),
+                         timeout=30).json() == {"active": False}
