@@ -1,5 +1,5 @@
 # The entry points: `make run` (the service on the embedded default) and
-# `make test` (the whole test suite, starting PostgreSQL and Redis if needed).
+# `make test` (the whole test suite, starting PostgreSQL and Redis if needed, installing slapd for the LDAP tests).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -34,6 +34,7 @@ run: venv
 test: venv
 	scripts/ensure-services.sh postgres redis
 	scripts/ensure-chromium.sh
+	scripts/ensure-slapd.sh  # the LDAP user-store tests start their own throwaway slapd with it
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) AUTHFLOW_CACHE_URL=$(TEST_CACHE_URL) \
 		$(VENV)/bin/pytest $(PYTEST_ARGS)
 

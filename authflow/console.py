@@ -8,6 +8,8 @@ factor: authflow.configuration.account); anyone else goes to /admin/login/,
 which starts that application's flow (steps the session already passed are
 not asked again).
 """
+import functools
+
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.admin.apps import AdminConfig
@@ -18,6 +20,19 @@ class ConsoleSite(admin.AdminSite):
         from authflow.sso import service as sso  # this module loads with the app registry, before models
 
         return super().has_permission(request) and sso.signed_in_to(request, settings.AUTHFLOW_ACCOUNT_APPLICATION)
+
+    def admin_view(self, view, cacheable=False):
+        """Every console page runs knowing its request, so the audit log records where a change came from."""
+        from authflow.api.audit import console_request
+
+        inner = super().admin_view(view, cacheable)
+
+        @functools.wraps(inner)
+        def audited(request, *args, **kwargs):
+            with console_request(request):
+                return inner(request, *args, **kwargs)
+
+        return audited
 
 
 class ConsoleConfig(AdminConfig):

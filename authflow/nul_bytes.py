@@ -41,6 +41,10 @@ def _carries_nul(request) -> bool:
 
 
 def _bad_request(request) -> HttpResponse:
+    from authflow.api.errors import error_response, is_api_request
+
+    if is_api_request(request):
+        return error_response("the request contains a NUL character", 400)
     if request.path.startswith(JSON_PATHS):
         return JsonResponse({"error": "invalid_request", "error_description": "the request contains a NUL character"},
                             status=400)

@@ -42,6 +42,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI's files, served from here (no CDN)
     "django_otp",
     "oauth2_provider",
     "authflow.directory",
@@ -56,7 +58,9 @@ INSTALLED_APPS = [
     "authflow.sms",
     "authflow.passkeys",
     "authflow.vault",
+    "authflow.federation",
     "authflow.housekeeping",
+    "authflow.api",
     "authflow.callbacks",
     "sequences",
     "demo_rp",
@@ -340,7 +344,8 @@ OAUTH2_PROVIDER = {
     "PKCE_REQUIRED": True,
     "SCOPES": {"openid": "Sign you in", "profile": "Your name", "email": "Your email address"},
     "DEFAULT_SCOPES": ["openid"],
-    # SMART on FHIR scopes too, for applications with a callbacks script (authflow.callbacks.scopes).
+    # The management API's scopes go to API clients only, by client credentials (authflow/api/scopes.py);
+    # SMART on FHIR scopes to applications with a callbacks script (authflow/callbacks/scopes.py, built on it).
     "SCOPES_BACKEND_CLASS": "authflow.callbacks.scopes.SmartScopes",
     # Applications with a callbacks script get signed JWT access tokens (RFC 9068) carrying the claims their
     # onTokenGenerating adds; others, and every refresh token, stay opaque (authflow.callbacks.tokens).
@@ -367,6 +372,31 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
+}
+
+# The management API (/api/v1/): JSON only, one error shape, an OpenAPI schema from the code.
+REST_FRAMEWORK = {
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "EXCEPTION_HANDLER": "authflow.api.errors.exception_handler",
+    "DEFAULT_AUTHENTICATION_CLASSES": ["authflow.api.access.ApiTokenAuthentication",
+                                       "authflow.api.access.StaffSessionAuthentication"],
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": None,
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "authflow management API",
+    "DESCRIPTION": "Scripts, versions, simulation, applications, users and the audit log. Authenticate with an "
+                   "access token of an API client (client-credentials grant at /o/token/).",
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    # Every operation documents the error shape for the refusals any request can get (authflow/api/errors.py).
+    "POSTPROCESSING_HOOKS": ["drf_spectacular.hooks.postprocess_schema_enums",
+                             "authflow.api.errors.document_errors"],
 }
 
 LOGGING = {

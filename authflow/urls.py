@@ -19,6 +19,8 @@ urlpatterns = [
     path("account/", include("authflow.account.urls")),
     # The provider's endpoints; an authorization request without a finished login starts its flow at once.
     path("o/", include((oidc_urls.patterns(authorize.AuthorizationView.as_view()), oidc_urls.app_name))),
+    path("api/v1/", include("authflow.api.urls")),
+    path("federation/", include("authflow.federation.urls")),
     # The admin console signs in through a login flow like everything else.
     path("admin/login/", login_views.admin_login),
     path("admin/", admin.site.urls),

@@ -76,10 +76,14 @@ class SequenceVersionAdmin(admin.ModelAdmin):
 
             publish_version(obj)
 
-    @admin.action(description="Publish the selected versions (new logins start on the newest)")
+    @admin.action(description="Publish the selected version (new logins start on it; an older one is a rollback)")
     def publish(self, request, queryset):
         from .api import publish_version
 
+        if queryset.values("sequence").distinct().count() != queryset.count():
+            messages.error(request, "Select at most one version of each sequence: a sequence has one live version.")
+            return
         for version in queryset:
             publish_version(version)
+            self.log_change(request, version, f"Published {version} (new logins start on it)")
         messages.success(request, f"Published {queryset.count()} version(s).")

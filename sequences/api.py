@@ -64,6 +64,7 @@ __all__ = [
     "check_kind",
     "normalize_steps",
     "save_version",
+    "publish_version",
     "library_for",
     "KindConflict",
     "CALLBACK_FUNCTIONS",
@@ -107,7 +108,7 @@ def save_version(sequence_name: str, source: str, *, author=None, publish: bool 
         raise KindConflict(f"{sequence_name!r} is already the name of a {sequence.kind}")
     latest = sequence.latest_version()
     if latest is not None and latest.source == source:
-        if publish and not latest.published:
+        if publish and sequence.live_version_id != latest.pk:
             _publish(latest)
         return latest, False
     version = SequenceVersion.objects.create(
@@ -121,7 +122,9 @@ def save_version(sequence_name: str, source: str, *, author=None, publish: bool 
     return version, True
 
 
+@transaction.atomic
 def publish_version(version: SequenceVersion) -> None:
+    """Make `version` the one new flows start on (an older one: a rollback); flows in progress keep theirs."""
     _publish(version)
 
 
@@ -129,3 +132,5 @@ def _publish(version: SequenceVersion) -> None:
     version.published = True
     version.published_at = timezone.now()
     version.save(update_fields=["published", "published_at"])
+    Sequence.objects.filter(pk=version.sequence_id).update(live_version=version)
+    version.sequence.live_version = version

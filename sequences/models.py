@@ -1,8 +1,9 @@
 """Sequences (named authentication scripts, and libraries of shared functions) and their immutable versions.
 
 A login flow pins the version it started with, so a version is never edited:
-saving new text creates a new version, and publishing it only changes which
-version *new* flows start on.
+saving new text creates a new version, and publishing it only moves the
+sequence's one live pointer, which says the version *new* flows start on.
+Publishing an older version is a rollback; flows in progress keep theirs.
 """
 import hashlib
 
@@ -20,6 +21,10 @@ class Sequence(models.Model):
     kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SCRIPT)
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # The version new flows start on (None: never published). One pointer, so there is
+    # exactly one live version whichever order versions were published in.
+    live_version = models.ForeignKey("SequenceVersion", null=True, blank=True, on_delete=models.SET_NULL,
+                                     related_name="+")
 
     class Meta:
         ordering = ["name"]
@@ -28,8 +33,9 @@ class Sequence(models.Model):
         return self.name
 
     def published_version(self):
-        """The version new flows start on: the newest published one."""
-        return self.versions.filter(published=True).order_by("-number").first()
+        """The version new flows start on: the live one, read from the database (not this instance's cache)."""
+        live = Sequence.objects.filter(pk=self.pk).values("live_version_id")[:1]
+        return SequenceVersion.objects.filter(pk=models.Subquery(live)).first()
 
     def latest_version(self):
         return self.versions.order_by("-number").first()
@@ -48,7 +54,7 @@ class SequenceVersion(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
-    published = models.BooleanField(default=False)
+    published = models.BooleanField(default=False)  # has been live at some time
     published_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:

@@ -3,6 +3,7 @@ import io
 import json
 import secrets
 import textwrap
+import time
 from datetime import timedelta
 from urllib.parse import parse_qs, urlsplit
 
@@ -294,6 +295,9 @@ def test_the_embedded_default_sends_inline_without_a_broker_or_worker(site, tmp_
         assert len(sent) == 1, server.output()
         assert browser.submit({"code": sent[0].code()}).callback
         assert requests.get(server.url + "/no-such-page/", timeout=30).status_code == 404  # a request line logged
+        deadline = time.monotonic() + 15  # written by the handler thread after the response went out
+        while '"logger": "django.server"' not in server.output(limit=10**7) and time.monotonic() < deadline:
+            time.sleep(0.1)
     finally:
         server.stop()
     # what the operator reads: no warning about a broker there is no need for, no socket objects, no sealed

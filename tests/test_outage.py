@@ -19,9 +19,11 @@ PROBE = textwrap.dedent("""
     client = Client(raise_request_exception=False, HTTP_HOST="127.0.0.1")
     page = client.get("/login/start/?next=/account/")
     token = client.post("/o/token/", {"grant_type": "authorization_code", "code": "x", "client_id": "portal"})
+    api = client.get("/api/v1/sequences/", HTTP_AUTHORIZATION="Bearer some-token")
     print(json.dumps({
         "page": [page.status_code, page.get("Retry-After"), page.content.decode()],
         "token": [token.status_code, token.get("Retry-After"), token.content.decode()],
+        "api": [api.status_code, api.get("Retry-After"), api.content.decode()],
     }))
 """)
 
@@ -38,4 +40,7 @@ def test_with_the_database_down_people_and_applications_are_told_to_try_again():
     assert "Temporarily unavailable" in page and "Traceback" not in page and "OperationalError" not in page
     status, retry_after, body = seen["token"]
     assert (status, retry_after) == (503, "30") and json.loads(body)["error"] == "temporarily_unavailable"
+    status, retry_after, body = seen["api"]  # the management API answers in its own error shape
+    assert (status, retry_after) == (503, "30")
+    assert json.loads(body)["errors"][0]["message"] == "the service is unavailable; try again shortly"
     assert "request failed: the database is unavailable" in result.stderr

@@ -17,6 +17,7 @@ from authflow.sso import service as sso
 SECTIONS = [
     "authflow.factors.account.section",
     "authflow.passkeys.account.section",
+    "authflow.federation.account.section",
 ]
 
 

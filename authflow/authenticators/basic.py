@@ -8,13 +8,18 @@ same Argon2 work, so the page does not tell which accounts exist.  After an
 earlier step identified the user, or when the script passes the username
 (authenticatorParams {username, inputType: 'identifierFirst'}, as after
 promptIdentifierForStep), only the password is asked for.
+
+Users of other user stores (an LDAP directory) sign in here too: the typed
+name is first resolved to a local username ("CORP/alice", see
+directory.services.sign_in_name), so the lockout counts the same account
+whichever way its name was typed; a directory that cannot answer gives its
+own message, and the attempt is not counted when no password was checked.
 """
 from __future__ import annotations
 
-from django.contrib.auth import authenticate
 from django.contrib.auth.hashers import make_password
 
-from authflow.directory import lockout
+from authflow.directory import lockout, services as directory
 from authflow.net import client_ip
 
 from .base import Authenticator, Step, username_field
@@ -30,7 +35,8 @@ class BasicAuthenticator(Authenticator):
     amr = "pwd"
 
     def is_enrolled(self, user) -> bool:
-        return user.has_usable_password()
+        # A user store's account has its password in the directory (its local row has none).
+        return user.has_usable_password() or user.user_store != "PRIMARY"
 
     def context(self, request, step: Step) -> dict:
         return {"fixed_username": fixed_username(step)}
@@ -42,13 +48,20 @@ class BasicAuthenticator(Authenticator):
         params = {"username": [username]}
         if lockout.address_blocked(ip):
             return step.failure(lockout.NETWORK_BLOCKED, params)
+        try:
+            username = directory.sign_in_name(username) if username else username
+        except directory.DirectoryUnavailable as exc:
+            return step.failure(exc.message, params)
         attempt = lockout.begin_attempt(username, flow_id=step.flow_id)
         if not attempt.allowed:
             # As long as a check: a locked account answers no faster than an unknown username (whose password
             # Django hashes for the same reason).
             make_password(password)
             return step.failure(attempt.message, params)
-        user = authenticate(request, username=username, password=password) if username and password else None
+        try:
+            user = directory.check_password(request, username, password)
+        except directory.DirectoryUnavailable as exc:
+            return step.failure(exc.message, params)
         if user is None:
             lockout.attempt_failed(attempt, ip)
             return step.failure(FAILURE, params, user=username if attempt.known else None)

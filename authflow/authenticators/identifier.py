@@ -2,9 +2,14 @@
 
 The identifier is taken as given, whether or not such a user exists, so the
 page does not tell an attacker which accounts exist; a later step verifies
-it (a login needs at least one step that proves identity).
+it (a login needs at least one step that proves identity).  A name is
+resolved to its user store as a password step would ("carol" of the CORP
+directory is CORP/carol, see directory.services.sign_in_name), so that the
+step that verifies it and the script see the same account.
 """
 from __future__ import annotations
+
+from authflow.directory import services as directory
 
 from .base import Authenticator, ShowAgain, Step, username_field
 
@@ -20,4 +25,8 @@ class IdentifierExecutor(Authenticator):
         username = username_field(request)
         if not username:
             raise ShowAgain("Enter your username.")
-        return step.success(username, {"username": [username]})
+        try:
+            subject = directory.sign_in_name(username)
+        except directory.DirectoryUnavailable as exc:
+            raise ShowAgain(exc.message) from None
+        return step.success(subject, {"username": [username]})

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from oauth2_provider.scopes import SettingsScopes
+from authflow.api.scopes import ApiAwareScopes
 
 SMART_SCOPE = re.compile(
     r"^(?:launch|launch/[a-z]+|fhirUser|online_access|offline_access"
@@ -30,7 +30,9 @@ class _Descriptions(dict):
         raise KeyError(scope)
 
 
-class SmartScopes(SettingsScopes):
+class SmartScopes(ApiAwareScopes):
+    """The management API's scopes for its clients (ApiAwareScopes), and SMART scopes for callbacks applications."""
+
     def get_all_scopes(self):
         return _Descriptions(super().get_all_scopes())
 

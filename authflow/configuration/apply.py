@@ -8,13 +8,15 @@ from django.db import transaction
 
 from authflow.applications.models import Application
 from authflow.directory.claims import MAPPED, ClaimError, read_claims, write_claim
-from authflow.directory.models import Role, User, UserClaim
+from authflow import keys
+from authflow.directory.models import Role, User, UserClaim, UserStore
+from authflow.federation.models import IdentityProvider
 from authflow.outbound.models import put_endpoint
 from authflow.protocols.oidc.clients import ClientConfigError, sync_client
 from sequences.api import KindConflict, save_version
 from sequences.models import Sequence
 
-from .schema import ApplicationEntry, Config, ConfigError, UserEntry
+from .schema import ApplicationEntry, Config, ConfigError, IdentityProviderEntry, UserEntry, UserStoreEntry
 
 
 @transaction.atomic
@@ -33,10 +35,14 @@ def apply_config(config: Config) -> Counter:
         counts["libraries changed" if created else "libraries unchanged"] += 1
     for endpoint in config.allowed_endpoints:
         counts[f"allowed endpoints {put_endpoint(endpoint.url, endpoint.description, endpoint.enabled)}"] += 1
+    for position, entry in enumerate(config.user_stores):
+        counts[f"user stores {_apply_user_store(entry, position)}"] += 1
+    for entry in config.identity_providers:
+        counts[f"identity providers {_apply_identity_provider(entry)}"] += 1
     for entry in config.applications:
         counts[f"applications {_apply_application(entry)}"] += 1
     for entry in config.users:
-        counts[f"users {_apply_user(entry)}"] += 1
+        counts[f"users {apply_user(entry)}"] += 1
     return counts
 
 
@@ -93,7 +99,35 @@ def _apply_callbacks_script(app, entry: ApplicationEntry) -> bool:
     return created
 
 
-def _apply_user(entry: UserEntry) -> str:
+_PROVIDER_FIELDS = ("display_name", "enabled", "protocol", "issuer", "client_id", "client_auth_method", "scopes",
+                    "extra_params", "use_userinfo", "claim_mapping", "user_policy", "username_claim", "username_prefix")
+
+
+def _apply_identity_provider(entry: IdentityProviderEntry) -> str:
+    """Create or update the provider; a file without a secret keeps the stored one."""
+    provider = IdentityProvider.objects.filter(name=entry.name).first()
+    created = provider is None
+    if created:
+        provider = IdentityProvider(name=entry.name)
+    changed = created
+    for attribute in _PROVIDER_FIELDS:
+        if getattr(provider, attribute) != getattr(entry, attribute):
+            setattr(provider, attribute, getattr(entry, attribute))
+            changed = True
+    if entry.client_secret is not None and (not provider.encrypted_client_secret
+                                            or provider.client_secret() != entry.client_secret):
+        provider.set_client_secret(entry.client_secret)
+        changed = True
+    if entry.client_secret_encrypted is not None and provider.encrypted_client_secret != entry.client_secret_encrypted:
+        provider.encrypted_client_secret = entry.client_secret_encrypted
+        changed = True
+    if changed:
+        provider.save()
+    return "created" if created else ("updated" if changed else "unchanged")
+
+
+def apply_user(entry: UserEntry) -> str:
+    """Create or update one checked user entry (apply, and the management API); "created", "updated", "unchanged"."""
     user = User.objects.filter(username=entry.username).first()
     created = user is None
     if created:
@@ -138,3 +172,45 @@ def _apply_user(entry: UserEntry) -> str:
         stale.delete()
         changed = True
     return "created" if created else ("updated" if changed else "unchanged")
+
+
+_STORE_FIELDS = ("kind", "enabled", "url", "bind_dn", "user_search_base", "user_filter", "username_attribute",
+                 "group_search_base", "group_filter", "group_member_attribute", "group_name_attribute",
+                 "role_mapping", "claim_mapping", "timeout_seconds", "position")
+
+
+def _apply_user_store(entry: UserStoreEntry, position: int) -> str:
+    """Create or update a user store; the file's order is the order unqualified names try them."""
+    store = UserStore.objects.filter(name=entry.name).first()
+    created = store is None
+    if created:
+        store = UserStore(name=entry.name)
+    before = tuple(getattr(store, f) for f in _STORE_FIELDS)
+    values = {"kind": entry.type, "enabled": entry.enabled, "url": entry.url, "bind_dn": entry.bind_dn,
+              "user_search_base": entry.user_search_base, "user_filter": entry.user_filter,
+              "username_attribute": entry.username_attribute, "group_search_base": entry.group_search_base,
+              "group_filter": entry.group_filter, "group_member_attribute": entry.group_member_attribute,
+              "group_name_attribute": entry.group_name_attribute, "role_mapping": entry.roles,
+              "claim_mapping": entry.claims, "timeout_seconds": entry.timeout_seconds, "position": position}
+    for name, value in values.items():
+        setattr(store, name, value)
+    changed = created or before != tuple(getattr(store, f) for f in _STORE_FIELDS)
+    if entry.bind_password is not None and _bind_password(store) != entry.bind_password:
+        store.bind_password_encrypted = keys.encrypt(entry.bind_password.encode(),
+                                                     purpose=UserStore.BIND_PASSWORD_PURPOSE)
+        changed = True
+    if entry.bind_password_encrypted is not None and entry.bind_password_encrypted != store.bind_password_encrypted:
+        store.bind_password_encrypted = entry.bind_password_encrypted
+        changed = True
+    if changed:
+        store.save()
+    return "created" if created else ("updated" if changed else "unchanged")
+
+
+def _bind_password(store: UserStore) -> str | None:
+    if not store.bind_password_encrypted:
+        return None
+    try:
+        return keys.decrypt(store.bind_password_encrypted, purpose=UserStore.BIND_PASSWORD_PURPOSE).decode()
+    except keys.InvalidValue:
+        return None

@@ -7,7 +7,8 @@ import yaml
 
 from authflow.applications.models import Application
 from authflow.directory.claims import EMAIL, GIVEN_NAME, LAST_NAME, STAFF, USERNAME, read_claims
-from authflow.directory.models import Role, User
+from authflow.directory.models import Role, User, UserStore
+from authflow.federation.models import IdentityProvider
 from authflow.outbound.models import endpoints
 from sequences.api import brief_steps
 from sequences.models import Sequence
@@ -30,24 +31,10 @@ def export_config(include_password_hashes: bool = False) -> dict:
         if callbacks is not None:
             entry["callbacks_script"] = callbacks.source
         applications.append(entry)
-    users = []
-    for user in User.objects.prefetch_related("roles", "groups", "claim_values").order_by("username"):
-        entry = {"username": user.username}
-        for attribute in ("email", "first_name", "last_name"):
-            if getattr(user, attribute):
-                entry[attribute] = getattr(user, attribute)
-        if user.is_staff:
-            entry["is_staff"] = True
-        if not user.is_active:
-            entry["is_active"] = False
-        if include_password_hashes and user.has_usable_password():
-            entry["password_hash"] = user.password
-        entry["roles"] = sorted(r.name for r in user.roles.all())
-        entry["groups"] = sorted(g.name for g in user.groups.all())
-        claims = {uri: value for uri, value in read_claims(user).items() if uri not in _AS_FIELDS}
-        if claims:
-            entry["claims"] = claims
-        users.append(entry)
+    # A user store's users are the store's: their local shadow rows are not configuration.
+    users = [user_entry(user, include_password_hashes)
+             for user in User.objects.filter(user_store="PRIMARY").prefetch_related("roles", "groups", "claim_values")
+             .order_by("username")]
     libraries = []
     for sequence in Sequence.objects.filter(kind=Sequence.Kind.LIBRARY).order_by("name"):
         version = sequence.published_version()
@@ -59,8 +46,76 @@ def export_config(include_password_hashes: bool = False) -> dict:
     allowed = [_brief_endpoint(e) for e in endpoints()]
     if allowed:
         config["allowed_endpoints"] = allowed
+    stores = [_user_store(store) for store in UserStore.objects.all()]
+    if stores:
+        config["user_stores"] = stores
+    providers = [_identity_provider(p) for p in IdentityProvider.objects.order_by("name")]
+    if providers:
+        config["identity_providers"] = providers
     config.update(applications=applications, users=users)
     return config
+
+
+def user_entry(user, include_password_hash: bool = False) -> dict:
+    """A user as `apply` reads it (the management API reads and checks users through this shape too)."""
+    entry = {"username": user.username}
+    for attribute in ("email", "first_name", "last_name"):
+        if getattr(user, attribute):
+            entry[attribute] = getattr(user, attribute)
+    if user.is_staff:
+        entry["is_staff"] = True
+    if not user.is_active:
+        entry["is_active"] = False
+    if include_password_hash and user.has_usable_password():
+        entry["password_hash"] = user.password
+    entry["roles"] = sorted(r.name for r in user.roles.all())
+    entry["groups"] = sorted(g.name for g in user.groups.all())
+    claims = {uri: value for uri, value in read_claims(user).items() if uri not in _AS_FIELDS}
+    if claims:
+        entry["claims"] = claims
+    return entry
+
+
+def _user_store(store: UserStore) -> dict:
+    """A user store as `apply` reads it; the bind password only as this server's keys encrypted it."""
+    entry = {"name": store.name, "type": store.kind}
+    if not store.enabled:
+        entry["enabled"] = False
+    entry["url"] = store.url
+    if store.bind_dn:
+        entry["bind_dn"] = store.bind_dn
+    if store.bind_password_encrypted:
+        entry["bind_password_encrypted"] = store.bind_password_encrypted
+    for key in ("user_search_base", "user_filter", "username_attribute", "group_search_base", "group_filter",
+                "group_member_attribute", "group_name_attribute"):
+        entry[key] = getattr(store, key)
+    entry["roles"] = {group: list(roles) for group, roles in sorted(store.role_mapping.items())}
+    entry["claims"] = dict(sorted(store.claim_mapping.items()))
+    entry["timeout_seconds"] = store.timeout_seconds
+    return entry
+
+
+def _identity_provider(provider: IdentityProvider) -> dict:
+    """The provider as `apply` reads it; its client secret only encrypted (it opens with this server's keys)."""
+    entry = {"name": provider.name}
+    if provider.display_name:
+        entry["display_name"] = provider.display_name
+    if not provider.enabled:
+        entry["enabled"] = False
+    entry.update(protocol=provider.protocol, issuer=provider.issuer, client_id=provider.client_id)
+    if provider.encrypted_client_secret:
+        entry["client_secret_encrypted"] = provider.encrypted_client_secret
+    entry.update(client_auth_method=provider.client_auth_method, scopes=provider.scopes)
+    if provider.extra_params:
+        entry["extra_params"] = dict(provider.extra_params)
+    if not provider.use_userinfo:
+        entry["use_userinfo"] = False
+    if provider.claim_mapping:
+        entry["claim_mapping"] = dict(provider.claim_mapping)
+    entry.update(user_policy=provider.user_policy, username_claim=provider.username_claim)
+    if provider.username_prefix:
+        entry["username_prefix"] = provider.username_prefix
+    return entry
 
 
 def _brief_endpoint(endpoint: dict):

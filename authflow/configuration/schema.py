@@ -6,24 +6,34 @@ an administrator can fix a large file from the message alone.
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import dataclass, field
 
 import yaml
-from django.conf import settings
 from django.contrib.auth.hashers import identify_hasher
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email, validate_slug
 
-from authflow.authenticators import registry
+from authflow import keys
 from authflow.directory.claims import EMAIL, ClaimError, check_uri
+from authflow.directory.services import SERVER_CLAIMS
+from authflow.federation.models import secret_purpose
+from authflow.federation.settings_check import SettingsError, check_settings
 from authflow.outbound.allowlist import NotAllowed, normalise
-from sequences.api import ScriptSyntaxError, StepConfigError, check_syntax, normalize_steps
 
-TOP_KEYS = {"roles", "libraries", "allowed_endpoints", "applications", "users"}
+from . import rules
+
+TOP_KEYS = {"roles", "libraries", "allowed_endpoints", "identity_providers", "applications", "users", "user_stores"}
 LIBRARY_KEYS = {"name", "source"}
 ENDPOINT_KEYS = {"url", "description", "enabled"}
 APPLICATION_KEYS = {"name", "client_id", "client_type", "client_secret", "client_secret_hash", "redirect_uris", "steps",
                     "script", "callbacks_script"}
+USER_STORE_KEYS = {"name", "type", "enabled", "url", "bind_dn", "bind_password", "bind_password_encrypted",
+                   "user_search_base", "user_filter", "username_attribute", "group_search_base", "group_filter",
+                   "group_member_attribute", "group_name_attribute", "roles", "claims", "timeout_seconds"}
+IDENTITY_PROVIDER_KEYS = {"name", "display_name", "enabled", "protocol", "issuer", "client_id", "client_secret",
+                          "client_secret_encrypted", "client_auth_method", "scopes", "extra_params", "use_userinfo",
+                          "claim_mapping", "user_policy", "username_claim", "username_prefix"}
 USER_KEYS = {"username", "password", "password_hash", "email", "first_name", "last_name", "is_staff",
              "is_active", "roles", "groups", "claims"}
 
@@ -73,12 +83,58 @@ class EndpointEntry:
 
 
 @dataclass
+class UserStoreEntry:
+    """A named user store (an LDAP directory); the bind password as given (clear) or as exported (encrypted)."""
+
+    name: str
+    url: str
+    user_search_base: str
+    type: str = "ldap"
+    enabled: bool = True
+    bind_dn: str = ""
+    bind_password: str | None = None
+    bind_password_encrypted: str | None = None
+    user_filter: str = "(objectClass=inetOrgPerson)"
+    username_attribute: str = "uid"
+    group_search_base: str = ""
+    group_filter: str = "(objectClass=groupOfNames)"
+    group_member_attribute: str = "member"
+    group_name_attribute: str = "cn"
+    roles: dict[str, list[str]] = field(default_factory=dict)  # group -> roles
+    claims: dict[str, str] = field(default_factory=dict)  # claim URI -> attribute
+    timeout_seconds: int = 5
+
+
+@dataclass
+class IdentityProviderEntry:
+    name: str
+    issuer: str
+    client_id: str
+    display_name: str = ""
+    enabled: bool = True
+    protocol: str = "oidc"
+    # In clear (written by an administrator), or as `export` gives it: encrypted with this server's keys.
+    client_secret: str | None = None
+    client_secret_encrypted: str | None = None
+    client_auth_method: str = "client_secret_basic"
+    scopes: str = "openid profile email"
+    extra_params: dict = field(default_factory=dict)
+    use_userinfo: bool = True
+    claim_mapping: dict = field(default_factory=dict)
+    user_policy: str = "none"
+    username_claim: str = "sub"
+    username_prefix: str = ""
+
+
+@dataclass
 class Config:
     roles: list[str]
     applications: list[ApplicationEntry]
     users: list[UserEntry]
     libraries: list[LibraryEntry] = field(default_factory=list)
     allowed_endpoints: list[EndpointEntry] = field(default_factory=list)
+    user_stores: list[UserStoreEntry] = field(default_factory=list)
+    identity_providers: list[IdentityProviderEntry] = field(default_factory=list)
 
 
 def load(text: str, filename: str = "") -> Config:
@@ -92,8 +148,8 @@ def load(text: str, filename: str = "") -> Config:
 
 def parse(data) -> Config:
     if not isinstance(data, dict):
-        raise ConfigError("the file must hold a mapping with roles, libraries, allowed_endpoints, applications "
-                          "and users")
+        raise ConfigError("the file must hold a mapping with roles, libraries, allowed_endpoints, applications, "
+                          "users and user_stores")
     _no_unknown_keys(data, TOP_KEYS, "the file")
     roles = _names(data.get("roles", []), "roles")
     applications = [_application(i, e) for i, e in enumerate(_list(data.get("applications", []), "applications"))]
@@ -107,11 +163,149 @@ def parse(data) -> Config:
     _unique([(a.name, a.name) for a in applications], "applications", "name")
     _unique([(a.name, a.client_id) for a in applications], "applications", "client_id")
     _unique([(u.username, u.username) for u in users], "users", "username")
+    user_stores = [_user_store(i, e) for i, e in enumerate(_list(data.get("user_stores", []), "user_stores"))]
+    _unique([(s.name, s.name) for s in user_stores], "user_stores", "name")
     endpoints = [_endpoint(i, e) for i, e in enumerate(_list(data.get("allowed_endpoints", []), "allowed_endpoints"))]
     _unique([(e.url, e.url) for e in endpoints], "allowed_endpoints", "url")
+    providers = [_identity_provider(i, e)
+                 for i, e in enumerate(_list(data.get("identity_providers", []), "identity_providers"))]
+    _unique([(p.name, p.name) for p in providers], "identity_providers", "name")
     return Config(roles=roles, applications=applications, users=users, libraries=libraries,
-                  allowed_endpoints=endpoints)
+                  allowed_endpoints=endpoints, user_stores=user_stores, identity_providers=providers)
 
+
+_STORE_NAME = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,63}$")
+_LDAP_ATTRIBUTE = re.compile(r"^[A-Za-z][A-Za-z0-9-]{0,63}$")
+
+
+def _user_store(index: int, entry) -> UserStoreEntry:
+    """A user store: an LDAP directory, read-only, tried in the order of the list after PRIMARY."""
+    where = f"user_stores[{index}]"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: expected a mapping with name, type, url, user_search_base, ...")
+    if isinstance(entry.get("name"), str):
+        where += f" ({entry['name']})"
+    _no_unknown_keys(entry, USER_STORE_KEYS, where)
+    name = _required_text(entry, "name", where).upper()
+    if not _STORE_NAME.match(name):
+        raise ConfigError(f"{where}: name may hold only letters, digits, - and _ (at most 64)")
+    if name == "PRIMARY":
+        raise ConfigError(f"{where}: PRIMARY is this server's own user store; choose another name")
+    kind = entry.get("type", "ldap")
+    if kind != "ldap":
+        raise ConfigError(f"{where}: type must be ldap (the only kind of user store besides PRIMARY)")
+    store = UserStoreEntry(name=name, url=_required_text(entry, "url", where),
+                           user_search_base=_required_text(entry, "user_search_base", where))
+    if not store.url.startswith(("ldap://", "ldaps://")):
+        raise ConfigError(f"{where}: url must be an ldap:// or ldaps:// URL")
+    for key in ("bind_dn", "bind_password", "bind_password_encrypted", "user_filter", "username_attribute",
+                "group_search_base", "group_filter", "group_member_attribute", "group_name_attribute"):
+        if key in entry and entry[key] is not None:
+            if not isinstance(entry[key], str) or len(entry[key]) > 500:
+                raise ConfigError(f"{where}: {key} must be text of at most 500 characters")
+            setattr(store, key, entry[key].strip() if key != "bind_password" else entry[key])
+    if store.bind_password is not None and store.bind_password_encrypted is not None:
+        raise ConfigError(f"{where}: give bind_password or bind_password_encrypted, not both")
+    if store.bind_password_encrypted is not None:
+        from authflow import keys
+        from authflow.directory.models import UserStore
+
+        try:
+            keys.decrypt(store.bind_password_encrypted, purpose=UserStore.BIND_PASSWORD_PURPOSE)
+        except keys.InvalidValue as exc:
+            raise ConfigError(f"{where}: bind_password_encrypted does not decrypt with this server's keys "
+                              f"({exc}); give bind_password instead") from None
+    for key in ("user_filter", "group_filter"):
+        value = getattr(store, key)
+        if not (value.startswith("(") and value.endswith(")")) or value.count("(") != value.count(")"):
+            raise ConfigError(f"{where}: {key} must be an LDAP filter in parentheses such as (objectClass=person)")
+    for key in ("username_attribute", "group_member_attribute", "group_name_attribute"):
+        if not _LDAP_ATTRIBUTE.match(getattr(store, key)):
+            raise ConfigError(f"{where}: {key} must be an LDAP attribute name such as uid")
+    if "enabled" in entry:
+        if not isinstance(entry["enabled"], bool):
+            raise ConfigError(f"{where}: enabled must be true or false")
+        store.enabled = entry["enabled"]
+    timeout = entry.get("timeout_seconds", 5)
+    if not isinstance(timeout, int) or isinstance(timeout, bool) or not 1 <= timeout <= 60:
+        raise ConfigError(f"{where}: timeout_seconds must be a whole number from 1 to 60")
+    store.timeout_seconds = timeout
+    roles = entry.get("roles", {})
+    if not isinstance(roles, dict):
+        raise ConfigError(f"{where}: roles must map directory groups to lists of role names")
+    for group, names in roles.items():
+        if not isinstance(group, str) or not group.strip():
+            raise ConfigError(f"{where}: roles: group names are text")
+        store.roles[group] = _names(names if isinstance(names, list) else [names], f"{where}: roles: {group}")
+    claims = entry.get("claims", {})
+    if not isinstance(claims, dict):
+        raise ConfigError(f"{where}: claims must map claim URIs to directory attributes")
+    for uri, attribute in claims.items():
+        try:
+            check_uri(uri)
+        except ClaimError as exc:
+            raise ConfigError(f"{where}: claims: {exc}") from None
+        if uri in SERVER_CLAIMS:
+            raise ConfigError(f"{where}: claims: {uri} is this server's own claim; a user store cannot hold it")
+        if not isinstance(attribute, str) or not _LDAP_ATTRIBUTE.match(attribute):
+            raise ConfigError(f"{where}: claims: {uri}: {attribute!r} is not an LDAP attribute name such as mail")
+        store.claims[uri] = attribute
+    return store
+
+
+def _identity_provider(index: int, entry) -> IdentityProviderEntry:
+    """An identity provider users may sign in with (authflow/federation): OpenID Connect settings, user policy."""
+    where = f"identity_providers[{index}]"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: expected a mapping")
+    if isinstance(entry.get("name"), str):
+        where += f" ({entry['name']})"
+    _no_unknown_keys(entry, IDENTITY_PROVIDER_KEYS, where)
+    name = _required_text(entry, "name", where)
+    try:
+        validate_slug(name)
+    except ValidationError:
+        raise ConfigError(f"{where}: name may hold only letters, digits, - and _") from None
+    if name == "LOCAL" or len(name) > 100:
+        raise ConfigError(f"{where}: name must be at most 100 characters and not LOCAL")
+    provider = IdentityProviderEntry(name=name, issuer=_required_text(entry, "issuer", where),
+                                     client_id=_required_text(entry, "client_id", where))
+    if not provider.issuer.startswith(("https://", "http://")) or len(provider.issuer) > 500:
+        raise ConfigError(f"{where}: issuer must be an https (or http) URL")
+    choices = {"protocol": ("oidc",), "client_auth_method": ("client_secret_basic", "client_secret_post", "private_key_jwt"),
+               "user_policy": ("none", "provision", "link")}
+    for key, allowed in choices.items():
+        if key in entry:
+            if entry[key] not in allowed:
+                raise ConfigError(f"{where}: {key} must be one of {', '.join(allowed)}")
+            setattr(provider, key, entry[key])
+    for key in ("display_name", "scopes", "username_claim", "username_prefix", "client_secret",
+                "client_secret_encrypted"):
+        if key in entry and entry[key] is not None:
+            if not isinstance(entry[key], str):
+                raise ConfigError(f"{where}: {key} must be text")
+            setattr(provider, key, entry[key])
+    for key in ("enabled", "use_userinfo"):
+        if key in entry:
+            if not isinstance(entry[key], bool):
+                raise ConfigError(f"{where}: {key} must be true or false")
+            setattr(provider, key, entry[key])
+    provider.extra_params = entry.get("extra_params", {})
+    provider.claim_mapping = entry.get("claim_mapping", {})
+    try:
+        check_settings(scopes=provider.scopes, extra_params=provider.extra_params,
+                       claim_mapping=provider.claim_mapping)
+    except SettingsError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    if provider.client_secret is not None and provider.client_secret_encrypted is not None:
+        raise ConfigError(f"{where}: give client_secret or client_secret_encrypted, not both")
+    if provider.client_secret_encrypted is not None:
+        try:
+            keys.decrypt(provider.client_secret_encrypted, purpose=secret_purpose(name))
+        except keys.InvalidValue as exc:
+            raise ConfigError(f"{where}: client_secret_encrypted does not decrypt with this server's keys "
+                              f"({exc}): give client_secret instead") from None
+    return provider
 
 def _endpoint(index: int, entry) -> EndpointEntry:
     """A URL prefix scripts may call: a URL, or a mapping with url, description and enabled."""
@@ -142,18 +336,11 @@ def _library(index: int, entry) -> LibraryEntry:
     if isinstance(entry.get("name"), str):
         where += f" ({entry['name']})"
     _no_unknown_keys(entry, LIBRARY_KEYS, where)
-    name = _required_text(entry, "name", where)
-    try:
-        validate_slug(name)
-    except ValidationError:
-        raise ConfigError(f"{where}: name may hold only letters, digits, - and _") from None
+    name = _checked(rules.check_name, where, _required_text(entry, "name", where))
     source = entry.get("source")
     if not isinstance(source, str):
         raise ConfigError(f"{where}: source is required (text)")
-    try:
-        check_syntax(source, kind="library")
-    except ScriptSyntaxError as exc:
-        raise ConfigError(f"{where}: source: {exc}") from None
+    _checked(rules.check_script, where, source, "library")
     return LibraryEntry(name=name, source=source)
 
 
@@ -164,51 +351,23 @@ def _application(index: int, entry) -> ApplicationEntry:
     if isinstance(entry.get("name"), str):
         where += f" ({entry['name']})"
     _no_unknown_keys(entry, APPLICATION_KEYS, where)
-    name = _required_text(entry, "name", where)
-    try:
-        validate_slug(name)
-    except ValidationError:
-        raise ConfigError(f"{where}: name may hold only letters, digits, - and _") from None
+    name = _checked(rules.check_name, where, _required_text(entry, "name", where))
     client_id = _required_text(entry, "client_id", where)
     redirect_uris = _names(entry.get("redirect_uris", []), f"{where}: redirect_uris")
-    schemes = settings.OAUTH2_PROVIDER["ALLOWED_REDIRECT_URI_SCHEMES"]
-    for uri in redirect_uris:
-        if not uri.startswith(tuple(f"{scheme}://" for scheme in schemes)):
-            allowed = " or ".join(schemes)
-            raise ConfigError(f"{where}: redirect_uris: {uri!r} is not an {allowed} URL"
-                              + ("" if "http" in schemes else " (set AUTHFLOW_HTTP_REDIRECT_URIS=1 to allow http)"))
+    _checked(rules.check_redirect_uris, where, redirect_uris)
     if "steps" not in entry:
         raise ConfigError(f"{where}: steps is required")
-    try:
-        steps = normalize_steps(entry["steps"])
-    except StepConfigError as exc:
-        raise ConfigError(f"{where}: steps: {exc}") from None
-    try:
-        registry.check_steps(steps)
-    except registry.UnknownAuthenticator as exc:
-        raise ConfigError(f"{where}: steps: {exc}") from None
+    steps = _checked(rules.check_steps, where, entry["steps"])
     script = entry.get("script")
     if script is not None:
-        if not isinstance(script, str):
-            raise ConfigError(f"{where}: script must be text")
-        try:
-            check_syntax(script)
-        except ScriptSyntaxError as exc:
-            raise ConfigError(f"{where}: script: {exc}") from None
+        _checked(rules.check_script, where, script, "script", "script")
     callbacks_script = entry.get("callbacks_script")
-    if callbacks_script is not None:
-        if not isinstance(callbacks_script, str):
-            raise ConfigError(f"{where}: callbacks_script must be text")
-        try:
-            check_syntax(callbacks_script, kind="callbacks")
-        except ScriptSyntaxError as exc:
-            raise ConfigError(f"{where}: callbacks_script: {exc}") from None
-    client_type = entry.get("client_type", "confidential")
-    if client_type not in ("confidential", "public"):
-        raise ConfigError(f"{where}: client_type must be confidential or public")
+    if callbacks_script is not None:  # onAuthenticateSuccess, ... (authflow.callbacks)
+        _checked(rules.check_script, where, callbacks_script, "callbacks", "callbacks_script")
+    client_type = _checked(rules.check_client_type, where, entry.get("client_type", "confidential"))
     client_secret = entry.get("client_secret")
-    if client_secret is not None and (not isinstance(client_secret, str) or len(client_secret) < 16):
-        raise ConfigError(f"{where}: client_secret must be text of at least 16 characters")
+    if client_secret is not None:
+        _checked(rules.check_client_secret, where, client_secret, "confidential")
     secret_hash = entry.get("client_secret_hash")
     if secret_hash is not None:
         if client_secret is not None:
@@ -232,6 +391,9 @@ def _user(index: int, entry) -> UserEntry:
         where += f" ({entry['username']})"
     _no_unknown_keys(entry, USER_KEYS, where)
     user = UserEntry(username=_required_text(entry, "username", where))
+    if "/" in user.username:
+        raise ConfigError(f"{where}: username cannot hold \"/\": \"STORE/name\" is a user of a user store, "
+                          "whose users are the store's (see user_stores)")
     if len(user.username) > 150:
         raise ConfigError(f"{where}: username is longer than 150 characters")
     for key in ("password", "password_hash", "email", "first_name", "last_name"):
@@ -272,6 +434,14 @@ def _user(index: int, entry) -> UserEntry:
     if user.email and claims.get(EMAIL) not in (None, user.email):
         raise ConfigError(f"{where}: email and the {EMAIL} claim disagree")
     return user
+
+
+def _checked(rule, where: str, *args):
+    """Run one of the shared rules (authflow/configuration/rules.py), naming the entry in its error."""
+    try:
+        return rule(*args)
+    except rules.RuleError as exc:
+        raise ConfigError(f"{where}: {exc.field + ': ' if exc.field else ''}{exc}") from None
 
 
 def _no_unknown_keys(entry: dict, allowed: set, where: str) -> None:

@@ -1,9 +1,12 @@
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.utils import timezone
 
+from authflow import keys
+
 from . import lockout
-from .models import FederatedAssociation, Role, User, UserClaim
+from .models import FederatedAssociation, Role, User, UserClaim, UserStore
 
 
 class ClaimInline(admin.TabularInline):
@@ -31,11 +34,15 @@ class UserAdmin(DjangoUserAdmin):
     """Users; a locked account shows in the list, and setting its failed sign-ins to 0 (there or on its page) unlocks it."""
 
     inlines = [ClaimInline]
-    list_display = ["username", "email", "first_name", "last_name", "is_active", "locked", "failed_login_attempts"]
+    list_display = ["username", "user_store", "email", "first_name", "last_name", "is_active", "locked",
+                    "failed_login_attempts"]
     list_editable = ["failed_login_attempts"]
-    list_filter = DjangoUserAdmin.list_filter + (LockedFilter,)
+    list_filter = DjangoUserAdmin.list_filter + ("user_store", LockedFilter)
+    readonly_fields = ["user_store", "directory"]
     fieldsets = DjangoUserAdmin.fieldsets + (
         ("Directory", {"fields": ("unique_id", "roles", "mobile", "date_of_birth")}),
+        ("User store", {"fields": ("user_store", "directory"),
+                        "description": "A user store's account: what its directory said at the last sign-in."}),
         ("Lockout", {"fields": ("failed_login_attempts", "locked_until"),
                      "description": "Set the failed sign-ins to 0 to unlock the account."}),
     )
@@ -62,3 +69,30 @@ class RoleAdmin(admin.ModelAdmin):
 class FederatedAssociationAdmin(admin.ModelAdmin):
     list_display = ["idp", "subject", "user", "created_at"]
     search_fields = ["idp", "subject", "user__username"]
+
+
+class UserStoreForm(forms.ModelForm):
+    """The bind password is write-only: typed to change it, stored encrypted, never shown."""
+
+    bind_password = forms.CharField(widget=forms.PasswordInput, required=False, strip=False,
+                                    help_text="Leave empty to keep the current one.")
+
+    class Meta:
+        model = UserStore
+        exclude = ["bind_password_encrypted"]
+
+    def save(self, commit=True):
+        store = super().save(commit=False)
+        if self.cleaned_data.get("bind_password"):
+            store.bind_password_encrypted = keys.encrypt(self.cleaned_data["bind_password"].encode(),
+                                                         purpose=UserStore.BIND_PASSWORD_PURPOSE)
+        if commit:
+            store.save()
+        return store
+
+
+@admin.register(UserStore)
+class UserStoreAdmin(admin.ModelAdmin):
+    form = UserStoreForm
+    list_display = ["name", "position", "kind", "url", "enabled"]
+    ordering = ["position", "name"]

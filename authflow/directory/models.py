@@ -31,6 +31,12 @@ class User(AbstractUser):
     # What scripts read as user.uniqueId: stable for the account's life, unlike a username an administrator
     # may change, and revealing nothing (a device cookie or an outside system can key on it).
     unique_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    # The user store the account belongs to: PRIMARY (this database), or a named read-only store such as an
+    # LDAP directory.  A store's user is a local shadow row named "<STORE>/<name>" (so sessions, roles scripts
+    # grant and the lockout work as for anyone); `directory` holds what the store said at the last sign-in:
+    # {"roles": [...], "groups": [...], "claims": {uri: value}} (see services._sync_shadow).
+    user_store = models.CharField(max_length=64, default="PRIMARY", db_index=True)
+    directory = models.JSONField(default=dict, blank=True)
 
     @property
     def account_locked(self) -> bool:
@@ -79,3 +85,42 @@ class FederatedAssociation(models.Model):
 
     def __str__(self):
         return f"{self.idp}:{self.subject} -> {self.user}"
+
+
+class UserStore(models.Model):
+    """A named user store besides PRIMARY, tried in `position` order (see stores/).
+
+    Only LDAP directories for now, read-only: users, their groups (mapped to
+    roles) and attributes (mapped to claims) are the directory's.  The bind
+    password is kept encrypted (authflow.keys, purpose BIND_PASSWORD_PURPOSE).
+    """
+
+    class Kind(models.TextChoices):
+        LDAP = "ldap", "LDAP directory"
+
+    name = models.CharField(max_length=64, unique=True)
+    position = models.PositiveIntegerField(default=0)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.LDAP)
+    enabled = models.BooleanField(default=True)
+    url = models.CharField(max_length=255)
+    bind_dn = models.CharField(max_length=500, blank=True)
+    bind_password_encrypted = models.TextField(blank=True)
+    user_search_base = models.CharField(max_length=500)
+    user_filter = models.CharField(max_length=500, default="(objectClass=inetOrgPerson)")
+    username_attribute = models.CharField(max_length=64, default="uid")
+    group_search_base = models.CharField(max_length=500, blank=True)
+    group_filter = models.CharField(max_length=500, default="(objectClass=groupOfNames)")
+    group_member_attribute = models.CharField(max_length=64, default="member")
+    group_name_attribute = models.CharField(max_length=64, default="cn")
+    # {group name: [role names]} and {claim URI: attribute name}.
+    role_mapping = models.JSONField(default=dict, blank=True)
+    claim_mapping = models.JSONField(default=dict, blank=True)
+    timeout_seconds = models.PositiveIntegerField(default=5)
+
+    BIND_PASSWORD_PURPOSE = "directory.userstore.bind-password"
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self):
+        return self.name

@@ -6,10 +6,16 @@ from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import FieldError, ValidationError
 from django.db import transaction
 
-from .claims import MAPPED, USERNAME as USERNAME_CLAIM, ClaimError, read_claims, write_claim
+from . import stores
+from .claims import (ACCOUNT_LOCKED, FAILED_LOGIN_ATTEMPTS, MAPPED, STAFF, USERNAME as USERNAME_CLAIM, ClaimError,
+                     read_claims, write_claim)
 from .models import FederatedAssociation, Role, User
+from .stores import DirectoryUnavailable  # noqa: F401 (callers catch it as services.DirectoryUnavailable)
 
-USER_STORE_DOMAIN = "PRIMARY"
+USER_STORE_DOMAIN = stores.PRIMARY  # the default store: this database
+# Claims only this server sets: a store's claim mapping may not name them (the configuration refuses it).
+SERVER_CLAIMS = frozenset({USERNAME_CLAIM, FAILED_LOGIN_ATTEMPTS, ACCOUNT_LOCKED, STAFF})
+SEPARATOR = "/"  # "CORP/alice": alice of the CORP store (Django's usernames cannot hold "/": no PRIMARY name clashes)
 
 
 def _active_user(username: str):
@@ -24,15 +30,123 @@ def user_snapshot(username: str) -> dict | None:
     user = _active_user(username)
     if user is None:
         return None
+    directory = user.directory or {}
     return {
         "username": user.username,
         "uniqueId": str(user.unique_id),
         "tenantDomain": settings.AUTHFLOW_TENANT_DOMAIN,
-        "userStoreDomain": USER_STORE_DOMAIN,
-        "roles": sorted(role.name for role in user.roles.all()),
-        "groups": sorted(group.name for group in user.groups.all()),
-        "claims": read_claims(user),
+        "userStoreDomain": user.user_store,
+        "roles": sorted({role.name for role in user.roles.all()} | set(directory.get("roles", []))),
+        "groups": sorted({group.name for group in user.groups.all()} | set(directory.get("groups", []))),
+        "claims": {**read_claims(user), **directory.get("claims", {})},
     }
+
+
+# ---------------------------------------------------------------- user stores
+
+def split_username(username: str) -> tuple[str, str]:
+    """("CORP", "alice") for "CORP/alice"; (PRIMARY, name) for a name without a store."""
+    domain, separator, name = username.partition(SEPARATOR)
+    if not separator:
+        return USER_STORE_DOMAIN, username
+    return domain.upper(), name
+
+
+def qualified_username(domain: str, name: str) -> str:
+    """The local username of `name` in store `domain` (its shadow row's): "CORP/alice", or "alice" in PRIMARY."""
+    return name if domain.upper() == USER_STORE_DOMAIN else f"{domain.upper()}{SEPARATOR}{name}"
+
+
+def sign_in_name(typed: str) -> str:
+    """The local username a typed sign-in name stands for; raises DirectoryUnavailable.
+
+    "CORP/alice" is alice of the CORP store; a name without a store is the
+    PRIMARY user of that name if there is one, else the user of the first store
+    (in order) that has it.  A name nobody has comes back as typed (it fails
+    like any unknown name).  The first store with the name decides: a wrong
+    password is not tried against the next store.
+    """
+    domain, name = split_username(typed)
+    if SEPARATOR in typed:
+        if domain == USER_STORE_DOMAIN:
+            return name
+        backends = stores.configured(domain)
+        entry = backends[0].find_user(name) if backends else None
+        return typed if entry is None else _local_name(domain, entry, typed)
+    if User.objects.filter(username=typed, user_store=USER_STORE_DOMAIN).exists():
+        return typed
+    for backend in stores.configured():
+        entry = backend.find_user(typed)
+        if entry is not None:
+            return _local_name(backend.domain, entry, typed)
+    return typed
+
+
+def _local_name(domain: str, entry: stores.DirectoryEntry, typed: str) -> str:
+    """The shadow row's name, spelt as the directory spells it (so "Carol" and "carol" count as one account)."""
+    local = qualified_username(domain, entry.name)
+    return local if len(local) <= 150 else typed  # longer than a username can be: no account can have it
+
+
+def check_password(request, username: str, password: str):
+    """The active account when `password` is the password of local `username` (from sign_in_name), else None.
+
+    PRIMARY passwords are checked by Django's auth backends; a store's user by
+    the store, and its shadow row is then created or refreshed with the roles,
+    groups and claims the store holds.  Raises DirectoryUnavailable.
+    """
+    from django.contrib.auth import authenticate
+    from django.contrib.auth.hashers import make_password
+
+    domain, name = split_username(username)
+    if domain == USER_STORE_DOMAIN:
+        return authenticate(request, username=username, password=password) if username and password else None
+    # The Argon2 work a PRIMARY check does (Django does it for unknown names too): a store's answer, faster,
+    # must not tell its users from names nobody has.
+    make_password(password)
+    backends = stores.configured(domain)
+    if not backends:
+        return None
+    entry = backends[0].authenticate(name, password)
+    if entry is None or qualified_username(domain, entry.name) != username:
+        return None  # (a name sign_in_name did not resolve to this entry)
+    user = _sync_shadow(domain, entry)
+    return user if user.is_active else None
+
+
+def _sync_shadow(domain: str, entry: stores.DirectoryEntry):
+    """The local row of a store's user, with what the store says now (claims that columns hold go there)."""
+    user, created = User.objects.get_or_create(username=qualified_username(domain, entry.name),
+                                               defaults={"user_store": domain})
+    if created:
+        user.set_unusable_password()  # the password is the directory's; this row never accepts one
+    claims = {}
+    for uri, value in entry.claims.items():
+        if uri in SERVER_CLAIMS:
+            continue  # the server's own (the lockout's, staff): never the directory's to set
+        mapped = MAPPED.get(uri)
+        if mapped is not None and not mapped.read_only:
+            try:
+                setattr(user, mapped.attribute, mapped.parse(uri, value))
+                continue
+            except ClaimError:
+                pass  # a value the column cannot hold: the snapshot still shows it as the directory has it
+        claims[uri] = value
+    user.user_store = domain
+    user.directory = {"roles": list(entry.roles), "groups": list(entry.groups), "claims": claims}
+    # Only what the store gives: a whole-row save could undo a failed sign-in the lockout counted meanwhile.
+    user.save(update_fields=["user_store", "directory", "password",
+                             *{m.attribute for m in MAPPED.values() if not m.read_only} - {"failed_login_attempts"}])
+    return user
+
+
+def _store_claim_uris(user) -> frozenset | None:
+    """The claim URIs a store user's store holds (read-only); None for a PRIMARY user."""
+    if user.user_store == USER_STORE_DOMAIN:
+        return None
+    backends = stores.configured(user.user_store)
+    # A store removed from the configuration: everything it gave stays read-only.
+    return backends[0].claim_uris if backends else frozenset((user.directory or {}).get("claims", {}))
 
 
 def assign_roles(username: str, role_names: list[str]) -> bool:
@@ -51,6 +165,8 @@ def _change_roles(username: str, role_names: list[str], *, add: bool) -> bool:
     roles = list(Role.objects.filter(name__in=set(role_names)))
     if user is None or len(roles) != len(set(role_names)):
         return False
+    if not add and set(role_names) & set((user.directory or {}).get("roles", [])):
+        return False  # a role the user's store grants (through a group): only the directory can take it away
     (user.roles.add if add else user.roles.remove)(*roles)
     return True
 
@@ -60,6 +176,9 @@ def set_local_claim(username: str, uri: str, value: str | None) -> bool:
     user = User.objects.filter(username=username, is_active=True).first()
     if user is None:
         return False
+    store_claims = _store_claim_uris(user)
+    if store_claims is not None and (uri in store_claims or uri == USERNAME_CLAIM):
+        return False  # the user's store holds this claim, and stores are read-only
     try:
         with transaction.atomic():
             write_claim(user, uri, value)
@@ -72,11 +191,28 @@ MAX_USERS_BY_CLAIMS = 100
 
 
 def usernames_with_claims(claims: dict) -> list[str]:
-    """Active users whose claims have all these values (exact match), at most MAX_USERS_BY_CLAIMS, sorted."""
-    query = User.objects.filter(is_active=True)
+    """Active users whose claims have all these values (exact match), at most MAX_USERS_BY_CLAIMS, sorted.
+
+    PRIMARY's users are searched here; each user store's users in the store
+    itself (for the claims it holds: its users need not have signed in before)
+    and locally for the rest.  A store that cannot answer is left out, with a
+    warning in the log.
+    """
+    if not all(isinstance(uri, str) and isinstance(value, str) for uri, value in claims.items()):
+        return []
+    found = set(_local_matches(User.objects.filter(is_active=True, user_store=USER_STORE_DOMAIN), claims))
+    for backend in stores.configured():
+        if len(found) >= MAX_USERS_BY_CLAIMS:
+            break
+        try:
+            found |= set(_store_matches(backend, claims))
+        except DirectoryUnavailable:
+            continue  # logged by the store
+    return sorted(found)[:MAX_USERS_BY_CLAIMS]
+
+
+def _local_matches(query, claims: dict) -> list[str]:
     for uri, value in claims.items():
-        if not isinstance(uri, str) or not isinstance(value, str):
-            return []
         if uri == USERNAME_CLAIM:
             query = query.filter(username=value)
             continue
@@ -88,7 +224,28 @@ def usernames_with_claims(claims: dict) -> list[str]:
             query = query.filter(**{mapped.attribute: mapped.parse(uri, value)})
         except (ClaimError, FieldError):
             return []  # a value the claim cannot hold, or a claim no column holds (accountLocked)
-    return sorted(set(query.values_list("username", flat=True)[:MAX_USERS_BY_CLAIMS]))
+    return list(query.values_list("username", flat=True).distinct()[:MAX_USERS_BY_CLAIMS])
+
+
+def _store_matches(backend, claims: dict) -> list[str]:
+    """Users of one store: the claims it holds asked of the store, the others matched on the shadow rows."""
+    held = {uri: value for uri, value in claims.items() if uri in backend.claim_uris}
+    local = {uri: value for uri, value in claims.items() if uri not in held}
+    query = User.objects.filter(is_active=True, user_store=backend.domain)
+    if not held and USERNAME_CLAIM not in local:
+        return _local_matches(query, local)  # claims the server keeps for the store's users
+    if USERNAME_CLAIM in local:
+        domain, name = split_username(local.pop(USERNAME_CLAIM))
+        if domain != backend.domain:
+            return []
+        entry = backend.find_user(name)
+        if entry is None:
+            return []
+        query = query.filter(username=_sync_shadow(backend.domain, entry).username)
+    if held:
+        entries = backend.find_users(held, limit=MAX_USERS_BY_CLAIMS)
+        query = query.filter(username__in=[_sync_shadow(backend.domain, entry).username for entry in entries])
+    return _local_matches(query, local)
 
 
 def username_for_login_identifier(identifier: str) -> str | None:
@@ -107,8 +264,8 @@ def username_for_login_identifier(identifier: str) -> str | None:
 def set_password(username: str, password: str) -> bool:
     """Change the user's password if Django's password validators accept it; False otherwise (nothing changes)."""
     user = User.objects.filter(username=username, is_active=True).first()
-    if user is None or not isinstance(password, str):
-        return False
+    if user is None or not isinstance(password, str) or user.user_store != USER_STORE_DOMAIN:
+        return False  # a store's user's password is the directory's, and stores are read-only
     try:
         validate_password(password, user)
     except ValidationError:

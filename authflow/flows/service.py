@@ -88,18 +88,15 @@ def start_flow(application, request: dict, *, entry: str = "onLoginRequest", ret
     state = FlowState.start(application.name, application.steps, request, entry=entry, session=session,
                             tenant_domain=settings.AUTHFLOW_TENANT_DOMAIN)
     ttl = timedelta(seconds=settings.AUTHFLOW_FLOW_TTL_SECONDS)
+    # Inserted once, after its first round trip (what that round trip records for the flow, such as a
+    # call or an effect, refers to its id: foreign keys are checked when the transaction commits).
+    flow = LoginFlow(application=application, sequence_version=version, state=sealing.stored(state),
+                     expires_at=timezone.now() + ttl,
+                     return_to=return_to or {}, browser_hash=browser_hash)
     with transaction.atomic():
-        flow = LoginFlow.objects.create(
-            application=application,
-            sequence_version=version,
-            state=sealing.stored(state),
-            expires_at=timezone.now() + ttl,
-            return_to=return_to or {},
-            browser_hash=browser_hash,
-        )
         logger.info("flow started", extra={"flow_id": str(flow.id), "application": application.name,
                                            "sequence_version": version.number if version else None})
-        _advance_and_save(flow, state, answer=None)
+        _advance_and_save(flow, state, answer=None, new=True)
     return flow
 
 
@@ -260,7 +257,7 @@ def program_for(flow: LoginFlow) -> Program:
     return Program.default_for(configured_steps(flow.state))
 
 
-def _advance_and_save(flow: LoginFlow, state: FlowState, answer: dict | None) -> None:
+def _advance_and_save(flow: LoginFlow, state: FlowState, answer: dict | None, *, new: bool = False) -> None:
     program, host = program_for(flow), DirectoryHost(flow, answers_count(state.to_dict(), "effect"))
     outbox = list(flow.outbox)  # setCookie adds to it
     result = advance(program, state, host, answer=answer)
@@ -299,13 +296,19 @@ def _advance_and_save(flow: LoginFlow, state: FlowState, answer: dict | None) ->
                 "line": command.get("line"), "column": command.get("column")})
         else:
             fields["status"] = LoginFlow.Status.FAILED
-    updated = LoginFlow.objects.filter(pk=flow.pk, revision=flow.revision).update(
-        revision=F("revision") + 1, updated_at=timezone.now(), **fields)
-    if updated != 1:
-        raise StaleAnswer("this page is out of date: the login has moved on")
-    for name, value in fields.items():
-        setattr(flow, name, value)
-    flow.revision += 1
+    if new:
+        for name, value in fields.items():
+            setattr(flow, name, value)
+        flow.revision = 1
+        flow.save(force_insert=True)
+    else:
+        updated = LoginFlow.objects.filter(pk=flow.pk, revision=flow.revision).update(
+            revision=F("revision") + 1, updated_at=timezone.now(), **fields)
+        if updated != 1:
+            raise StaleAnswer("this page is out of date: the login has moved on")
+        for name, value in fields.items():
+            setattr(flow, name, value)
+        flow.revision += 1
     if result.finished:
         logger.info("flow finished", extra={"flow_id": str(flow.id), "outcome": command["type"],
                                             "subject": fields.get("subject")})

@@ -21,6 +21,9 @@ from django.shortcuts import render
 
 from authflow.authenticators import registry
 from authflow.authenticators.base import ShowAgain, ShowPage, Step
+from authflow.federation import providers as federation
+from authflow.federation.oidc import ProviderError
+from authflow.federation.redirect import redirect_out
 from authflow.flows import service
 from sequences.api import last_step_answer, latest_answer_params, passed_steps, request_param
 
@@ -90,8 +93,11 @@ def step_of(flow, command: dict, index: int) -> Step:
     params = dict(given.get("common") or {})
     specific = (given.get("local") or {}).get(name) if idp == "LOCAL" else (given.get("federated") or {}).get(idp)
     params.update(specific or {})
+    subject = command.get("subject")
+    if federation.is_remote_identity(subject):
+        subject = None  # a remote identity has no local credentials: a later local step asks who the user is
     return Step(flow_id=str(flow.id), number=command["step"], authenticator=name, idp=idp,
-                application=flow.application.name, subject=command.get("subject"),
+                application=flow.application.name, subject=subject,
                 subject_verified=_subject_verified(flow, command), params=params, attempt=command.get("attempt", 1),
                 error=_previous_error(flow, command, index), login_hint=_login_hint(flow, command),
                 position=command["position"], last_request=latest_answer_params(flow.state, name) if idp == "LOCAL" else {})
@@ -147,6 +153,8 @@ def show(request, flow, *, error: str | None = None, index: int | None = None, s
     step = step_of(flow, command, index)
     authenticator = registry.get(step.authenticator) if step.idp == "LOCAL" else None
     context.update(option_index=index, step=step, label=label(options[index]))
+    if step.idp != "LOCAL" and federation.enabled(step.idp) is not None:
+        return _federated(request, flow, step, index, context, status)
     if authenticator is None or not authenticator.template:
         return render(request, "login/unavailable.html", context, status=status)
     user = _unenrolled_user(authenticator, step)
@@ -157,6 +165,23 @@ def show(request, flow, *, error: str | None = None, index: int | None = None, s
         return render(request, "login/not_enrolled.html", context, status=status)
     context.update(authenticator.context(request, step))
     return render(request, authenticator.template, context, status=status)
+
+
+def _federated(request, flow, step: Step, index: int, context: dict, status: int):
+    """A step option served by an identity provider: off to it at once, unless a failed try is to be shown first.
+
+    A provider that cannot be reached fails the step (the script's onFail decides), like an error it returns.
+    """
+    provider = federation.enabled(step.idp)
+    if context["error"] and "retry" not in request.GET:
+        return render(request, "login/federated_failed.html", context, status=status)
+    try:
+        return redirect_out(request, flow, step, index, provider)
+    except ProviderError as exc:
+        from .views import continue_with  # the views import this module
+
+        return continue_with(request, flow, step.failure(f"{provider.label} cannot be used right now: {exc}."),
+                             flow.pending["position"])
 
 
 def answer(request, flow):
@@ -197,7 +222,8 @@ def _unenrolled_user(authenticator, step: Step):
 
 def label(option: dict) -> str:
     if option.get("idp", "LOCAL") != "LOCAL":
-        return f"Sign in with {option['idp']}"
+        provider = federation.enabled(option["idp"])
+        return f"Sign in with {provider.label if provider else option['idp']}"
     return registry.display_name(option.get("authenticator") or "")
 
 

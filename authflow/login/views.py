@@ -157,6 +157,11 @@ def submit(request, flow):
         answer, page = prompts.answer(request, flow)
     if page is not None:
         return page
+    return continue_with(request, flow, answer, position)
+
+
+def continue_with(request, flow, answer: dict, position: int):
+    """Journal `answer` (a page's, or an identity provider's callback) and show what comes next."""
     try:
         flow = service.resume_flow(flow.id, answer, position=position)
     except service.StaleAnswer:

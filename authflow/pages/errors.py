@@ -23,11 +23,15 @@ RETRY_AFTER_SECONDS = 30
 
 
 def server_error(request):
+    from authflow.api.errors import error_response, is_api_request
+
     error = sys.exc_info()[1]
     if isinstance(error, (OperationalError, InterfaceError)):
         logger.error("request failed: the database is unavailable",
                      extra={"error": type(error).__name__, "path": redact_path(request.path)})
-        if request.path.startswith(JSON_PATHS):
+        if is_api_request(request):
+            response = error_response("the service is unavailable; try again shortly", 503)
+        elif request.path.startswith(JSON_PATHS):
             response = JsonResponse({"error": "temporarily_unavailable",
                                      "error_description": "the service is unavailable; try again shortly"},
                                     status=503)
@@ -36,6 +40,8 @@ def server_error(request):
                              "Signing in is not possible right now. Try again in a minute.")
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
+    if is_api_request(request):
+        return error_response("the server could not complete this request", 500)
     if request.path.startswith(JSON_PATHS):
         return JsonResponse({"error": "server_error"}, status=500)
     return _page(500, "Something went wrong", "The server could not complete this request. Try again; if it "

@@ -1,6 +1,7 @@
 """Reading a simulation scenario, with an error naming exactly what is wrong in it."""
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -11,10 +12,12 @@ from ..engine.steps import StepConfigError, normalize_steps
 from ..engine.useragent import user_agent_object
 
 _TOP_KEYS = {"application", "request", "now", "seed", "users", "roles", "outcomes", "session", "secrets", "libraries",
-             "associations", "allowedEndpoints"}
+             "associations", "allowedEndpoints", "userStores"}
 _APP_KEYS = {"name", "steps"}
 _REQUEST_KEYS = {"ip", "headers", "params", "cookies"}
-_USER_KEYS = {"roles", "groups", "claims", "sessions", "uniqueId"}
+_USER_KEYS = {"roles", "groups", "claims", "sessions", "uniqueId", "userStoreDomain"}
+PRIMARY = "PRIMARY"
+_STORE_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$")
 _SESSION_KEYS = {"id", "user", "authenticated", "applications"}
 _USER_SESSION_KEYS = {"id", "ip", "loginTime", "lastAccessTime", "userAgent", "applications"}
 _STEP_OUTCOME_KEYS = {"step", "result", "user", "authenticator", "idp", "params", "error", "remoteClaims", "at"}
@@ -48,6 +51,8 @@ class Scenario:
     secrets: dict = field(default_factory=dict)  # getSecretByName
     libraries: dict = field(default_factory=dict)  # loadLocalLibrary: name -> source
     associations: dict = field(default_factory=dict)  # "<idp>:<federated subject>" -> local username
+    # named user stores: STORE -> {"claims": [claim URIs the store holds, read-only for its users]}
+    user_stores: dict = field(default_factory=dict)
     # request cookies the harness signs or encrypts: name -> {"value", "sign", "encrypt"}
     protected_cookies: dict = field(default_factory=dict)
     # URL prefixes the script's calls may reach, as the server's allow-list (none: every call is refused)
@@ -118,6 +123,8 @@ def parse_scenario(data) -> Scenario:
                 uuid.UUID(str(user["uniqueId"]))
             except ValueError:
                 raise ScenarioError(f"{where}.uniqueId: expected a UUID such as {simulated_unique_id(username)}") from None
+    names = _store_names(users)
+    users = {names[u]: v for u, v in users.items()}
 
     roles = data.get("roles")
     if roles is not None and not _is_string_list(roles):
@@ -126,16 +133,22 @@ def parse_scenario(data) -> Scenario:
     outcomes = data.get("outcomes", [])
     if not isinstance(outcomes, list):
         raise ScenarioError("outcomes: expected a list")
+    outcomes = [_local_user_named(outcome, names) for outcome in outcomes]
     for index, outcome in enumerate(outcomes):
         _check_outcome(index, outcome, users)
 
     parsed_users = {u: {"roles": list(v.get("roles", [])), "groups": list(v.get("groups", [])),
-                        "claims": dict(v.get("claims", {})),
+                        "claims": dict(v.get("claims", {})), "userStoreDomain": _domain_of(u),
                         "uniqueId": str(uuid.UUID(str(v["uniqueId"]))) if "uniqueId" in v else simulated_unique_id(u),
                         "sessions": [_user_session(f"users.{u}.sessions[{i}]", u, s)
                                      for i, s in enumerate(v.get("sessions", []))]}
                     for u, v in users.items()}
-    session = _browser_session(data["session"], users) if data.get("session") is not None else None
+    session = None
+    if data.get("session") is not None:
+        session = data["session"]
+        if isinstance(session, dict) and isinstance(session.get("user"), str):
+            session = dict(session, user=names.get(session["user"], session["user"]))
+        session = _browser_session(session, users)
     secrets = data.get("secrets", {})
     if not isinstance(secrets, dict) or not all(isinstance(v, str) for v in secrets.values()):
         raise ScenarioError("secrets: expected an object of names to strings")
@@ -148,11 +161,15 @@ def parse_scenario(data) -> Scenario:
     associations = data.get("associations", {})
     if not isinstance(associations, dict):
         raise ScenarioError('associations: expected an object such as {"google:1234": "alice"}')
+    associations = {federated: names.get(local, local) if isinstance(local, str) else local
+                    for federated, local in associations.items()}
     for federated, local in associations.items():
         if ":" not in federated or local not in users:
             raise ScenarioError(f"associations.{federated}: expected \"<idp>:<subject>\": a scenario user")
 
+    user_stores = _user_stores(data.get("userStores", {}))
     return Scenario(
+        user_stores=user_stores,
         application_name=name,
         steps=steps,
         request=request_inputs(request.get("ip"), request.get("headers"), request.get("params"), plain_cookies),
@@ -168,6 +185,71 @@ def parse_scenario(data) -> Scenario:
         protected_cookies=protected_cookies,
         allowed_endpoints=list(allowed_endpoints),
     )
+
+
+def _store_names(users: dict) -> dict:
+    """Every name a scenario user goes by -> its key: "CORP/alice" for alice with userStoreDomain CORP.
+
+    As on a server, the user of a named store is "<STORE>/<name>" (its local
+    name); outcomes, sessions and associations may name it either way.  A bare
+    name several stores share is PRIMARY's, else the first such user's.
+    """
+    names, short = {}, {}
+    for username, user in users.items():
+        where = f"users.{username}"
+        domain = user.get("userStoreDomain")
+        if domain is not None and (not isinstance(domain, str) or not _STORE_NAME.match(domain)):
+            raise ScenarioError(f"{where}.userStoreDomain: expected a user store name such as PRIMARY or CORP")
+        given, separator, name = username.partition("/")
+        if separator:
+            if not name or not _STORE_NAME.match(given):
+                raise ScenarioError(f"{where}: expected a name, or \"<STORE>/<name>\" for a user of a user store")
+            if domain is not None and domain.upper() != given.upper():
+                raise ScenarioError(f"{where}.userStoreDomain: {domain!r} is not the store its name gives")
+            domain = given
+        else:
+            name = username
+        domain = (domain or PRIMARY).upper()
+        key = name if domain == PRIMARY else f"{domain}/{name}"
+        if key in names.values():
+            raise ScenarioError(f"{where}: another scenario user is {key!r} too")
+        names[username] = names[key] = key
+        if name not in short or domain == PRIMARY:
+            short[name] = key
+    for name, key in short.items():
+        names.setdefault(name, key)
+    return names
+
+
+def _user_stores(value) -> dict:
+    """`userStores`: what each named store holds, as the server's user_stores configuration maps it."""
+    if not isinstance(value, dict):
+        raise ScenarioError('userStores: expected an object such as {"CORP": {"claims": ["http://..."]}}')
+    stores = {}
+    for name, store in value.items():
+        where = f"userStores.{name}"
+        if not _STORE_NAME.match(name) or name.upper() == PRIMARY:
+            raise ScenarioError(f"{where}: expected a user store name other than PRIMARY")
+        if not isinstance(store, dict):
+            raise ScenarioError(f"{where}: expected an object with claims")
+        _no_unknown_keys(store, {"claims"}, where)
+        if not _is_string_list(store.get("claims", [])):
+            raise ScenarioError(f"{where}.claims: expected a list of claim URIs")
+        stores[name.upper()] = {"claims": list(store.get("claims", []))}
+    return stores
+
+
+def _domain_of(key: str) -> str:
+    domain, separator, _ = key.partition("/")
+    return domain if separator else PRIMARY
+
+
+def _local_user_named(outcome, names: dict):
+    """A step outcome's local user by its scenario key."""
+    if (isinstance(outcome, dict) and "step" in outcome and isinstance(outcome.get("user"), str)
+            and outcome.get("idp", "LOCAL") == "LOCAL"):
+        return dict(outcome, user=names.get(outcome["user"], outcome["user"]))
+    return outcome
 
 
 def _browser_session(value, users: dict) -> dict:

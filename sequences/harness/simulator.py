@@ -31,6 +31,11 @@ class ScenarioWorld:
         self.associations = dict(scenario.associations)
         self.cookie_codec = cookie_codec
         self.login_identifier_claims = server_setting("AUTHFLOW_LOGIN_IDENTIFIER_ATTRIBUTES", [USERNAME_CLAIM])
+        # A store user's scenario roles and claims come from its directory: read-only, as on a server.
+        # (and so are the claims the scenario's userStores say the store holds).
+        self.directory = {name: {"roles": set(user["roles"]), "claims": set(user["claims"]) | set(
+                              scenario.user_stores.get(user["userStoreDomain"], {}).get("claims", []))}
+                          for name, user in self.users.items() if user["userStoreDomain"] != "PRIMARY"}
 
     def lookup(self, kind, key):
         if kind == "usersByClaims":
@@ -62,8 +67,14 @@ class ScenarioWorld:
         user = self.users.get(username)
         if user is None:
             return None
-        return {"username": username, "uniqueId": user["uniqueId"], "tenantDomain": "carbon.super", "userStoreDomain": "PRIMARY",
+        return {"username": username, "uniqueId": user["uniqueId"], "tenantDomain": "carbon.super",
+                "userStoreDomain": user["userStoreDomain"],
                 "roles": sorted(user["roles"]), "groups": sorted(user["groups"]), "claims": dict(user["claims"])}
+
+    def _store_user(self, username):
+        """A user of a named (read-only) store: what the scenario gave it is the directory's, as on a server."""
+        user = self.users.get(username)
+        return user is not None and user["userStoreDomain"] != "PRIMARY"
 
     def apply_effect(self, name, args):
         handler = getattr(self, f"_effect_{name}", None)
@@ -79,6 +90,8 @@ class ScenarioWorld:
     def _effect_removeUserRoles(self, username, roles):
         user = self.users.get(username)
         if user is None or (self.roles is not None and not set(roles) <= self.roles):
+            return False
+        if set(roles) & self.directory.get(username, {}).get("roles", set()):
             return False
         user["roles"] = sorted(set(user["roles"]) - set(roles))
         return True
@@ -110,7 +123,7 @@ class ScenarioWorld:
         return True
 
     def _effect_updateUserPassword(self, username, password):
-        if username not in self.users:
+        if username not in self.users or self._store_user(username):
             return False
         from django.contrib.auth.password_validation import ValidationError, validate_password
 
@@ -123,6 +136,9 @@ class ScenarioWorld:
     def _effect_setLocalClaim(self, username, uri, value):
         user = self.users.get(username)
         if user is None:
+            return False
+        if self._store_user(username) and (uri in self.directory[username]["claims"]
+                                           or uri == "http://wso2.org/claims/username"):
             return False
         if value is None:
             user["claims"].pop(uri, None)

@@ -108,6 +108,11 @@ function getAssociatedLocalUser(federatedUser) {
 function doAssociationWithLocalUser(federatedUser, localUsername, tenantDomain, userStoreDomain) {
   const federated = federatedIdentity(federatedUser, "doAssociationWithLocalUser: federatedUser");
   if (federated === null || typeof localUsername !== "string" || localUsername === "") return false;
-  return effect("associateFederatedUser", [federated.idp, federated.subject, localUsername]) === true;
+  let local = localUsername;
+  if (typeof userStoreDomain === "string" && userStoreDomain !== "" && local.indexOf("/") < 0
+      && userStoreDomain.toUpperCase() !== DEFAULT_USER_STORE) {
+    local = userStoreDomain.toUpperCase() + "/" + local;  // a user of a named store: its local name
+  }
+  return effect("associateFederatedUser", [federated.idp, federated.subject, local]) === true;
 }
 

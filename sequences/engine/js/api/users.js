@@ -90,6 +90,14 @@ function rolesOf(username) {
   return roles;
 }
 
+// A local user of a named user store is "<STORE>/<name>" (the server's shadow row, the simulator's key):
+// scripts see the name and the store apart, as the reference shows them; effects keep the whole name.
+function storeOf(username) {
+  const at = username.indexOf("/");
+  if (at <= 0) return { name: username, domain: DEFAULT_USER_STORE };
+  return { name: username.slice(at + 1), domain: username.slice(0, at).toUpperCase() };
+}
+
 function makeUser(username, details) {
   const r = current();
   const cached = r.users.get(username);
@@ -123,10 +131,11 @@ function makeUser(username, details) {
       return false;
     },
   });
+  const store = details && details.idp && details.idp !== "LOCAL" ? null : storeOf(username);
   const user = {
-    username: username,
+    username: store === null ? username : store.name,
     tenantDomain: tenantOf(r),
-    userStoreDomain: DEFAULT_USER_STORE,
+    userStoreDomain: store === null ? DEFAULT_USER_STORE : store.domain,
     claims: {},
     remoteClaims: details && details.remoteClaims ? Object.assign({}, details.remoteClaims) : {},
   };

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('sequences', '0002_sequence_kind'),
+        ('sequences', '0003_sequence_live_version'),
     ]
 
     operations = [

@@ -1,0 +1,44 @@
+"""The base of every API view: who may call (access.py), errors (errors.py), lists (lists.py)."""
+from django.conf import settings
+from rest_framework.exceptions import APIException
+from rest_framework.generics import GenericAPIView
+from rest_framework.mixins import ListModelMixin
+from rest_framework.response import Response
+
+from .access import ApiTokenAuthentication, HasScope, StaffSessionAuthentication
+from .concurrency import etag_of
+from .lists import ExactFilter, Ordering, Page
+
+
+class TooLarge(APIException):
+    status_code = 413
+    default_detail = "the request body is too large"
+
+
+class ApiView(GenericAPIView):
+    authentication_classes = [ApiTokenAuthentication, StaffSessionAuthentication]
+    permission_classes = [HasScope]
+    pagination_class = Page
+    filter_backends = [ExactFilter, Ordering]
+    filter_fields: dict = {}
+    metadata_class = None  # no OPTIONS description: the schema is at /api/v1/schema/
+    read_scope = "none"
+    write_scope = "none"
+
+    def initial(self, request, *args, **kwargs):
+        # DRF reads the body from the stream, past Django's DATA_UPLOAD_MAX_MEMORY_SIZE check: apply it here.
+        length = request.META.get("CONTENT_LENGTH") or "0"
+        if not length.isdigit() or int(length) > settings.DATA_UPLOAD_MAX_MEMORY_SIZE:
+            raise TooLarge()
+        super().initial(request, *args, **kwargs)
+
+
+class ApiListView(ListModelMixin, ApiView):
+    """A list: get_queryset() filtered, ordered and paged."""
+
+
+def tagged(data, status: int = 200) -> Response:
+    """A response carrying the ETag of its representation (what If-Match must name to change it)."""
+    response = Response(data, status=status)
+    response["ETag"] = etag_of(data)
+    return response

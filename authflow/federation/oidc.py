@@ -1,0 +1,200 @@
+"""OpenID Connect relying party: the authorization request out, and the checks on what comes back.
+
+Authlib builds the requests (authorization code with PKCE S256, client
+authentication client_secret_basic, client_secret_post or private_key_jwt); joserfc checks
+the ID token against the provider's JWKS: signature with an asymmetric
+algorithm the provider announced, issuer, audience (and azp), expiry, and
+the nonce this login sent.  Discovery documents and key sets are cached
+for a while; an unknown key id fetches the key set again once (rotation).
+"""
+from __future__ import annotations
+
+import hmac
+import logging
+import secrets
+
+import requests
+from authlib.integrations.base_client.errors import OAuthError
+from authlib.integrations.requests_client import OAuth2Session
+from authlib.oauth2.rfc6749 import OAuth2Error
+from authlib.oauth2.rfc7523 import PrivateKeyJWT
+from django.core.cache import cache
+from joserfc import jwt
+from joserfc.errors import JoseError
+from joserfc.jwk import KeySet
+
+logger = logging.getLogger("authflow.federation")
+
+TIMEOUT_SECONDS = 10
+DISCOVERY_TTL_SECONDS = 3600
+# Clock skew accepted on exp, iat and nbf.
+LEEWAY_SECONDS = 60
+# Asymmetric algorithms only: never "none", never a MAC keyed with the client secret.
+ALGORITHMS = ("RS256", "RS384", "RS512", "PS256", "PS384", "PS512", "ES256", "ES384", "ES512", "EdDSA")
+# Authorization request parameters a script or an administrator may not set (this module owns them).
+RESERVED_PARAMS = {"client_id", "redirect_uri", "response_type", "response_mode", "state", "nonce", "scope",
+                   "code_challenge", "code_challenge_method", "request", "request_uri"}
+
+
+class ProviderError(Exception):
+    """The provider could not be used, or what it sent back was refused; the message is safe to show."""
+
+
+def discovery(issuer: str) -> dict:
+    """The provider's metadata (OpenID Connect Discovery 1.0), whose issuer must be the configured one."""
+    key = "authflow:federation:discovery:" + issuer
+    document = cache.get(key)
+    if document is not None:
+        return document
+    url = issuer.rstrip("/") + "/.well-known/openid-configuration"
+    document = _get_json(url, "its discovery document")
+    if document.get("issuer") != issuer:
+        raise ProviderError("the provider's discovery document names another issuer")
+    for field in ("authorization_endpoint", "token_endpoint", "jwks_uri"):
+        if not isinstance(document.get(field), str):
+            raise ProviderError(f"the provider's discovery document has no {field}")
+    cache.set(key, document, DISCOVERY_TTL_SECONDS)
+    return document
+
+
+def new_request_secrets() -> dict:
+    """What one authorization request needs and the callback checks: state, nonce, PKCE code verifier."""
+    return {"state": secrets.token_urlsafe(32), "nonce": secrets.token_urlsafe(32),
+            "code_verifier": secrets.token_urlsafe(64)}
+
+
+def authorization_url(provider, metadata: dict, redirect_uri: str, request_secrets: dict, params: dict) -> str:
+    session = _session(provider, redirect_uri)
+    extra = {k: v for k, v in params.items() if k not in RESERVED_PARAMS}
+    url, _ = session.create_authorization_url(
+        metadata["authorization_endpoint"], state=request_secrets["state"], nonce=request_secrets["nonce"],
+        code_verifier=request_secrets["code_verifier"], **extra)
+    return url
+
+
+def redeem(provider, metadata: dict, redirect_uri: str, code: str, request_secrets: dict) -> dict:
+    """Exchange the code, check the ID token, read userinfo: the remote claims (the ID token's, then userinfo's)."""
+    session = _session(provider, redirect_uri)
+    try:
+        token = session.fetch_token(metadata["token_endpoint"], grant_type="authorization_code", code=code,
+                                    code_verifier=request_secrets["code_verifier"], timeout=TIMEOUT_SECONDS)
+    except (OAuth2Error, OAuthError) as exc:
+        logger.warning("token request refused", extra={"idp": provider.name, "error": exc.error})
+        raise ProviderError(f"the provider refused the code ({exc.error})") from None
+    except (requests.RequestException, ValueError) as exc:
+        logger.warning("token request failed", extra={"idp": provider.name, "error": type(exc).__name__})
+        raise ProviderError("the provider could not be reached") from None
+    id_token = token.get("id_token")
+    if not isinstance(id_token, str):
+        raise ProviderError("the provider sent no ID token")
+    claims = validate_id_token(id_token, issuer=provider.issuer, client_id=provider.client_id,
+                               nonce=request_secrets["nonce"], metadata=metadata)
+    remote = dict(claims)
+    if provider.use_userinfo and metadata.get("userinfo_endpoint") and token.get("access_token"):
+        info = _userinfo(metadata["userinfo_endpoint"], token["access_token"])
+        if info.get("sub") != claims["sub"]:
+            raise ProviderError("the provider's userinfo is about another user")
+        remote.update(info)
+    for name in ("iss", "aud", "exp", "iat", "nbf", "nonce", "azp", "at_hash", "c_hash", "auth_time", "sid", "jti"):
+        remote.pop(name, None)
+    return remote
+
+
+def validate_id_token(id_token: str, *, issuer: str, client_id: str, nonce: str, metadata: dict) -> dict:
+    """The ID token's claims once every check passed; ProviderError naming the first that failed."""
+    announced = metadata.get("id_token_signing_alg_values_supported") or ["RS256"]
+    algorithms = [a for a in ALGORITHMS if a in announced]
+    if not algorithms:
+        raise ProviderError("the provider signs ID tokens with no algorithm this server accepts")
+    try:
+        decoded = _decode(id_token, metadata["jwks_uri"], algorithms, refresh=False)
+    except _UnknownKey:
+        decoded = _decode(id_token, metadata["jwks_uri"], algorithms, refresh=True)
+    claims = decoded.claims
+    if claims.get("iss") != issuer:
+        raise ProviderError("the ID token was issued by another provider")
+    audiences = claims.get("aud")
+    audiences = [audiences] if isinstance(audiences, str) else audiences
+    if not isinstance(audiences, list) or client_id not in audiences:
+        raise ProviderError("the ID token is for another client (audience)")
+    if (len(audiences) > 1 or "azp" in claims) and claims.get("azp") != client_id:
+        raise ProviderError("the ID token is for another client (azp)")
+    sent = claims.get("nonce")
+    if not isinstance(sent, str) or not hmac.compare_digest(sent.encode(), nonce.encode()):
+        raise ProviderError("the ID token's nonce is not this sign-in's")
+    if not isinstance(claims.get("sub"), str) or not claims["sub"] or len(claims["sub"]) > 255:
+        raise ProviderError("the ID token names no subject")
+    try:
+        jwt.JWTClaimsRegistry(leeway=LEEWAY_SECONDS, exp={"essential": True}, iat={"essential": True}).validate(claims)
+    except JoseError as exc:
+        raise ProviderError(f"the ID token is not valid now ({exc.error})") from None
+    return claims
+
+
+class _UnknownKey(Exception):
+    pass
+
+
+def _decode(id_token: str, jwks_uri: str, algorithms: list[str], *, refresh: bool):
+    key = "authflow:federation:jwks:" + jwks_uri
+    jwks = None if refresh else cache.get(key)
+    if jwks is None:
+        jwks = _get_json(jwks_uri, "its signing keys")
+        cache.set(key, jwks, DISCOVERY_TTL_SECONDS)
+    try:
+        key_set = KeySet.import_key_set(jwks)
+    except (JoseError, ValueError, TypeError, KeyError):
+        raise ProviderError("the provider's signing keys could not be read") from None
+    try:
+        return jwt.decode(id_token, key_set, algorithms=algorithms)
+    except JoseError as exc:
+        if not refresh and exc.error in ("invalid_key_id", "missing_key"):
+            raise _UnknownKey() from None
+        raise ProviderError(f"the ID token's signature does not verify ({exc.error})") from None
+    except (ValueError, TypeError):
+        raise ProviderError("the ID token is malformed") from None
+
+
+def _userinfo(url: str, access_token: str) -> dict:
+    try:
+        response = requests.get(url, headers={"Authorization": f"Bearer {access_token}",
+                                              "Accept": "application/json"}, timeout=TIMEOUT_SECONDS)
+    except requests.RequestException:
+        raise ProviderError("the provider's userinfo endpoint could not be reached") from None
+    if response.status_code != 200 or "json" not in response.headers.get("Content-Type", ""):
+        raise ProviderError(f"the provider's userinfo endpoint answered {response.status_code}")
+    try:
+        info = response.json()
+    except ValueError:
+        raise ProviderError("the provider's userinfo is not JSON") from None
+    if not isinstance(info, dict):
+        raise ProviderError("the provider's userinfo is not a JSON object")
+    return info
+
+
+def _get_json(url: str, what: str) -> dict:
+    try:
+        response = requests.get(url, headers={"Accept": "application/json"}, timeout=TIMEOUT_SECONDS)
+    except requests.RequestException:
+        raise ProviderError(f"the provider could not be reached for {what}") from None
+    if response.status_code != 200:
+        raise ProviderError(f"the provider answered {response.status_code} for {what}")
+    try:
+        document = response.json()
+    except ValueError:
+        raise ProviderError(f"the provider's answer for {what} is not JSON") from None
+    if not isinstance(document, dict):
+        raise ProviderError(f"the provider's answer for {what} is not a JSON object")
+    return document
+
+
+def _session(provider, redirect_uri: str) -> OAuth2Session:
+    if provider.client_auth_method == "private_key_jwt":
+        key = provider.signing_key()
+        session = OAuth2Session(provider.client_id, key, scope=provider.scopes, redirect_uri=redirect_uri,
+                                code_challenge_method="S256", token_endpoint_auth_method="private_key_jwt")
+        session.register_client_auth_method(PrivateKeyJWT(headers={"kid": key.kid}, alg="RS256"))
+        return session
+    return OAuth2Session(provider.client_id, provider.client_secret() or None, scope=provider.scopes,
+                         redirect_uri=redirect_uri, code_challenge_method="S256",
+                         token_endpoint_auth_method=provider.client_auth_method)

@@ -1,0 +1,101 @@
+"""Where an identity provider sends the browser back: the step it served succeeds or fails, and the flow goes on.
+
+A callback that belongs to no request this browser sent (unknown, replayed
+or changed state, another browser) ends on a page that says so and touches
+no flow.  Anything the provider answers for a genuine request, an error, a
+code that does not redeem, an ID token that fails a check, or a user the
+policy refuses, fails the step: the script's onFail decides what follows.
+"""
+from __future__ import annotations
+
+import logging
+
+from django.http import Http404, JsonResponse
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods
+
+from authflow.flows import service
+from authflow.login import binding, delivery, steps, targets
+from authflow.login import views as login_views
+from sequences.api import step_answer
+
+from . import oidc, pending, providers
+from .models import IdentityProvider
+
+logger = logging.getLogger("authflow.federation")
+
+_PROVIDER_ERRORS = {
+    "access_denied": "You cancelled signing in with {label}, or it refused the sign-in.",
+    "login_required": "{label} needs you to sign in there first.",
+    "consent_required": "{label} needs your consent first.",
+    "temporarily_unavailable": "{label} is not available right now.",
+}
+
+
+@require_http_methods(["GET"])
+def jwks(request, name):
+    """The public key this server signs its private_key_jwt client assertions to `name` with."""
+    provider = IdentityProvider.objects.filter(name=name, client_auth_method="private_key_jwt").first()
+    if provider is None:
+        raise Http404("no such identity provider")
+    response = JsonResponse(provider.public_jwks())
+    response["Cache-Control"] = "public, max-age=300"
+    return response
+
+
+@never_cache
+@require_http_methods(["GET"])
+def oidc_callback(request, name):
+    request_info = pending.take(request.GET.get("state", ""))
+    if request_info is None or request_info.get("idp") != name:
+        logger.warning("identity provider callback refused: unknown or used state", extra={"idp": name[:100]})
+        return login_views.problem(
+            request, "This sign-in response is not valid",
+            "It does not belong to a sign-in in progress in this browser, or it was already used. "
+            "Go back to the application and sign in again.", status=400)
+    flow = service.get_flow(request_info["flow_id"])
+    if flow is None or not binding.matches(request, flow) or flow.browser_hash != request_info["browser"]:
+        logger.warning("identity provider callback refused: another browser", extra={"idp": name})
+        return login_views.problem(request, "Continue in the browser you started in",
+                                   "This sign-in was started in another browser (or its cookie was cleared).",
+                                   status=403)
+    if not service.is_running(flow):
+        return login_views.problem(request, "This sign-in is already finished",
+                                   "The provider answered after the sign-in ended.", status=409,
+                                   restart=targets.restart_url(flow))
+    command = flow.pending or {}
+    position = request_info["position"]
+    if command.get("type") != "step" or command.get("position") != position:
+        return login_views.problem(request, "This page is out of date",
+                                   "The sign-in moved on (in another tab) while you were at the provider.",
+                                   status=409, restart=targets.restart_url(flow))
+    step = steps.step_of(flow, command, request_info["option"])
+    answer = _answer(request, step, request_info, name)
+    response = login_views.continue_with(request, flow, answer, position)
+    return delivery.respond(request, flow.id, response)
+
+
+def _answer(request, step, request_info: dict, name: str) -> dict:
+    provider = providers.enabled(name)
+    if provider is None or step.idp != name:
+        return step.failure("This way of signing in is not available.")
+    error = request.GET.get("error")
+    if error:
+        logger.info("identity provider returned an error", extra={"idp": name, "error": error[:100]})
+        template = _PROVIDER_ERRORS.get(error, "{label} refused the sign-in.")
+        return step.failure(template.format(label=provider.label), params={"error": [error[:100]]})
+    code = request.GET.get("code", "")
+    if not code or len(code) > 2000:
+        return step.failure(f"{provider.label} sent no authorization code.")
+    try:
+        claims = oidc.redeem(provider, oidc.discovery(provider.issuer), request_info["redirect_uri"], code,
+                             request_info)
+        username = providers.local_user(provider, claims)
+    except oidc.ProviderError as exc:
+        logger.warning("identity provider response refused", extra={"idp": name, "reason": str(exc)})
+        return step.failure(f"Signing in with {provider.label} failed: {exc}.")
+    except providers.UserRefused as exc:
+        return step.failure(str(exc))
+    logger.info("identity provider vouched for a user", extra={"idp": name, "username": username})
+    return step_answer(step.number, "success", user=username, authenticator=step.authenticator or None,
+                       idp=step.idp, remote_claims=providers.remote_claims(claims))
