@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "authflow.housekeeping",
     "authflow.api",
     "authflow.callbacks",
+    "authflow.custom_authenticators",
     "sequences",
     "demo_rp",
 ]
@@ -197,6 +198,8 @@ SEQUENCES = {
     "COOKIE_CODEC": "authflow.cookies",
     # The server's checks `manage.py simulate` applies (authenticator names, allowed endpoints, authConfig).
     "SERVER_RULES": "authflow.server_rules",
+    # How `manage.py simulate` reads what an execute() script returned (custom authenticators' status codes).
+    "EXECUTE_RESULTS": "authflow.custom_authenticators.engine",
 }
 
 # Shared state across processes (rate limits): Redis when configured, else per process.
@@ -342,7 +345,10 @@ OAUTH2_PROVIDER = {
     "OIDC_RP_INITIATED_LOGOUT_ENABLED": True,
     "OIDC_RP_INITIATED_LOGOUT_ALWAYS_PROMPT": False,
     "PKCE_REQUIRED": True,
-    "SCOPES": {"openid": "Sign you in", "profile": "Your name", "email": "Your email address"},
+    "SCOPES": {"openid": "Sign you in", "profile": "Your name", "email": "Your email address",
+               "custom_authenticators": "Register and use your custom authenticators (mobile apps)"},
+    # The library's OpenID Connect server, plus the custom authenticator grant (authflow/custom_authenticators).
+    "OIDC_SERVER_CLASS": "authflow.protocols.oidc.server.Server",
     "DEFAULT_SCOPES": ["openid"],
     # The management API's scopes go to API clients only, by client credentials (authflow/api/scopes.py);
     # SMART on FHIR scopes to applications with a callbacks script (authflow/callbacks/scopes.py, built on it).
@@ -407,3 +413,14 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("AUTHFLOW_LOG_LEVEL", "INFO")},
     "loggers": {"django": {"level": "WARNING"}},
 }
+
+# Custom authenticators (authflow/custom_authenticators): attempts per user and authenticator, for each of
+# registration and authentication, in a window; past it the API answers 429. The per-registration limit of
+# failed authentications in a row is each authenticator's own (max_failed_attempts).
+AUTHFLOW_CUSTOM_AUTHENTICATOR_RATE_LIMIT = {
+    "attempts": int(os.environ.get("AUTHFLOW_CUSTOM_AUTHENTICATOR_ATTEMPTS", "10")),
+    "window_seconds": int(os.environ.get("AUTHFLOW_CUSTOM_AUTHENTICATOR_WINDOW_SECONDS", "60")),
+}
+# The client_ids that may use the token endpoint's custom authenticator grant (tokens for the factor alone).
+AUTHFLOW_CUSTOM_AUTHENTICATOR_GRANT_CLIENTS = [
+    c for c in os.environ.get("AUTHFLOW_CUSTOM_AUTHENTICATOR_GRANT_CLIENTS", "").split(",") if c]

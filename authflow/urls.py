@@ -22,6 +22,8 @@ urlpatterns = [
     path("api/v1/", include("authflow.api.urls")),
     path("federation/", include("authflow.federation.urls")),
     # The admin console signs in through a login flow like everything else.
+    # The custom authenticators' API for mobile apps (a user's access token with the custom_authenticators scope).
+    path("custom-authenticators/", include("authflow.custom_authenticators.urls")),
     path("admin/login/", login_views.admin_login),
     path("admin/", admin.site.urls),
 ]

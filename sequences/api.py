@@ -7,6 +7,7 @@ from django.utils import timezone
 from .engine.driver import Advance, AnswerMismatch, Host, Program, advance, check_answer, library_key, redacted
 from .engine.callbacks import CALLBACK_FUNCTIONS, CallbackResult, run_callback
 from .engine.errors import ScriptError, ScriptLimitError, ScriptSyntaxError
+from .engine.execute import ExecuteOutcome, run_execute
 from .engine.sso import session_input
 from .engine.state import (
     FlowState,
@@ -62,6 +63,9 @@ __all__ = [
     "brief_steps",
     "check_syntax",
     "check_kind",
+    "CUSTOM_AUTHENTICATOR_KINDS",
+    "ExecuteOutcome",
+    "run_execute",
     "normalize_steps",
     "save_version",
     "publish_version",
@@ -77,10 +81,16 @@ class KindConflict(ValueError):
     """A script and a library cannot share a name."""
 
 
+CUSTOM_AUTHENTICATOR_KINDS = frozenset({Sequence.Kind.CUSTOM_REGISTRATION, Sequence.Kind.CUSTOM_AUTHENTICATION,
+                                        Sequence.Kind.CUSTOM_DEREGISTRATION})
+
+
 def check_kind(kind: str) -> str:
     """The kind of script the engine checks a sequence of `kind` as."""
     if kind == Sequence.Kind.CALLBACKS:
         return "callbacks"
+    if kind in CUSTOM_AUTHENTICATOR_KINDS:
+        return "custom-authenticator"
     return "library" if kind == Sequence.Kind.LIBRARY else "login"
 
 

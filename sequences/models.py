@@ -16,9 +16,13 @@ class Sequence(models.Model):
         SCRIPT = "script"  # an application's authentication script
         LIBRARY = "library"  # shared functions scripts load (loadLocalLibrary / require)
         CALLBACKS = "callbacks"  # an application's callback functions (onAuthenticateSuccess, ...)
+        # A custom authenticator's scripts (authflow.custom_authenticators), each defining execute().
+        CUSTOM_REGISTRATION = "custom-registration"
+        CUSTOM_AUTHENTICATION = "custom-authentication"
+        CUSTOM_DEREGISTRATION = "custom-deregistration"
 
     name = models.SlugField(max_length=100, unique=True)
-    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.SCRIPT)
+    kind = models.CharField(max_length=24, choices=Kind.choices, default=Kind.SCRIPT)
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     # The version new flows start on (None: never published). One pointer, so there is

@@ -4,6 +4,9 @@ import pytest
 from authflow.authenticators import registry
 from authflow.authenticators.base import Authenticator
 
+# The registry also looks up custom authenticators (configuration in the database).
+pytestmark = pytest.mark.django_db
+
 
 class PinAuthenticator(Authenticator):
     name = "pin"

@@ -17,6 +17,7 @@ from importlib import import_module
 from pathlib import Path
 
 from django.conf import settings
+from django.db import OperationalError
 from django.utils.module_loading import import_string
 
 from .base import Authenticator
@@ -68,19 +69,36 @@ def _plugins() -> dict[str, Authenticator]:
 
 
 def get(name: str | None) -> Authenticator | None:
-    """The plugin implementing `name`, or None when there is none."""
-    return _plugins().get(name or "")
+    """The plugin implementing `name`, or None when there is none (a custom authenticator's name is one too)."""
+    plugin = _plugins().get(name or "")
+    if plugin is None and name:
+        from authflow.custom_authenticators.step import step_plugin
+
+        plugin = step_plugin(name)
+    return plugin
 
 
-def is_known(name: str) -> bool:
+def is_built_in(name: str) -> bool:
+    """A name of the reference API or of a plugin: not available to custom authenticators."""
     return name in CATALOGUE or name in _plugins()
+
+
+def is_known(name: str, also: frozenset[str] = frozenset()) -> bool:
+    """`also`: names about to exist (custom authenticators in the same configuration file)."""
+    if is_built_in(name) or name in also:
+        return True
+    try:
+        return get(name) is not None
+    except OperationalError:
+        # No database to ask (checking a configuration file before connecting): only the names above are known.
+        return False
 
 
 class UnknownAuthenticator(ValueError):
     """A step names a local authenticator this server does not know; the message names it and the known ones."""
 
 
-def check_steps(steps: dict) -> None:
+def check_steps(steps: dict, also: frozenset[str] = frozenset()) -> None:
     """Refuse steps ({number: [{"authenticator", "idp"}]}) naming an unknown local authenticator.
 
     The one check `apply` and `manage.py simulate` both make, so that a scenario's steps are ones the
@@ -88,7 +106,7 @@ def check_steps(steps: dict) -> None:
     """
     for number, options in steps.items():
         for option in options:
-            if option.get("idp", "LOCAL") == "LOCAL" and not is_known(option.get("authenticator") or ""):
+            if option.get("idp", "LOCAL") == "LOCAL" and not is_known(option.get("authenticator") or "", also):
                 raise UnknownAuthenticator(f"step {number}: unknown authenticator {option.get('authenticator')!r} "
                                            f"(known: {', '.join(names())})")
 
@@ -101,7 +119,13 @@ def check_available(name: str) -> None:
 
 
 def names() -> list[str]:
-    return sorted(set(CATALOGUE) | set(_plugins()))
+    from authflow.custom_authenticators.step import authenticator_names
+
+    try:
+        custom = set(authenticator_names())
+    except OperationalError:  # no database to ask (see is_known)
+        custom = set()
+    return sorted(set(CATALOGUE) | set(_plugins()) | custom)
 
 
 def display_name(name: str) -> str:

@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from authflow.applications.models import Application
+from authflow.custom_authenticators.services import put_authenticator
 from authflow.directory.claims import MAPPED, ClaimError, read_claims, write_claim
 from authflow import keys
 from authflow.directory.models import Role, User, UserClaim, UserStore
@@ -33,6 +34,16 @@ def apply_config(config: Config) -> Counter:
         except KindConflict as exc:
             raise ConfigError(f"libraries ({entry.name}): {exc}") from None
         counts["libraries changed" if created else "libraries unchanged"] += 1
+    # Before the applications, whose steps may offer them.
+    for entry in config.custom_authenticators:
+        try:
+            outcome = put_authenticator(entry.name, entry.display_name, registration=entry.registration_script,
+                                        authentication=entry.authentication_script,
+                                        deregistration=entry.deregistration_script,
+                                        max_failed_attempts=entry.max_failed_attempts, enabled=entry.enabled)
+        except KindConflict as exc:
+            raise ConfigError(f"custom_authenticators ({entry.name}): {exc}") from None
+        counts[f"custom authenticators {outcome}"] += 1
     for endpoint in config.allowed_endpoints:
         counts[f"allowed endpoints {put_endpoint(endpoint.url, endpoint.description, endpoint.enabled)}"] += 1
     for position, entry in enumerate(config.user_stores):

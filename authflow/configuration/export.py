@@ -6,6 +6,7 @@ import json
 import yaml
 
 from authflow.applications.models import Application
+from authflow.custom_authenticators.models import CustomAuthenticator
 from authflow.directory.claims import EMAIL, GIVEN_NAME, LAST_NAME, STAFF, USERNAME, read_claims
 from authflow.directory.models import Role, User, UserStore
 from authflow.federation.models import IdentityProvider
@@ -53,6 +54,11 @@ def export_config(include_password_hashes: bool = False) -> dict:
     if providers:
         config["identity_providers"] = providers
     config.update(applications=applications, users=users)
+    custom = [_custom_authenticator(a) for a in CustomAuthenticator.objects.select_related(
+        "registration_script", "authentication_script", "deregistration_script").order_by("name")]
+    custom = [entry for entry in custom if entry is not None]
+    if custom:
+        config["custom_authenticators"] = custom
     return config
 
 
@@ -73,6 +79,23 @@ def user_entry(user, include_password_hash: bool = False) -> dict:
     claims = {uri: value for uri, value in read_claims(user).items() if uri not in _AS_FIELDS}
     if claims:
         entry["claims"] = claims
+    return entry
+
+
+def _custom_authenticator(authenticator: CustomAuthenticator) -> dict | None:
+    """The entry `apply` reads back; None while a required script has no published version."""
+    entry = {"name": authenticator.name, "display_name": authenticator.display_name}
+    for key, sequence in (("registration_script", authenticator.registration_script),
+                          ("authentication_script", authenticator.authentication_script),
+                          ("deregistration_script", authenticator.deregistration_script)):
+        version = sequence.published_version() if sequence is not None else None
+        if version is not None:
+            entry[key] = version.source
+        elif key != "deregistration_script":
+            return None
+    entry["max_failed_attempts"] = authenticator.max_failed_attempts
+    if not authenticator.enabled:
+        entry["enabled"] = False
     return entry
 
 

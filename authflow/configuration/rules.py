@@ -52,14 +52,15 @@ def check_script(source, kind: str = "script", field: str = "source") -> str:
     return source
 
 
-def check_steps(value, field: str = "steps") -> dict:
-    """An application's steps, normalised; every local authenticator must be one this server has."""
+def check_steps(value, custom_authenticators: frozenset[str] = frozenset(), field: str = "steps") -> dict:
+    """An application's steps, normalised; every local authenticator must be one this server has (or one of
+    `custom_authenticators`, defined alongside in the same configuration file)."""
     try:
         steps = normalize_steps(value)
     except StepConfigError as exc:
         raise RuleError(str(exc), field=field) from None
     try:
-        registry.check_steps(steps)
+        registry.check_steps(steps, custom_authenticators)
     except registry.UnknownAuthenticator as exc:
         raise RuleError(str(exc), field=field) from None
     return steps

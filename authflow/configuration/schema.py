@@ -15,6 +15,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import validate_email, validate_slug
 
 from authflow import keys
+from authflow.authenticators import registry
 from authflow.directory.claims import EMAIL, ClaimError, check_uri
 from authflow.directory.services import SERVER_CLAIMS
 from authflow.federation.models import secret_purpose
@@ -23,8 +24,11 @@ from authflow.outbound.allowlist import NotAllowed, normalise
 
 from . import rules
 
-TOP_KEYS = {"roles", "libraries", "allowed_endpoints", "identity_providers", "applications", "users", "user_stores"}
+TOP_KEYS = {"roles", "libraries", "allowed_endpoints", "identity_providers", "applications", "users", "user_stores",
+            "custom_authenticators"}
 LIBRARY_KEYS = {"name", "source"}
+CUSTOM_AUTHENTICATOR_KEYS = {"name", "display_name", "registration_script", "authentication_script",
+                             "deregistration_script", "max_failed_attempts", "enabled"}
 ENDPOINT_KEYS = {"url", "description", "enabled"}
 APPLICATION_KEYS = {"name", "client_id", "client_type", "client_secret", "client_secret_hash", "redirect_uris", "steps",
                     "script", "callbacks_script"}
@@ -73,6 +77,17 @@ class UserEntry:
 class LibraryEntry:
     name: str
     source: str
+
+
+@dataclass
+class CustomAuthenticatorEntry:
+    name: str
+    display_name: str
+    registration_script: str
+    authentication_script: str
+    deregistration_script: str | None = None
+    max_failed_attempts: int = 5
+    enabled: bool = True
 
 
 @dataclass
@@ -135,6 +150,7 @@ class Config:
     allowed_endpoints: list[EndpointEntry] = field(default_factory=list)
     user_stores: list[UserStoreEntry] = field(default_factory=list)
     identity_providers: list[IdentityProviderEntry] = field(default_factory=list)
+    custom_authenticators: list[CustomAuthenticatorEntry] = field(default_factory=list)
 
 
 def load(text: str, filename: str = "") -> Config:
@@ -149,10 +165,14 @@ def load(text: str, filename: str = "") -> Config:
 def parse(data) -> Config:
     if not isinstance(data, dict):
         raise ConfigError("the file must hold a mapping with roles, libraries, allowed_endpoints, applications, "
-                          "users and user_stores")
+                          "users, user_stores and custom_authenticators")
     _no_unknown_keys(data, TOP_KEYS, "the file")
     roles = _names(data.get("roles", []), "roles")
-    applications = [_application(i, e) for i, e in enumerate(_list(data.get("applications", []), "applications"))]
+    custom = [_custom_authenticator(i, e)
+              for i, e in enumerate(_list(data.get("custom_authenticators", []), "custom_authenticators"))]
+    custom_names = frozenset(c.name for c in custom)
+    applications = [_application(i, e, custom_names)
+                    for i, e in enumerate(_list(data.get("applications", []), "applications"))]
     users = [_user(i, e) for i, e in enumerate(_list(data.get("users", []), "users"))]
     libraries = [_library(i, e) for i, e in enumerate(_list(data.get("libraries", []), "libraries"))]
     _unique([(lib.name, lib.name) for lib in libraries], "libraries", "name")
@@ -170,8 +190,10 @@ def parse(data) -> Config:
     providers = [_identity_provider(i, e)
                  for i, e in enumerate(_list(data.get("identity_providers", []), "identity_providers"))]
     _unique([(p.name, p.name) for p in providers], "identity_providers", "name")
+    _unique([(c.name, c.name) for c in custom], "custom_authenticators", "name")
     return Config(roles=roles, applications=applications, users=users, libraries=libraries,
-                  allowed_endpoints=endpoints, user_stores=user_stores, identity_providers=providers)
+                  allowed_endpoints=endpoints, user_stores=user_stores, identity_providers=providers,
+                  custom_authenticators=custom)
 
 
 _STORE_NAME = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,63}$")
@@ -344,7 +366,47 @@ def _library(index: int, entry) -> LibraryEntry:
     return LibraryEntry(name=name, source=source)
 
 
-def _application(index: int, entry) -> ApplicationEntry:
+def _custom_authenticator(index: int, entry) -> CustomAuthenticatorEntry:
+    where = f"custom_authenticators[{index}]"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: expected a mapping with name, display_name, registration_script and "
+                          "authentication_script")
+    if isinstance(entry.get("name"), str):
+        where += f" ({entry['name']})"
+    _no_unknown_keys(entry, CUSTOM_AUTHENTICATOR_KEYS, where)
+    name = _required_text(entry, "name", where)
+    try:
+        validate_slug(name)
+    except ValidationError:
+        raise ConfigError(f"{where}: name may hold only letters, digits, - and _") from None
+    if len(name) > 80:
+        raise ConfigError(f"{where}: name is longer than 80 characters")
+    if registry.is_built_in(name):
+        raise ConfigError(f"{where}: {name!r} is the name of a built-in authenticator; choose another")
+    display_name = entry.get("display_name", name)
+    if not isinstance(display_name, str) or not display_name.strip() or len(display_name) > 200:
+        raise ConfigError(f"{where}: display_name must be text of at most 200 characters")
+    scripts = {}
+    for key, kind in (("registration_script", "custom-registration"), ("authentication_script", "custom-authentication"),
+                      ("deregistration_script", "custom-deregistration")):
+        source = entry.get(key)
+        if source is None and key == "deregistration_script":
+            scripts[key] = None
+            continue
+        if not isinstance(source, str):
+            raise ConfigError(f"{where}: {key} is required (text)")
+        scripts[key] = _checked(rules.check_script, where, source, kind, key)
+    attempts = entry.get("max_failed_attempts", 5)
+    if isinstance(attempts, bool) or not isinstance(attempts, int) or not 1 <= attempts <= 1000:
+        raise ConfigError(f"{where}: max_failed_attempts must be a whole number from 1 to 1000")
+    enabled = entry.get("enabled", True)
+    if not isinstance(enabled, bool):
+        raise ConfigError(f"{where}: enabled must be true or false")
+    return CustomAuthenticatorEntry(name=name, display_name=display_name.strip(), max_failed_attempts=attempts,
+                                    enabled=enabled, **scripts)
+
+
+def _application(index: int, entry, custom_authenticators: frozenset[str] = frozenset()) -> ApplicationEntry:
     where = f"applications[{index}]"
     if not isinstance(entry, dict):
         raise ConfigError(f"{where}: expected a mapping")
@@ -357,7 +419,7 @@ def _application(index: int, entry) -> ApplicationEntry:
     _checked(rules.check_redirect_uris, where, redirect_uris)
     if "steps" not in entry:
         raise ConfigError(f"{where}: steps is required")
-    steps = _checked(rules.check_steps, where, entry["steps"])
+    steps = _checked(rules.check_steps, where, entry["steps"], custom_authenticators)
     script = entry.get("script")
     if script is not None:
         _checked(rules.check_script, where, script, "script", "script")

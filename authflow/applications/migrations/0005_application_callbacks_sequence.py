@@ -8,7 +8,7 @@ class Migration(migrations.Migration):
 
     dependencies = [
         ('applications', '0004_alter_application_sequence'),
-        ('sequences', '0004_sequence_kind_callbacks'),
+        ('sequences', '0005_sequence_kind_callbacks'),
     ]
 
     operations = [

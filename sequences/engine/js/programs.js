@@ -32,6 +32,8 @@ const KINDS = harden({
   library: { profile: "login", required: [] },
   // an application's callbacks script: at least one of the callback functions (js/api/callbacks.js)
   callbacks: { profile: "callbacks", required: [], anyOf: CALLBACK_FUNCTIONS },
+  // A custom authenticator's registration, authentication or deregistration script (api/custom.js).
+  "custom-authenticator": { profile: "custom", required: ["execute"], javaStrings: true },
 });
 const MAX_PROGRAMS = 64;
 const MAX_SOURCE_LENGTH = 256 * 1024;
@@ -179,15 +181,17 @@ function checkSource(source, kindName) {
   }
   for (const name of kind.required) {
     if (!analysis.topLevel.has(name)) {
+      const example = name === "execute" ? "function execute(requestPayload, userIdentifier) { ... }"
+        : "var " + name + " = function (context) { ... };";
       return { ok: false, error: located("entry", "the script does not define " + name + ", the function a " + kindName +
-                                         " script must define (for example: var " + name + " = function (context) { ... };)", null, null) };
+                                         " script must define (for example: " + example + ")", null, null) };
     }
   }
   if (kind.anyOf && !kind.anyOf.some((name) => analysis.topLevel.has(name))) {
     return { ok: false, error: located("entry", "the script defines none of the functions a " + kindName + " script is for (" +
                                        kind.anyOf.join(", ") + ")", null, null) };
   }
-  return { ok: true, soft: analysis.soft };
+  return { ok: true, soft: analysis.soft, ast: parsed.ast };
 }
 
 // ---------------------------------------------------------------- compartments
@@ -252,7 +256,8 @@ function compileProgram(key, source, kindName) {
   const verdict = checkSource(source, kindName);
   if (!verdict.ok) return verdict;
   const kind = KINDS[kindName];
-  const built = compileWrapper(BODY_PREFIX, source, "\n;return {" + exporter() + "};\n}; } }", SCRIPT_URL);
+  const text = kind.javaStrings ? withJavaStrings(source, verdict.ast, STRICT_PREFIX.length) : source;
+  const built = compileWrapper(BODY_PREFIX, text, "\n;return {" + exporter() + "};\n}; } }", SCRIPT_URL);
   if (built.error) return { ok: false, error: built.error };
   const program = {
     kind: kindName,

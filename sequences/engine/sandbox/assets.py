@@ -32,6 +32,7 @@ RUNTIME_FILES = (
     "api/libraries.js",
     "api/prompts.js",
     "api/callbacks.js",
+    "api/custom.js",
     "api/bindings.js",
     "programs.js",
     "run.js",

@@ -9,6 +9,7 @@ import sys
 from django.core.management.base import BaseCommand, CommandError
 
 from sequences.harness.callbacks import is_callback_scenario, simulate_callback
+from sequences.harness.execute import is_execute_scenario, simulate_execute
 from sequences.harness.scenario import ScenarioError, parse_scenario
 from sequences.harness.simulator import EXIT_BAD_INPUT, simulate
 
@@ -34,6 +35,8 @@ class Command(BaseCommand):
         try:
             if is_callback_scenario(data):  # a callbacks script: one function and its inputs
                 trace, code = simulate_callback(source, data)
+            elif is_execute_scenario(data):  # a script defining execute() (custom authenticators)
+                trace, code = simulate_execute(source, data)
             else:
                 trace, code = simulate(source, parse_scenario(data))
         except ScenarioError as exc:

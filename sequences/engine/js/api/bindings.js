@@ -63,6 +63,12 @@ const PROFILES = harden({
   callbacks: {
     Log: Log,
   },
+  // Custom authenticator scripts (api/custom.js): logging only; they see no user, flow or network.
+  custom: {
+    LOG: LOG,
+    Log: Log,
+    __authflowJavaString: javaString,
+  },
 });
 
 function scriptGlobals(profile) {
