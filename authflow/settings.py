@@ -61,6 +61,7 @@ INSTALLED_APPS = [
     "authflow.federation",
     "authflow.housekeeping",
     "authflow.api",
+    "authflow.callbacks",
     "authflow.custom_authenticators",
     "sequences",
     "demo_rp",
@@ -349,6 +350,13 @@ OAUTH2_PROVIDER = {
     # The library's OpenID Connect server, plus the custom authenticator grant (authflow/custom_authenticators).
     "OIDC_SERVER_CLASS": "authflow.protocols.oidc.server.Server",
     "DEFAULT_SCOPES": ["openid"],
+    # The management API's scopes go to API clients only, by client credentials (authflow/api/scopes.py);
+    # SMART on FHIR scopes to applications with a callbacks script (authflow/callbacks/scopes.py, built on it).
+    "SCOPES_BACKEND_CLASS": "authflow.callbacks.scopes.SmartScopes",
+    # Applications with a callbacks script get signed JWT access tokens (RFC 9068) carrying the claims their
+    # onTokenGenerating adds; others, and every refresh token, stay opaque (authflow.callbacks.tokens).
+    "ACCESS_TOKEN_GENERATOR": "authflow.callbacks.tokens.access_token_generator",
+    "REFRESH_TOKEN_GENERATOR": "oauthlib.oauth2.rfc6749.tokens.random_token_generator",
     "OAUTH2_VALIDATOR_CLASS": "authflow.protocols.oidc.validator.Validator",
     "CLIENT_SECRET_HASHER": "argon2_client",
     "AUTHORIZATION_CODE_EXPIRE_SECONDS": 60,
@@ -370,8 +378,6 @@ OAUTH2_PROVIDER = {
     "COMPLIANT_BCP_RFC9700_REFRESH_TOKEN": True,
     "COMPLIANT_BCP_RFC9700_REDIRECT_URI_MATCHING": True,
     "COMPLIANT_BCP_RFC9700_PKCE_REQUIRED": True,
-    # The management API's scopes go to API clients only, by client credentials (authflow/api/scopes.py).
-    "SCOPES_BACKEND_CLASS": "authflow.api.scopes.ApiAwareScopes",
 }
 
 # The management API (/api/v1/): JSON only, one error shape, an OpenAPI schema from the code.

@@ -2,6 +2,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
+from authflow.callbacks import views as callback_views
 from authflow.login import authorize
 from authflow.login import views as login_views
 from authflow.protocols.oidc import urls as oidc_urls
@@ -11,6 +12,10 @@ urlpatterns = [
     path("", pages.home, name="home"),
     path("favicon.ico", pages.favicon, name="favicon"),
     path("login/", include("authflow.login.urls")),
+    path("login/context/", include("authflow.callbacks.urls")),
+    # SMART App Launch discovery, at the root and under the issuer (authflow.callbacks).
+    path(".well-known/smart-configuration", callback_views.smart_configuration, name="smart-configuration"),
+    path("o/.well-known/smart-configuration", callback_views.smart_configuration),
     path("account/", include("authflow.account.urls")),
     # The provider's endpoints; an authorization request without a finished login starts its flow at once.
     path("o/", include((oidc_urls.patterns(authorize.AuthorizationView.as_view()), oidc_urls.app_name))),

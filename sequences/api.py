@@ -5,6 +5,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from .engine.driver import Advance, AnswerMismatch, Host, Program, advance, check_answer, library_key, redacted
+from .engine.callbacks import CALLBACK_FUNCTIONS, CallbackResult, run_callback
 from .engine.errors import ScriptError, ScriptLimitError, ScriptSyntaxError
 from .engine.execute import ExecuteOutcome, run_execute
 from .engine.sso import session_input
@@ -16,6 +17,7 @@ from .engine.state import (
     browser_session_id,
     call_answer,
     configured_steps,
+    federated_claims,
     last_step_answer,
     latest_answer_params,
     passed_steps,
@@ -38,6 +40,7 @@ __all__ = [
     "answers_count",
     "browser_session_id",
     "configured_steps",
+    "federated_claims",
     "last_step_answer",
     "latest_answer_params",
     "passed_steps",
@@ -68,6 +71,9 @@ __all__ = [
     "publish_version",
     "library_for",
     "KindConflict",
+    "CALLBACK_FUNCTIONS",
+    "CallbackResult",
+    "run_callback",
 ]
 
 
@@ -81,6 +87,8 @@ CUSTOM_AUTHENTICATOR_KINDS = frozenset({Sequence.Kind.CUSTOM_REGISTRATION, Seque
 
 def check_kind(kind: str) -> str:
     """The kind of script the engine checks a sequence of `kind` as."""
+    if kind == Sequence.Kind.CALLBACKS:
+        return "callbacks"
     if kind in CUSTOM_AUTHENTICATOR_KINDS:
         return "custom-authenticator"
     return "library" if kind == Sequence.Kind.LIBRARY else "login"

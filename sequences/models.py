@@ -15,6 +15,7 @@ class Sequence(models.Model):
     class Kind(models.TextChoices):
         SCRIPT = "script"  # an application's authentication script
         LIBRARY = "library"  # shared functions scripts load (loadLocalLibrary / require)
+        CALLBACKS = "callbacks"  # an application's callback functions (onAuthenticateSuccess, ...)
         # A custom authenticator's scripts (authflow.custom_authenticators), each defining execute().
         CUSTOM_REGISTRATION = "custom-registration"
         CUSTOM_AUTHENTICATION = "custom-authentication"

@@ -9,7 +9,7 @@ from .models import Application
 class ApplicationForm(forms.ModelForm):
     class Meta:
         model = Application
-        fields = ["name", "client_id", "redirect_uris", "steps", "sequence"]
+        fields = ["name", "client_id", "redirect_uris", "steps", "sequence", "callbacks_sequence"]
 
     def clean_steps(self):
         try:

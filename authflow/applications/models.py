@@ -18,6 +18,11 @@ class Application(models.Model):
         "sequences.Sequence", null=True, blank=True, on_delete=models.PROTECT, related_name="applications",
         limit_choices_to={"kind": "script"},
     )
+    # The callbacks script (onAuthenticateSuccess, ...: authflow.callbacks); none: the login grants what it asked.
+    callbacks_sequence = models.ForeignKey(
+        "sequences.Sequence", null=True, blank=True, on_delete=models.PROTECT, related_name="callback_applications",
+        limit_choices_to={"kind": "callbacks"},
+    )
     client_type = models.CharField(max_length=16, choices=ClientType.choices, default=ClientType.CONFIDENTIAL)
     # The OpenID Connect client registration the protocol library works with;
     # kept in step with this row by authflow.protocols.oidc.clients.

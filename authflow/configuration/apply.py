@@ -15,6 +15,7 @@ from authflow.federation.models import IdentityProvider
 from authflow.outbound.models import put_endpoint
 from authflow.protocols.oidc.clients import ClientConfigError, sync_client
 from sequences.api import KindConflict, save_version
+from sequences.models import Sequence
 
 from .schema import ApplicationEntry, Config, ConfigError, IdentityProviderEntry, UserEntry, UserStoreEntry
 
@@ -65,7 +66,7 @@ def _apply_application(entry: ApplicationEntry) -> str:
     created = app is None
     if created:
         app = Application(name=entry.name)
-    before = (app.client_id, app.client_type, app.redirect_uris, app.steps, app.sequence_id)
+    before = (app.client_id, app.client_type, app.redirect_uris, app.steps, app.sequence_id, app.callbacks_sequence_id)
     app.client_id, app.client_type = entry.client_id, entry.client_type
     app.redirect_uris, app.steps = entry.redirect_uris, entry.steps
     new_version = False
@@ -77,8 +78,9 @@ def _apply_application(entry: ApplicationEntry) -> str:
         except KindConflict as exc:
             raise ConfigError(f"applications ({entry.name}): script: {exc}") from None
         app.sequence = version.sequence
-    changed = created or new_version or before != (app.client_id, app.client_type, app.redirect_uris, app.steps,
-                                                   app.sequence_id)
+    new_callbacks_version = _apply_callbacks_script(app, entry)
+    changed = created or new_version or new_callbacks_version or before != (
+        app.client_id, app.client_type, app.redirect_uris, app.steps, app.sequence_id, app.callbacks_sequence_id)
     if changed:
         app.save()
     try:
@@ -88,6 +90,24 @@ def _apply_application(entry: ApplicationEntry) -> str:
     if changed:
         return "created" if created else "updated"
     return "unchanged"
+
+
+def callbacks_sequence_name(application_name: str) -> str:
+    return f"{application_name}-callbacks"
+
+
+def _apply_callbacks_script(app, entry: ApplicationEntry) -> bool:
+    """Set the application's callbacks script (a sequence of its own, versioned); True when a version was added."""
+    if entry.callbacks_script is None:
+        app.callbacks_sequence = None
+        return False
+    try:
+        version, created = save_version(callbacks_sequence_name(entry.name), entry.callbacks_script,
+                                        kind=Sequence.Kind.CALLBACKS)
+    except KindConflict as exc:
+        raise ConfigError(f"applications ({entry.name}): callbacks_script: {exc}") from None
+    app.callbacks_sequence = version.sequence
+    return created
 
 
 _PROVIDER_FIELDS = ("display_name", "enabled", "protocol", "issuer", "client_id", "client_auth_method", "scopes",

@@ -20,7 +20,7 @@ _AS_FIELDS = {USERNAME, EMAIL, GIVEN_NAME, LAST_NAME, STAFF}
 
 def export_config(include_password_hashes: bool = False) -> dict:
     applications = []
-    for app in Application.objects.select_related("sequence", "oidc_client").order_by("name"):
+    for app in Application.objects.select_related("sequence", "callbacks_sequence", "oidc_client").order_by("name"):
         entry = {"name": app.name, "client_id": app.client_id, "client_type": app.client_type,
                  "redirect_uris": list(app.redirect_uris), "steps": brief_steps(app.steps)}
         if include_password_hashes and app.client_type == "confidential" and app.oidc_client:
@@ -28,6 +28,9 @@ def export_config(include_password_hashes: bool = False) -> dict:
         version = app.sequence.published_version() if app.sequence else None
         if version is not None:
             entry["script"] = version.source
+        callbacks = app.callbacks_sequence.published_version() if app.callbacks_sequence else None
+        if callbacks is not None:
+            entry["callbacks_script"] = callbacks.source
         applications.append(entry)
     # A user store's users are the store's: their local shadow rows are not configuration.
     users = [user_entry(user, include_password_hashes)

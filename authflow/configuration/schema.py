@@ -31,7 +31,7 @@ CUSTOM_AUTHENTICATOR_KEYS = {"name", "display_name", "registration_script", "aut
                              "deregistration_script", "max_failed_attempts", "enabled"}
 ENDPOINT_KEYS = {"url", "description", "enabled"}
 APPLICATION_KEYS = {"name", "client_id", "client_type", "client_secret", "client_secret_hash", "redirect_uris", "steps",
-                    "script"}
+                    "script", "callbacks_script"}
 USER_STORE_KEYS = {"name", "type", "enabled", "url", "bind_dn", "bind_password", "bind_password_encrypted",
                    "user_search_base", "user_filter", "username_attribute", "group_search_base", "group_filter",
                    "group_member_attribute", "group_name_attribute", "roles", "claims", "timeout_seconds"}
@@ -55,6 +55,7 @@ class ApplicationEntry:
     script: str | None
     client_type: str = "confidential"
     client_secret: str | None = None
+    callbacks_script: str | None = None  # onAuthenticateSuccess, ... (authflow.callbacks)
 
 
 @dataclass
@@ -422,6 +423,9 @@ def _application(index: int, entry, custom_authenticators: frozenset[str] = froz
     script = entry.get("script")
     if script is not None:
         _checked(rules.check_script, where, script, "script", "script")
+    callbacks_script = entry.get("callbacks_script")
+    if callbacks_script is not None:  # onAuthenticateSuccess, ... (authflow.callbacks)
+        _checked(rules.check_script, where, callbacks_script, "callbacks", "callbacks_script")
     client_type = _checked(rules.check_client_type, where, entry.get("client_type", "confidential"))
     client_secret = entry.get("client_secret")
     if client_secret is not None:
@@ -438,7 +442,7 @@ def _application(index: int, entry, custom_authenticators: frozenset[str] = froz
     if client_secret is not None and client_type == "public":
         raise ConfigError(f"{where}: a public client has no client_secret")
     return ApplicationEntry(name=name, client_id=client_id, redirect_uris=redirect_uris, steps=steps, script=script,
-                            client_type=client_type, client_secret=client_secret)
+                            client_type=client_type, client_secret=client_secret, callbacks_script=callbacks_script)
 
 
 def _user(index: int, entry) -> UserEntry:

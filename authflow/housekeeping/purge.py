@@ -18,6 +18,7 @@ from django.conf import settings
 from django.utils import timezone
 from oauth2_provider.models import clear_expired as clear_expired_oauth_tokens
 
+from authflow.callbacks.service import purge_grants
 from authflow.directory.lockout import purge_unknown_usernames
 from authflow.flows.service import purge_flows
 from authflow.passkeys.service import purge_abandoned_ceremonies
@@ -40,7 +41,7 @@ def purge_expired() -> dict[str, int]:
     cutoff = timezone.now() - kept
     deleted: dict[str, int] = {}
     for per_model in (purge_flows(cutoff), purge_sessions(cutoff), purge_abandoned_ceremonies(),
-                      purge_unknown_usernames(cutoff)):
+                      purge_unknown_usernames(cutoff), purge_grants(cutoff)):
         for label, count in per_model.items():
             deleted[label] = deleted.get(label, 0) + count
     clear_expired_oauth_tokens()

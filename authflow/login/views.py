@@ -22,6 +22,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
 
 from authflow import ratelimit
+from authflow.callbacks import service as callbacks
 from authflow.flows import service
 from authflow.net import client_ip
 from authflow.sso import service as sso
@@ -214,6 +215,11 @@ def _sign_in(request, flow):
                        "The application's sign-in is set up wrongly. The administrators can see why in the logs.",
                        status=403, restart=restart,
                        detail="the script completed after steps that check no credential (such as IdentifierExecutor)")
+    try:
+        callbacks.after_login(request, flow, user)  # the application's onAuthenticateSuccess may refuse
+    except callbacks.Refusal as exc:
+        return targets.deliver_error(flow, {"errorCode": "access_denied", "errorMessage": exc.message}) or problem(
+            request, "Sign-in refused", exc.message, status=403, restart=restart)
     current = sso.current(request)
     from_session = [a for a in passed if a["via"] == "session"]
     if from_session and (current is None or str(current.pk) != browser_session_id(flow.state)):

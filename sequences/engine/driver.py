@@ -72,10 +72,13 @@ class Program:
 
     key: str
     source: str
+    kind: str = "login"  # the kind of script the sandbox compiles it as (a callbacks script has its own API)
 
     @classmethod
-    def from_source(cls, source: str) -> Program:
-        return cls(key=hashlib.sha256(source.encode("utf-8")).hexdigest(), source=source)
+    def from_source(cls, source: str, kind: str = "login") -> Program:
+        # The sandbox caches programs by key: the same text compiled as another kind is another program.
+        named = source if kind == "login" else f"{kind}\n{source}"
+        return cls(key=hashlib.sha256(named.encode("utf-8")).hexdigest(), source=source, kind=kind)
 
     @classmethod
     def default_for(cls, steps: dict) -> Program:
@@ -162,7 +165,7 @@ def advance(program: Program, state: FlowState, host: Host, *, answer: dict | No
                    f',"now":{now_ms},"entry":{json.dumps(entry)}}}')
         try:
             with pool.borrow(limits) as sandbox:
-                result = sandbox.run(program.key, program.source, payload)
+                result = sandbox.run(program.key, program.source, payload, program.kind)
         except ScriptLimitError as exc:
             return Advance(state, _error(exc.kind, exc.message), events)
         except ScriptCompileError as exc:

@@ -279,6 +279,15 @@ def passed_steps(stored: dict) -> list[dict]:
     return out
 
 
+def federated_claims(stored: dict) -> dict:
+    """The claims federated identity providers sent for the steps passed, the newest step's last (by claim name)."""
+    out: dict = {}
+    for answer in _answers(stored):
+        if answer.get("k") == "step" and answer.get("r") == "success" and isinstance(answer.get("remoteClaims"), dict):
+            out.update(answer["remoteClaims"])
+    return out
+
+
 def answers_count(stored: dict, kind: str) -> int:
     """How many answers of `kind` ("step", "prompt", "effect", "call") the flow has journaled."""
     return sum(1 for answer in _answers(stored) if answer.get("k") == kind)

@@ -11,6 +11,7 @@ from __future__ import annotations
 from oauth2_provider.oauth2_validators import OAuth2Validator
 
 from authflow.authenticators import registry
+from authflow.callbacks import tokens as callback_tokens
 from authflow.directory import claims as directory_claims
 from authflow.flows import service as flows
 from sequences.api import passed_steps
@@ -43,6 +44,19 @@ class Validator(OAuth2Validator):
         if code:
             claims.update(login_claims(code))
         return claims
+
+    def validate_code(self, client_id, code, client, request, *args, **kwargs):
+        if not super().validate_code(client_id, code, client, request, *args, **kwargs):
+            return False
+        # The application's callbacks settle the token's scopes, launch context and claims (or refuse it).
+        return callback_tokens.prepare(request, _flow_of_code(code))
+
+    def save_bearer_token(self, token, request, *args, **kwargs):
+        super().save_bearer_token(token, request, *args, **kwargs)
+        prepared = getattr(request, "authflow_token", None)
+        if prepared is not None:  # what the callbacks granted: SMART launch context, authorities
+            token.update({k: v for k, v in prepared["extras"].items() if k not in token})
+        callback_tokens.post_authorize(request, token)
 
     # prompt=none: the login flow decides whether the request can be answered
     # without the user (authflow.login.views.start), and there is no consent
@@ -79,3 +93,10 @@ def login_claims(code: str) -> dict:
     if (flow.result or {}).get("acr"):
         out["acr"] = flow.result["acr"]  # context.selectedAcr
     return out
+
+
+def _flow_of_code(code):
+    from .views import code_digest
+
+    issued = IssuedCode.objects.filter(code_sha256=code_digest(code)).first()
+    return issued.flow_id if issued is not None else None

@@ -19,6 +19,7 @@
 const ENTRY_POINTS = harden([
   "onLoginRequest",
   "onAuthenticateSuccess",
+  "onSmartLoginPreContextSelection",
   "onTokenGenerating",
   "onPostAuthorize",
   "authenticate",
@@ -29,6 +30,8 @@ const ENTRY_POINTS = harden([
 const KINDS = harden({
   login: { profile: "login", required: ["onLoginRequest"] },
   library: { profile: "login", required: [] },
+  // an application's callbacks script: at least one of the callback functions (js/api/callbacks.js)
+  callbacks: { profile: "callbacks", required: [], anyOf: CALLBACK_FUNCTIONS },
   // A custom authenticator's registration, authentication or deregistration script (api/custom.js).
   "custom-authenticator": { profile: "custom", required: ["execute"], javaStrings: true },
 });
@@ -183,6 +186,10 @@ function checkSource(source, kindName) {
       return { ok: false, error: located("entry", "the script does not define " + name + ", the function a " + kindName +
                                          " script must define (for example: " + example + ")", null, null) };
     }
+  }
+  if (kind.anyOf && !kind.anyOf.some((name) => analysis.topLevel.has(name))) {
+    return { ok: false, error: located("entry", "the script defines none of the functions a " + kindName + " script is for (" +
+                                       kind.anyOf.join(", ") + ")", null, null) };
   }
   return { ok: true, soft: analysis.soft, ast: parsed.ast };
 }

@@ -132,14 +132,17 @@ function runScript(r, input) {
     if (typeof entry !== "function") {
       throw new RealError("the script does not define " + input.entry + " as a function");
     }
-    const args = input.entry === "onLoginRequest" ? [r.context] : ArrayIsArray(input.args) ? input.args : [];
+    const callback = input.entry === "onLoginRequest" ? null : callbackInvocation(input.entry, r.inputs.args, r);
+    const args = input.entry === "onLoginRequest" ? [r.context] : callback !== null ? callback.args
+      : ArrayIsArray(input.args) ? input.args : [];
     const result = entry.apply(undefined, args);
     rejectThenable(result, input.entry);
     if (r.fatal) command = r.fatal;
     else if (r.halted) command = r.command;
     else {
       r.finishing = true;
-      command = input.entry === "onLoginRequest" ? finish(r) : { type: "return", value: toPlain(result) };
+      command = input.entry === "onLoginRequest" ? finish(r)
+        : { type: "return", value: callback !== null ? callback.read(result) : toPlain(result) };
     }
   } catch (e) {
     command = r.fatal || (r.halted ? r.command : errorCommand(e));

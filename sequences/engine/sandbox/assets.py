@@ -31,6 +31,7 @@ RUNTIME_FILES = (
     "api/utilities.js",
     "api/libraries.js",
     "api/prompts.js",
+    "api/callbacks.js",
     "api/custom.js",
     "api/bindings.js",
     "programs.js",

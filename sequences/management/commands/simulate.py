@@ -8,13 +8,15 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 
+from sequences.harness.callbacks import is_callback_scenario, simulate_callback
 from sequences.harness.execute import is_execute_scenario, simulate_execute
 from sequences.harness.scenario import ScenarioError, parse_scenario
 from sequences.harness.simulator import EXIT_BAD_INPUT, simulate
 
 
 class Command(BaseCommand):
-    help = "Run an authentication script against a scenario and print the JSON trace."
+    help = ("Run an authentication script (or one function of a callbacks script) against a scenario "
+            "and print the JSON trace.")
     requires_migrations_checks = False
     requires_system_checks = []
 
@@ -31,7 +33,9 @@ class Command(BaseCommand):
         except json.JSONDecodeError as exc:
             raise CommandError(f"scenario: not valid JSON: {exc}", returncode=EXIT_BAD_INPUT) from None
         try:
-            if is_execute_scenario(data):  # a script defining execute() (custom authenticators)
+            if is_callback_scenario(data):  # a callbacks script: one function and its inputs
+                trace, code = simulate_callback(source, data)
+            elif is_execute_scenario(data):  # a script defining execute() (custom authenticators)
                 trace, code = simulate_execute(source, data)
             else:
                 trace, code = simulate(source, parse_scenario(data))

@@ -59,6 +59,10 @@ const PROFILES = harden({
     getAuthenticatedApplications: getAuthenticatedApplications,
     checkSessionExistence: checkSessionExistence,
   },
+  // callbacks scripts: their objects come as arguments (js/api/callbacks.js); besides, only logging
+  callbacks: {
+    Log: Log,
+  },
   // Custom authenticator scripts (api/custom.js): logging only; they see no user, flow or network.
   custom: {
     LOG: LOG,
