@@ -38,7 +38,10 @@ class SmartScopes(ApiAwareScopes):
 
     def get_available_scopes(self, application=None, request=None, *args, **kwargs):
         available = list(super().get_available_scopes(application, request, *args, **kwargs))
+        smart = [s for s in (getattr(request, "scopes", None) or []) if is_smart_scope(s)] if request is not None else []
+        if not smart:
+            return available  # nothing to add: no lookup of the application
         app = getattr(application, "authflow_app", None) if application is not None else None
-        if app is not None and app.callbacks_sequence_id is not None and request is not None:
-            available += [s for s in (getattr(request, "scopes", None) or []) if is_smart_scope(s)]
+        if app is not None and app.callbacks_sequence_id is not None:
+            available += smart
         return available

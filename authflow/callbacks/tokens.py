@@ -54,11 +54,18 @@ def response_extras(grant: LoginGrant | None) -> dict:
     return out
 
 
-def prepare(request, flow_id) -> bool:
-    """Settle the token's scopes, launch context and claims; False refuses the request (invalid_grant)."""
+def prepare(request, flow_of_code) -> bool:
+    """Settle the token's scopes, launch context and claims; False refuses the request (invalid_grant).
+
+    `flow_of_code()` is the id of the login the code came from: asked only for an application with a
+    callbacks script (only those have grants), so other applications' token requests cost no query here.
+    """
     app = _application(request)
+    if app is None or app.callbacks_sequence_id is None:
+        return True
+    flow_id = flow_of_code()
     grant = service.grant_for_flow(flow_id) if flow_id is not None else None
-    source = service.callbacks_source(app) if app is not None else None
+    source = service.callbacks_source(app)
     if grant is None and source is None:
         return True
     scopes = list(grant.approved_scopes) if grant is not None else list(request.scopes or [])

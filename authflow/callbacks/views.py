@@ -18,6 +18,8 @@ logger = logging.getLogger("authflow.callbacks")
 
 def selection_url(flow) -> str | None:
     """Where the browser goes before the code is issued: the selection page, when a choice is pending."""
+    if flow.application.callbacks_sequence_id is None:
+        return None  # no callbacks script, no choice to make (and no query on every login)
     grant = service.grant_for_flow(flow.id)
     if grant is None or not grant.awaits_choice:
         return None

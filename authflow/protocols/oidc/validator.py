@@ -49,7 +49,7 @@ class Validator(OAuth2Validator):
         if not super().validate_code(client_id, code, client, request, *args, **kwargs):
             return False
         # The application's callbacks settle the token's scopes, launch context and claims (or refuse it).
-        return callback_tokens.prepare(request, _flow_of_code(code))
+        return callback_tokens.prepare(request, lambda: _flow_of_code(code))
 
     def save_bearer_token(self, token, request, *args, **kwargs):
         super().save_bearer_token(token, request, *args, **kwargs)
