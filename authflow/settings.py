@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "authflow.housekeeping",
     "authflow.api",
     "authflow.custom_authenticators",
+    "authflow.console_pages",
     "sequences",
     "demo_rp",
 ]
