@@ -48,6 +48,18 @@ def test_type_into_the_editor_see_the_error_at_its_line_fix_it_and_save(live_ser
             assert page.locator(".cm-content span").count() > 3  # highlighted: tokens in their own spans
 
             page.locator(".cm-content").click()
+            page.keyboard.press("Control+f")  # search
+            page.wait_for_selector(".cm-search input[name=search]")
+            page.keyboard.press("Escape")
+
+            # the test panel runs the text being edited against the scenario it starts with
+            page.get_by_role("button", name="Run").click()
+            page.wait_for_selector("#trace-status:has-text('Result:')")
+            assert page.locator("#trace-status").inner_text() == "Result: success (subject alice)"
+            assert page.locator("#trace li").count() >= 1
+            screenshot(page, "console-test-panel")
+
+            page.locator(".cm-content").click()
             page.keyboard.press("Control+End")
             page.keyboard.type("var broken = ;")
             screenshot(page, "console-editor-typing")

@@ -1,5 +1,6 @@
 """The admin console's script pages (/console/): who gets in, the versions list, diff, publish and roll back
 through the page (the API's rules and audit entries), and the editor's checks shown at their line."""
+import json
 import re
 from html import unescape
 
@@ -203,3 +204,12 @@ def test_a_script_without_its_entry_point_is_refused(staff, portal):
     answer = staff.post("/console/scripts/portal/edit/", {**csrf_fields(staff, page), "source": "var x = 1;\n"})
     assert answer.status_code == 400 and "onLoginRequest" in text_of(answer)
     assert portal.versions.count() == 2
+
+
+def test_the_test_panel_starts_from_the_applications_steps(staff, portal):
+    Application.objects.filter(name="shop").update(steps={"1": ["BasicAuthenticator"], "2": ["TotpAuthenticator"]})
+    page = staff.get("/console/scripts/portal/edit/")
+    scenario = re.search(r'<textarea id="scenario"[^>]*>\n(.*?)</textarea>', page.content.decode(), re.S).group(1)
+    assert json.loads(unescape(scenario)) == {
+        "application": {"steps": {"1": ["BasicAuthenticator"], "2": ["TotpAuthenticator"]}},
+        "users": {"alice": {}}, "outcomes": [{"step": 1, "result": "success", "user": "alice"}]}

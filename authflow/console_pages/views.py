@@ -1,4 +1,6 @@
 """The admin console's pages: login scripts, their versions (diff, publish, roll back) and the script editor."""
+import json
+
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
@@ -110,5 +112,16 @@ def editor(request, name):
         line = error.get("line")
         error["excerpt"] = lines[line - 1] if isinstance(line, int) and 0 < line <= len(lines) else None
     return render(request, "console/editor.html", {
-        "sequence": sequence, "base": base, "source": source, "errors": errors,
+        "sequence": sequence, "base": base, "source": source, "errors": errors, "scenario": _starting_scenario(sequence),
         "etag": sequences_api.sequence_etag(sequence)}, status=400 if errors else 200)
+
+
+def _starting_scenario(sequence) -> str:
+    """A scenario to start the test panel from: the first application's steps, the first passed by a user."""
+    application = sequence.applications.order_by("name").first()
+    steps = application.steps if application and isinstance(application.steps, dict) and application.steps else {
+        "1": ["BasicAuthenticator"]}
+    return json.dumps({"application": {"steps": steps}, "users": {"alice": {}},
+                       "outcomes": [{"step": int(step), "result": "success", "user": "alice"}
+                                    for step in sorted(steps, key=lambda s: int(s) if str(s).isdigit() else 0)
+                                    if str(step).isdigit()][:1]}, indent=2)

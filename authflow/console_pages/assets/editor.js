@@ -17,7 +17,7 @@ function serverDiagnostics(doc) {
     const line = doc.line(number);
     const column = Number(item.dataset.column);
     // the checks count columns from 1
-  const from = Number.isInteger(column) && column > 0 ? Math.min(line.from + column - 1, line.to) : line.from;
+    const from = Number.isInteger(column) && column > 0 ? Math.min(line.from + column - 1, line.to) : line.from;
     diagnostics.push({ from, to: Math.max(from, line.to), severity: "error", message: item.dataset.message || "" });
   }
   return diagnostics;
@@ -50,8 +50,63 @@ function start() {
   textarea.labels.forEach((label) => label.setAttribute("for", ""));
   host.hidden = false;
   form.addEventListener("submit", () => { textarea.value = view.state.doc.toString(); });
+  startTestPanel(view, form);
   host.dataset.ready = "true";
   window.consoleEditor = view; // for the browser tests and the devtools
+}
+
+// The test panel: POST /api/v1/simulate/ with the editor's text and the scenario (the staff session's
+// CSRF token in its header, as the API asks), and the trace as a list of events.
+function startTestPanel(view, form) {
+  const panel = document.getElementById("simulate-panel");
+  const scenario = document.getElementById("scenario");
+  const run = document.getElementById("run-simulation");
+  const status = document.getElementById("trace-status");
+  const trace = document.getElementById("trace");
+  if (!panel || !scenario || !run) return;
+  panel.hidden = false;
+  run.addEventListener("click", async () => {
+    trace.replaceChildren();
+    let parsed;
+    try {
+      parsed = JSON.parse(scenario.value);
+    } catch (error) {
+      status.textContent = `The scenario is not JSON: ${error.message}`;
+      return;
+    }
+    status.textContent = "Running…";
+    run.disabled = true;
+    try {
+      const answer = await fetch("/api/v1/simulate/", {
+        method: "POST",
+        credentials: "same-origin",
+        headers: { "Content-Type": "application/json", "Accept": "application/json",
+                   "X-CSRFToken": form.elements.csrfmiddlewaretoken.value },
+        body: JSON.stringify({ source: view.state.doc.toString(), scenario: parsed }),
+      });
+      const body = await answer.json();
+      if (!answer.ok) {
+        status.textContent = "Not run: " + (body.errors || []).map((e) =>
+          (e.line ? `line ${e.line}: ` : "") + e.message).join("; ");
+        return;
+      }
+      status.textContent = `Result: ${body.status}` + (body.subject ? ` (subject ${body.subject})` : "");
+      for (const event of body.events || []) {
+        const item = document.createElement("li");
+        const { type, ...rest } = event;
+        const name = document.createElement("strong");
+        name.textContent = type || "event";
+        const detail = document.createElement("code");
+        detail.textContent = " " + JSON.stringify(rest);
+        item.append(name, detail);
+        trace.append(item);
+      }
+    } catch (error) {
+      status.textContent = `The simulation could not be run: ${error.message}`;
+    } finally {
+      run.disabled = false;
+    }
+  });
 }
 
 if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
