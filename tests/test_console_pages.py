@@ -72,6 +72,19 @@ def test_anonymous_visitors_are_sent_to_the_staff_sign_in(client, portal):
     assert answer.status_code == 302 and answer["Location"].startswith("/admin/login/?next=")
 
 
+def test_signing_in_from_the_console_comes_back_to_it(client, portal):
+    from urllib.parse import parse_qs, urlsplit
+
+    from authflow.login import targets
+
+    answer = client.get("/admin/login/?next=/console/scripts/portal/")
+    assert answer.status_code == 302
+    assert parse_qs(urlsplit(answer["Location"]).query)["next"] == ["/console/scripts/portal/"]
+    target = targets.from_next("/console/scripts/portal/")
+    assert target.return_to == {"protocol": "local", "next": "/console/scripts/portal/"}
+    assert target.application.name == "account"  # the account application's script decides how (a second factor)
+
+
 def test_staff_without_the_account_applications_sign_in_go_through_it_first(client, admin_user, portal):
     client.force_login(admin_user)  # a session from some other application's login: no second factor yet
     answer = client.get("/console/")
