@@ -226,3 +226,23 @@ def test_the_test_panel_starts_from_the_applications_steps(staff, portal):
     assert json.loads(unescape(scenario)) == {
         "application": {"steps": {"1": ["BasicAuthenticator"], "2": ["TotpAuthenticator"]}},
         "users": {"alice": {}}, "outcomes": [{"step": 1, "result": "success", "user": "alice"}]}
+
+
+@pytest.mark.parametrize("path", ["/console/scripts/nope/", "/console/scripts/nope/edit/",
+                                  "/console/scripts/portal/publish/9/", "/console/scripts/nope/diff/?from=1&to=2"])
+def test_what_does_not_exist_is_a_404(staff, portal, path):
+    assert staff.get(path).status_code == 404
+
+
+@pytest.mark.parametrize("query", ["", "?from=1", "?from=abc&to=2", "?from=1&to=99999999999999", "?from=-1&to=2"])
+def test_a_diff_without_two_versions_asks_for_them_again(staff, portal, query):
+    answer = staff.get("/console/scripts/portal/diff/" + query)
+    assert answer.status_code == 302 and answer["Location"] == "/console/scripts/portal/"
+
+
+def test_an_oversized_script_is_refused_with_the_apis_message(staff, portal):
+    page = staff.get("/console/scripts/portal/edit/")
+    answer = staff.post("/console/scripts/portal/edit/", {**csrf_fields(staff, page),
+                                                          "source": V1 + "//" + "x" * (256 * 1024)})
+    assert answer.status_code == 400 and "Ensure this field has no more than" in text_of(answer)
+    assert portal.versions.count() == 2
