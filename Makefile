@@ -23,7 +23,14 @@ node_modules/.installed: package.json package-lock.json
 	npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
 	touch $@
 
-venv: $(VENV)/.installed node_modules/.installed
+# The admin console's script editor (CodeMirror 6, pinned in package-lock.json), bundled for the browser by
+# esbuild (pinned too): served from static/, no CDN.
+CONSOLE_EDITOR := static/console/editor.bundle.js
+$(CONSOLE_EDITOR): node_modules/.installed authflow/console_pages/assets/editor.js
+	node_modules/.bin/esbuild authflow/console_pages/assets/editor.js --bundle --format=esm --minify \
+		--legal-comments=none --log-level=warning --outfile=$@
+
+venv: $(VENV)/.installed node_modules/.installed $(CONSOLE_EDITOR)
 
 run: venv
 	AUTHFLOW_DEBUG=1 $(PY) manage.py migrate --noinput
@@ -43,4 +50,4 @@ bench: venv
 	$(PY) bench/login_http.py
 
 clean:
-	rm -rf $(VENV) node_modules var .pytest_cache
+	rm -rf $(VENV) node_modules var .pytest_cache $(CONSOLE_EDITOR)

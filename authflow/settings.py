@@ -63,6 +63,7 @@ INSTALLED_APPS = [
     "authflow.api",
     "authflow.callbacks",
     "authflow.custom_authenticators",
+    "authflow.console_pages",
     "sequences",
     "demo_rp",
 ]

@@ -25,6 +25,7 @@ urlpatterns = [
     # The custom authenticators' API for mobile apps (a user's access token with the custom_authenticators scope).
     path("custom-authenticators/", include("authflow.custom_authenticators.urls")),
     path("admin/login/", login_views.admin_login),
+    path("console/", include("authflow.console_pages.urls")),  # login scripts: versions, diff, publish, editor
     path("admin/", admin.site.urls),
 ]
 

@@ -20,7 +20,7 @@ from authflow.configuration.account import account_application
 from authflow.configuration.schema import ConfigError
 from authflow.protocols.oidc import authorization_requests, authorizations
 
-LOCAL_PREFIXES = ("/account/", "/admin/")
+LOCAL_PREFIXES = ("/account/", "/admin/", "/console/")
 
 
 class BadTarget(ValueError):

@@ -305,7 +305,7 @@ def error_page(request):
 def admin_login(request):
     """The admin console signs in through a login flow too (lockout, the account application's script)."""
     next_url = request.GET.get("next", "")
-    if not next_url.startswith("/admin/") or "\\" in next_url or next_url.startswith("//"):
+    if not next_url.startswith(("/admin/", "/console/")) or "\\" in next_url or next_url.startswith("//"):
         next_url = "/admin/"
     if request.user.is_authenticated and not request.user.is_staff:
         return problem(request, "Not an administrator",
