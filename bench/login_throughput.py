@@ -113,8 +113,10 @@ class Stack:
 
     def worker_memory_mb(self):
         """Resident memory of each worker, alone and with its descendants (authflow's sandbox processes), in MB."""
-        return [{"process": round(rss_kb(worker) / 1024, 1),
-                 "with_children": round(sum(rss_kb(pid) for pid in [worker, *descendants(worker)]) / 1024, 1),
+        def mb(measure, pids):
+            return round(sum(measure(pid) for pid in pids) / 1024, 1)
+        return [{"process": mb(rss_kb, [worker]), "with_children": mb(rss_kb, [worker, *descendants(worker)]),
+                 "pss_with_children": mb(pss_kb, [worker, *descendants(worker)]),
                  "children": len(descendants(worker))}
                 for worker in children(self.process.pid)]
 
@@ -196,9 +198,18 @@ def descendants(pid):
 
 
 def rss_kb(pid):
+    return _proc_kb(f"/proc/{pid}/status", "VmRSS:")
+
+
+def pss_kb(pid):
+    """Proportional set size: pages shared with other processes (a library's code) count by their share."""
+    return _proc_kb(f"/proc/{pid}/smaps_rollup", "Pss:")
+
+
+def _proc_kb(path, key):
     try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmRSS:"):
+        for line in Path(path).read_text().splitlines():
+            if line.startswith(key):
                 return int(line.split()[1])
     except OSError:
         pass
@@ -339,6 +350,7 @@ def main():
             return statistics.mean(worker[key] for worker in memory[name])
         ratio["worker_memory"] = round(mean("authflow", "with_children") / mean("plain_django", "with_children"), 3)
         ratio["worker_memory_without_sandboxes"] = round(mean("authflow", "process") / mean("plain_django", "process"), 3)
+        ratio["worker_memory_pss"] = round(mean("authflow", "pss_with_children") / mean("plain_django", "pss_with_children"), 3)
     report["ratio_authflow_to_plain"] = ratio
     report["argon2_only_logins_per_s"] = limit
     print(json.dumps(report, indent=2))

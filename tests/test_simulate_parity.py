@@ -241,6 +241,7 @@ def test_a_secret_the_script_puts_in_a_header_or_auth_config_is_masked_in_the_tr
     assert "t0ken-value" not in json.dumps(trace) and "key-1" not in json.dumps(trace)
 
 
+@pytest.mark.django_db  # the registry also knows the custom authenticators configured in the database
 def test_a_step_passed_with_an_authenticator_the_server_cannot_offer_is_refused():
     steps = {"1": ["BasicAuthenticator", "x509CertificateAuthenticator"]}
     source = "var onLoginRequest = function (c) { executeStep(1); };"

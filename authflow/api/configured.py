@@ -68,11 +68,11 @@ def _listing(kind: _ConfiguredKind, summary: str, read_scope: str, write_scope: 
     class Listing(ApiView):
         serializer_class = EntrySerializer
 
-        @extend_schema(summary=f"List {summary}", responses={200: OpenApiResponse(description="the entries")})
+        @extend_schema(operation_id=f"{kind.section}_list", summary=f"List {summary}", responses={200: OpenApiResponse(description="the entries")})
         def get(self, request):
             return tagged([kind.entry(item) for item in kind.model.objects.order_by("name")])
 
-        @extend_schema(summary=f"Create or change one of the {summary} (the entry as `apply` reads it)",
+        @extend_schema(operation_id=f"{kind.section}_put_entry", summary=f"Create or change one of the {summary} (the entry as `apply` reads it)",
                        request={"application/json": {"type": "object"}},
                        responses={200: OpenApiResponse(description="changed"), 201: OpenApiResponse(description="created")})
         def post(self, request):
@@ -93,11 +93,11 @@ def _detail(kind: _ConfiguredKind, summary: str, read_scope: str, write_scope: s
     class Detail(ApiView):
         serializer_class = EntrySerializer
 
-        @extend_schema(summary=f"Read one of the {summary}")
+        @extend_schema(operation_id=f"{kind.section}_retrieve", summary=f"Read one of the {summary}")
         def get(self, request, name):
             return tagged(kind.entry(get_object_or_404(kind.model, name=name)))
 
-        @extend_schema(summary=f"Replace one of the {summary}", parameters=[IF_MATCH],
+        @extend_schema(operation_id=f"{kind.section}_replace", summary=f"Replace one of the {summary}", parameters=[IF_MATCH],
                        request={"application/json": {"type": "object"}}, responses={200: OpenApiResponse(), **PRECONDITION})
         def put(self, request, name):
             with transaction.atomic():
@@ -109,7 +109,7 @@ def _detail(kind: _ConfiguredKind, summary: str, read_scope: str, write_scope: s
                 audit.record(request, "update", kind.kind, name)
             return tagged(kind.entry(kind.model.objects.get(name=name)))
 
-        @extend_schema(summary=f"Delete one of the {summary}", parameters=[IF_MATCH],
+        @extend_schema(operation_id=f"{kind.section}_destroy", summary=f"Delete one of the {summary}", parameters=[IF_MATCH],
                        responses={204: None, **PRECONDITION})
         def delete(self, request, name):
             with transaction.atomic():
