@@ -1,0 +1,146 @@
+"""Resuming a login flow with 100 and with 10,000 suspended flows stored, in one run (PostgreSQL).
+
+Prints one JSON object.  A stored flow must not make resuming another one slower: each resume reads
+its flow by primary key, locks it, replays its journal in the sandbox and writes it back.  The run:
+
+  1. a fresh database; one application whose script runs a password step; one flow started and
+     suspended at that step, then copied (new ids, the same state) to reach 100 stored flows;
+  2. `--samples` resumes of distinct flows (each answered "signed in", so each flow finishes);
+  3. more copies up to 10,000 (or `--many`) suspended flows, then `--samples` resumes again;
+  4. the flows deleted back to 100, and `--samples` resumes again, so that drift of the machine
+     during the run shows as a difference between 2 and 4.
+
+    .venv/bin/python bench/suspended_flows.py [--many 10000] [--samples 300]
+        [--postgres postgres://postgres:postgres@127.0.0.1:5432/]
+"""
+from __future__ import annotations
+
+import argparse
+import io
+import json
+import os
+import platform
+import statistics
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import psycopg
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+CONFIG = """\
+applications:
+  - name: portal
+    client_id: portal
+    client_type: public
+    redirect_uris: ["http://127.0.0.1:9/callback"]
+    steps: {1: [BasicAuthenticator]}
+    script: |
+      var onLoginRequest = function (context) {
+          executeStep(1, {onSuccess: function (context) {
+              if (hasRole(context.currentKnownSubject, 'blocked')) { fail(); }
+          }});
+      };
+users:
+  - {username: alice, password: "alice-password-123", roles: [staff]}
+roles: [staff, blocked]
+"""
+
+
+def percentile(samples, q):
+    ordered = sorted(samples)
+    return ordered[min(len(ordered) - 1, int(round(q / 100 * (len(ordered) - 1))))]
+
+
+def summary(samples):
+    return {"p50_ms": round(statistics.median(samples), 2), "p99_ms": round(percentile(samples, 99), 2)}
+
+
+def setup(database_url):
+    os.environ.update(DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="authflow.settings", AUTHFLOW_DEBUG="1",
+                      AUTHFLOW_VAR_DIR=tempfile.mkdtemp(prefix="bench-suspended-"))
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", verbosity=0)
+    config = Path(os.environ["AUTHFLOW_VAR_DIR"]) / "bench.yaml"
+    config.write_text(CONFIG)
+    call_command("apply", "-f", str(config), stdout=io.StringIO())
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--many", type=int, default=10_000)
+    parser.add_argument("--samples", type=int, default=300)
+    parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres:postgres@127.0.0.1:5432/"))
+    args = parser.parse_args()
+    admin = args.postgres if args.postgres.endswith("/") else args.postgres + "/"
+    with psycopg.connect(admin + "postgres", autocommit=True) as connection:
+        connection.execute('DROP DATABASE IF EXISTS "bench_suspended_flows" WITH (FORCE)')
+        connection.execute('CREATE DATABASE "bench_suspended_flows"')
+    setup(admin + "bench_suspended_flows")
+
+    from authflow.applications.models import Application
+    from authflow.flows import service
+    from authflow.flows.models import LoginFlow
+    from sequences.api import request_inputs, step_answer
+
+    application = Application.objects.get(name="portal")
+    model = service.start_flow(application, request_inputs("203.0.113.9", {"User-Agent": "bench"}, {}, {}))
+    assert model.pending["type"] == "step", model.pending
+    position = model.pending["position"]
+    answer = step_answer(1, "success", user="alice", authenticator="BasicAuthenticator")
+
+    def fill_to(count):
+        """Copies of the suspended flow (the same state, new ids) until `count` running flows are stored."""
+        missing = count - LoginFlow.objects.filter(status=LoginFlow.Status.RUNNING).count()
+        fields = {f.attname: getattr(model, f.attname) for f in LoginFlow._meta.concrete_fields if f.attname != "id"}
+        for start in range(0, max(missing, 0), 1000):
+            LoginFlow.objects.bulk_create([LoginFlow(id=uuid.uuid4(), **fields)
+                                           for _ in range(min(1000, missing - start))])
+
+    def resumes(samples):
+        ids = list(LoginFlow.objects.filter(status=LoginFlow.Status.RUNNING).order_by("?")
+                   .values_list("id", flat=True)[:samples])
+        timings = []
+        for flow_id in ids:
+            t = time.perf_counter()
+            flow = service.resume_flow(flow_id, answer, position=position)
+            timings.append((time.perf_counter() - t) * 1000)
+            assert flow.status == LoginFlow.Status.SUCCEEDED, flow.status
+        return timings
+
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
+    fill_to(100 + args.samples)  # each sample finishes a flow: keep at least 100 running throughout
+    resumes(20)  # warm-up: the sandbox, the connection, the program's compilation
+    few = resumes(args.samples)
+    fill_to(args.many + args.samples)
+    many = resumes(args.samples)
+    stored_many = LoginFlow.objects.count()
+    LoginFlow.objects.filter(status=LoginFlow.Status.RUNNING).exclude(
+        id__in=LoginFlow.objects.filter(status=LoginFlow.Status.RUNNING).values("id")[:100 + args.samples]).delete()
+    few_again = resumes(args.samples)
+
+    report = {
+        "benchmark": "suspended_flows",
+        "database": "postgresql",
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_at_start": load_at_start},
+        "samples": args.samples,
+        "resume_with_100_flows": summary(few),
+        "resume_with_many_flows": {"flows_stored": stored_many, **summary(many)},
+        "resume_with_100_flows_again": summary(few_again),
+    }
+    baseline = {k: (report["resume_with_100_flows"][k] + report["resume_with_100_flows_again"][k]) / 2
+                for k in ("p50_ms", "p99_ms")}
+    report["ratio_many_to_100"] = {k: round(report["resume_with_many_flows"][k] / baseline[k], 3) for k in baseline}
+    print(json.dumps(report, indent=2))
+
+
+if __name__ == "__main__":
+    main()
