@@ -1,0 +1,228 @@
+"""Signing in with a federated SAML 2.0 identity provider: a real one (pysaml2's own IdP, tests/support/saml_idp/).
+
+The browser goes to an application, through this server's login flow to the IdP with a signed AuthnRequest
+(HTTP-Redirect), signs in there, and comes back with a signed Response (HTTP-POST to the ACS); the step
+succeeds for the user the provider's policy gives, or fails into the script's onFail.  Tampered, misaddressed,
+expired, replayed or unknown answers each end on a clear page, never a 500.
+"""
+import base64
+import io
+import secrets
+import textwrap
+
+import pytest
+import requests
+import yaml
+from authlib.integrations.requests_client import OAuth2Session
+from django.core.management import call_command
+
+from authflow.configuration.export import identity_provider_entry
+from authflow.directory.claims import read_claims
+from authflow.directory.models import FederatedAssociation, User
+from authflow.federation.models import IdentityProvider
+from tests.support.browser import Browser
+from tests.support.config import CALLBACK, public_app
+from tests.support.saml_idp import SamlIdentityProvider
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+USERS = {"ann": {"password": "ann-at-the-idp", "attributes": {
+    "uid": ["ann"], "mail": ["ann@example.com"], "givenName": ["Ann"], "sn": ["Lee"]}}}
+SCRIPT = """
+    var onLoginRequest = function (context) {
+        executeStep(1, {authenticationOptions: [{idp: 'corp'}]}, {
+            onSuccess: function (context) {
+                var user = context.steps[1].subject;
+                user.localClaims['urn:test:idp'] = context.steps[1].idp;
+                user.localClaims['urn:test:remote-mail'] = user.remoteClaims.mail;
+            },
+            onFail: function (context) {
+                fail({errorCode: 'access_denied', errorMessage: 'onFail ran'});
+            }
+        });
+    };
+"""
+
+
+@pytest.fixture(scope="module")
+def idp(live_server, tmp_path_factory):
+    provider = SamlIdentityProvider(tmp_path_factory.mktemp("saml-idp"), users=USERS,
+                                    sp_metadata_url=f"{live_server.url}/federation/saml/corp/metadata/").start()
+    yield provider
+    provider.stop()
+
+
+def saml_entry(idp, **changes):
+    entry = {"name": "corp", "display_name": "Corp SAML", "protocol": "saml", "metadata_url": idp.metadata_url,
+             "user_policy": "provision", "username_claim": "uid", "username_prefix": "saml-",
+             "claim_mapping": {"mail": "http://wso2.org/claims/emailaddress",
+                               "givenName": "http://wso2.org/claims/givenname"}}
+    entry.update(changes)
+    return entry
+
+
+@pytest.fixture
+def site(live_server, tmp_path, idp):
+    idp.set_mode()
+
+    def configure(entry=None):
+        text = yaml.safe_dump({"identity_providers": [entry or saml_entry(idp)]}) + "applications:\n" + public_app(
+            "shop", "{1: [{idp: corp, authenticator: SAMLSSOAuthenticator}]}", SCRIPT)
+        path = tmp_path / "config.yaml"
+        path.write_text(text)
+        call_command("apply", "-f", str(path), stdout=io.StringIO())
+        return live_server.url
+    return configure
+
+
+def begin(base):
+    discovery = requests.get(base + "/o/.well-known/openid-configuration", timeout=30).json()
+    browser = Browser(base, stop_at=CALLBACK)
+    client = OAuth2Session("shop", None, scope="openid", redirect_uri=CALLBACK, code_challenge_method="S256")
+    uri, _ = client.create_authorization_url(discovery["authorization_endpoint"],
+                                             code_verifier=secrets.token_urlsafe(48))
+    return browser, browser.get(uri)
+
+
+def answer_from_idp(browser, page, idp):
+    """Sign in at the IdP; the fields of the auto-submitting form it answers with (SAMLResponse, RelayState)."""
+    assert page.url.startswith(idp.base + "/sso"), (page.status_code, page.url, page.text[:500])
+    assert "Test IdP sign-in" in page.text
+    browser.submit({"username": "ann", "password": USERS["ann"]["password"]}, url=idp.base + "/login",
+                   keep=("id", "sp", "acs", "relay_state"))
+    fields = browser.hidden_fields()
+    assert "SAMLResponse" in fields and "RelayState" in fields, browser.page.text[:500]
+    return fields
+
+
+
+def _post(browser, base, fields):
+    response = browser.session.post(f"{base}/federation/saml/corp/acs/", data=fields, allow_redirects=False,
+                                    timeout=30)
+    return browser._follow(response)
+
+
+def test_a_login_through_the_idp_provisions_the_user_with_the_mapped_attributes(site, idp, live_server):
+    base = site()
+    provider = IdentityProvider.objects.get(name="corp")
+    assert provider.encrypted_sp_key and "PRIVATE KEY" not in provider.encrypted_sp_key
+    metadata = requests.get(f"{base}/federation/saml/corp/metadata/", timeout=10)
+    assert metadata.status_code == 200 and "AssertionConsumerService" in metadata.text
+    assert f"{base}/federation/saml/corp/acs/" in metadata.text and "PRIVATE" not in metadata.text
+
+    browser, page = begin(base)
+    sent = idp.last_request()
+    # The AuthnRequest was signed with the key in our SP metadata (the IdP checked it) and names our ACS.
+    assert sent["signed"] is True and sent["acs"] == f"{base}/federation/saml/corp/acs/"
+    assert sent["issuer"] == f"{base}/federation/saml/corp/metadata/" and len(sent["relay_state"]) >= 32
+    fields = answer_from_idp(browser, page, idp)
+    done = _post(browser, base, fields)
+    assert done.callback and "code=" in done.callback, (done.status_code, done.text[:1000])
+    user = User.objects.get(username="saml-ann")
+    assert (user.email, user.first_name, user.has_usable_password()) == ("ann@example.com", "Ann", False)
+    claims = read_claims(user)
+    assert claims["urn:test:idp"] == "corp" and claims["urn:test:remote-mail"] == "ann@example.com"
+    assert FederatedAssociation.objects.get(idp="corp", subject="corp:ann").user == user
+
+    # The same answer posted again: its RelayState was used, so it belongs to no sign-in.
+    again = _post(Browser(base, stop_at=CALLBACK), base, fields)
+    assert again.status_code == 400 and "not valid" in again.text
+
+
+def failed_login(base, fields_changer, idp):
+    browser, page = begin(base)
+    fields = answer_from_idp(browser, page, idp)
+    done = _post(browser, base, fields_changer(fields))
+    assert done.status_code < 500, done.text[:1000]
+    return done
+
+
+def assert_on_fail(done, reason):
+    # onFail ran: the script's fail() sends the application an access_denied error.
+    assert done.callback and "error=access_denied" in done.callback, (done.status_code, done.text[:1000])
+    assert not User.objects.filter(username="saml-ann").exists()
+
+
+def tamper(fields):
+    xml = base64.b64decode(fields["SAMLResponse"]).decode()
+    assert "ann@example.com" in xml
+    changed = xml.replace("ann@example.com", "eve@example.com")
+    return {**fields, "SAMLResponse": base64.b64encode(changed.encode()).decode()}
+
+
+def test_a_tampered_assertion_fails_the_step(site, idp, caplog):
+    done = failed_login(site(), tamper, idp)
+    assert_on_fail(done, "signature")
+    assert any("signature does not verify" in str(getattr(r, "reason", "")) for r in caplog.records)
+
+
+def test_an_assertion_for_another_audience_fails_the_step(site, idp, caplog):
+    base = site()
+    idp.set_mode(audience="https://other-sp.example/metadata")
+    assert_on_fail(failed_login(base, lambda f: f, idp), "audience")
+
+
+def test_an_expired_assertion_fails_the_step(site, idp, caplog):
+    base = site()
+    idp.set_mode(lifetime_minutes=-10)
+    assert_on_fail(failed_login(base, lambda f: f, idp), "expired")
+
+
+def test_a_response_to_another_request_is_refused(site, idp):
+    """A genuine answer replayed into a new sign-in (a new RelayState): InResponseTo names the old request."""
+    base = site()
+    browser, page = begin(base)
+    old = answer_from_idp(browser, page, idp)
+    browser2, page2 = begin(base)
+    new = answer_from_idp(browser2, page2, idp)
+    done = _post(browser2, base, {"SAMLResponse": old["SAMLResponse"], "RelayState": new["RelayState"]})
+    assert_on_fail(done, "InResponseTo")
+
+
+def test_an_unknown_relay_state_is_a_clear_page(site, idp):
+    base = site()
+    browser, page = begin(base)
+    fields = answer_from_idp(browser, page, idp)
+    done = _post(browser, base, {**fields, "RelayState": secrets.token_urlsafe(32)})
+    assert done.status_code == 400 and "does not belong to a sign-in" in done.text
+    assert _post(browser, base, {"RelayState": "x"}).status_code == 400
+    # Another browser (the flow's cookie missing) with the genuine RelayState: refused, nothing signed in.
+    browser2, page2 = begin(base)
+    fields2 = answer_from_idp(browser2, page2, idp)
+    stranger = Browser(base, stop_at=CALLBACK)
+    done = _post(stranger, base, fields2)
+    assert done.status_code == 403 and not User.objects.filter(username="saml-ann").exists()
+
+
+def test_an_assertion_id_is_accepted_once(site, idp, rf, settings):
+    """The replay store: an assertion id seen before is refused until it expires."""
+    from types import SimpleNamespace
+
+    from authflow.federation import saml
+    from authflow.federation.oidc import ProviderError
+
+    provider = IdentityProvider.objects.get(name="corp") if site() else None
+    assertion = SimpleNamespace(id="_" + secrets.token_hex(16), conditions=SimpleNamespace(
+        not_on_or_after="2999-01-01T00:00:00Z"))
+    saml._accept_once(provider, assertion)
+    with pytest.raises(ProviderError, match="replay"):
+        saml._accept_once(provider, assertion)
+
+
+def test_settings_apply_and_export_round_trip(site, idp, tmp_path):
+    site()
+    provider = IdentityProvider.objects.get(name="corp")
+    entry = identity_provider_entry(provider)
+    assert entry["protocol"] == "saml" and entry["metadata_url"] == idp.metadata_url and "issuer" not in entry
+    assert "sp_key" not in str(entry) and "PRIVATE" not in str(entry)
+    path = tmp_path / "again.yaml"
+    path.write_text(yaml.safe_dump({"identity_providers": [entry]}))
+    out = io.StringIO()
+    call_command("apply", "-f", str(path), stdout=out)
+    assert "identity providers unchanged" in out.getvalue() or "created" not in out.getvalue()
+    for bad, message in (({"issuer": "https://x.example"}, "only for protocol: oidc"),
+                         ({"metadata_xml": "<x/>"}, "metadata_url or metadata_xml"),
+                         ({"metadata_url": "ftp://x"}, "https")):
+        path.write_text(yaml.safe_dump({"identity_providers": [{**saml_entry(idp), **bad}]}))
+        with pytest.raises(SystemExit):
+            call_command("apply", "-f", str(path), stdout=io.StringIO(), stderr=io.StringIO())
