@@ -14,7 +14,7 @@ import pytest
 import requests
 import yaml
 from authlib.integrations.requests_client import OAuth2Session
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 
 from authflow.configuration.export import identity_provider_entry
 from authflow.directory.claims import read_claims
@@ -137,10 +137,13 @@ def failed_login(base, fields_changer, idp):
     return done
 
 
-def assert_on_fail(done, reason):
+def assert_on_fail(done, caplog, reason):
     # onFail ran: the script's fail() sends the application an access_denied error.
     assert done.callback and "error=access_denied" in done.callback, (done.status_code, done.text[:1000])
     assert not User.objects.filter(username="saml-ann").exists()
+    # ... for the reason the test provoked, not another one.
+    refused = [r.reason for r in caplog.records if r.getMessage() == "SAML response refused"]
+    assert refused and reason in refused[-1], refused
 
 
 def tamper(fields):
@@ -152,23 +155,28 @@ def tamper(fields):
 
 def test_a_tampered_assertion_fails_the_step(site, idp, caplog):
     done = failed_login(site(), tamper, idp)
-    assert_on_fail(done, "signature")
-    assert any("signature does not verify" in str(getattr(r, "reason", "")) for r in caplog.records)
+    assert_on_fail(done, caplog, "signature does not verify")
 
 
 def test_an_assertion_for_another_audience_fails_the_step(site, idp, caplog):
     base = site()
     idp.set_mode(audience="https://other-sp.example/metadata")
-    assert_on_fail(failed_login(base, lambda f: f, idp), "audience")
+    assert_on_fail(failed_login(base, lambda f: f, idp), caplog, "another service (audience)")
 
 
 def test_an_expired_assertion_fails_the_step(site, idp, caplog):
     base = site()
-    idp.set_mode(lifetime_minutes=-10)
-    assert_on_fail(failed_login(base, lambda f: f, idp), "expired")
+    idp.set_mode(clock_offset_minutes=-30)  # valid from 30 to 25 minutes ago
+    assert_on_fail(failed_login(base, lambda f: f, idp), caplog, "expired")
 
 
-def test_a_response_to_another_request_is_refused(site, idp):
+def test_an_assertion_not_valid_yet_beyond_the_skew_fails_the_step(site, idp, caplog):
+    base = site()
+    idp.set_mode(clock_offset_minutes=5)  # the IdP's clock 5 minutes ahead: more than the minute of skew
+    assert_on_fail(failed_login(base, lambda f: f, idp), caplog, "not valid yet")
+
+
+def test_a_response_to_another_request_is_refused(site, idp, caplog):
     """A genuine answer replayed into a new sign-in (a new RelayState): InResponseTo names the old request."""
     base = site()
     browser, page = begin(base)
@@ -176,7 +184,7 @@ def test_a_response_to_another_request_is_refused(site, idp):
     browser2, page2 = begin(base)
     new = answer_from_idp(browser2, page2, idp)
     done = _post(browser2, base, {"SAMLResponse": old["SAMLResponse"], "RelayState": new["RelayState"]})
-    assert_on_fail(done, "InResponseTo")
+    assert_on_fail(done, caplog, "does not answer this sign-in's request")
 
 
 def test_an_unknown_relay_state_is_a_clear_page(site, idp):
@@ -224,5 +232,5 @@ def test_settings_apply_and_export_round_trip(site, idp, tmp_path):
                          ({"metadata_xml": "<x/>"}, "metadata_url or metadata_xml"),
                          ({"metadata_url": "ftp://x"}, "https")):
         path.write_text(yaml.safe_dump({"identity_providers": [{**saml_entry(idp), **bad}]}))
-        with pytest.raises(SystemExit):
+        with pytest.raises(CommandError, match=message):
             call_command("apply", "-f", str(path), stdout=io.StringIO(), stderr=io.StringIO())

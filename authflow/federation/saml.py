@@ -142,7 +142,7 @@ def parse_response(request, provider, saml_response: str, request_id: str) -> di
             response = client.parse_authn_request_response(saml_response, BINDING_HTTP_POST,
                                                            outstanding={request_id: "login"})
         except Exception as exc:  # pysaml2 signals every refusal with its own exception type
-            reason = _REASONS.get(type(exc).__name__, "it did not pass the checks")
+            reason = _reason(exc)
             logger.warning("SAML response refused", extra={"idp": provider.name, "error": type(exc).__name__,
                                                            "reason": reason})
             raise ProviderError(f"the SAML response was refused: {reason}") from None
@@ -170,9 +170,15 @@ _REASONS = {
     "ToEarly": "it is not valid yet",
     "UnsolicitedResponse": "it does not answer this sign-in's request",
     "StatusError": "the identity provider refused the sign-in",
-    "VerificationError": "it is for another service (audience, destination or recipient)",
+    "VerificationError": "its conditions, destination or recipient are not this sign-in's",
     "NotValid": "it is not valid now",
 }
+
+
+def _reason(exc: Exception) -> str:
+    if "AudienceRestriction" in str(exc):  # pysaml2 raises a bare Exception for it
+        return "it is for another service (audience)"
+    return _REASONS.get(type(exc).__name__, "it did not pass the checks")
 
 
 def _accept_once(provider, assertion) -> None:

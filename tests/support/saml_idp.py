@@ -1,7 +1,7 @@
 """A real SAML 2.0 identity provider for tests: pysaml2's own IdP (saml2.server.Server), support/saml_idp/server.py.
 
     idp = SamlIdentityProvider(tmp_path, sp_metadata_url=..., users={"ann": {"password": "...", "attributes": {...}}})
-    idp.start(); idp.metadata_url; idp.set_mode(audience=..., lifetime_minutes=...); idp.last_request(); idp.stop()
+    idp.start(); idp.metadata_url; idp.set_mode(audience=..., clock_offset_minutes=...); idp.last_request(); idp.stop()
 
 It has its own key and certificate (made here).  Without xmlsec1 the test is skipped, which fails the run
 under CI=true (tests/conftest.py).
@@ -62,9 +62,10 @@ class SamlIdentityProvider:
         self.stop()
         raise RuntimeError("the SAML IdP did not start in 30 s")
 
-    def set_mode(self, *, audience: str = "", lifetime_minutes: int = 15) -> None:
+    def set_mode(self, *, audience: str = "", clock_offset_minutes: int = 0) -> None:
+        """Assertions for another audience, or valid from a clock that is off by this many minutes."""
         requests.get(self.base + "/test/mode", params={"audience": audience or "",
-                                                       "lifetime_minutes": lifetime_minutes}, timeout=10)
+                                                       "clock_offset_minutes": clock_offset_minutes}, timeout=10)
 
     def last_request(self) -> dict:
         return requests.get(self.base + "/test/last-request", timeout=10).json()

@@ -5,11 +5,12 @@
 CONFIG: {"port", "base", "sp_metadata_url", "key_file", "cert_file", "users": {name: {"password", "attributes"}}}.
 It serves its metadata at /metadata, takes AuthnRequests over HTTP-Redirect at /sso (checking their signature
 with the key in the SP's metadata), shows a sign-in form and answers with a signed Response over HTTP-POST.
-/test/mode?audience=...&lifetime_minutes=... changes what the next responses say (wrong audience, expired).
+/test/mode?audience=...&clock_offset_minutes=... changes what the next responses say (wrong audience, expired).
 """
 import json
 import shutil
 import sys
+import time
 from html import escape
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from urllib.parse import parse_qs, urlsplit
@@ -22,9 +23,25 @@ from saml2.saml import NAMEID_FORMAT_PERSISTENT, NameID
 from saml2.server import Server
 from saml2.sigver import verify_redirect_signature
 
+from saml2.assertion import Policy
+
 CONFIG = json.loads(open(sys.argv[1]).read())
-MODE = {"audience": None, "lifetime_minutes": 15}
+MODE = {"audience": None, "clock_offset_minutes": 0}
 LAST = {}
+_conditions = Policy.conditions
+
+
+def _conditions_for_mode(self, sp_entity_id):
+    """pysaml2's own conditions, for the audience and from the clock the test asked for (misaddressed, expired)."""
+    conditions = _conditions(self, MODE["audience"] or sp_entity_id)
+    if MODE["clock_offset_minutes"]:
+        now = time.time() + 60 * MODE["clock_offset_minutes"]
+        conditions.not_before = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+        conditions.not_on_or_after = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now + 5 * 60))
+    return conditions
+
+
+Policy.conditions = _conditions_for_mode
 
 
 def server() -> Server:
@@ -38,7 +55,7 @@ def server() -> Server:
         "service": {"idp": {
             "endpoints": {"single_sign_on_service": [(CONFIG["base"] + "/sso", BINDING_HTTP_REDIRECT)]},
             "name_id_format": [NAMEID_FORMAT_PERSISTENT],
-            "policy": {"default": {"lifetime": {"minutes": MODE["lifetime_minutes"]},
+            "policy": {"default": {"lifetime": {"minutes": 15},
                                    "attribute_restrictions": None, "name_form": "urn:oasis:names:tc:SAML:2.0:attrname-format:uri"}},
         }},
     })
@@ -65,7 +82,7 @@ class Handler(BaseHTTPRequestHandler):
             return self._send(200, create_metadata_string(None, idp.config, sign=False).decode(), "application/xml")
         if url.path == "/test/mode":
             MODE["audience"] = query.get("audience") or None
-            MODE["lifetime_minutes"] = int(query.get("lifetime_minutes", 15))
+            MODE["clock_offset_minutes"] = int(query.get("clock_offset_minutes", 0))
             return self._send(200, "ok", "text/plain")
         if url.path == "/test/last-request":
             return self._send(200, json.dumps(LAST), "application/json")
@@ -102,7 +119,7 @@ class Handler(BaseHTTPRequestHandler):
         idp = server()
         response = idp.create_authn_response(
             identity=user["attributes"], in_response_to=form["id"], destination=form["acs"],
-            sp_entity_id=MODE["audience"] or form["sp"], userid=form["username"],
+            sp_entity_id=form["sp"], userid=form["username"],
             name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text=form["username"]),
             authn={"class_ref": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport",
                    "authn_auth": CONFIG["base"] + "/metadata"},
