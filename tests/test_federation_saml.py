@@ -170,6 +170,28 @@ def test_an_expired_assertion_fails_the_step(site, idp, caplog):
     assert_on_fail(failed_login(base, lambda f: f, idp), caplog, "expired")
 
 
+def test_a_response_signed_with_sha1_fails_the_step(site, idp, caplog):
+    base = site()
+    idp.set_mode(sha1=True)
+    browser, page = begin(base)
+    fields = answer_from_idp(browser, page, idp)
+    assert "xmldsig#rsa-sha1" in base64.b64decode(fields["SAMLResponse"]).decode()
+    done = _post(browser, base, fields)
+    assert done.callback and "error=access_denied" in done.callback, (done.status_code, done.text[:1000])
+    assert not User.objects.filter(username="saml-ann").exists()
+
+
+def test_a_response_that_is_not_xml_fails_the_step_and_an_xml_bomb_is_not_expanded(site, idp):
+    base = site()
+    bomb = ('<?xml version="1.0"?><!DOCTYPE r [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;&a;&a;&a;&a;">]>'
+            '<samlp:Response xmlns:samlp="urn:oasis:names:tc:SAML:2.0:protocol">&b;</samlp:Response>')
+    for bad in ("not base64 at all!", base64.b64encode(b"<unclosed").decode(), base64.b64encode(bomb.encode()).decode()):
+        browser, page = begin(base)
+        fields = answer_from_idp(browser, page, idp)
+        done = _post(browser, base, {**fields, "SAMLResponse": bad})
+        assert done.callback and "error=access_denied" in done.callback, (done.status_code, done.text[:1000])
+
+
 def test_an_assertion_not_valid_yet_beyond_the_skew_fails_the_step(site, idp, caplog):
     base = site()
     idp.set_mode(clock_offset_minutes=5)  # the IdP's clock 5 minutes ahead: more than the minute of skew
@@ -234,3 +256,37 @@ def test_settings_apply_and_export_round_trip(site, idp, tmp_path):
         path.write_text(yaml.safe_dump({"identity_providers": [{**saml_entry(idp), **bad}]}))
         with pytest.raises(CommandError, match=message):
             call_command("apply", "-f", str(path), stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_chromium_signs_in_to_the_demo_through_the_idp(site, idp, live_server, tmp_path):
+    """A real browser: the IdP (another site) posts back cross-site, where SameSite=Lax cookies are not sent;
+    the ACS parks the answer and the browser's own GET that follows finishes the sign-in."""
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    from tests.support.chromium import launch, screenshot
+
+    path = tmp_path / "demo.yaml"
+    path.write_text(yaml.safe_dump({
+        "identity_providers": [saml_entry(idp)],
+        "applications": [{"name": "demo", "client_id": "demo-client", "client_type": "public",
+                          "redirect_uris": [live_server.url + "/demo/callback"],
+                          "steps": {1: ["BasicAuthenticator", {"idp": "corp"}]}}]}))
+    call_command("apply", "-f", str(path), stdout=io.StringIO())
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            page = browser.new_page()
+            page.goto(live_server.url + "/demo/")
+            page.get_by_role("button", name="Sign in").click()
+            page.get_by_role("link", name="Sign in with Corp SAML").click()
+            page.wait_for_selector("input[name=username]")
+            screenshot(page, "saml-01-at-the-idp")
+            assert page.url.startswith(idp.base)
+            page.fill("input[name=username]", "ann")
+            page.fill("input[name=password]", USERS["ann"]["password"])
+            page.get_by_role("button", name="Sign in").click()
+            page.wait_for_selector("#signed-in-as")
+            screenshot(page, "saml-02-back-at-the-demo")
+            assert page.inner_text("#signed-in-as") == "saml-ann"
+            assert "ann@example.com" in page.inner_text("#claims")
+        finally:
+            browser.close()

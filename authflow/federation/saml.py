@@ -11,6 +11,8 @@ duration of one call and removed right after.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import calendar
 import contextlib
 import hashlib
@@ -21,6 +23,8 @@ import tempfile
 import time
 
 import requests
+from defusedxml import DefusedXmlException
+from defusedxml.ElementTree import fromstring
 from django.core.cache import cache
 from django.urls import reverse
 from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
@@ -41,6 +45,11 @@ MAX_METADATA_BYTES = 1_000_000
 MAX_RESPONSE_CHARS = 200_000
 # How long an assertion id is remembered when it names no NotOnOrAfter.
 DEFAULT_REPLAY_SECONDS = 3600
+# Signature and digest algorithms refused whatever pysaml2 and xmlsec1 would accept: SHA-1 and MD5.
+WEAK_ALGORITHMS = {"http://www.w3.org/2000/09/xmldsig#rsa-sha1", "http://www.w3.org/2000/09/xmldsig#dsa-sha1",
+                   "http://www.w3.org/2000/09/xmldsig#sha1", "http://www.w3.org/2000/09/xmldsig#hmac-sha1",
+                   "http://www.w3.org/2001/04/xmldsig-more#rsa-md5", "http://www.w3.org/2001/04/xmldsig-more#md5"}
+_DS = "{http://www.w3.org/2000/09/xmldsig#}"
 
 
 def metadata_url(request, provider) -> str:
@@ -137,6 +146,7 @@ def parse_response(request, provider, saml_response: str, request_id: str) -> di
     """The claims of a valid Response to `request_id`: sub (the NameID) and the attributes (first value)."""
     if not saml_response or len(saml_response) > MAX_RESPONSE_CHARS:
         raise ProviderError("the identity provider sent no usable SAML response")
+    _refuse_weak_signatures(saml_response)
     with _client(request, provider) as client:
         try:
             response = client.parse_authn_request_response(saml_response, BINDING_HTTP_POST,
@@ -157,8 +167,20 @@ def parse_response(request, provider, saml_response: str, request_id: str) -> di
     claims = {"sub": name_id.text.strip(), "nameid_format": name_id.format or ""}
     for attribute, values in (response.ava or {}).items():
         if values and attribute not in claims:
-            claims[attribute] = values[0] if len(values) == 1 else values
+            claims[attribute] = values[0]
     return claims
+
+
+def _refuse_weak_signatures(saml_response: str) -> None:
+    """Refuse a response signed or digested with SHA-1 or MD5 (parsed safely: no entities, no DTDs)."""
+    try:
+        root = fromstring(base64.b64decode(saml_response, validate=False))
+    except (binascii.Error, ValueError, DefusedXmlException, SyntaxError):
+        raise ProviderError("the identity provider sent a SAML response that is not XML") from None
+    for tag in ("SignatureMethod", "DigestMethod"):
+        for element in root.iter(_DS + tag):
+            if element.get("Algorithm") in WEAK_ALGORITHMS:
+                raise ProviderError("the SAML response was refused: it is signed with SHA-1 or MD5")
 
 
 _REASONS = {

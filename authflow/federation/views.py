@@ -134,7 +134,8 @@ def saml_acs(request, name):
     if request.method == "POST":
         relay_state = request.POST.get("RelayState", "")
         saml_response = request.POST.get("SAMLResponse", "")
-        if not relay_state or not saml_response or len(saml_response) > saml.MAX_RESPONSE_CHARS:
+        # Only an answer to a request in progress is parked: nobody can fill the cache with posts of their own.
+        if not saml_response or len(saml_response) > saml.MAX_RESPONSE_CHARS or not pending.known(relay_state):
             return _unknown_answer(request, name)
         token = secrets.token_urlsafe(32)
         pending.remember("saml-post:" + token, {"relay_state": relay_state[:200], "saml_response": saml_response})

@@ -62,9 +62,9 @@ class SamlIdentityProvider:
         self.stop()
         raise RuntimeError("the SAML IdP did not start in 30 s")
 
-    def set_mode(self, *, audience: str = "", clock_offset_minutes: int = 0) -> None:
-        """Assertions for another audience, or valid from a clock that is off by this many minutes."""
-        requests.get(self.base + "/test/mode", params={"audience": audience or "",
+    def set_mode(self, *, audience: str = "", clock_offset_minutes: int = 0, sha1: bool = False) -> None:
+        """Assertions for another audience, valid from a clock off by this many minutes, or signed with SHA-1."""
+        requests.get(self.base + "/test/mode", params={"audience": audience or "", "sha1": "1" if sha1 else "0",
                                                        "clock_offset_minutes": clock_offset_minutes}, timeout=10)
 
     def last_request(self) -> dict:

@@ -22,11 +22,12 @@ from saml2.metadata import create_metadata_string
 from saml2.saml import NAMEID_FORMAT_PERSISTENT, NameID
 from saml2.server import Server
 from saml2.sigver import verify_redirect_signature
+from saml2.xmldsig import DIGEST_SHA1, DIGEST_SHA256, SIG_RSA_SHA1, SIG_RSA_SHA256
 
 from saml2.assertion import Policy
 
 CONFIG = json.loads(open(sys.argv[1]).read())
-MODE = {"audience": None, "clock_offset_minutes": 0}
+MODE = {"audience": None, "clock_offset_minutes": 0, "sha1": False}
 LAST = {}
 _conditions = Policy.conditions
 
@@ -83,6 +84,7 @@ class Handler(BaseHTTPRequestHandler):
         if url.path == "/test/mode":
             MODE["audience"] = query.get("audience") or None
             MODE["clock_offset_minutes"] = int(query.get("clock_offset_minutes", 0))
+            MODE["sha1"] = query.get("sha1") == "1"
             return self._send(200, "ok", "text/plain")
         if url.path == "/test/last-request":
             return self._send(200, json.dumps(LAST), "application/json")
@@ -123,7 +125,9 @@ class Handler(BaseHTTPRequestHandler):
             name_id=NameID(format=NAMEID_FORMAT_PERSISTENT, text=form["username"]),
             authn={"class_ref": "urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport",
                    "authn_auth": CONFIG["base"] + "/metadata"},
-            sign_response=True, sign_assertion=True)
+            sign_response=True, sign_assertion=True,
+            sign_alg=SIG_RSA_SHA1 if MODE["sha1"] else SIG_RSA_SHA256,
+            digest_alg=DIGEST_SHA1 if MODE["sha1"] else DIGEST_SHA256)
         info = idp.apply_binding(BINDING_HTTP_POST, str(response), form["acs"], form.get("relay_state", ""),
                                  response=True)
         return self._send(200, info["data"])
