@@ -258,6 +258,24 @@ def test_settings_apply_and_export_round_trip(site, idp, tmp_path):
             call_command("apply", "-f", str(path), stdout=io.StringIO(), stderr=io.StringIO())
 
 
+def test_inline_metadata_works_like_a_metadata_url(site, idp):
+    site()  # the IdP reads the SP's metadata before it serves its own
+    xml = requests.get(idp.metadata_url, timeout=10).text
+    base = site(saml_entry(idp, metadata_url=None, metadata_xml=xml, entity_id=idp.metadata_url))
+    browser, page = begin(base)
+    done = _post(browser, base, answer_from_idp(browser, page, idp))
+    assert done.callback and "code=" in done.callback, (done.status_code, done.text[:1000])
+    assert User.objects.filter(username="saml-ann").exists()
+
+
+def test_an_idp_whose_metadata_cannot_be_fetched_fails_the_step(site, idp):
+    from tests.support.oidc_op import free_port
+
+    base = site(saml_entry(idp, metadata_url=f"http://127.0.0.1:{free_port()}/metadata"))
+    browser, page = begin(base)
+    assert page.callback and "error=access_denied" in page.callback, (page.status_code, page.text[:1000])
+
+
 def test_chromium_signs_in_to_the_demo_through_the_idp(site, idp, live_server, tmp_path):
     """A real browser: the IdP (another site) posts back cross-site, where SameSite=Lax cookies are not sent;
     the ACS parks the answer and the browser's own GET that follows finishes the sign-in."""
