@@ -224,14 +224,15 @@ def test_an_unknown_relay_state_is_a_clear_page(site, idp):
     assert done.status_code == 403 and not User.objects.filter(username="saml-ann").exists()
 
 
-def test_an_assertion_id_is_accepted_once(site, idp, rf, settings):
+def test_an_assertion_id_is_accepted_once(site, idp):
     """The replay store: an assertion id seen before is refused until it expires."""
     from types import SimpleNamespace
 
     from authflow.federation import saml
     from authflow.federation.oidc import ProviderError
 
-    provider = IdentityProvider.objects.get(name="corp") if site() else None
+    site()
+    provider = IdentityProvider.objects.get(name="corp")
     assertion = SimpleNamespace(id="_" + secrets.token_hex(16), conditions=SimpleNamespace(
         not_on_or_after="2999-01-01T00:00:00Z"))
     saml._accept_once(provider, assertion)
@@ -308,3 +309,24 @@ def test_chromium_signs_in_to_the_demo_through_the_idp(site, idp, live_server, t
             assert "ann@example.com" in page.inner_text("#claims")
         finally:
             browser.close()
+
+
+def test_administrators_add_a_saml_provider_whose_sp_key_is_never_shown(admin_client):
+    form = {"name": "corp", "display_name": "Corp SAML", "enabled": "on", "protocol": "saml", "issuer": "",
+            "client_id": "", "client_secret": "", "client_auth_method": "client_secret_basic",
+            "scopes": "openid profile email", "extra_params": "{}", "claim_mapping": "{}", "user_policy": "provision",
+            "username_claim": "uid", "username_prefix": "", "saml_metadata_url": "", "saml_metadata_xml": "",
+            "saml_entity_id": "", "saml_nameid_format": "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"}
+    refused = admin_client.post("/admin/federation/identityprovider/add/", form)
+    assert refused.status_code == 200 and "metadata URL or its metadata XML" in refused.content.decode()
+    form["saml_metadata_url"] = "https://idp.example/metadata"
+    added = admin_client.post("/admin/federation/identityprovider/add/", form)
+    assert added.status_code == 302, added.content.decode()[:2000]
+    provider = IdentityProvider.objects.get(name="corp")
+    assert provider.protocol == "saml" and provider.sp_certificate.startswith("-----BEGIN CERTIFICATE-----")
+    assert b"PRIVATE KEY" in provider.sp_key_pem()
+    page = admin_client.get(f"/admin/federation/identityprovider/{provider.pk}/change/").content.decode()
+    assert provider.encrypted_sp_key not in page and "PRIVATE KEY" not in page
+    # An OpenID Connect provider still needs its issuer and client id.
+    refused = admin_client.post("/admin/federation/identityprovider/add/", {**form, "name": "other", "protocol": "oidc"})
+    assert refused.status_code == 200 and "An OpenID Connect provider needs this." in refused.content.decode()
