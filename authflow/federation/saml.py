@@ -156,9 +156,11 @@ def parse_response(request, provider, saml_response: str, request_id: str) -> di
             logger.warning("SAML response refused", extra={"idp": provider.name, "error": type(exc).__name__,
                                                            "reason": reason})
             raise ProviderError(f"the SAML response was refused: {reason}") from None
+        expected_issuer = provider.saml_entity_id or _only_idp(client)
     if response is None or response.assertion is None:
         raise ProviderError("the SAML response was refused: it holds no valid assertion")
-    if provider.saml_entity_id and response.issuer() != provider.saml_entity_id:
+    # Metadata may name several entities (a federation's): only the IdP the request went to may answer.
+    if response.issuer() != expected_issuer:
         raise ProviderError("the SAML response was refused: it was issued by another provider")
     _accept_once(provider, response.assertion)
     name_id = response.name_id
