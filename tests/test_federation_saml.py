@@ -115,6 +115,8 @@ def test_a_login_through_the_idp_provisions_the_user_with_the_mapped_attributes(
     # The AuthnRequest was signed with the key in our SP metadata (the IdP checked it) and names our ACS.
     assert sent["signed"] is True and sent["acs"] == f"{base}/federation/saml/corp/acs/"
     assert sent["issuer"] == f"{base}/federation/saml/corp/metadata/" and len(sent["relay_state"]) >= 32
+    assert sent["sig_alg"] == "http://www.w3.org/2001/04/xmldsig-more#rsa-sha256"
+    assert sent["nameid_format"] == "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
     fields = answer_from_idp(browser, page, idp)
     done = _post(browser, base, fields)
     assert done.callback and "code=" in done.callback, (done.status_code, done.text[:1000])

@@ -128,6 +128,7 @@ def authn_request(request, provider, relay_state: str) -> tuple[str, str]:
         try:
             request_id, info = client.prepare_for_authenticate(
                 entityid=entity_id, relay_state=relay_state, binding=BINDING_HTTP_REDIRECT, sign=True,
+                nameid_format=provider.saml_nameid_format or None,
                 sigalg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256)
         except Exception as exc:
             logger.warning("SAML request not built", extra={"idp": provider.name, "error": type(exc).__name__})

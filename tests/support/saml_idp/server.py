@@ -98,7 +98,9 @@ class Handler(BaseHTTPRequestHandler):
                 for cert in sp_certs)
             LAST.clear()
             LAST.update({"id": request.id, "issuer": request.issuer.text, "signed": signed,
-                         "acs": request.assertion_consumer_service_url, "relay_state": query.get("RelayState")})
+                         "acs": request.assertion_consumer_service_url, "relay_state": query.get("RelayState"),
+                         "sig_alg": query.get("SigAlg"),
+                         "nameid_format": request.name_id_policy.format if request.name_id_policy else None})
             if not signed:
                 return self._send(400, "unsigned AuthnRequest refused")
             fields = "".join(f'<input type="hidden" name="{k}" value="{escape(v)}">'
