@@ -332,3 +332,17 @@ def test_administrators_add_a_saml_provider_whose_sp_key_is_never_shown(admin_cl
     # An OpenID Connect provider still needs its issuer and client id.
     refused = admin_client.post("/admin/federation/identityprovider/add/", {**form, "name": "other", "protocol": "oidc"})
     assert refused.status_code == 200 and "An OpenID Connect provider needs this." in refused.content.decode()
+
+
+def test_the_management_api_writes_and_reads_a_saml_provider(idp):
+    from tests.support.api import api_client
+
+    client = api_client("identity_providers:read", "identity_providers:write")
+    entry = saml_entry(idp)
+    created = client.post("/api/v1/identity-providers/", entry, format="json")
+    assert created.status_code == 201, created.content.decode()[:1000]
+    read = client.get("/api/v1/identity-providers/corp/").json()
+    assert read["protocol"] == "saml" and read["metadata_url"] == idp.metadata_url and "PRIVATE" not in str(read)
+    assert IdentityProvider.objects.get(name="corp").encrypted_sp_key
+    refused = client.post("/api/v1/identity-providers/", {**entry, "name": "bad", "client_id": "x"}, format="json")
+    assert refused.status_code == 400 and "only for protocol: oidc" in refused.content.decode()
