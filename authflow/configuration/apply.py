@@ -111,7 +111,8 @@ def _apply_callbacks_script(app, entry: ApplicationEntry) -> bool:
 
 
 _PROVIDER_FIELDS = ("display_name", "enabled", "protocol", "issuer", "client_id", "client_auth_method", "scopes",
-                    "extra_params", "use_userinfo", "claim_mapping", "user_policy", "username_claim", "username_prefix")
+                    "extra_params", "use_userinfo", "claim_mapping", "user_policy", "username_claim", "username_prefix",
+                    "saml_metadata_url", "saml_metadata_xml", "saml_entity_id", "saml_nameid_format")
 
 
 def _apply_identity_provider(entry: IdentityProviderEntry) -> str:

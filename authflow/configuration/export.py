@@ -125,6 +125,8 @@ def identity_provider_entry(provider: IdentityProvider) -> dict:
         entry["display_name"] = provider.display_name
     if not provider.enabled:
         entry["enabled"] = False
+    if provider.protocol == "saml":
+        return _saml_provider_entry(provider, entry)
     entry.update(protocol=provider.protocol, issuer=provider.issuer, client_id=provider.client_id)
     if provider.encrypted_client_secret:
         entry["client_secret_encrypted"] = provider.encrypted_client_secret
@@ -133,6 +135,24 @@ def identity_provider_entry(provider: IdentityProvider) -> dict:
         entry["extra_params"] = dict(provider.extra_params)
     if not provider.use_userinfo:
         entry["use_userinfo"] = False
+    if provider.claim_mapping:
+        entry["claim_mapping"] = dict(provider.claim_mapping)
+    entry.update(user_policy=provider.user_policy, username_claim=provider.username_claim)
+    if provider.username_prefix:
+        entry["username_prefix"] = provider.username_prefix
+    return entry
+
+
+def _saml_provider_entry(provider: IdentityProvider, entry: dict) -> dict:
+    """A SAML provider as `apply` reads it; the SP key stays with this server (each server makes its own)."""
+    entry["protocol"] = "saml"
+    if provider.saml_metadata_url:
+        entry["metadata_url"] = provider.saml_metadata_url
+    else:
+        entry["metadata_xml"] = provider.saml_metadata_xml
+    if provider.saml_entity_id:
+        entry["entity_id"] = provider.saml_entity_id
+    entry["nameid_format"] = provider.saml_nameid_format
     if provider.claim_mapping:
         entry["claim_mapping"] = dict(provider.claim_mapping)
     entry.update(user_policy=provider.user_policy, username_claim=provider.username_claim)

@@ -37,7 +37,12 @@ USER_STORE_KEYS = {"name", "type", "enabled", "url", "bind_dn", "bind_password",
                    "group_member_attribute", "group_name_attribute", "roles", "claims", "timeout_seconds"}
 IDENTITY_PROVIDER_KEYS = {"name", "display_name", "enabled", "protocol", "issuer", "client_id", "client_secret",
                           "client_secret_encrypted", "client_auth_method", "scopes", "extra_params", "use_userinfo",
-                          "claim_mapping", "user_policy", "username_claim", "username_prefix"}
+                          "claim_mapping", "user_policy", "username_claim", "username_prefix",
+                          "metadata_url", "metadata_xml", "entity_id", "nameid_format"}
+# The keys of each protocol's settings; the other protocol's are refused (a typo would otherwise do nothing).
+_OIDC_ONLY_KEYS = {"issuer", "client_id", "client_secret", "client_secret_encrypted", "client_auth_method", "scopes",
+                   "extra_params", "use_userinfo"}
+_SAML_ONLY_KEYS = {"metadata_url", "metadata_xml", "entity_id", "nameid_format"}
 USER_KEYS = {"username", "password", "password_hash", "email", "first_name", "last_name", "is_staff",
              "is_active", "roles", "groups", "claims"}
 
@@ -139,6 +144,11 @@ class IdentityProviderEntry:
     user_policy: str = "none"
     username_claim: str = "sub"
     username_prefix: str = ""
+    # SAML 2.0 (protocol: saml): the IdP's metadata by URL or inline, its entity id, the NameID format asked for.
+    saml_metadata_url: str = ""
+    saml_metadata_xml: str = ""
+    saml_entity_id: str = ""
+    saml_nameid_format: str = "urn:oasis:names:tc:SAML:2.0:nameid-format:persistent"
 
 
 @dataclass
@@ -290,11 +300,16 @@ def _identity_provider(index: int, entry) -> IdentityProviderEntry:
         raise ConfigError(f"{where}: name may hold only letters, digits, - and _") from None
     if name == "LOCAL" or len(name) > 100:
         raise ConfigError(f"{where}: name must be at most 100 characters and not LOCAL")
+    if entry.get("protocol") == "saml":
+        return _saml_identity_provider(name, entry, where)
     provider = IdentityProviderEntry(name=name, issuer=_required_text(entry, "issuer", where),
                                      client_id=_required_text(entry, "client_id", where))
     if not provider.issuer.startswith(("https://", "http://")) or len(provider.issuer) > 500:
         raise ConfigError(f"{where}: issuer must be an https (or http) URL")
-    choices = {"protocol": ("oidc",), "client_auth_method": ("client_secret_basic", "client_secret_post", "private_key_jwt"),
+    misplaced = sorted(set(entry) & _SAML_ONLY_KEYS)
+    if misplaced:
+        raise ConfigError(f"{where}: {', '.join(misplaced)}: only for protocol: saml")
+    choices = {"protocol": ("oidc", "saml"), "client_auth_method": ("client_secret_basic", "client_secret_post", "private_key_jwt"),
                "user_policy": ("none", "provision", "link")}
     for key, allowed in choices.items():
         if key in entry:
@@ -328,6 +343,46 @@ def _identity_provider(index: int, entry) -> IdentityProviderEntry:
             raise ConfigError(f"{where}: client_secret_encrypted does not decrypt with this server's keys "
                               f"({exc}): give client_secret instead") from None
     return provider
+
+
+def _saml_identity_provider(name: str, entry: dict, where: str) -> IdentityProviderEntry:
+    """A SAML 2.0 IdP: its metadata (by URL or inline XML), entity id, NameID format; mapping and user policy."""
+    misplaced = sorted(set(entry) & _OIDC_ONLY_KEYS)
+    if misplaced:
+        raise ConfigError(f"{where}: {', '.join(misplaced)}: only for protocol: oidc")
+    provider = IdentityProviderEntry(name=name, issuer="", client_id="", protocol="saml")
+    for key, attribute in (("display_name", "display_name"), ("username_claim", "username_claim"),
+                           ("username_prefix", "username_prefix"), ("metadata_url", "saml_metadata_url"),
+                           ("metadata_xml", "saml_metadata_xml"), ("entity_id", "saml_entity_id"),
+                           ("nameid_format", "saml_nameid_format")):
+        if key in entry and entry[key] is not None:
+            if not isinstance(entry[key], str):
+                raise ConfigError(f"{where}: {key} must be text")
+            setattr(provider, attribute, entry[key])
+    if bool(provider.saml_metadata_url) == bool(provider.saml_metadata_xml):
+        raise ConfigError(f"{where}: give the IdP's metadata_url or metadata_xml (one of them)")
+    if provider.saml_metadata_url and (not provider.saml_metadata_url.startswith(("https://", "http://"))
+                                       or len(provider.saml_metadata_url) > 500):
+        raise ConfigError(f"{where}: metadata_url must be an https (or http) URL")
+    if provider.saml_metadata_xml and "EntityDescriptor" not in provider.saml_metadata_xml:
+        raise ConfigError(f"{where}: metadata_xml is not SAML metadata (no EntityDescriptor)")
+    if len(provider.saml_entity_id) > 500 or len(provider.saml_nameid_format) > 200:
+        raise ConfigError(f"{where}: entity_id or nameid_format is too long")
+    if "user_policy" in entry:
+        if entry["user_policy"] not in ("none", "provision", "link"):
+            raise ConfigError(f"{where}: user_policy must be one of none, provision, link")
+        provider.user_policy = entry["user_policy"]
+    if "enabled" in entry:
+        if not isinstance(entry["enabled"], bool):
+            raise ConfigError(f"{where}: enabled must be true or false")
+        provider.enabled = entry["enabled"]
+    provider.claim_mapping = entry.get("claim_mapping", {})
+    try:
+        check_settings(scopes="openid", extra_params={}, claim_mapping=provider.claim_mapping)
+    except SettingsError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
+    return provider
+
 
 def _endpoint(index: int, entry) -> EndpointEntry:
     """A URL prefix scripts may call: a URL, or a mapping with url, description and enabled."""

@@ -7,8 +7,10 @@ from .settings_check import SettingsError, check_settings
 
 
 class IdentityProviderForm(forms.ModelForm):
-    issuer = forms.URLField(max_length=500, assume_scheme="https",
+    issuer = forms.URLField(max_length=500, assume_scheme="https", required=False,
                             help_text=IdentityProvider._meta.get_field("issuer").help_text)
+    saml_metadata_url = forms.URLField(max_length=500, assume_scheme="https", required=False,
+                                       help_text="SAML: where the IdP's metadata is fetched (or paste it below).")
     client_secret = forms.CharField(widget=forms.PasswordInput(render_value=False), required=False, strip=False,
                                     help_text="Write a new secret to replace the stored one; it is never shown again.")
 
@@ -16,7 +18,8 @@ class IdentityProviderForm(forms.ModelForm):
         model = IdentityProvider
         fields = ["name", "display_name", "enabled", "protocol", "issuer", "client_id", "client_auth_method",
                   "scopes", "extra_params", "use_userinfo", "claim_mapping", "user_policy", "username_claim",
-                  "username_prefix"]
+                  "username_prefix", "saml_metadata_url", "saml_metadata_xml", "saml_entity_id",
+                  "saml_nameid_format"]
 
     def clean(self):
         cleaned = super().clean()
@@ -24,8 +27,16 @@ class IdentityProviderForm(forms.ModelForm):
             self.add_error("name", "LOCAL names this server's own authenticators: choose another name.")
         if self.instance.pk and "name" in self.changed_data:
             self.add_error("name", "A provider cannot be renamed (its secret and links are bound to its name).")
+        saml = cleaned.get("protocol") == IdentityProvider.Protocol.SAML
+        if saml and bool(cleaned.get("saml_metadata_url")) == bool(cleaned.get("saml_metadata_xml")):
+            self.add_error("saml_metadata_url", "Give the IdP's metadata URL or its metadata XML (one of them).")
+        if not saml:
+            for field in ("issuer", "client_id"):
+                if not cleaned.get(field):
+                    self.add_error(field, "An OpenID Connect provider needs this.")
         try:
-            check_settings(scopes=cleaned.get("scopes") or "", extra_params=cleaned.get("extra_params"),
+            check_settings(scopes="openid" if saml else cleaned.get("scopes") or "",
+                           extra_params={} if saml else cleaned.get("extra_params"),
                            claim_mapping=cleaned.get("claim_mapping"))
         except SettingsError as exc:
             raise forms.ValidationError(str(exc)) from None
@@ -50,5 +61,7 @@ class IdentityProviderAdmin(admin.ModelAdmin):
         (None, {"fields": ["name", "display_name", "enabled", "protocol"]}),
         ("OpenID Connect", {"fields": ["issuer", "client_id", "client_secret", "client_auth_method", "scopes",
                                        "extra_params", "use_userinfo"]}),
+        ("SAML 2.0 (SP metadata: /federation/saml/<name>/metadata/)", {"fields": [
+            "saml_metadata_url", "saml_metadata_xml", "saml_entity_id", "saml_nameid_format"]}),
         ("Users", {"fields": ["claim_mapping", "user_policy", "username_claim", "username_prefix"]}),
     ]

@@ -12,6 +12,7 @@ from authflow import keys
 class IdentityProvider(models.Model):
     class Protocol(models.TextChoices):
         OIDC = "oidc", "OpenID Connect"
+        SAML = "saml", "SAML 2.0"
 
     class ClientAuth(models.TextChoices):
         BASIC = "client_secret_basic", "client_secret_basic (HTTP Basic)"
@@ -33,9 +34,9 @@ class IdentityProvider(models.Model):
     display_name = models.CharField(max_length=200, blank=True)
     enabled = models.BooleanField(default=True)
     protocol = models.CharField(max_length=20, choices=Protocol.choices, default=Protocol.OIDC)
-    issuer = models.URLField(max_length=500, help_text="The provider's issuer; its discovery document is "
-                             "<issuer>/.well-known/openid-configuration.")
-    client_id = models.CharField(max_length=255)
+    issuer = models.URLField(max_length=500, blank=True, help_text="OpenID Connect: the provider's issuer; its "
+                             "discovery document is <issuer>/.well-known/openid-configuration.")
+    client_id = models.CharField(max_length=255, blank=True)
     encrypted_client_secret = models.TextField(blank=True, editable=False)
     encrypted_private_key = models.TextField(blank=True, editable=False)
     client_auth_method = models.CharField(max_length=30, choices=ClientAuth.choices, default=ClientAuth.BASIC)
@@ -49,6 +50,17 @@ class IdentityProvider(models.Model):
     username_claim = models.CharField(max_length=100, default="sub", help_text=(
         "Provisioning: the remote claim whose value becomes the local username (prefixed with username_prefix)."))
     username_prefix = models.CharField(max_length=50, blank=True)
+
+    # SAML 2.0: the IdP's metadata (fetched from a URL, or inline XML), which of its entities to use, and the
+    # NameID format asked for.  This server's SP key is made per provider and kept encrypted; the certificate
+    # is public (it is in the SP metadata).
+    saml_metadata_url = models.URLField(max_length=500, blank=True)
+    saml_metadata_xml = models.TextField(blank=True)
+    saml_entity_id = models.CharField(max_length=500, blank=True, help_text="The IdP's entity id.")
+    saml_nameid_format = models.CharField(max_length=200, blank=True,
+                                          default="urn:oasis:names:tc:SAML:2.0:nameid-format:persistent")
+    encrypted_sp_key = models.TextField(blank=True, editable=False)
+    sp_certificate = models.TextField(blank=True, editable=False)
 
     class Meta:
         ordering = ["name"]
@@ -64,6 +76,11 @@ class IdentityProvider(models.Model):
         if self.client_auth_method == self.ClientAuth.PRIVATE_KEY_JWT and not self.encrypted_private_key:
             pem = RSAKey.generate_key(2048, private=True).as_pem(private=True)
             self.encrypted_private_key = keys.encrypt(pem, purpose=key_purpose(self.name))
+        if self.protocol == self.Protocol.SAML and not self.encrypted_sp_key:
+            from .saml_keys import new_sp_key_pair
+
+            key_pem, self.sp_certificate = new_sp_key_pair(self.name)
+            self.encrypted_sp_key = keys.encrypt(key_pem, purpose=sp_key_purpose(self.name))
         super().save(*args, **kwargs)
 
     def signing_key(self) -> RSAKey | None:
@@ -77,6 +94,10 @@ class IdentityProvider(models.Model):
     def public_jwks(self) -> dict:
         key = self.signing_key()
         return {"keys": [key.as_dict(private=False)] if key is not None else []}
+
+    def sp_key_pem(self) -> bytes:
+        """The SP's private key (PEM), to sign AuthnRequests with."""
+        return keys.decrypt(self.encrypted_sp_key, purpose=sp_key_purpose(self.name))
 
     def set_client_secret(self, value: str) -> None:
         self.encrypted_client_secret = keys.encrypt(value.encode(), purpose=secret_purpose(self.name)) if value else ""
@@ -93,3 +114,7 @@ def secret_purpose(name: str) -> str:
 
 def key_purpose(name: str) -> str:
     return f"identity-provider-signing-key:{name}"
+
+
+def sp_key_purpose(name: str) -> str:
+    return f"identity-provider-saml-sp-key:{name}"

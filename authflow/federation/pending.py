@@ -25,6 +25,11 @@ def remember(state: str, data: dict) -> None:
     cache.set(_key(state), keys.seal_json(data, purpose=_PURPOSE), TTL_SECONDS)
 
 
+def known(state: str) -> bool:
+    """Whether a request was sent with `state` and is not answered yet (without taking it)."""
+    return isinstance(state, str) and 20 <= len(state) <= 200 and cache.get(_key(state)) is not None
+
+
 def take(state: str) -> dict | None:
     """The request `state` was sent with, once; None when unknown, expired or already taken."""
     if not isinstance(state, str) or not 20 <= len(state) <= 200:

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import logging
+import secrets
 
 from django.http import HttpResponseRedirect
 from django.urls import reverse
 
-from . import oidc, pending, providers
+from . import oidc, pending, providers, saml
 
 logger = logging.getLogger("authflow.federation")
 
@@ -33,6 +34,8 @@ def request_params(provider, step_params: dict) -> dict:
 
 def redirect_out(request, flow, step, option_index: int, provider):
     """A redirect to the provider's authorization endpoint; raises oidc.ProviderError if it cannot be used."""
+    if provider.protocol == "saml":
+        return _saml_redirect_out(request, flow, step, option_index, provider)
     metadata = oidc.discovery(provider.issuer)
     request_secrets = oidc.new_request_secrets()
     redirect_uri = callback_url(request, provider)
@@ -42,5 +45,16 @@ def redirect_out(request, flow, step, option_index: int, provider):
         "idp": provider.name, "flow_id": str(flow.id), "position": step.position, "option": option_index,
         "browser": flow.browser_hash, "nonce": request_secrets["nonce"],
         "code_verifier": request_secrets["code_verifier"], "redirect_uri": redirect_uri})
+    logger.info("sent to identity provider", extra={"flow_id": str(flow.id), "idp": provider.name})
+    return HttpResponseRedirect(url)
+
+
+def _saml_redirect_out(request, flow, step, option_index: int, provider):
+    """The signed AuthnRequest over HTTP-Redirect; its RelayState is bound to the flow and browser like a state."""
+    relay_state = secrets.token_urlsafe(32)
+    request_id, url = saml.authn_request(request, provider, relay_state)
+    pending.remember(relay_state, {
+        "idp": provider.name, "flow_id": str(flow.id), "position": step.position, "option": option_index,
+        "browser": flow.browser_hash, "request_id": request_id})
     logger.info("sent to identity provider", extra={"flow_id": str(flow.id), "idp": provider.name})
     return HttpResponseRedirect(url)

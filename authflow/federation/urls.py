@@ -5,5 +5,7 @@ from . import account, views
 urlpatterns = [
     path("oidc/<slug:name>/callback/", views.oidc_callback, name="federation-oidc-callback"),
     path("oidc/<slug:name>/jwks.json", views.jwks, name="federation-oidc-jwks"),
+    path("saml/<slug:name>/metadata/", views.saml_metadata, name="federation-saml-metadata"),
+    path("saml/<slug:name>/acs/", views.saml_acs, name="federation-saml-acs"),
     path("linked/<int:link_id>/unlink/", account.unlink, name="federation-unlink"),
 ]

@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import logging
 
-from django.http import Http404, JsonResponse
+import secrets
+
+from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.urls import reverse
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -19,7 +23,7 @@ from authflow.login import binding, delivery, steps, targets
 from authflow.login import views as login_views
 from sequences.api import step_answer
 
-from . import oidc, pending, providers
+from . import oidc, pending, providers, saml
 from .models import IdentityProvider
 
 logger = logging.getLogger("authflow.federation")
@@ -46,7 +50,11 @@ def jwks(request, name):
 @never_cache
 @require_http_methods(["GET"])
 def oidc_callback(request, name):
-    request_info = pending.take(request.GET.get("state", ""))
+    return _resume(request, name, pending.take(request.GET.get("state", "")), _answer)
+
+
+def _resume(request, name, request_info, answer_with):
+    """The checks every provider's answer passes (its request, this browser, the flow's step), then the answer."""
     if request_info is None or request_info.get("idp") != name:
         logger.warning("identity provider callback refused: unknown or used state", extra={"idp": name[:100]})
         return login_views.problem(
@@ -70,7 +78,7 @@ def oidc_callback(request, name):
                                    "The sign-in moved on (in another tab) while you were at the provider.",
                                    status=409, restart=targets.restart_url(flow))
     step = steps.step_of(flow, command, request_info["option"])
-    answer = _answer(request, step, request_info, name)
+    answer = answer_with(request, step, request_info, name)
     response = login_views.continue_with(request, flow, answer, position)
     return delivery.respond(request, flow.id, response)
 
@@ -90,6 +98,71 @@ def _answer(request, step, request_info: dict, name: str) -> dict:
     try:
         claims = oidc.redeem(provider, oidc.discovery(provider.issuer), request_info["redirect_uri"], code,
                              request_info)
+        username = providers.local_user(provider, claims)
+    except oidc.ProviderError as exc:
+        logger.warning("identity provider response refused", extra={"idp": name, "reason": str(exc)})
+        return step.failure(f"Signing in with {provider.label} failed: {exc}.")
+    except providers.UserRefused as exc:
+        return step.failure(str(exc))
+    logger.info("identity provider vouched for a user", extra={"idp": name, "username": username})
+    return step_answer(step.number, "success", user=username, authenticator=step.authenticator or None,
+                       idp=step.idp, remote_claims=providers.remote_claims(claims))
+
+
+@require_http_methods(["GET"])
+def saml_metadata(request, name):
+    """This server's SP metadata for the SAML provider `name`: its entity id, ACS URL and signing certificate."""
+    provider = IdentityProvider.objects.filter(name=name, protocol="saml").first()
+    if provider is None:
+        raise Http404("no such SAML identity provider")
+    try:
+        document = saml.sp_metadata(request, provider)
+    except oidc.ProviderError as exc:
+        return login_views.problem(request, "SAML is not available", str(exc), status=503)
+    return HttpResponse(document, content_type="application/samlmetadata+xml")
+
+
+@csrf_exempt  # the IdP's form posts here; the RelayState, bound to the flow and browser, is the protection
+@never_cache
+@require_http_methods(["GET", "POST"])
+def saml_acs(request, name):
+    """The IdP's HTTP-POST answer is parked (sealed, once) and the browser sent back here with a GET.
+
+    A cross-site POST carries no SameSite=Lax cookie, so the browser binding could not be checked on it; the
+    top-level GET that follows carries it.
+    """
+    if request.method == "POST":
+        relay_state = request.POST.get("RelayState", "")
+        saml_response = request.POST.get("SAMLResponse", "")
+        # Only an answer to a request in progress is parked: nobody can fill the cache with posts of their own.
+        if not saml_response or len(saml_response) > saml.MAX_RESPONSE_CHARS or not pending.known(relay_state):
+            return _unknown_answer(request, name)
+        token = secrets.token_urlsafe(32)
+        pending.remember("saml-post:" + token, {"relay_state": relay_state[:200], "saml_response": saml_response})
+        return HttpResponseRedirect(reverse("federation-saml-acs", args=[name]) + "?answer=" + token, status=303)
+    parked = pending.take("saml-post:" + request.GET.get("answer", ""))
+    if parked is None:
+        return _unknown_answer(request, name)
+    request_info = pending.take(parked["relay_state"])
+    if request_info is not None:
+        request_info["saml_response"] = parked["saml_response"]
+    return _resume(request, name, request_info, _saml_answer)
+
+
+def _unknown_answer(request, name):
+    logger.warning("identity provider callback refused: unknown or used state", extra={"idp": name[:100]})
+    return login_views.problem(
+        request, "This sign-in response is not valid",
+        "It does not belong to a sign-in in progress in this browser, or it was already used. "
+        "Go back to the application and sign in again.", status=400)
+
+
+def _saml_answer(request, step, request_info: dict, name: str) -> dict:
+    provider = providers.enabled(name)
+    if provider is None or step.idp != name or provider.protocol != "saml":
+        return step.failure("This way of signing in is not available.")
+    try:
+        claims = saml.parse_response(request, provider, request_info["saml_response"], request_info["request_id"])
         username = providers.local_user(provider, claims)
     except oidc.ProviderError as exc:
         logger.warning("identity provider response refused", extra={"idp": name, "reason": str(exc)})
