@@ -102,6 +102,32 @@ def after_login(request, flow, user) -> LoginGrant | None:
     return grant
 
 
+def username_namer(flow):
+    """getUserName of the callbacks script of the application `flow` signs in to, or None without one.
+
+    The returned callable names a user a federated provider vouched for and who is about to be
+    provisioned; it raises Refusal when the script fails or answers anything but a string.
+    """
+    source = callbacks_source(flow.application)
+    if source is None:
+        return None
+
+    def name(provider, claims: dict) -> str:
+        server = {"name": provider.name, "issuer": provider.issuer, "label": provider.label,
+                  "clientId": provider.client_id, "scopes": provider.scopes}
+        result = _run(source, "getUserName", {"claims": claims, "server": server}, flow, None)
+        if result.absent:
+            return None
+        if not result.ok:
+            _refuse(flow, f"getUserName failed: {result.error}",
+                    shown="The application's sign-in rules could not name your account.")
+        if result.value["username"] is None:
+            _refuse(flow, f"getUserName returned {result.value['returned']}, not a string",
+                    shown="The application's sign-in rules could not name your account.")
+        return result.value["username"]
+    return name
+
+
 def _refuse(flow, logged: str, *, shown: str):
     logger.warning("login refused by the application's callbacks: %s", logged,
                    extra={"flow_id": str(flow.id), "application": flow.application.name})

@@ -14,6 +14,7 @@ from django.http import Http404, JsonResponse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from authflow.callbacks import service as callbacks
 from authflow.flows import service
 from authflow.login import binding, delivery, steps, targets
 from authflow.login import views as login_views
@@ -70,12 +71,12 @@ def oidc_callback(request, name):
                                    "The sign-in moved on (in another tab) while you were at the provider.",
                                    status=409, restart=targets.restart_url(flow))
     step = steps.step_of(flow, command, request_info["option"])
-    answer = _answer(request, step, request_info, name)
+    answer = _answer(request, flow, step, request_info, name)
     response = login_views.continue_with(request, flow, answer, position)
     return delivery.respond(request, flow.id, response)
 
 
-def _answer(request, step, request_info: dict, name: str) -> dict:
+def _answer(request, flow, step, request_info: dict, name: str) -> dict:
     provider = providers.enabled(name)
     if provider is None or step.idp != name:
         return step.failure("This way of signing in is not available.")
@@ -90,12 +91,14 @@ def _answer(request, step, request_info: dict, name: str) -> dict:
     try:
         claims = oidc.redeem(provider, oidc.discovery(provider.issuer), request_info["redirect_uri"], code,
                              request_info)
-        username = providers.local_user(provider, claims)
+        username = providers.local_user(provider, claims, callbacks.username_namer(flow))
     except oidc.ProviderError as exc:
         logger.warning("identity provider response refused", extra={"idp": name, "reason": str(exc)})
         return step.failure(f"Signing in with {provider.label} failed: {exc}.")
     except providers.UserRefused as exc:
         return step.failure(str(exc))
+    except callbacks.Refusal as exc:
+        return step.failure(exc.message)
     logger.info("identity provider vouched for a user", extra={"idp": name, "username": username})
     return step_answer(step.number, "success", user=username, authenticator=step.authenticator or None,
                        idp=step.idp, remote_claims=providers.remote_claims(claims))
