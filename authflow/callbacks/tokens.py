@@ -94,6 +94,7 @@ def prepare(request, flow_of_code) -> bool:
             "session": {"username": user.get_username(), "approvedScopes": scopes} if user is not None else None,
             "approvedScopes": scopes, "clientId": request.client_id, "audience": params.get("aud"),
             "launch": params.get("launch"), "requestParameters": params,
+            "launchContext": dict(grant.ehr_launch) if grant is not None and grant.ehr_launch else None,
         }, application_name=app.name)
         where = {"flow_id": str(flow_id) if flow_id else None, "application": app.name}
         for line in result.logs:

@@ -339,6 +339,9 @@ function tokenGeneratingCall(args) {
   const params = args.requestParameters !== null && typeof args.requestParameters === "object" ? args.requestParameters : {};
   const details = {
     launch: typeof args.launch === "string" ? args.launch : null,
+    // The context an EHR registered for that launch ({patient, encounter}), or null.
+    launchContext: args.launchContext !== null && typeof args.launchContext === "object"
+      ? JSONparse(JSONstringify(args.launchContext)) : null,
     addAccessTokenClaim: function addAccessTokenClaim(name, value) {
       const key = callbackText(name, "addAccessTokenClaim: the claim name");
       if (key.indexOf(RESERVED_CLAIM_PREFIX) === 0) {
