@@ -76,3 +76,15 @@ def test_a_failing_or_unusable_get_user_name_fails_the_step_into_on_fail(op, sit
     assert User.objects.count() == 0
     if logged:
         assert any(logged in r.getMessage() for r in caplog.records), [r.getMessage() for r in caplog.records]
+
+
+def test_simulate_runs_get_user_name_and_reports_a_non_string():
+    from sequences.harness.callbacks import simulate_callback
+
+    inputs = {"claims": {"preferred_username": "ann", "email": "ann@example.com"},
+              "server": {"name": "corp", "issuer": "https://idp.example"}}
+    trace, code = simulate_callback(GET_USER_NAME, {"callback": "getUserName", "inputs": inputs})
+    assert code == 0 and trace["result"] == {"username": "EXT_corp_ann_ann@example.com"}
+    trace, code = simulate_callback(GET_USER_NAME, {"callback": "getUserName",
+                                                    "inputs": {**inputs, "server": {"name": "corpwrong"}}})
+    assert code == 0 and trace["result"] == {"username": None, "returned": "number"}
