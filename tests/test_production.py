@@ -69,7 +69,7 @@ def gunicorn_server(tmp_path):
             try:
                 requests.get(url + "/favicon.ico", timeout=2, allow_redirects=False)
                 return url
-            except requests.ConnectionError:
+            except (requests.ConnectionError, requests.Timeout):  # not listening yet, or a worker still starting
                 assert time.monotonic() < deadline, "gunicorn did not answer within 60 s"
                 time.sleep(0.2)
 

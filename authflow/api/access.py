@@ -74,6 +74,7 @@ STAFF_PERMISSIONS = {
     "identity_providers:write": "federation.change_identityprovider",
     "flows:read": "flows.view_loginflow",
     "audit:read": "management_api.view_auditentry",
+    "smart:launch": "applications.change_application",
 }
 
 

@@ -25,6 +25,7 @@ API_SCOPES = {
     "identity_providers:write": "Create, change and delete identity providers, set their client secrets",
     "flows:read": "Read recorded login flows",
     "audit:read": "Read the audit log",
+    "smart:launch": "Register EHR launches (a patient and encounter context) for applications",
 }
 
 

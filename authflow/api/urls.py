@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import applications, configured, docs, errors, audit_views, endpoints, flows, secrets, sequences, simulate, templates, users
+from . import applications, configured, smart_launches, docs, errors, audit_views, endpoints, flows, secrets, sequences, simulate, templates, users
 
 app_name = "api"
 
@@ -31,6 +31,7 @@ urlpatterns = [
          name="custom-authenticator"),
     path("identity-providers/", configured.IdentityProviderList.as_view(), name="identity-providers"),
     path("identity-providers/<slug:name>/", configured.IdentityProviderDetail.as_view(), name="identity-provider"),
+    path("smart-launches/", smart_launches.SmartLaunchCreate.as_view(), name="smart-launches"),
     path("flows/", flows.FlowList.as_view(), name="flows"),
     path("flows/<uuid:flow_id>/", flows.FlowDetail.as_view(), name="flow"),
     path("audit/", audit_views.AuditList.as_view(), name="audit"),

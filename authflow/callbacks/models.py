@@ -16,6 +16,8 @@ class LoginGrant(models.Model):
     approved_scopes = models.JSONField(default=list)  # the scopes the token carries, in order
     launch = models.JSONField(default=dict)  # SMART launch context parameters: {"patient": "123", ...}
     fhir_context = models.JSONField(default=list)  # [{"reference", "role"?}]
+    # The context of the EHR launch the login came with (authflow.callbacks.launches): {"patient", "encounter"?}.
+    ehr_launch = models.JSONField(default=dict)
     # Context selection (onSmartLoginPreContextSelection): the people offered, until one is chosen.
     people = models.JSONField(default=list)
     translations = models.JSONField(default=dict)

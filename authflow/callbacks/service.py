@@ -17,6 +17,7 @@ from authflow.directory import claims as directory_claims
 from authflow.net import client_ip
 from sequences.api import federated_claims, run_callback
 
+from . import launches
 from .models import LoginGrant
 
 logger = logging.getLogger("authflow.callbacks")
@@ -39,11 +40,35 @@ def callbacks_source(application) -> str | None:
     return version.source if version is not None else None
 
 
+def _authorization_param(flow, name: str) -> str | None:
+    path = flow.return_to.get("request") or flow.return_to.get("restart") or ""
+    values = parse_qs(urlsplit(path).query).get(name)
+    return values[0] if values else None
+
+
 def requested_scopes(flow) -> list[str]:
     """The scopes the application's authorization request asked for (what the login approves)."""
-    path = flow.return_to.get("request") or flow.return_to.get("restart") or ""
-    scope = parse_qs(urlsplit(path).query).get("scope", [""])[0]
+    scope = _authorization_param(flow, "scope") or ""
     return [word for word in scope.split(" ") if word]
+
+
+def ehr_launch(flow, scopes: list[str]) -> dict[str, str]:
+    """The context of the EHR launch the authorization request names (`launch`), taken once; {} without one.
+
+    Raises Refusal when the request names a launch without the `launch` scope, or one that is unknown,
+    expired, already used or registered for another application.
+    """
+    launch_id = _authorization_param(flow, "launch")
+    if launch_id is None:
+        return {}
+    if "launch" not in scopes:
+        _refuse(flow, "an EHR launch without the launch scope",
+                shown="The application sent an EHR launch without asking for the launch scope.")
+    context = launches.take(launch_id, flow.application.name)
+    if context is None:
+        _refuse(flow, "an unknown, expired, used or another application's EHR launch",
+                shown="This launch is unknown, expired or already used: open the application from the EHR again.")
+    return context
 
 
 def login_claims(flow, user) -> dict:
@@ -78,6 +103,9 @@ def after_login(request, flow, user) -> LoginGrant | None:
     ip = client_ip(request)
     scopes = requested_scopes(flow)
     grant = LoginGrant(flow_id=flow.id, username=user.username, approved_scopes=list(scopes))
+    grant.ehr_launch = ehr_launch(flow, scopes)
+    # The EHR's context comes first: a patient or encounter the EHR launched with is the token's.
+    add_launch(grant, [{"type": kind, "id": value} for kind, value in grant.ehr_launch.items()])
     outcome = _run(source, "onAuthenticateSuccess", {
         "username": user.username, "remoteAddress": ip, "claims": login_claims(flow, user), "approvedScopes": scopes,
     }, flow, ip)
@@ -100,6 +128,32 @@ def after_login(request, flow, user) -> LoginGrant | None:
         LoginGrant.objects.filter(flow_id=flow.id).delete()
         grant.save()
     return grant
+
+
+def username_namer(flow):
+    """getUserName of the callbacks script of the application `flow` signs in to, or None without one.
+
+    The returned callable names a user a federated provider vouched for and who is about to be
+    provisioned; it raises Refusal when the script fails or answers anything but a string.
+    """
+    source = callbacks_source(flow.application)
+    if source is None:
+        return None
+
+    def name(provider, claims: dict) -> str:
+        server = {"name": provider.name, "issuer": provider.issuer, "label": provider.label,
+                  "clientId": provider.client_id, "scopes": provider.scopes}
+        result = _run(source, "getUserName", {"claims": claims, "server": server}, flow, None)
+        if result.absent:
+            return None
+        if not result.ok:
+            _refuse(flow, f"getUserName failed: {result.error}",
+                    shown="The application's sign-in rules could not name your account.")
+        if result.value["username"] is None:
+            _refuse(flow, f"getUserName returned {result.value['returned']}, not a string",
+                    shown="The application's sign-in rules could not name your account.")
+        return result.value["username"]
+    return name
 
 
 def _refuse(flow, logged: str, *, shown: str):

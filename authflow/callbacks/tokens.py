@@ -1,7 +1,8 @@
 """The token endpoint's part of the callbacks: onTokenGenerating, and access tokens as signed JWTs (RFC 9068).
 
 For an application with a callbacks script, once the authorization code is
-found valid (`prepare`, from the validator's validate_code) the scopes become
+found valid (`prepare`, from the validator's validate_code; for a
+client-credentials grant, once the scopes are, with no user session) the scopes become
 what the login's grant approved, onTokenGenerating may change them and add
 launch context and access-token claims, and the access token is a JWT signed
 with the provider's OpenID Connect key carrying those claims
@@ -42,6 +43,12 @@ def _authorization_params(flow) -> dict:
     return dict(parse_qsl(urlsplit(path).query, keep_blank_values=True))
 
 
+def _token_request_params(request) -> dict:
+    """A client-credentials request's own parameters (no authorization request), less the client's secrets."""
+    return {name: value for name, value in (request.decoded_body or [])
+            if name not in ("client_secret", "client_assertion")}
+
+
 def response_extras(grant: LoginGrant | None) -> dict:
     """SMART launch context (patient, encounter, fhirContext) and the authorities, for the token response."""
     if grant is None:
@@ -52,6 +59,14 @@ def response_extras(grant: LoginGrant | None) -> dict:
     if grant.authorities:
         out["authorities"] = list(grant.authorities)
     return out
+
+
+def allows_client_credentials(request) -> bool:
+    """A confidential application with a callbacks script may use the client-credentials grant (no user)."""
+    app = _application(request)
+    return (app is not None and app.callbacks_sequence_id is not None
+            and getattr(request.client, "client_type", None) == "confidential"
+            and service.callbacks_source(app) is not None)
 
 
 def prepare(request, flow_of_code) -> bool:
@@ -73,12 +88,13 @@ def prepare(request, flow_of_code) -> bool:
     claims = {}
     if source is not None:
         flow = flows.get_flow(flow_id) if flow_id is not None else None
-        params = _authorization_params(flow)
+        params = _authorization_params(flow) if flow is not None else _token_request_params(request)
         user = getattr(request, "user", None)
         result = run_callback(source, "onTokenGenerating", {
             "session": {"username": user.get_username(), "approvedScopes": scopes} if user is not None else None,
             "approvedScopes": scopes, "clientId": request.client_id, "audience": params.get("aud"),
             "launch": params.get("launch"), "requestParameters": params,
+            "launchContext": dict(grant.ehr_launch) if grant is not None and grant.ehr_launch else None,
         }, application_name=app.name)
         where = {"flow_id": str(flow_id) if flow_id else None, "application": app.name}
         for line in result.logs:

@@ -76,8 +76,13 @@ def mapped_claims(provider: IdentityProvider, claims: dict) -> dict[str, str]:
     return mapped
 
 
-def local_user(provider: IdentityProvider, claims: dict) -> str:
-    """The username the login continues with for the identity `claims` describe (UserRefused if none)."""
+def local_user(provider: IdentityProvider, claims: dict, name_new_user=None) -> str:
+    """The username the login continues with for the identity `claims` describe (UserRefused if none).
+
+    `name_new_user(provider, claims)`, when given, names a user about to be provisioned (the
+    application's getUserName callback) instead of username_claim and username_prefix; None from
+    it keeps those.
+    """
     identity = federated_username(provider, claims["sub"])
     if len(identity) > MAX_IDENTITY:
         raise UserRefused(f"Your {provider.label} account's identifier is too long for this server.")
@@ -97,12 +102,18 @@ def local_user(provider: IdentityProvider, claims: dict) -> str:
             raise UserRefused("Your account here is disabled.")
         _update_claims(provider, link.user, claims)
         return link.user.username
-    return _provision(provider, claims, identity)
+    return _provision(provider, claims, identity, name_new_user)
 
 
-def _provision(provider: IdentityProvider, claims: dict, identity: str) -> str:
-    raw = claims.get(provider.username_claim)
-    username = f"{provider.username_prefix}{raw}" if isinstance(raw, str) and raw else ""
+def _provision(provider: IdentityProvider, claims: dict, identity: str, name_new_user=None) -> str:
+    username = name_new_user(provider, claims) if name_new_user is not None else None
+    if username is not None:
+        if not _USERNAME.match(username):
+            raise UserRefused(f"The application's sign-in rules named your {provider.label} account "
+                              f"{username[:60]!r}, which this server cannot use as a username.")
+    else:
+        raw = claims.get(provider.username_claim)
+        username = f"{provider.username_prefix}{raw}" if isinstance(raw, str) and raw else ""
     if not _USERNAME.match(username):
         raise UserRefused(f"Your {provider.label} account has no {provider.username_claim} this server can use "
                           "as a username.")

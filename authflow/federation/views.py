@@ -18,6 +18,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
+from authflow.callbacks import service as callbacks
 from authflow.flows import service
 from authflow.login import binding, delivery, steps, targets
 from authflow.login import views as login_views
@@ -78,12 +79,12 @@ def _resume(request, name, request_info, answer_with):
                                    "The sign-in moved on (in another tab) while you were at the provider.",
                                    status=409, restart=targets.restart_url(flow))
     step = steps.step_of(flow, command, request_info["option"])
-    answer = answer_with(request, step, request_info, name)
+    answer = answer_with(request, flow, step, request_info, name)
     response = login_views.continue_with(request, flow, answer, position)
     return delivery.respond(request, flow.id, response)
 
 
-def _answer(request, step, request_info: dict, name: str) -> dict:
+def _answer(request, flow, step, request_info: dict, name: str) -> dict:
     provider = providers.enabled(name)
     if provider is None or step.idp != name:
         return step.failure("This way of signing in is not available.")
@@ -98,12 +99,14 @@ def _answer(request, step, request_info: dict, name: str) -> dict:
     try:
         claims = oidc.redeem(provider, oidc.discovery(provider.issuer), request_info["redirect_uri"], code,
                              request_info)
-        username = providers.local_user(provider, claims)
+        username = providers.local_user(provider, claims, callbacks.username_namer(flow))
     except oidc.ProviderError as exc:
         logger.warning("identity provider response refused", extra={"idp": name, "reason": str(exc)})
         return step.failure(f"Signing in with {provider.label} failed: {exc}.")
     except providers.UserRefused as exc:
         return step.failure(str(exc))
+    except callbacks.Refusal as exc:
+        return step.failure(exc.message)
     logger.info("identity provider vouched for a user", extra={"idp": name, "username": username})
     return step_answer(step.number, "success", user=username, authenticator=step.authenticator or None,
                        idp=step.idp, remote_claims=providers.remote_claims(claims))
@@ -157,7 +160,9 @@ def _unknown_answer(request, name):
         "Go back to the application and sign in again.", status=400)
 
 
-def _saml_answer(request, step, request_info: dict, name: str) -> dict:
+def _saml_answer(request, flow, step, request_info: dict, name: str) -> dict:
+    # getUserName (callbacks scripts) names users an OpenID provider vouches for; a SAML provider's users are named
+    # by the provider's settings.
     provider = providers.enabled(name)
     if provider is None or step.idp != name or provider.protocol != "saml":
         return step.failure("This way of signing in is not available.")

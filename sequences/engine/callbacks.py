@@ -15,7 +15,7 @@ from .sandbox import Limits
 from .state import FlowState, request_inputs
 
 CALLBACK_FUNCTIONS = ("onAuthenticateSuccess", "onSmartLoginPreContextSelection", "onTokenGenerating",
-                      "onPostAuthorize", "authenticate")
+                      "onPostAuthorize", "authenticate", "getUserName")
 
 
 @dataclass

@@ -21,9 +21,10 @@ INPUTS = {
     "onAuthenticateSuccess": {"username": str, "remoteAddress": str, "claims": dict, "approvedScopes": list},
     "onSmartLoginPreContextSelection": {"username": str, "authorities": list, "approvedScopes": list, "userData": dict},
     "onTokenGenerating": {"session": dict, "approvedScopes": list, "clientId": str, "audience": str, "launch": str,
-                          "requestParameters": dict},
+                          "requestParameters": dict, "launchContext": dict},
     "onPostAuthorize": {"grantType": str, "grantedScopes": list, "clientId": str, "username": str},
     "authenticate": {"username": str, "password": str, "remoteAddress": str, "clientId": str},
+    "getUserName": {"claims": dict, "server": dict},
 }
 _TYPE_NAMES = {str: "a string", dict: "an object", list: "a list (or a space-separated string)"}
 

@@ -9,6 +9,7 @@ script set context.selectedAcr.
 from __future__ import annotations
 
 from oauth2_provider.oauth2_validators import OAuth2Validator
+from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
 from authflow.authenticators import registry
 from authflow.callbacks import tokens as callback_tokens
@@ -50,6 +51,19 @@ class Validator(OAuth2Validator):
             return False
         # The application's callbacks settle the token's scopes, launch context and claims (or refuse it).
         return callback_tokens.prepare(request, lambda: _flow_of_code(code))
+
+    def validate_grant_type(self, client_id, grant_type, client, request, *args, **kwargs):
+        if grant_type == "client_credentials" and callback_tokens.allows_client_credentials(request):
+            return True  # SMART backend services: a confidential application with a callbacks script
+        return super().validate_grant_type(client_id, grant_type, client, request, *args, **kwargs)
+
+    def validate_scopes(self, client_id, scopes, client, request, *args, **kwargs):
+        if not super().validate_scopes(client_id, scopes, client, request, *args, **kwargs):
+            return False
+        if request.grant_type == "client_credentials" and not callback_tokens.prepare(request, lambda: None):
+            raise oauth_errors.InvalidGrantError(description="The application's token rules refused the request.",
+                                                 request=request)
+        return True
 
     def save_bearer_token(self, token, request, *args, **kwargs):
         super().save_bearer_token(token, request, *args, **kwargs)

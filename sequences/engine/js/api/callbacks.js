@@ -14,6 +14,7 @@ const CALLBACK_FUNCTIONS = harden([
   "onTokenGenerating",
   "onPostAuthorize",
   "authenticate",
+  "getUserName",
 ]);
 const MAX_CALLBACK_ITEMS = 200; // authorities, scopes, launch entries, people: each list
 const MAX_TEXT = 2048;
@@ -338,6 +339,9 @@ function tokenGeneratingCall(args) {
   const params = args.requestParameters !== null && typeof args.requestParameters === "object" ? args.requestParameters : {};
   const details = {
     launch: typeof args.launch === "string" ? args.launch : null,
+    // The context an EHR registered for that launch ({patient, encounter}), or null.
+    launchContext: args.launchContext !== null && typeof args.launchContext === "object"
+      ? JSONparse(JSONstringify(args.launchContext)) : null,
     addAccessTokenClaim: function addAccessTokenClaim(name, value) {
       const key = callbackText(name, "addAccessTokenClaim: the claim name");
       if (key.indexOf(RESERVED_CLAIM_PREFIX) === 0) {
@@ -384,12 +388,28 @@ function postAuthorizeCall(args) {
   };
 }
 
+// ---------------------------------------------------------------- getUserName
+// The local username for a user a federated provider vouched for. The server
+// checks the answer: anything but a string is reported, never guessed at.
+function userNameCall(args) {
+  const claims = args.claims !== null && typeof args.claims === "object" ? args.claims : {};
+  const server = args.server !== null && typeof args.server === "object" ? args.server : {};
+  return {
+    args: [JSONparse(JSONstringify(claims)), JSONparse(JSONstringify(server))],
+    read: function (result) {
+      if (typeof result === "string") return { username: result.length > MAX_TEXT ? result.slice(0, MAX_TEXT) : result };
+      return { username: null, returned: result === null ? "null" : typeof result };
+    },
+  };
+}
+
 const CALLBACK_BUILDERS = harden({
   onAuthenticateSuccess: authenticateSuccessCall,
   onSmartLoginPreContextSelection: contextSelectionCall,
   onTokenGenerating: tokenGeneratingCall,
   onPostAuthorize: postAuthorizeCall,
   authenticate: authenticateCall,
+  getUserName: userNameCall,
 });
 
 // The arguments and the reader of callback `entry`, from the run's inputs; null for other entry points.
