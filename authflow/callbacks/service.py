@@ -12,6 +12,7 @@ import logging
 from urllib.parse import parse_qs, urlsplit
 
 from django.db import transaction
+from django.urls import reverse
 
 from authflow.directory import claims as directory_claims
 from authflow.net import client_ip
@@ -226,3 +227,13 @@ def purge_grants(cutoff) -> dict[str, int]:
     """Grants of logins older than `cutoff` (housekeeping): their codes are long spent."""
     count, _ = LoginGrant.objects.filter(created_at__lt=cutoff).delete()
     return {"callbacks.LoginGrant": count}
+
+
+def selection_url(flow) -> str | None:
+    """Where the browser goes before the code is issued: the selection page, when a choice is pending."""
+    if flow.application.callbacks_sequence_id is None:
+        return None  # no callbacks script, no choice to make (and no query on every login)
+    grant = grant_for_flow(flow.id)
+    if grant is None or not grant.awaits_choice:
+        return None
+    return reverse("login-context-selection", args=[flow.id])

@@ -9,21 +9,12 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from authflow.flows import service as flows
+from authflow.login import targets  # the login pages deliver the result, as for any finished login
 
 from . import service
 from .models import LoginGrant
 
 logger = logging.getLogger("authflow.callbacks")
-
-
-def selection_url(flow) -> str | None:
-    """Where the browser goes before the code is issued: the selection page, when a choice is pending."""
-    if flow.application.callbacks_sequence_id is None:
-        return None  # no callbacks script, no choice to make (and no query on every login)
-    grant = service.grant_for_flow(flow.id)
-    if grant is None or not grant.awaits_choice:
-        return None
-    return reverse("login-context-selection", args=[flow.id])
 
 
 def _problem(request, title, message, status):
@@ -33,8 +24,6 @@ def _problem(request, title, message, status):
 @never_cache
 @require_http_methods(["GET", "POST"])
 def context_selection(request, flow_id):
-    from authflow.login import targets  # the login pages deliver the result, as for any finished login
-
     flow = flows.get_flow(flow_id)
     grant = LoginGrant.objects.filter(flow_id=flow_id).first()
     # Only the user this login signed in, in this browser, chooses.

@@ -167,6 +167,14 @@ def show(request, flow, *, error: str | None = None, index: int | None = None, s
     return render(request, authenticator.template, context, status=status)
 
 
+class AnsweredAtOnce(Exception):
+    """Showing the step answered it instead (a provider that cannot be reached fails it): journal `answer`."""
+
+    def __init__(self, answer: dict):
+        super().__init__("the step was answered while it was shown")
+        self.answer = answer
+
+
 def _federated(request, flow, step: Step, index: int, context: dict, status: int):
     """A step option served by an identity provider: off to it at once, unless a failed try is to be shown first.
 
@@ -178,10 +186,7 @@ def _federated(request, flow, step: Step, index: int, context: dict, status: int
     try:
         return redirect_out(request, flow, step, index, provider)
     except ProviderError as exc:
-        from .views import continue_with  # the views import this module
-
-        return continue_with(request, flow, step.failure(f"{provider.label} cannot be used right now: {exc}."),
-                             flow.pending["position"])
+        raise AnsweredAtOnce(step.failure(f"{provider.label} cannot be used right now: {exc}.")) from None
 
 
 def answer(request, flow):

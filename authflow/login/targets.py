@@ -15,7 +15,7 @@ from django.conf import settings
 from django.http import HttpResponseRedirect
 
 from authflow.applications.models import Application
-from authflow.callbacks import views as context_selection
+from authflow.callbacks import service as callbacks
 from authflow.configuration.account import account_application
 from authflow.configuration.schema import ConfigError
 from authflow.protocols.oidc import authorization_requests, authorizations
@@ -100,7 +100,7 @@ def deliver_success(request, flow) -> HttpResponseRedirect:
     """Signed in: back to the authorization endpoint (which now issues the code), or to our page."""
     target = _success_url(flow)
     if flow.return_to.get("protocol") == "oidc":
-        pending_choice = context_selection.selection_url(flow)  # onSmartLoginPreContextSelection offered people
+        pending_choice = callbacks.selection_url(flow)  # onSmartLoginPreContextSelection offered people
         if pending_choice is not None:
             return HttpResponseRedirect(pending_choice)
         authorizations.allow(request.session, target, str(flow.id))

@@ -136,7 +136,10 @@ def show(request, flow):
         return waiting.show(request, flow)
     if flow.pending["type"] == "prompt":
         return prompts.show(request, flow)
-    return steps.show(request, flow)
+    try:
+        return steps.show(request, flow)
+    except steps.AnsweredAtOnce as answered:
+        return continue_with(request, flow, answered.answer, flow.pending["position"])
 
 
 def submit(request, flow):
@@ -152,7 +155,10 @@ def submit(request, flow):
     if command["type"] == "step" and request.POST.get("action") == "abort":
         answer, page = step_answer(command["step"], "abort"), None
     elif command["type"] == "step":
-        answer, page = steps.answer(request, flow)
+        try:
+            answer, page = steps.answer(request, flow)
+        except steps.AnsweredAtOnce as answered:
+            answer, page = answered.answer, None
     else:
         answer, page = prompts.answer(request, flow)
     if page is not None:
