@@ -40,6 +40,16 @@ class _UserAPIView(APIView):
             return Response({"error": "invalid_request", "message": problem}, status=400)
         return payload
 
+    def run(self, request, name, operation):
+        """`operation(authenticator, user, payload)` for the token's user, answered with its outcome."""
+        authenticator = self.authenticator_named(name)
+        if authenticator is None:
+            return self.unknown(name)
+        payload = self.request_payload(request)
+        if isinstance(payload, Response):
+            return payload
+        return self.answer(operation(authenticator, request.user, payload))
+
     @staticmethod
     def answer(outcome):
         return Response(outcome.body(), status=outcome.http_status)
@@ -54,32 +64,14 @@ class RegistrationView(_UserAPIView):
     """POST registers the token's user with the authenticator; DELETE removes the registration."""
 
     def post(self, request, name):
-        authenticator = self.authenticator_named(name)
-        if authenticator is None:
-            return self.unknown(name)
-        payload = self.request_payload(request)
-        if isinstance(payload, Response):
-            return payload
-        return self.answer(services.register(authenticator, request.user, payload))
+        return self.run(request, name, services.register)
 
     def delete(self, request, name):
-        authenticator = self.authenticator_named(name)
-        if authenticator is None:
-            return self.unknown(name)
-        payload = self.request_payload(request)
-        if isinstance(payload, Response):
-            return payload
-        return self.answer(services.deregister(authenticator, request.user, payload))
+        return self.run(request, name, services.deregister)
 
 
 class AuthenticationView(_UserAPIView):
     """The token's user proves the factor again (a step-up inside the app); no token is issued."""
 
     def post(self, request, name):
-        authenticator = self.authenticator_named(name)
-        if authenticator is None:
-            return self.unknown(name)
-        payload = self.request_payload(request)
-        if isinstance(payload, Response):
-            return payload
-        return self.answer(services.authenticate(authenticator, request.user, payload))
+        return self.run(request, name, services.authenticate)
