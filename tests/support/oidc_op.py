@@ -18,6 +18,8 @@ from pathlib import Path
 import pytest
 import requests
 
+from tests.support.servers import stop_process
+
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = Path(__file__).with_name("oidc_provider") / "server.mjs"
 
@@ -64,12 +66,6 @@ class OpenIDProvider:
         return requests.get(self.issuer + "/test/last-authorization", timeout=10).json()
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, grace_seconds=10)
         if self.process is not None:
             self.log.close()

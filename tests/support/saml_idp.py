@@ -20,6 +20,7 @@ import requests
 
 from authflow.federation.saml_keys import new_sp_key_pair
 from tests.support.oidc_op import free_port
+from tests.support.servers import stop_process
 
 SERVER = Path(__file__).with_name("saml_idp") / "server.py"
 
@@ -71,12 +72,6 @@ class SamlIdentityProvider:
         return requests.get(self.base + "/test/last-request", timeout=10).json()
 
     def stop(self) -> None:
-        if self.process is not None and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
+        stop_process(self.process, grace_seconds=10)
         if self.process is not None:
             self.log.close()

@@ -140,13 +140,7 @@ class ServerProcess:
             self.process.wait(timeout=10)
 
     def stop(self) -> None:
-        if self.process and self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait(timeout=10)
+        stop_process(self.process)
 
     def output(self, limit: int = 6000) -> str:
         """The tail of what the current (or last) process printed."""
@@ -154,3 +148,14 @@ class ServerProcess:
             return "(no output)"
         text = self._log_path.read_text(errors="replace")
         return text[-limit:] if text else "(no output)"
+
+
+def stop_process(process, grace_seconds: float = 5) -> None:
+    """Terminate a test's child process (a server, a peer), killing it when it does not stop in time."""
+    if process is not None and process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=grace_seconds)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=10)
