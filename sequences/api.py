@@ -29,7 +29,9 @@ from .engine.state import (
 from .engine.steps import StepConfigError, brief_steps, normalize_steps
 from .engine.syntax import check_syntax
 from .engine.useragent import user_agent_object
-from .models import Sequence, SequenceVersion
+from .models import SavedScenario, ScenarioResult, Sequence, SequenceVersion
+from .expectations import ExpectationError, expectation_of, parse_expectation
+from .saved_scenarios import failing_on, rerun_for_version, results_by_version, run_on, saved_after
 
 __all__ = [
     "Advance",
@@ -74,6 +76,16 @@ __all__ = [
     "CALLBACK_FUNCTIONS",
     "CallbackResult",
     "run_callback",
+    "SavedScenario",
+    "ScenarioResult",
+    "ExpectationError",
+    "expectation_of",
+    "parse_expectation",
+    "failing_on",
+    "rerun_for_version",
+    "results_by_version",
+    "run_on",
+    "saved_after",
 ]
 
 

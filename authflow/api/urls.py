@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from . import applications, configured, smart_launches, docs, errors, audit_views, endpoints, flows, secrets, sequences, simulate, templates, users
+from . import applications, configured, smart_launches, docs, errors, audit_views, endpoints, flows, scenarios, secrets, sequences, simulate, templates, users
 
 app_name = "api"
 
@@ -12,6 +12,9 @@ urlpatterns = [
     path("sequences/<slug:name>/diff/", sequences.VersionDiff.as_view(), name="diff"),
     path("sequences/<slug:name>/publish/", sequences.Publish.as_view(), name="publish"),
     path("sequences/<slug:name>/live/", sequences.LiveVersion.as_view(), name="live"),
+    path("sequences/<slug:name>/scenarios/", scenarios.ScenarioList.as_view(), name="scenarios"),
+    path("sequences/<slug:name>/scenarios/<int:pk>/", scenarios.ScenarioDetail.as_view(), name="scenario"),
+    path("sequences/<slug:name>/scenarios/<int:pk>/run/", scenarios.ScenarioRun.as_view(), name="scenario-run"),
     path("simulate/", simulate.Simulate.as_view(), name="simulate"),
     path("applications/", applications.ApplicationList.as_view(), name="applications"),
     path("applications/<slug:name>/", applications.ApplicationDetail.as_view(), name="application"),
