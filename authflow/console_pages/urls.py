@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import gallery_views, views
 
 app_name = "console"
 
@@ -10,4 +10,7 @@ urlpatterns = [
     path("scripts/<slug:name>/diff/", views.diff, name="diff"),
     path("scripts/<slug:name>/publish/<int:number>/", views.publish, name="publish"),
     path("scripts/<slug:name>/edit/", views.editor, name="editor"),
+    path("templates/", gallery_views.index, name="gallery"),
+    path("templates/<slug:slug>/", gallery_views.detail, name="gallery-template"),
+    path("templates/<slug:slug>/start/", gallery_views.start, name="gallery-start"),
 ]

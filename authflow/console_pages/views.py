@@ -12,6 +12,7 @@ from sequences.models import Sequence
 
 from . import api_calls
 from .access import staff_console
+from .gallery_views import editor_start
 from .diffs import side_by_side
 
 READ = "sequences.view_sequence"
@@ -88,6 +89,7 @@ def editor(request, name):
     """A new version, starting from a copy of the live one (or the latest, or ?from=N); saved through the API."""
     sequence = _sequence(name)
     errors = []
+    template = None
     if request.method == "POST":
         source = request.POST.get("source", "").replace("\r\n", "\n")
         answer = api_calls.call(sequences_api.VersionList, request, {"source": source},
@@ -107,12 +109,16 @@ def editor(request, name):
         base = (sequence.versions.filter(number=chosen).first() if chosen else
                 sequence.live_version or sequence.latest_version())
         source = base.source if base else ""
+        template = editor_start(request.GET)
+        if template is not None:
+            base, source = None, template.source
     lines = source.split("\n")
     for error in errors:
         line = error.get("line")
         error["excerpt"] = lines[line - 1] if isinstance(line, int) and 0 < line <= len(lines) else None
     return render(request, "console/editor.html", {
-        "sequence": sequence, "base": base, "source": source, "errors": errors, "scenario": _starting_scenario(sequence),
+        "sequence": sequence, "base": base, "source": source, "errors": errors, "template": template,
+        "scenario": template.scenario_text() if template else _starting_scenario(sequence),
         "etag": sequences_api.sequence_etag(sequence)}, status=400 if errors else 200)
 
 
