@@ -13,6 +13,7 @@ from sequences.models import Sequence
 from . import api_calls
 from .access import staff_console
 from .gallery_views import editor_start
+from .scenario_views import scenario_results
 from .diffs import side_by_side
 
 READ = "sequences.view_sequence"
@@ -39,7 +40,7 @@ def versions(request, name):
     rows = sequence.versions.select_related("author").order_by("-number")
     return render(request, "console/versions.html", {
         "sequence": sequence, "versions": rows, "applications": sequence.applications.order_by("name"),
-        "can_write": request.user.has_perm(WRITE)})
+        "can_write": request.user.has_perm(WRITE), **scenario_results(sequence, rows)})
 
 
 @staff_console(READ)
@@ -65,7 +66,7 @@ def publish(request, name, number):
         raise Http404("no such version")
     errors = []
     if request.method == "POST":
-        answer = api_calls.call(sequences_api.Publish, request, {"version": str(number)},
+        answer = api_calls.call(sequences_api.Publish, request, {"version": str(number), "override": request.POST.get("override") == "on"},
                                 request.POST.get("etag", ""), name=sequence.name)
         if answer.status_code == 200:
             messages.success(request, f"Version {number} of {sequence.name} is live.")
