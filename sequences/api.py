@@ -8,6 +8,7 @@ from .engine.driver import Advance, AnswerMismatch, Host, Program, advance, chec
 from .engine.callbacks import CALLBACK_FUNCTIONS, CallbackResult, run_callback
 from .engine.errors import ScriptError, ScriptLimitError, ScriptSyntaxError
 from .engine.execute import ExecuteOutcome, run_execute
+from .engine.outline import outline, reachable
 from .engine.sso import session_input
 from .engine.state import (
     FlowState,
@@ -86,6 +87,8 @@ __all__ = [
     "results_by_version",
     "run_on",
     "saved_after",
+    "outline",
+    "reachable",
 ]
 
 

@@ -122,6 +122,10 @@ class SandboxProcess:
         verdict = self._request({"op": "check", "kind": kind}, source.encode("utf-8"))
         return None if verdict["ok"] else verdict["error"]
 
+    def outline(self, source: str) -> dict:
+        """{"ok": true, "outline": {...}} or {"ok": false, "error": {...}}: js/outline.js, nothing of it run."""
+        return self._request({"op": "outline"}, source.encode("utf-8"))
+
     def _compile(self, key: str, source: str, kind: str) -> None:
         verdict = self._request({"op": "compile", "program": key, "kind": kind}, source.encode("utf-8"))
         if not verdict["ok"]:
