@@ -76,7 +76,7 @@ def test_the_outline_follows_callbacks_conditions_and_the_scripts_own_functions(
     assert tree["entry"] == "onLoginRequest" and tree["line"] == 47
     password = node(tree["items"], "passwordStep()")
     assert password["kind"] == "function" and password["line"] == 48 and password["defined"] == 18
-    step1 = node(password["items"], "Step 1")
+    step1 = node(password["body"], "Step 1")
     assert step1["kind"] == "step" and step1["line"] == 19
     assert [l["callback"] for l in step1["lanes"]] == ["onSuccess", "onFail"]
     # onFail calls passwordStep again: a loop back, not an endless diagram
@@ -88,7 +88,7 @@ def test_the_outline_follows_callbacks_conditions_and_the_scripts_own_functions(
     step2 = node(lane(decision, "then"), "Step 2")
     assert step2["options"] == ["authenticationOptions: [{authenticator: 'totp'}]"]
     assert lane(step2, "onFail")[0]["kind"] == "end" and lane(step2, "onFail")[0]["label"] == "sendError"
-    consent = node(lane(decision, "else"), "askConsent()")["items"][0]
+    consent = node(lane(decision, "else"), "askConsent()")["body"][0]
     assert consent["label"] == 'Prompt "consent"' and [l["callback"] for l in consent["lanes"]] == ["onSuccess", "onDeny"]
     assert lane(consent, "onSuccess")[0] == {"kind": "effect", "label": "sendEmail", "line": 6, "options": [],
                                              "lanes": []}
@@ -101,6 +101,10 @@ def test_the_outline_follows_callbacks_conditions_and_the_scripts_own_functions(
     assert found["call"] == ["httpGet", "callChoreo"]
     assert found["callback"] == ["onSuccess", "onFail", "onDeny", "onTimeout"]
     assert found["end"] == ["sendError", "fail"] and found["effect"] == ["sendEmail"]
+
+
+def boxes(items):
+    return sum(1 + boxes(item.get("body", [])) + sum(boxes(l["items"]) for l in item.get("lanes", [])) for item in items)
 
 
 def test_nothing_of_the_script_runs_while_it_is_outlined():
@@ -143,6 +147,7 @@ def test_the_diagram_page_draws_the_live_version_as_boxes(staff, admin_user):
     assert "Calls httpGet, callChoreo" in text
     assert html.count('class="flow-node flow-step"') == 3  # step 1, and step 2 on two paths
     assert 'class="flow-node flow-again"' in html and "again: back to passwordStep" in text
+    assert html.count('class="flow-node') == 1 + boxes(outline(SCRIPT)["items"]) == 14  # the entry, one per item
     assert "style=" not in html and "<script" not in html  # the CSP: nothing inline
     assert "Diagram" in text_of(staff.get("/console/scripts/portal/"))
 

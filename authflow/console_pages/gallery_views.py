@@ -2,6 +2,7 @@
 editor of the chosen application's login script on the template as a new draft (nothing saved until Save)."""
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.contrib import messages
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -18,8 +19,10 @@ WRITE = "sequences.add_sequenceversion"
 
 
 def _applications_with_scripts():
-    return (Application.objects.filter(sequence__kind=Sequence.Kind.SCRIPT).select_related("sequence")
-            .order_by("name"))
+    """Applications whose login script a template can start from; not the account application, whose script is
+    the staff's own sign-in (a template there could lock the console out: edit it from its versions page)."""
+    return (Application.objects.filter(sequence__kind=Sequence.Kind.SCRIPT)
+            .exclude(name=settings.AUTHFLOW_ACCOUNT_APPLICATION).select_related("sequence").order_by("name"))
 
 
 @staff_console(READ)

@@ -40,7 +40,7 @@ def reachable(tree: dict) -> dict:
                     if lane["callback"] not in callbacks:
                         callbacks.append(lane["callback"])
                 visit(lane["items"])
-            visit(item.get("items", []))
+            visit(item.get("body", []))
 
     visit(tree["items"])
     return found

@@ -2,7 +2,8 @@
 // onLoginRequest, the steps, prompts, calls, effects and endings it can reach, each with its line, nested
 // under the callbacks (onSuccess, onFail, ...) and the conditions that lead to them.  The script's own
 // functions are followed where they are called; one already being followed is shown as a loop back to it.
-// The console draws the flow diagram from it.
+// The console draws the flow diagram from it.  Items: {kind, label, line, options, lanes: [{callback, line, items}]};
+// a function's outline is its `body`.
 
 const OUTLINE_CALLS = harden({
   httpGet: "call", httpPost: "call", callChoreo: "call", callAnalytics: "call",
@@ -98,7 +99,7 @@ function outlineSource(source) {
     following.push(name);
     const inner = body(node, depth + 1);
     following.pop();
-    if (inner.length > 0) add(items, { kind: "function", label: name + "()", line: lineOf(at), defined: lineOf(node), items: inner });
+    if (inner.length > 0) add(items, { kind: "function", label: name + "()", line: lineOf(at), defined: lineOf(node), body: inner });
   };
 
   const call = (node, items, depth) => {
