@@ -32,7 +32,7 @@ from .engine.syntax import check_syntax
 from .engine.useragent import user_agent_object
 from .models import SavedScenario, ScenarioResult, Sequence, SequenceVersion
 from .expectations import ExpectationError, expectation_of, parse_expectation
-from .saved_scenarios import failing_on, rerun_for_version, results_by_version, run_on, saved_after
+from .saved_scenarios import MAX_SAVED_SCENARIOS, failing_on, rerun_for_version, results_by_version, run_on, saved_after
 
 __all__ = [
     "Advance",
@@ -87,6 +87,7 @@ __all__ = [
     "results_by_version",
     "run_on",
     "saved_after",
+    "MAX_SAVED_SCENARIOS",
     "outline",
     "reachable",
 ]

@@ -9,6 +9,9 @@ from django.db import transaction
 from .expectations import run_expectation
 from .models import SavedScenario, ScenarioResult, SequenceVersion
 
+# Each new version runs every saved scenario of its script while it is saved: a cap keeps that request short.
+MAX_SAVED_SCENARIOS = 25
+
 
 def run_on(scenario: SavedScenario, version: SequenceVersion) -> ScenarioResult:
     """Run `scenario` on `version` now and store the result (replacing an earlier one)."""

@@ -118,6 +118,16 @@ def test_a_name_is_unique_within_the_script(writer, portal):
     assert again.status_code == 409 and again.json()["errors"][0]["field"] == "name"
 
 
+def test_a_script_keeps_a_bounded_number_of_scenarios(writer, portal, monkeypatch):
+    from sequences import api as sequences_api
+
+    monkeypatch.setattr(sequences_api, "MAX_SAVED_SCENARIOS", 1)
+    assert save(writer).status_code == 201
+    refused = save(writer, name="another")
+    assert refused.status_code == 409 and "at most 1 saved scenarios" in refused.json()["errors"][0]["message"]
+    assert portal.saved_scenarios.count() == 1
+
+
 def test_each_new_version_reruns_the_saved_scenarios(writer, portal):
     saved = save(writer).json()
     add_version(writer, V2)

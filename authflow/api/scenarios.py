@@ -9,7 +9,8 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import serializers, status
 from rest_framework.response import Response
 
-from sequences.api import (ExpectationError, SavedScenario, parse_expectation, run_on, saved_after)
+from sequences import api as sequences_api
+from sequences.api import ExpectationError, SavedScenario, parse_expectation, run_on, saved_after
 from sequences.harness.scenario import ScenarioError, parse_scenario
 from sequences.models import Sequence
 
@@ -95,6 +96,9 @@ class ScenarioList(ApiListView):
         serializer = SavedScenarioSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         sequence = _script(name)
+        if sequence.saved_scenarios.count() >= sequences_api.MAX_SAVED_SCENARIOS:
+            raise Conflict(f"a script keeps at most {sequences_api.MAX_SAVED_SCENARIOS} saved scenarios: delete one "
+                           f"first", field="name")
         user = request.user if request.user is not None and request.user.is_authenticated else None
         try:
             with transaction.atomic():
