@@ -107,6 +107,23 @@ def boxes(items):
     return sum(1 + boxes(item.get("body", [])) + sum(boxes(l["items"]) for l in item.get("lanes", [])) for item in items)
 
 
+def test_callbacks_named_by_function_and_functions_handed_to_others_are_followed():
+    tree = outline("""function stepUp(context) { executeStep(2); }
+var onLoginRequest = function (context) {
+    executeStep(1, {onSuccess: stepUp, onFail: (context) => { ['a', 'b'].forEach(function (role) {
+        assignUserRoles(context.currentKnownSubject, [role]); }); }});
+};""")
+    step1 = tree["items"][0]
+    assert lane(step1, "onSuccess")[0]["kind"] == "function" and lane(step1, "onSuccess")[0]["body"][0]["label"] == "Step 2"
+    assert lane(step1, "onFail") == [{"kind": "effect", "label": "assignUserRoles", "line": 4, "options": [], "lanes": []}]
+
+
+def test_a_script_that_would_take_long_to_outline_is_cut_not_run_forever():
+    helpers = "".join(f"function h{i}() {{ h{i + 1}(); h{i + 1}(); }}\n" for i in range(40))
+    tree = outline(helpers + "function h40() { executeStep(1); }\nvar onLoginRequest = function (c) { h0(); };")
+    assert tree["truncated"] is True
+
+
 def test_nothing_of_the_script_runs_while_it_is_outlined():
     tree = outline("while (true) {}\nvar onLoginRequest = function (context) { executeStep(1); };")
     assert [item["label"] for item in tree["items"]] == ["Step 1"]

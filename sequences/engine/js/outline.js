@@ -14,6 +14,7 @@ const OUTLINE_CALLS = harden({
 });
 const OUTLINE_MAX_ITEMS = 400;
 const OUTLINE_MAX_DEPTH = 48;
+const OUTLINE_MAX_VISITS = 50000; // syntax nodes visited (functions are opened at each call: bounded work)
 const OUTLINE_LABEL = 80;
 
 function isCallbackName(name) {
@@ -57,6 +58,7 @@ function outlineSource(source) {
   }
 
   let count = 0;
+  let visits = 0;
   let truncated = false;
   const following = [];
   const add = (items, item) => {
@@ -150,7 +152,7 @@ function outlineSource(source) {
 
   const walk = (node, items, depth) => {
     if (node === null || typeof node !== "object") return;
-    if (depth > OUTLINE_MAX_DEPTH) { truncated = true; return; }
+    if (depth > OUTLINE_MAX_DEPTH || ++visits > OUTLINE_MAX_VISITS) { truncated = true; return; }
     if (ArrayIsArray(node)) { for (const item of node) walk(item, items, depth); return; }
     if (typeof node.type !== "string") return;
     switch (node.type) {
