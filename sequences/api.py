@@ -28,6 +28,7 @@ from .engine.state import (
 )
 from .engine.steps import StepConfigError, brief_steps, normalize_steps
 from .engine.syntax import check_syntax
+from .engine.trace import TraceError, flow_rerun, flow_trace
 from .engine.useragent import user_agent_object
 from .models import Sequence, SequenceVersion
 
@@ -71,6 +72,9 @@ __all__ = [
     "publish_version",
     "library_for",
     "KindConflict",
+    "TraceError",
+    "flow_trace",
+    "flow_rerun",
     "CALLBACK_FUNCTIONS",
     "CallbackResult",
     "run_callback",
