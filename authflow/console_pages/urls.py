@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import replay, views
 
 app_name = "console"
 
@@ -10,4 +10,6 @@ urlpatterns = [
     path("scripts/<slug:name>/diff/", views.diff, name="diff"),
     path("scripts/<slug:name>/publish/<int:number>/", views.publish, name="publish"),
     path("scripts/<slug:name>/edit/", views.editor, name="editor"),
+    path("flows/", replay.flow_list, name="flows"),
+    path("flows/<uuid:flow_id>/", replay.flow_replay, name="replay"),
 ]
