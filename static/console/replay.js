@@ -78,7 +78,7 @@ function renderTrip(index) {
   const title = el("h3", "Round trip " + (index + 1) + " of " + trips.length);
   title.id = "round-trip-title";
   panel.append(title);
-  if (trip.at) panel.append(el("p", "At " + trip.at, "replay-time"));
+  if (trip.at) panel.append(el("p", "At " + trip.at.replace("T", " ").slice(0, 19) + " UTC", "replay-time"));
   if (diverged !== null && diverged.round_trip === index) {
     const note = el("p", "The re-run diverges here: " + diverged.message, "replay-diverged-note");
     note.id = "divergence-note";
