@@ -233,6 +233,19 @@ def test_the_api_serves_a_flows_trace_and_its_rerun_to_the_scopes_that_may_read_
     assert Client().get(f"/api/v1/flows/{flow.id}/trace/").status_code in (401, 403)
 
 
+@pytest.mark.django_db
+def test_a_flow_the_engine_cannot_replay_is_a_clear_conflict_not_a_server_error():
+    app, _ = make_app(), make_alice()
+    flow = run_login(app)
+    state = dict(flow.state, runtime=1)  # written by an engine whose replays this one does not reproduce
+    LoginFlow.objects.filter(pk=flow.pk).update(state=state)
+    reader = api_client("flows:read", "sequences:read")
+    for url in (f"/api/v1/flows/{flow.id}/trace/", f"/api/v1/flows/{flow.id}/rerun/?version=1"):
+        answer = reader.get(url)
+        assert answer.status_code == 409, url
+        assert "another version of the script engine" in answer.json()["errors"][0]["message"]
+
+
 # ---------------------------------------------------------------- the console pages
 
 def text_of(answer) -> str:
@@ -256,6 +269,8 @@ def test_the_console_lists_recent_flows_per_application_searched_by_username_or_
     assert str(flow.id) in by_name and str(other.id) not in by_name
     by_id = staff.get(f"/console/flows/?q={other.id}").content.decode()
     assert str(other.id) in by_id and str(flow.id) not in by_id
+    by_start = staff.get(f"/console/flows/?q={str(flow.id)[:8].upper()}").content.decode()  # as the list shows it
+    assert str(flow.id) in by_start and str(other.id) not in by_start
     assert "No login flows match" in text_of(staff.get("/console/flows/?q=nobody"))
     assert "No login flows match" in text_of(staff.get("/console/flows/?application=portal&q=" + "x" * 500))
     assert staff.get("/console/flows/?application=no-such-app").status_code == 200  # all applications, then

@@ -21,7 +21,7 @@ from .errors import Conflict, Invalid
 from .flows import FlowSerializer
 
 
-class TraceSerializer(serializers.Serializer):
+class FlowTraceSerializer(serializers.Serializer):
     flow = FlowSerializer()
     boundaries = serializers.ChoiceField(["recorded", "inferred"], help_text=(
         "recorded: each round trip's clock readings, users and lookups are known; inferred: the flow was stored "
@@ -33,7 +33,7 @@ class TraceSerializer(serializers.Serializer):
         "calls, logs ({level, message, line}), journal ({consumed, added})"))
 
 
-class RerunSerializer(serializers.Serializer):
+class FlowRerunSerializer(serializers.Serializer):
     flow = serializers.UUIDField()
     sequence = serializers.CharField()
     recorded_version = serializers.IntegerField()
@@ -64,10 +64,10 @@ def _flow(flow_id) -> LoginFlow:
 
 class FlowTrace(ApiView):
     read_scope = write_scope = "flows:read"
-    serializer_class = TraceSerializer
+    serializer_class = FlowTraceSerializer
 
     @extend_schema(summary="Step through a recorded flow: per round trip, the command, journal entries, logs, effects",
-                   responses={200: TraceSerializer, 409: OpenApiResponse(description="the flow cannot be replayed")})
+                   responses={200: FlowTraceSerializer, 409: OpenApiResponse(description="the flow cannot be replayed")})
     def get(self, request, flow_id):
         flow = _flow(flow_id)
         try:
@@ -80,13 +80,13 @@ class FlowTrace(ApiView):
 class FlowRerun(ApiView):
     read_scope = write_scope = "flows:read"
     permission_classes = [HasScope, AlsoReadsScripts]
-    serializer_class = RerunSerializer
+    serializer_class = FlowRerunSerializer
 
     @extend_schema(
         summary="Re-run a recorded flow against another version of its script (sandbox only) and find where it diverges",
         parameters=[OpenApiParameter("version", int, OpenApiParameter.QUERY, required=True,
                                      description="a version number of the flow's script")],
-        responses={200: RerunSerializer, 400: OpenApiResponse(description="no such version of the flow's script"),
+        responses={200: FlowRerunSerializer, 400: OpenApiResponse(description="no such version of the flow's script"),
                    409: OpenApiResponse(description="the flow cannot be replayed")})
     def get(self, request, flow_id):
         flow = _flow(flow_id)

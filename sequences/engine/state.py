@@ -285,22 +285,23 @@ def secret_texts(state: FlowState) -> list[str]:
     for answer in state.journal.get("answers", []):
         params = answer.get("params") or {}
         for name in answer.get("secret") or () if answer.get("k") == "prompt" else ():
-            found.update(_strings(params.get(name)))
+            found.update(strings_in(params.get(name)))
     for key, value in state.journal.get("lookups", {}).items():
         if _is_secret_lookup(key):
-            found.update(_strings(value))
+            found.update(strings_in(value))
     for value in ((state.inputs.get("request") or {}).get("cookies") or {}).values():
-        found.update(_strings(value))
+        found.update(strings_in(value))
     return sorted((text for text in found if len(text) >= 4), key=len, reverse=True)
 
 
-def _strings(value) -> list[str]:
+def strings_in(value) -> list[str]:
+    """Every string inside a JSON value."""
     if isinstance(value, str):
         return [value]
     if isinstance(value, list):
-        return [text for item in value for text in _strings(item)]
+        return [text for item in value for text in strings_in(item)]
     if isinstance(value, dict):
-        return [text for item in value.values() for text in _strings(item)]
+        return [text for item in value.values() for text in strings_in(item)]
     return []
 
 

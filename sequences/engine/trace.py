@@ -22,6 +22,7 @@ from .errors import ScriptCompileError, ScriptLimitError
 from .sandbox import Limits, pool
 from .state import (
     SEALED,
+    SECRET_LOOKUP_KINDS,
     FlowState,
     journal_prefix,
     round_trips,
@@ -29,12 +30,15 @@ from .state import (
     shown_answer,
     shown_lookup,
     shown_request,
+    strings_in,
 )
 
 ReadUser = Callable[[str], "dict | None"]
 Lookup = Callable[[str, Any], Any]
 # A replay answers at most this many lookups the journal lacks (another version's new reads) before giving up.
 MAX_REPLAY_LOOKUPS = 64
+# Lookups whose answers are secrets (a vault secret, a cookie's verified value): never shown, even in a log line.
+REVEALING_LOOKUPS = ("secret",) + SECRET_LOOKUP_KINDS
 # Effect arguments shown sealed, by index: a cookie's value (a new password is already "[redacted]").
 SEALED_EFFECT_ARGUMENTS = {"setCookie": {1}}
 # What a command says that is not part of the decision it stands for.
@@ -88,8 +92,8 @@ class _Replayer:
             command = result["command"]
             if command.get("type") == "lookup" and "kind" in command and command["id"] not in lookups:
                 value = self.lookup(command["kind"], command["key"])
-                if command["kind"] == "secret" and isinstance(value, str):
-                    self.revealed.add(value)
+                if command["kind"] in REVEALING_LOOKUPS:
+                    self.revealed.update(strings_in(value))
                 lookups[command["id"]] = value
                 continue
             if command.get("type") == "lookup" and "username" in command and command["username"] not in prefetch:

@@ -51,8 +51,6 @@ function describeCommand(command) {
       return "fail" + (command.params && command.params.errorCode ? ": " + command.params.errorCode : "");
     case "sendError":
       return "send error" + (command.url ? " to " + command.url : "");
-    case "redirect":
-      return "redirect" + (command.url ? " to " + command.url : "");
     case "error":
       return "error (" + command.kind + "): " + command.message + (command.line ? " at line " + command.line : "");
     default:
