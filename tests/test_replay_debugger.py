@@ -119,6 +119,42 @@ def test_secrets_never_show_a_prompt_password_a_cookie_or_a_log_line_holding_one
     assert trace["request"]["cookies"] == {"remember": "(sealed)"}
 
 
+COOKIES = """var onLoginRequest = function (context) {
+    var remembered = getCookieValue(context.request, 'remember', {validateSignature: true});
+    Log.info('remembered ' + remembered);
+    executeStep(1, {onSuccess: function (context) {
+        setCookie(context.response, 'device', 'device-cookie-value-42', {'max-age': 60});
+        updateUserPassword(context.currentKnownSubject, 'new-password-value-7');
+    }});
+};
+"""
+
+
+class CookieWorld(World):
+    def lookup(self, kind, key):
+        return "verified-remember-value" if kind == "cookie" and key["value"] == COOKIE else None
+
+
+def test_cookies_a_script_reads_or_sets_and_a_new_password_never_show():
+    program, world = Program.from_source(COOKIES), CookieWorld()
+    state = FlowState.start("portal", STEPS, request_inputs("203.0.113.9", {}, {}, {"remember": COOKIE}))
+    result = advance(program, state, world)
+    result = advance(program, result.state, world,
+                     answer=step_answer(1, "success", user="alice", authenticator="BasicAuthenticator"))
+    assert result.command["type"] == "complete" and world.effects == ["setCookie", "updateUserPassword"]
+    trace = flow_trace(program, result.state)
+    text = json.dumps(trace)
+    for secret in (COOKIE, "verified-remember-value", "device-cookie-value-42", "new-password-value-7"):
+        assert secret not in text, secret
+    start, step_1 = trace["round_trips"]
+    assert start["logs"][0]["message"] == "remembered (sealed)"
+    assert start["journal"]["added"]["lookups"] == [{"key": "cookie:(sealed)", "value": "(sealed)"}]
+    assert [(e["name"], e["args"][:2]) for e in step_1["effects"]] == [
+        ("setCookie", ["device", "(sealed)"]), ("updateUserPassword", ["alice", "[redacted]"])]
+    marks = json.dumps(result.state.journal["trips"])
+    assert COOKIE not in marks and "verified-remember-value" not in marks  # the marks hold no secret
+
+
 def test_a_version_asking_for_another_step_diverges_at_the_round_trip_that_asks_it():
     program, state, _ = recorded_flow()
     rerun = flow_rerun(program, Program.from_source(ANOTHER_STEP), state)

@@ -7,6 +7,7 @@ const panel = document.getElementById("round-trip");
 const status = document.getElementById("replay-status");
 const previous = document.getElementById("previous-trip");
 const next = document.getElementById("next-trip");
+const announcer = document.getElementById("trip-announcer");
 let trips = [];
 let current = 0;
 let diverged = null;
@@ -148,6 +149,7 @@ function renderTrip(index) {
   }
   previous.disabled = index === 0;
   next.disabled = index === trips.length - 1;
+  announcer.textContent = title.textContent + ": " + describeCommand(trip.command);
 }
 
 function renderList() {
