@@ -31,9 +31,10 @@ journal = {
                       other server data as first read (users by claims, verified
                       cookies, libraries); secrets are never journaled
   "logs":    int      how many Log lines were already delivered
-  "trips":   [...]    one mark per round trip (one call to driver.advance), in order:
-                      {"a": answers at its end, "c": clock readings at its end, "t": its time (ms),
-                       "u": [users it read], "l": [lookups it journaled; a secret one by its kind only]}
+  "trips":   [...]    one mark per round trip (one call to driver.advance), in order, kept small:
+                      [answers at its end, clock readings at its end, ms since the previous mark
+                       (the first: since the epoch)] + ([users it read], [lookups it journaled,
+                       a secret one by its kind only]) when it read any
                       (what the replay debugger shows; optional: flows stored before it was kept have none,
                       and their round trips are inferred from the answers: round_trips below)
   "sealed":  str      at rest only: the secret values below, encrypted by the caller
@@ -239,12 +240,31 @@ SEALED = "(sealed)"
 
 def mark_round_trip(journal: dict, *, now_ms: int, users_read, lookups_added) -> None:
     """Append the mark of the round trip that just left `journal` as it is."""
-    journal.setdefault("trips", []).append({
-        "a": len(journal.get("answers", [])), "c": len(journal.get("clock", [])), "t": int(now_ms),
-        "u": sorted(users_read),
-        "l": sorted({key.split(":", 1)[0] + ":" + SEALED if _is_secret_lookup(key) else key
-                     for key in lookups_added}),
-    })
+    marks = journal.setdefault("trips", [])
+    elapsed = int(now_ms) - sum(mark[2] for mark in marks if _is_mark(mark))
+    mark = [len(journal.get("answers", [])), len(journal.get("clock", [])), elapsed]
+    lookups = sorted({key.split(":", 1)[0] + ":" + SEALED if _is_secret_lookup(key) else key for key in lookups_added})
+    if users_read or lookups:
+        mark += [sorted(users_read), lookups]
+    marks.append(mark)
+
+
+def _is_mark(mark) -> bool:
+    return isinstance(mark, list) and len(mark) >= 3 and all(isinstance(n, int) for n in mark[:3])
+
+
+def round_trip_marks(journal: dict) -> list[dict]:
+    """The driver's marks, read: {"a": answers at the end, "c": clock readings, "t": time (ms since the epoch),
+    "u": users read, "l": lookups journaled}."""
+    out, at = [], 0
+    for mark in journal.get("trips") or []:
+        if not _is_mark(mark):
+            continue
+        at += mark[2]
+        users = mark[3] if len(mark) > 3 and isinstance(mark[3], list) else []
+        lookups = mark[4] if len(mark) > 4 and isinstance(mark[4], list) else []
+        out.append({"a": mark[0], "c": mark[1], "t": at, "u": users, "l": lookups})
+    return out
 
 
 def is_answer_from_outside(answer: dict) -> bool:
@@ -258,7 +278,7 @@ def round_trips(journal: dict) -> list[dict]:
     answers = journal.get("answers") or []
     starts = [index for index, answer in enumerate(answers) if is_answer_from_outside(answer)]
     ends = starts + [len(answers)]
-    marks = {mark.get("a"): mark for mark in journal.get("trips") or [] if isinstance(mark, dict)}
+    marks = {mark["a"]: mark for mark in round_trip_marks(journal)}
     out = []
     for number, end in enumerate(ends):
         out.append({"first": None if number == 0 else starts[number - 1], "end": end, "mark": marks.get(end)})

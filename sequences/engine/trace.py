@@ -25,6 +25,7 @@ from .state import (
     SECRET_LOOKUP_KINDS,
     FlowState,
     journal_prefix,
+    round_trip_marks,
     round_trips,
     secret_texts,
     shown_answer,
@@ -66,8 +67,8 @@ class _Replayer:
         self.read_user, self.lookup = read_user, lookup
         self.revealed: set[str] = set()  # secret values answered to a replay (kept out of what is shown)
         clock = state.journal.get("clock") or [0]
-        marks = [mark.get("t", 0) for mark in state.journal.get("trips") or [] if isinstance(mark, dict)]
-        self.now = int(max(list(clock) + marks))
+        times = [mark["t"] for mark in round_trip_marks(state.journal)]
+        self.now = int(max(list(clock) + times))
 
     def at(self, answers: int) -> tuple[dict, list[dict]]:
         """The command the script returns with the first `answers` answers journaled, and its log lines so far."""
