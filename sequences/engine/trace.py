@@ -190,8 +190,9 @@ def flow_rerun(recorded: Program, other: Program, state: FlowState, *, read_user
     trips = round_trips(state.journal)
     divergence = None
     compared = 0
-    for position in range(len(answers) + 1):
-        old, _ = before.at(position)
+    # One program at a time: a sandbox keeps few compiled programs, and alternating would compile them again.
+    recorded_commands = [before.at(position)[0] for position in range(len(answers) + 1)]
+    for position, old in enumerate(recorded_commands):
         new, _ = after.at(position)
         compared += 1
         if _decision(old) == _decision(new):
