@@ -2,7 +2,6 @@
 application with a password and an authenticator app code, then an administrator opens that very login in the
 console, steps through its round trips and re-runs it against a newer version of the script, which diverges.
 Screenshots land in test-artifacts/screenshots/."""
-import base64
 import io
 import os
 from urllib.parse import urlsplit
