@@ -29,6 +29,7 @@ from .engine.state import (
 )
 from .engine.steps import StepConfigError, brief_steps, normalize_steps
 from .engine.syntax import check_syntax
+from .engine.trace import TraceError, flow_rerun, flow_trace
 from .engine.useragent import user_agent_object
 from .models import SavedScenario, ScenarioResult, Sequence, SequenceVersion
 from .expectations import ExpectationError, expectation_of, parse_expectation
@@ -74,6 +75,9 @@ __all__ = [
     "publish_version",
     "library_for",
     "KindConflict",
+    "TraceError",
+    "flow_trace",
+    "flow_rerun",
     "CALLBACK_FUNCTIONS",
     "CallbackResult",
     "run_callback",

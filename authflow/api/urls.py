@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
 from . import applications, configured, smart_launches, docs, errors, audit_views, endpoints, flows, scenarios, secrets, sequences, simulate, templates, users
+from . import flow_traces
 
 app_name = "api"
 
@@ -37,6 +38,8 @@ urlpatterns = [
     path("smart-launches/", smart_launches.SmartLaunchCreate.as_view(), name="smart-launches"),
     path("flows/", flows.FlowList.as_view(), name="flows"),
     path("flows/<uuid:flow_id>/", flows.FlowDetail.as_view(), name="flow"),
+    path("flows/<uuid:flow_id>/trace/", flow_traces.FlowTrace.as_view(), name="flow-trace"),
+    path("flows/<uuid:flow_id>/rerun/", flow_traces.FlowRerun.as_view(), name="flow-rerun"),
     path("audit/", audit_views.AuditList.as_view(), name="audit"),
     path("schema/", docs.Schema.as_view(), name="schema"),
     path("docs/", docs.Docs.as_view(), name="docs"),

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import diagram_views, gallery_views, scenario_views, views
+from . import diagram_views, gallery_views, replay, scenario_views, views
 
 app_name = "console"
 
@@ -17,4 +17,6 @@ urlpatterns = [
     path("templates/", gallery_views.index, name="gallery"),
     path("templates/<slug:slug>/", gallery_views.detail, name="gallery-template"),
     path("templates/<slug:slug>/start/", gallery_views.start, name="gallery-start"),
+    path("flows/", replay.flow_list, name="flows"),
+    path("flows/<uuid:flow_id>/", replay.flow_replay, name="replay"),
 ]
