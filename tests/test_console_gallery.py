@@ -74,6 +74,7 @@ def test_the_gallery_page_lists_every_template_with_its_decision(staff, shop):
     assert '<option value="shop">' in page.content.decode()
     detail = staff.get("/console/templates/acr/")
     assert "selectAcrFrom(context, supportedLevels)" in unescape(detail.content.decode())
+    assert "switch level" in text_of(detail) and detail.content.decode().count('class="flow-node flow-step"') == 5
 
 
 @pytest.mark.django_db

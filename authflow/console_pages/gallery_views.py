@@ -9,6 +9,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from authflow.applications.models import Application
+from sequences.api import outline
 from sequences.models import Sequence
 
 from . import gallery
@@ -38,7 +39,7 @@ def detail(request, slug):
     if template is None:
         raise Http404("no such template")
     return render(request, "console/gallery_template.html", {
-        "template": template, "applications": _applications_with_scripts(),
+        "template": template, "applications": _applications_with_scripts(), "tree": outline(template.source),
         "can_write": request.user.has_perm(WRITE)})
 
 

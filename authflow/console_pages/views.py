@@ -66,8 +66,9 @@ def publish(request, name, number):
         raise Http404("no such version")
     errors = []
     if request.method == "POST":
-        answer = api_calls.call(sequences_api.Publish, request, {"version": str(number), "override": request.POST.get("override") == "on"},
-                                request.POST.get("etag", ""), name=sequence.name)
+        fields = {"version": str(number), "override": request.POST.get("override") == "on"}
+        answer = api_calls.call(sequences_api.Publish, request, fields, request.POST.get("etag", ""),
+                                name=sequence.name)
         if answer.status_code == 200:
             messages.success(request, f"Version {number} of {sequence.name} is live.")
             return redirect("console:versions", name=sequence.name)
