@@ -171,3 +171,22 @@ def test_the_diagram_page_draws_the_live_version_as_boxes(staff, admin_user):
     broken = staff.get("/console/scripts/portal/diagram/?version=2")
     assert broken.status_code == 400 and "Line 2:" in text_of(broken)
     assert staff.get("/console/scripts/nothing/diagram/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_api_answers_the_same_outline_with_what_is_reachable():
+    from tests.support.api import api_client
+
+    sequence = Sequence.objects.create(name="portal")
+    SequenceVersion.objects.create(sequence=sequence, number=1, source=SCRIPT)
+    SequenceVersion.objects.create(sequence=sequence, number=2, source="var onLoginRequest = function (c) {\n  executeStep(1;\n};")
+    reader = api_client("sequences:read", name="reader")
+    answer = reader.get("/api/v1/sequences/portal/versions/1/outline/")
+    assert answer.status_code == 200
+    body = answer.json()
+    assert body["items"] == outline(SCRIPT)["items"] and body["version"] == 1
+    assert body["reachable"]["step"] == ["Step 1", "Step 2"]
+    broken = reader.get("/api/v1/sequences/portal/versions/2/outline/")
+    assert broken.status_code == 400 and broken.json()["errors"][0]["line"] == 2
+    assert reader.get("/api/v1/sequences/portal/versions/3/outline/").status_code == 404
+    assert api_client("users:read", name="other").get("/api/v1/sequences/portal/versions/1/outline/").status_code == 403

@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 
 from . import applications, configured, smart_launches, docs, errors, audit_views, endpoints, flows, scenarios, secrets, sequences, simulate, templates, users
-from . import flow_traces
+from . import flow_traces, outlines
 
 app_name = "api"
 
@@ -10,6 +10,7 @@ urlpatterns = [
     path("sequences/<slug:name>/", sequences.SequenceDetail.as_view(), name="sequence"),
     path("sequences/<slug:name>/versions/", sequences.VersionList.as_view(), name="versions"),
     path("sequences/<slug:name>/versions/<int:number>/", sequences.VersionDetail.as_view(), name="version"),
+    path("sequences/<slug:name>/versions/<int:number>/outline/", outlines.VersionOutline.as_view(), name="outline"),
     path("sequences/<slug:name>/diff/", sequences.VersionDiff.as_view(), name="diff"),
     path("sequences/<slug:name>/publish/", sequences.Publish.as_view(), name="publish"),
     path("sequences/<slug:name>/live/", sequences.LiveVersion.as_view(), name="live"),
