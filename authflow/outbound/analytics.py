@@ -20,6 +20,7 @@ from django.conf import settings
 from django.db import transaction
 
 from authflow import keys
+
 from . import allowlist
 from .calls import MAX_BODY_BYTES, PAYLOAD_PURPOSE
 
