@@ -41,7 +41,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "rest_framework",
+    # Django REST framework serves the APIs without being an installed app: as one it adds only its template
+    # tags (for the browsable API; these APIs speak JSON only), which Django's template engine imports in
+    # every web worker at its first page, with DRF's serializers and pygments.
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files, served from here (no CDN)
     "django_otp",
