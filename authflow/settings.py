@@ -294,6 +294,7 @@ AUTHFLOW_CALL_DEADLINE_MARGIN_SECONDS = float(os.environ.get("AUTHFLOW_CALL_DEAD
 AUTHFLOW_CALL_MAX_RESPONSE_BYTES = int(os.environ.get("AUTHFLOW_CALL_MAX_RESPONSE_BYTES", str(64 * 1024)))
 AUTHFLOW_CALL_MAX_PER_FLOW = int(os.environ.get("AUTHFLOW_CALL_MAX_PER_FLOW", "20"))
 AUTHFLOW_CALL_QUEUE = os.environ.get("AUTHFLOW_CALL_QUEUE", "")  # the Celery queue of the call tasks; empty: default
+AUTHFLOW_MAIL_QUEUE = os.environ.get("AUTHFLOW_MAIL_QUEUE", "")  # the Celery queue of the email tasks; empty: default
 # Internal networks (comma-separated CIDRs) that host names on the allow-list may resolve to; by default a call
 # reaches an internal address only when the allowed endpoint names it as an IP literal.
 AUTHFLOW_CALL_INTERNAL_NETWORKS = os.environ.get("AUTHFLOW_CALL_INTERNAL_NETWORKS", "")
