@@ -195,6 +195,8 @@ CELERY_BEAT_SCHEDULE = {
 SEQUENCES = {
     "RUN_TIMEOUT_MS": int(os.environ.get("AUTHFLOW_SCRIPT_TIMEOUT_MS", "250")),
     "RUN_MEMORY_MB": int(os.environ.get("AUTHFLOW_SCRIPT_MEMORY_MB", "64")),
+    # Idle sandbox processes a web worker keeps for the next runs (at least 1; see README, "Scaling out").
+    "MAX_IDLE_SANDBOXES": int(os.environ.get("AUTHFLOW_SANDBOX_MAX_IDLE", "4")),
     # Host round trips (lookups and effects) one HTTP request may make.
     "MAX_HOST_CALLS_PER_ADVANCE": 64,
     # How `manage.py simulate` signs and encrypts scenario cookies (as setCookie does).
