@@ -1,7 +1,7 @@
 """A web worker loads only what logins need: the libraries of the APIs, of Celery and of federation wait for
 their first use (each costs megabytes in every worker; see README, "Scaling out").  A fresh process loads the
-WSGI application and the whole URLconf (as a worker's first request does) and must not have imported them;
-each of them still loads when its feature is used."""
+WSGI application and the whole URLconf (as a worker's first request does) and serves requests without
+importing them; queuing a task then loads Celery and every app's tasks."""
 import json
 import os
 import subprocess
@@ -29,7 +29,8 @@ get_resolver().url_patterns
 reverse("api:sequences"), reverse("custom-authenticator-registrations")  # the reverse map is built
 loaded = [name for name in %r if name in sys.modules]
 from django.test import Client
-Client().get("/o/.well-known/openid-configuration")  # a request through the whole stack
+assert Client(HTTP_HOST="localhost").get("/o/.well-known/openid-configuration").status_code == 200  # through the whole stack
+assert Client(HTTP_HOST="localhost").get("/no-such-page/").status_code == 404  # a rendered page: the template engine loads its tags
 after_request = [name for name in %r if name in sys.modules]
 import authflow.celery, authflow.federation.saml
 from authflow.celery import registered_task
