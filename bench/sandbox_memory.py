@@ -13,7 +13,10 @@ flow `--round-trips` times, then each one's
 
 RSS counts shared pages in full in each process; PSS divides them between the processes that map
 them, so the second sandbox's PSS shows what one more sandbox really costs.  Also measured: the V8
-heap itself (heap statistics of a bare isolate loaded with the same JavaScript, in this process).
+heap itself (heap statistics of a bare isolate loaded with the same JavaScript, in this process),
+and, as a measure for a design not built (a "zygote"), two isolates loaded with the same JavaScript
+in processes forked from one that had only initialised V8 (ICU data read, Python imported): what
+each would cost if sandboxes were forked from such a process instead of started afresh.
 
     .venv/bin/python bench/sandbox_memory.py [--round-trips 200]
 """
@@ -23,6 +26,7 @@ import argparse
 import json
 import os
 import platform
+import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -76,6 +80,44 @@ def v8_heap_mb() -> dict:
             if key in ("total_heap_size", "used_heap_size", "total_physical_size")}
 
 
+_FORKED = r"""
+import json, os, sys, time
+from py_mini_racer import MiniRacer, init_mini_racer
+init_mini_racer(ignore_duplicate_init=True)  # V8 and its ICU data, before any isolate or thread
+sources = json.loads(sys.stdin.read())
+children = []
+for _ in range(2):
+    read_end, write_end = os.pipe()
+    pid = os.fork()
+    if pid == 0:
+        racer = MiniRacer()
+        for source in sources:
+            racer.eval(source)
+        os.write(write_end, racer.eval("typeof lockdown").encode())
+        time.sleep(5)
+        os._exit(0)
+    children.append((pid, read_end))
+loaded = [(pid, os.read(read_end, 100).decode()) for pid, read_end in children]
+figures = {}
+for pid, answer in loaded:
+    with open(f"/proc/{pid}/smaps_rollup") as rollup:
+        fields = dict(line.split()[:2] for line in rollup if line.split()[0] in ("Rss:", "Pss:", "Private_Dirty:"))
+    figures[str(pid)] = {"lockdown": answer, **{k[:-1].lower() + "_mb": round(int(v) / 1024, 1) for k, v in fields.items()}}
+for pid, _ in children:
+    os.kill(pid, 9)
+    os.waitpid(pid, 0)
+print(json.dumps(list(figures.values())))
+"""
+
+
+def forked_isolates() -> list[dict]:
+    done = subprocess.run([sys.executable, "-I", "-c", _FORKED], input=json.dumps(list(assets.load().sources)),
+                          capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        return [{"error": done.stderr[-500:]}]
+    return json.loads(done.stdout)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--round-trips", type=int, default=200)
@@ -101,6 +143,7 @@ def main():
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
               "first_sandbox": first_figures, "second_sandbox": second_figures,
               "icu_data_file_mb": round(icu.stat().st_size / 2**20, 1),
+              "forked_from_an_initialised_v8": forked_isolates(),
               "v8_js_heap_mb": v8_heap_mb()}
     print(json.dumps(report, indent=2))
 
