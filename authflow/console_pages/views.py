@@ -7,7 +7,6 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from authflow.api import sequences as sequences_api
 from sequences.models import Sequence
 
 from . import api_calls
@@ -60,6 +59,8 @@ def diff(request, name):
 @require_http_methods(["GET", "POST"])
 def publish(request, name, number):
     """One click, then a confirmation naming the change; the publication itself is the API's."""
+    from authflow.api import sequences as sequences_api  # DRF is imported by the console, not by login workers
+
     sequence = _sequence(name)
     version = sequence.versions.filter(number=number).first()
     if version is None:
@@ -89,6 +90,8 @@ def publish(request, name, number):
 @require_http_methods(["GET", "POST"])
 def editor(request, name):
     """A new version, starting from a copy of the live one (or the latest, or ?from=N); saved through the API."""
+    from authflow.api import sequences as sequences_api  # DRF is imported by the console, not by login workers
+
     sequence = _sequence(name)
     errors = []
     template = None

@@ -22,7 +22,6 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from authflow.celery import app as celery_app
 from authflow.directory import services as directory
 from authflow.outbound import calls as outbound_calls
 from sequences.api import (
@@ -327,9 +326,11 @@ def _advance_and_save(flow: LoginFlow, state: FlowState, answer: dict | None, *,
 
 def _queue_call(queued, flow: LoginFlow) -> None:
     """Hand a recorded call to a worker (after the round trip committed): its task resumes the flow."""
+    # Celery (about 8 MB of a web worker) is imported when a call is first queued, not at startup.
+    from authflow.celery import app as celery_app, registered_task
     options = {"queue": settings.AUTHFLOW_CALL_QUEUE} if settings.AUTHFLOW_CALL_QUEUE else {}
     try:
-        celery_app.tasks[CALL_TASK].apply_async(args=[queued.call_id, queued.payload], **options)
+        registered_task(CALL_TASK).apply_async(args=[queued.call_id, queued.payload], **options)
     except Exception:  # the broker is down, or (inline) the task failed: the deadline answers the flow
         logger.exception("outbound call could not be queued or made", extra={
             "flow_id": str(flow.pk), "call_id": queued.call_id})
