@@ -3,7 +3,6 @@ on the latest version, delete one. Writes go through the API's views (api_calls)
 from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 
-from authflow.api import scenarios as scenarios_api
 from sequences.api import results_by_version
 from sequences.models import Sequence
 
@@ -38,6 +37,7 @@ def run(request, name, pk):
     sequence = _script(name)
     if request.method != "POST":
         return redirect("console:scenarios", name=sequence.name)
+    from authflow.api import scenarios as scenarios_api  # DRF is imported by the console, not by login workers
     answer = api_calls.call(scenarios_api.ScenarioRun, request, {}, "", name=sequence.name, pk=pk)
     if answer.status_code == 200:
         verdict = "passes" if answer.data["passed"] else "fails: " + "; ".join(answer.data["reasons"])
@@ -55,6 +55,7 @@ def delete(request, name, pk):
     if request.method != "POST":
         return redirect("console:scenarios", name=sequence.name)
     request.method = "DELETE"  # the form's POST stands for the API's DELETE
+    from authflow.api import scenarios as scenarios_api
     answer = api_calls.call(scenarios_api.ScenarioDetail, request, {}, "", name=sequence.name, pk=pk)
     if answer.status_code == 204:
         messages.success(request, "The scenario is deleted: versions are no longer checked against it.")
