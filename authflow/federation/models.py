@@ -118,3 +118,37 @@ def key_purpose(name: str) -> str:
 
 def sp_key_purpose(name: str) -> str:
     return f"identity-provider-saml-sp-key:{name}"
+
+
+class UpstreamSession(models.Model):
+    """A provider's sign-in behind one of this server's sign-on sessions: what logging out there needs.
+
+    Made when the provider vouches for a user (bound to the login flow), attached to the sign-on session
+    the flow ends in.  OpenID Connect keeps the ID token (encrypted: it is the id_token_hint of
+    RP-initiated logout) and its `sid`; SAML keeps the NameID and the SessionIndex (in `sid`).
+    """
+    provider = models.ForeignKey(IdentityProvider, on_delete=models.CASCADE, related_name="upstream_sessions")
+    flow_id = models.UUIDField(db_index=True)
+    session = models.ForeignKey("sso.UserSession", null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="upstream_sessions")
+    subject = models.CharField(max_length=255, help_text="The remote sub, or the SAML NameID.")
+    nameid_format = models.CharField(max_length=200, blank=True)
+    sid = models.CharField(max_length=255, blank=True, help_text="The ID token's sid, or the SAML SessionIndex.")
+    encrypted_id_token = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["provider", "sid"]), models.Index(fields=["provider", "subject"])]
+
+    def set_id_token(self, value: str) -> None:
+        self.encrypted_id_token = keys.encrypt(value.encode(), purpose=id_token_purpose(self.provider.name))
+
+    def id_token(self) -> str:
+        if not self.encrypted_id_token:
+            return ""
+        return keys.decrypt(self.encrypted_id_token, purpose=id_token_purpose(self.provider.name)).decode()
+
+
+def id_token_purpose(name: str) -> str:
+    return f"identity-provider-id-token:{name}"

@@ -31,6 +31,8 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.metadata import create_metadata_string
+from saml2.saml import NameID
+from saml2.sigver import verify_redirect_signature
 from saml2.time_util import str_to_time
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
@@ -58,6 +60,10 @@ def metadata_url(request, provider) -> str:
 
 def acs_url(request, provider) -> str:
     return request.build_absolute_uri(reverse("federation-saml-acs", args=[provider.name]))
+
+
+def slo_url(request, provider) -> str:
+    return request.build_absolute_uri(reverse("federation-saml-slo", args=[provider.name]))
 
 
 def idp_metadata(provider) -> str:
@@ -97,8 +103,10 @@ def _client(request, provider, *, with_idp: bool = True):
             "key_file": key_file, "cert_file": cert_file,
             "accepted_time_diff": SKEW_SECONDS,
             "service": {"sp": {
-                "endpoints": {"assertion_consumer_service": [(acs_url(request, provider), BINDING_HTTP_POST)]},
+                "endpoints": {"assertion_consumer_service": [(acs_url(request, provider), BINDING_HTTP_POST)],
+                              "single_logout_service": [(slo_url(request, provider), BINDING_HTTP_REDIRECT)]},
                 "authn_requests_signed": True,
+                "logout_requests_signed": True,
                 "want_assertions_signed": True,
                 "want_response_signed": False,  # verified when present; the assertion's is required
                 "allow_unsolicited": False,
@@ -143,8 +151,9 @@ def _only_idp(client) -> str:
     return idps[0]
 
 
-def parse_response(request, provider, saml_response: str, request_id: str) -> dict:
-    """The claims of a valid Response to `request_id`: sub (the NameID) and the attributes (first value)."""
+def parse_response(request, provider, saml_response: str, request_id: str) -> tuple[dict, str]:
+    """The claims of a valid Response to `request_id`: sub (the NameID) and the attributes (first value),
+    and the SessionIndex of its authentication statement (what single logout names), or ""."""
     if not saml_response or len(saml_response) > MAX_RESPONSE_CHARS:
         raise ProviderError("the identity provider sent no usable SAML response")
     _refuse_weak_signatures(saml_response)
@@ -171,7 +180,85 @@ def parse_response(request, provider, saml_response: str, request_id: str) -> di
     for attribute, values in (response.ava or {}).items():
         if values and attribute not in claims:
             claims[attribute] = values[0]
-    return claims
+    statements = response.assertion.authn_statement or []
+    session_index = (statements[0].session_index or "") if statements else ""
+    return claims, session_index if len(session_index) <= 255 else ""
+
+
+def logout_request(request, provider, *, name_id: str, nameid_format: str, session_index: str,
+                   relay_state: str) -> tuple[str, str] | None:
+    """(the request's id, the IdP URL carrying a signed LogoutRequest over HTTP-Redirect), or None when the
+    IdP's metadata names no HTTP-Redirect single logout service."""
+    with _client(request, provider) as client:
+        entity_id = provider.saml_entity_id or _only_idp(client)
+        services = client.metadata.single_logout_service(entity_id, BINDING_HTTP_REDIRECT, "idpsso")
+        if not services:
+            return None
+        destination = services[0]["location"]
+        request_id, message = client.create_logout_request(
+            destination, entity_id, name_id=NameID(text=name_id, format=nameid_format or None),
+            session_indexes=[session_index] if session_index else None, sign=False)
+        info = client.apply_binding(BINDING_HTTP_REDIRECT, str(message), destination, relay_state, sign=True,
+                                    sigalg=SIG_RSA_SHA256)
+    return request_id, dict(info["headers"])["Location"]
+
+
+def check_logout_response(request, provider, params: dict, request_id: str) -> None:
+    """Refuse (ProviderError) a LogoutResponse that is not the IdP's signed, successful answer to `request_id`."""
+    with _client(request, provider) as client:
+        entity_id = provider.saml_entity_id or _only_idp(client)
+        _verify_redirect_signature(client, entity_id, params, "SAMLResponse")
+        try:
+            response = client.parse_logout_request_response(params["SAMLResponse"], BINDING_HTTP_REDIRECT)
+        except Exception as exc:
+            raise ProviderError(f"the logout response was refused: {_reason(exc)}") from None
+    if response is None:
+        raise ProviderError("the logout response was refused: it is not valid")
+    if response.issuer() != entity_id:
+        raise ProviderError("the logout response was refused: it was issued by another provider")
+    if response.response.in_response_to != request_id:
+        raise ProviderError("the logout response was refused: it does not answer this sign-out's request")
+
+
+def answer_logout_request(request, provider, params: dict, end_sessions) -> str:
+    """An IdP-initiated LogoutRequest: check it, call end_sessions(name_id, session_indexes), and return the IdP
+    URL carrying this SP's signed LogoutResponse (HTTP-Redirect, the request's RelayState echoed)."""
+    with _client(request, provider) as client:
+        entity_id = provider.saml_entity_id or _only_idp(client)
+        _verify_redirect_signature(client, entity_id, params, "SAMLRequest")
+        try:
+            parsed = client.parse_logout_request(params["SAMLRequest"], BINDING_HTTP_REDIRECT)
+        except Exception as exc:
+            raise ProviderError(f"the logout request was refused: {_reason(exc)}") from None
+        message = parsed.message if parsed is not None else None
+        if message is None or message.issuer is None or message.issuer.text != entity_id:
+            raise ProviderError("the logout request was refused: it was issued by another provider")
+        if message.name_id is None or not message.name_id.text:
+            raise ProviderError("the logout request names no subject")
+        end_sessions(message.name_id.text.strip(), [i.text for i in message.session_index or [] if i.text])
+        response = client.create_logout_response(message, [BINDING_HTTP_REDIRECT], sign=False)
+        info = client.apply_binding(BINDING_HTTP_REDIRECT, str(response), response.destination,
+                                    params.get("RelayState", ""), response=True, sign=True, sigalg=SIG_RSA_SHA256)
+    return dict(info["headers"])["Location"]
+
+
+def _verify_redirect_signature(client, entity_id: str, params: dict, kind: str) -> None:
+    """HTTP-Redirect messages carry their signature in the query: required, by a signing key of the IdP."""
+    if not params.get(kind) or len(params[kind]) > MAX_RESPONSE_CHARS:
+        raise ProviderError("the identity provider sent no usable SAML message")
+    if not params.get("Signature") or not params.get("SigAlg"):
+        raise ProviderError("the SAML message is not signed")
+    if params["SigAlg"] in WEAK_ALGORITHMS:
+        raise ProviderError("the SAML message is signed with SHA-1 or MD5")
+    signed = {k: params[k] for k in (kind, "RelayState", "SigAlg", "Signature") if k in params}
+    certs = client.metadata.certs(entity_id, "idpsso", "signing")
+    for _, cert in certs:
+        try:
+            if verify_redirect_signature(signed, client.sec.sec_backend, cert=cert):
+                return
+        except Exception:  # an unknown algorithm, a signature that is not base64
+            continue
+    raise ProviderError("the SAML message's signature does not verify")
 
 
 def _refuse_weak_signatures(saml_response: str) -> None:
