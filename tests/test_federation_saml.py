@@ -346,3 +346,82 @@ def test_the_management_api_writes_and_reads_a_saml_provider(idp):
     assert IdentityProvider.objects.get(name="corp").encrypted_sp_key
     refused = client.post("/api/v1/identity-providers/", {**entry, "name": "bad", "client_id": "x"}, format="json")
     assert refused.status_code == 400 and "only for protocol: oidc" in refused.content.decode()
+
+
+# ---------------------------------------------------------------- single logout
+
+def signed_in(base, idp):
+    """A browser signed in here through the IdP (the application got its code)."""
+    browser, page = begin(base)
+    done = _post(browser, base, answer_from_idp(browser, page, idp))
+    assert done.callback and "code=" in done.callback, (done.status_code, done.text[:1000])
+    return browser
+
+
+def test_signing_out_here_sends_a_signed_logout_request_to_the_idp_and_checks_its_answer(site, idp):
+    from authflow.federation.models import UpstreamSession
+    from authflow.sso.models import UserSession
+
+    base = site()
+    metadata = requests.get(f"{base}/federation/saml/corp/metadata/", timeout=10).text
+    assert "SingleLogoutService" in metadata and f"{base}/federation/saml/corp/slo/" in metadata
+    browser = signed_in(base, idp)
+    row = UpstreamSession.objects.get()
+    assert row.subject == "ann" and row.sid == idp.last_logout()["sessions"]["ann"]
+    browser.get(base + "/account/")
+    done = browser.submit({}, url=f"{base}/account/sign-out/", keep=("csrfmiddlewaretoken",))
+    sent = idp.last_logout()
+    # The IdP checked our signature, and the request named the user and the session it signed in.
+    assert sent["signed"] is True and sent["name_id"] == "ann" and sent["session_indexes"] == [row.sid]
+    assert "ann" not in sent["sessions"]
+    # Its signed LogoutResponse was accepted here, and the browser went on to where the sign-out was going.
+    assert done.url == f"{base}/account/signed-out/" and "You are signed out" in done.text
+    assert UserSession.objects.get().ended_at is not None
+
+
+def test_an_unsigned_or_replayed_logout_response_gets_a_clear_page(site, idp):
+    base = site()
+    browser = signed_in(base, idp)
+    idp.set_mode(unsigned_logout=True)
+    browser.get(base + "/account/")
+    browser.stop_at = f"{base}/federation/saml/corp/slo/"
+    back = browser.submit({}, url=f"{base}/account/sign-out/", keep=("csrfmiddlewaretoken",))
+    assert back.callback and "SAMLResponse=" in back.callback and "Signature=" not in back.callback
+    browser.stop_at = CALLBACK
+    refused = browser.get(back.callback)
+    assert refused.status_code == 400 and "not signed" in refused.text and "You are signed out" in refused.text
+    replayed = browser.get(back.callback)  # its RelayState was used by that attempt
+    assert replayed.status_code == 400 and "This sign-out response is not valid" in replayed.text
+
+
+def test_the_idp_signing_the_user_out_ends_the_sessions_its_login_created(site, idp):
+    from authflow.sso.models import UserSession
+
+    base = site()
+    browser = signed_in(base, idp)
+    assert browser.get(base + "/account/").status_code == 200
+    # The IdP's own LogoutRequest (front channel, signed) arrives here; our signed answer goes back to it.
+    done = browser.get(idp.logout_url("ann"))
+    assert done.status_code == 200 and "Test IdP: signed out" in done.text, done.text[:500]
+    answer = idp.last_logout()
+    assert answer["in_response_to"] == answer["request_id"] and answer["response_signed"] is True
+    assert answer["status"] == "urn:oasis:names:tc:SAML:2.0:status:Success"
+    assert UserSession.objects.get().end_reason == "signed out at corp"
+    assert browser.get(base + "/account/").url.startswith(f"{base}/login/")
+
+
+def test_an_unsigned_or_unknown_idp_logout_request_ends_nothing_and_gets_a_clear_page(site, idp):
+    from authflow.sso.models import UserSession
+
+    base = site()
+    browser = signed_in(base, idp)
+    idp.set_mode(unsigned_logout=True)
+    refused = browser.get(idp.logout_url("ann"))
+    assert refused.status_code == 400 and "not signed" in refused.text
+    idp.set_mode()
+    other = browser.get(idp.logout_url("nobody", session_index="unknown"))  # valid, but names no session here
+    assert other.status_code == 200 and idp.last_logout()["status"].endswith(":Success")
+    assert UserSession.objects.get().ended_at is None
+    assert browser.get(base + "/account/").status_code == 200
+    empty = browser.get(f"{base}/federation/saml/corp/slo/")
+    assert empty.status_code == 400 and "carries no SAML request or response" in empty.text
