@@ -27,7 +27,8 @@ from tests.support.saml_idp import SamlIdentityProvider
 pytestmark = pytest.mark.django_db(transaction=True)
 
 USERS = {"ann": {"password": "ann-at-the-idp", "attributes": {
-    "uid": ["ann"], "mail": ["ann@example.com"], "givenName": ["Ann"], "sn": ["Lee"]}}}
+    "uid": ["ann"], "mail": ["ann@example.com"], "givenName": ["Ann"], "sn": ["Lee"],
+    "eduPersonAffiliation": ["member", "staff"]}}}
 SCRIPT = """
     var onLoginRequest = function (context) {
         executeStep(1, {authenticationOptions: [{idp: 'corp'}]}, {
@@ -65,9 +66,10 @@ def saml_entry(idp, **changes):
 def site(live_server, tmp_path, idp):
     idp.set_mode()
 
-    def configure(entry=None):
-        text = yaml.safe_dump({"identity_providers": [entry or saml_entry(idp)]}) + "applications:\n" + public_app(
-            "shop", "{1: [{idp: corp, authenticator: SAMLSSOAuthenticator}]}", SCRIPT)
+    def configure(entry=None, script=SCRIPT):
+        text = yaml.safe_dump({"roles": ["employee", "staff-role", "faculty-role"],
+                               "identity_providers": [entry or saml_entry(idp)]}) + "applications:\n" + public_app(
+            "shop", "{1: [{idp: corp, authenticator: SAMLSSOAuthenticator}]}", script)
         path = tmp_path / "config.yaml"
         path.write_text(text)
         call_command("apply", "-f", str(path), stdout=io.StringIO())
@@ -425,3 +427,47 @@ def test_an_unsigned_or_unknown_idp_logout_request_ends_nothing_and_gets_a_clear
     assert browser.get(base + "/account/").status_code == 200
     empty = browser.get(f"{base}/federation/saml/corp/slo/")
     assert empty.status_code == 400 and "carries no SAML request or response" in empty.text
+
+
+
+# ---------------------------------------------------------------- roles and authenticatorParams
+
+def test_a_provisioned_user_gets_roles_from_the_provisioning_list_and_every_value_of_the_role_attribute(site, idp):
+    base = site(saml_entry(idp, provisioning_roles=["employee"], role_claim="eduPersonAffiliation",
+                           role_mapping={"staff": "staff-role", "faculty": "faculty-role"}))
+    signed_in(base, idp)
+    user = User.objects.get(username="saml-ann")
+    # "staff" is ann's second affiliation: every value of the role attribute counts.
+    assert set(user.roles.values_list("name", flat=True)) == {"employee", "staff-role"}
+
+
+def test_authenticator_params_reach_the_idp_as_authn_request_flags_and_extra_query_parameters(site, idp):
+    script = """
+        var onLoginRequest = function (context) {
+            executeStep(1, {authenticationOptions: [{idp: 'corp'}], authenticatorParams: {federated: {corp: {
+                ForceAuthn: true, AuthnContextClassRef: 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport',
+                login_hint: 'ann@corp.example', RelayState: 'chosen-by-script', SAMLRequest: 'x'}}}});
+        };
+    """
+    base = site(script=script)
+    browser, page = begin(base)
+    sent = idp.last_request()
+    assert sent["signed"] is True  # the signature still covers the request and its RelayState
+    assert sent["force_authn"] == "true" and sent["is_passive"] is None
+    assert sent["authn_context"] == ["urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"]
+    assert sent["extra_query"] == {"login_hint": "ann@corp.example"}
+    assert sent["relay_state"] != "chosen-by-script"
+    done = _post(browser, base, answer_from_idp(browser, page, idp))
+    assert done.callback and "code=" in done.callback
+
+
+def test_prompt_none_asks_the_idp_for_a_passive_sign_in(site, idp):
+    base = site(script="""
+        var onLoginRequest = function (context) {
+            executeStep(1, {authenticationOptions: [{idp: 'corp'}],
+                            authenticatorParams: {common: {prompt: 'none'}}});
+        };
+    """)
+    begin(base)
+    sent = idp.last_request()
+    assert sent["is_passive"] == "true" and sent["force_authn"] is None and sent["extra_query"] == {}

@@ -50,6 +50,14 @@ class IdentityProvider(models.Model):
     username_claim = models.CharField(max_length=100, default="sub", help_text=(
         "Provisioning: the remote claim whose value becomes the local username (prefixed with username_prefix)."))
     username_prefix = models.CharField(max_length=50, blank=True)
+    # Roles of users this provider provisions: granted when the account is made, and mapped from a remote
+    # claim (its value, or each value of a list) at every login: {remote value: local role name}.
+    provisioning_roles = models.JSONField(default=list, blank=True,
+                                          help_text="Roles granted to an account this provider provisions.")
+    role_claim = models.CharField(max_length=100, blank=True,
+                                  help_text="The remote claim whose values role_mapping maps to roles.")
+    role_mapping = models.JSONField(default=dict, blank=True,
+                                    help_text="Remote value -> local role, e.g. {\"corp-admins\": \"admin\"}.")
 
     # SAML 2.0: the IdP's metadata (fetched from a URL, or inline XML), which of its entities to use, and the
     # NameID format asked for.  This server's SP key is made per provider and kept encrypted; the certificate

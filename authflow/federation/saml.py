@@ -21,6 +21,7 @@ import os
 import shutil
 import tempfile
 import time
+from urllib.parse import urlencode
 
 import requests
 from defusedxml import DefusedXmlException
@@ -31,7 +32,8 @@ from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
 from saml2.client import Saml2Client
 from saml2.config import SPConfig
 from saml2.metadata import create_metadata_string
-from saml2.saml import NameID
+from saml2.saml import AuthnContextClassRef, NameID
+from saml2.samlp import RequestedAuthnContext
 from saml2.sigver import verify_redirect_signature
 from saml2.time_util import str_to_time
 from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
@@ -129,19 +131,56 @@ def sp_metadata(request, provider) -> str:
         return create_metadata_string(None, client.config, sign=False).decode()
 
 
-def authn_request(request, provider, relay_state: str) -> tuple[str, str]:
+# Query parameters of the HTTP-Redirect binding (and its signature): never set by a script.
+RESERVED_QUERY = {"SAMLRequest", "SAMLResponse", "RelayState", "SigAlg", "Signature"}
+_TRUE = {"true", "1", "yes"}
+
+
+def request_options(params: dict) -> tuple[dict, dict]:
+    """A step's authenticatorParams as a SAML AuthnRequest takes them: (its attributes, extra query parameters).
+
+    ForceAuthn (or prompt=login) and IsPassive (or prompt=none) set the request's flags, AuthnContextClassRef
+    asks for an authentication context; other text parameters (login_hint, which some IdPs read, ...) go in
+    the redirect's query string beside the signed ones, which they cannot replace.
+    """
+    attributes, query = {}, {}
+    for name, value in (params or {}).items():
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        if not isinstance(value, (str, int)) or name in RESERVED_QUERY:
+            continue
+        value = str(value)[:2000]
+        if name == "ForceAuthn" or (name == "prompt" and value == "login"):
+            if value.lower() in _TRUE or name == "prompt":
+                attributes["force_authn"] = "true"
+        elif name == "IsPassive" or (name == "prompt" and value == "none"):
+            if value.lower() in _TRUE or name == "prompt":
+                attributes["is_passive"] = "true"
+        elif name == "AuthnContextClassRef":
+            attributes["requested_authn_context"] = RequestedAuthnContext(
+                authn_context_class_ref=[AuthnContextClassRef(text=value)], comparison="exact")
+        elif name != "prompt":
+            query[name] = value
+    return attributes, query
+
+
+def authn_request(request, provider, relay_state: str, params: dict | None = None) -> tuple[str, str]:
     """(the request's id, the IdP URL carrying the signed AuthnRequest over HTTP-Redirect)."""
+    attributes, query = request_options(params or {})
     with _client(request, provider) as client:
         entity_id = provider.saml_entity_id or _only_idp(client)
         try:
             request_id, info = client.prepare_for_authenticate(
                 entityid=entity_id, relay_state=relay_state, binding=BINDING_HTTP_REDIRECT, sign=True,
                 nameid_format=provider.saml_nameid_format or None,
-                sigalg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256)
+                sigalg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256, **attributes)
         except Exception as exc:
             logger.warning("SAML request not built", extra={"idp": provider.name, "error": type(exc).__name__})
             raise ProviderError("the identity provider's metadata names no usable sign-in endpoint") from None
-    return request_id, dict(info["headers"])["Location"]
+    location = dict(info["headers"])["Location"]
+    if query:
+        location += ("&" if "?" in location else "?") + urlencode(query)
+    return request_id, location
 
 
 def _only_idp(client) -> str:
@@ -179,7 +218,9 @@ def parse_response(request, provider, saml_response: str, request_id: str) -> tu
     claims = {"sub": name_id.text.strip(), "nameid_format": name_id.format or ""}
     for attribute, values in (response.ava or {}).items():
         if values and attribute not in claims:
-            claims[attribute] = values[0]
+            # The role attribute keeps all its values (each may map to a role); the others their first.
+            many = attribute == provider.role_claim and len(values) > 1
+            claims[attribute] = [str(v)[:1000] for v in values[:100]] if many else values[0]
     statements = response.assertion.authn_statement or []
     session_index = (statements[0].session_index or "") if statements else ""
     return claims, session_index if len(session_index) <= 255 else ""

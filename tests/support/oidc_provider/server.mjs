@@ -25,6 +25,7 @@ const provider = new Provider(config.issuer, {
     openid: ['sub'],
     email: ['email', 'email_verified'],
     profile: ['name', 'given_name', 'family_name', 'preferred_username'],
+    groups: ['groups'],
   },
   features: {
     devInteractions: { enabled: false },

@@ -164,7 +164,12 @@ class Handler(BaseHTTPRequestHandler):
             LAST.update({"id": request.id, "issuer": request.issuer.text, "signed": signed,
                          "acs": request.assertion_consumer_service_url, "relay_state": query.get("RelayState"),
                          "sig_alg": query.get("SigAlg"),
-                         "nameid_format": request.name_id_policy.format if request.name_id_policy else None})
+                         "nameid_format": request.name_id_policy.format if request.name_id_policy else None,
+                         "force_authn": request.force_authn, "is_passive": request.is_passive,
+                         "authn_context": [c.text for c in request.requested_authn_context.authn_context_class_ref]
+                         if request.requested_authn_context else None,
+                         "extra_query": {k: v for k, v in query.items()
+                                         if k not in ("SAMLRequest", "RelayState", "SigAlg", "Signature")}})
             if not signed:
                 return self._send(400, "unsigned AuthnRequest refused")
             fields = "".join(f'<input type="hidden" name="{k}" value="{escape(v)}">'
