@@ -471,3 +471,19 @@ def test_prompt_none_asks_the_idp_for_a_passive_sign_in(site, idp):
     begin(base)
     sent = idp.last_request()
     assert sent["is_passive"] == "true" and sent["force_authn"] is None and sent["extra_query"] == {}
+
+
+def test_an_idp_without_a_logout_service_is_skipped_when_signing_out(site, idp):
+    import re
+
+    from authflow.sso.models import UserSession
+
+    site()  # the IdP reads our SP metadata to make its own
+    xml = re.sub(r"<[^>]*SingleLogoutService[^>]*/>", "", requests.get(idp.metadata_url, timeout=10).text)
+    assert "SingleLogoutService" not in xml
+    base = site(saml_entry(idp, metadata_url=None, metadata_xml=xml))
+    browser = signed_in(base, idp)
+    browser.get(base + "/account/")
+    done = browser.submit({}, url=f"{base}/account/sign-out/", keep=("csrfmiddlewaretoken",))
+    assert done.url == f"{base}/account/signed-out/" and len(browser.trail) == 2  # straight there
+    assert UserSession.objects.get().ended_at is not None

@@ -18,7 +18,7 @@ from django.core.management import call_command
 
 from authflow.directory.models import User
 from tests.support.servers import ROOT, ServerProcess, free_port, server_env, signing_key
-from tests.test_browser_totp import code_for
+from tests.support.totp import code_for
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright

@@ -232,15 +232,20 @@ def logout_request(request, provider, *, name_id: str, nameid_format: str, sessi
     IdP's metadata names no HTTP-Redirect single logout service."""
     with _client(request, provider) as client:
         entity_id = provider.saml_entity_id or _only_idp(client)
-        services = client.metadata.single_logout_service(entity_id, BINDING_HTTP_REDIRECT, "idpsso")
-        if not services:
-            return None
-        destination = services[0]["location"]
-        request_id, message = client.create_logout_request(
-            destination, entity_id, name_id=NameID(text=name_id, format=nameid_format or None),
-            session_indexes=[session_index] if session_index else None, sign=False)
-        info = client.apply_binding(BINDING_HTTP_REDIRECT, str(message), destination, relay_state, sign=True,
-                                    sigalg=SIG_RSA_SHA256)
+        try:
+            services = client.metadata.single_logout_service(entity_id, BINDING_HTTP_REDIRECT, "idpsso")
+            if not services:
+                return None
+            destination = services[0]["location"]
+            request_id, message = client.create_logout_request(
+                destination, entity_id, name_id=NameID(text=name_id, format=nameid_format or None),
+                session_indexes=[session_index] if session_index else None, sign=False)
+            info = client.apply_binding(BINDING_HTTP_REDIRECT, str(message), destination, relay_state, sign=True,
+                                        sigalg=SIG_RSA_SHA256)
+        except Exception as exc:  # pysaml2 raises many kinds for metadata it cannot use
+            logger.warning("SAML logout request not built", extra={"idp": provider.name,
+                                                                   "error": type(exc).__name__})
+            raise ProviderError("the identity provider's metadata names no usable logout endpoint") from None
     return request_id, dict(info["headers"])["Location"]
 
 
@@ -277,9 +282,16 @@ def answer_logout_request(request, provider, params: dict, end_sessions) -> str:
         if message.name_id is None or not message.name_id.text:
             raise ProviderError("the logout request names no subject")
         end_sessions(message.name_id.text.strip(), [i.text for i in message.session_index or [] if i.text])
-        response = client.create_logout_response(message, [BINDING_HTTP_REDIRECT], sign=False)
-        info = client.apply_binding(BINDING_HTTP_REDIRECT, str(response), response.destination,
-                                    params.get("RelayState", ""), response=True, sign=True, sigalg=SIG_RSA_SHA256)
+        try:
+            response = client.create_logout_response(message, [BINDING_HTTP_REDIRECT], sign=False)
+            info = client.apply_binding(BINDING_HTTP_REDIRECT, str(response), response.destination,
+                                        params.get("RelayState", ""), response=True, sign=True,
+                                        sigalg=SIG_RSA_SHA256)
+        except Exception as exc:  # an IdP whose metadata names no HTTP-Redirect logout service to answer to
+            logger.warning("SAML logout response not built", extra={"idp": provider.name,
+                                                                    "error": type(exc).__name__})
+            raise ProviderError("the sessions ended, but the identity provider's metadata names no logout "
+                                "endpoint to answer to") from None
     return dict(info["headers"])["Location"]
 
 
