@@ -12,8 +12,8 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import transaction
-from django.dispatch import Signal
 from django.db.models import Q
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -33,6 +33,7 @@ signed_out = Signal()
 # Sent when a flow that passed a federated step was recorded in a session (session, flow_id).
 federated_flow_recorded = Signal()
 SIGN_OUT_CONTINUATIONS = "authflow_sign_out_continuations"
+
 # last_access_at is written at most this often per session.
 TOUCH_INTERVAL = timedelta(seconds=60)
 
