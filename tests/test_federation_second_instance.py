@@ -3,7 +3,8 @@
 The upstream is another process of this project (`manage.py runserver`) on its own port with its own
 database (migrated and configured with `apply` like a deployment); the first server knows it only as an
 identity provider (discovery, code + PKCE, ID token, userinfo over HTTP).  The demo application's script
-sends the browser there, then asks for a local second factor (TOTP) before the demo shows the mapped claims.
+sends the browser there, then asks for a local second factor (TOTP) before the demo shows the mapped claims;
+signing out of the demo then ends the session at both servers (RP-initiated logout, one after the other).
 """
 import io
 import os
@@ -57,7 +58,10 @@ def upstream(live_server, tmp_path):
     config.write_text(yaml.safe_dump({
         "applications": [{"name": "downstream", "client_id": "downstream", "client_type": "confidential",
                           "client_secret": SECRET,
-                          "redirect_uris": [f"{live_server.url}/federation/oidc/upstream/callback/"],
+                          # Where it sends the browser back after signing out (this project registers its
+                          # applications' redirect URIs as their post_logout_redirect_uris too).
+                          "redirect_uris": [f"{live_server.url}/federation/oidc/upstream/callback/",
+                                            f"{live_server.url}/federation/oidc/upstream/logged-out/"],
                           "steps": {1: ["BasicAuthenticator"]}}],
         "users": [{"username": "ann", "password": "ann-upstream-password", "email": "ann@upstream.example",
                    "first_name": "Ann"}]}))
@@ -94,7 +98,8 @@ def test_chromium_signs_in_through_a_second_instance_then_a_local_totp_then_land
     with sync_playwright() as playwright:
         browser = launch(playwright)
         try:
-            page = browser.new_page()
+            context = browser.new_context()
+            page = context.new_page()
             page.goto(live_server.url + "/demo/")
             page.get_by_role("button", name="Sign in").click()
             # The single provider option redirected at once: the second instance's own sign-in page.
@@ -117,6 +122,19 @@ def test_chromium_signs_in_through_a_second_instance_then_a_local_totp_then_land
             assert page.inner_text("#signed-in-as") == "up-ann"
             claims = page.inner_text("#claims")
             assert "ann@upstream.example" in claims and "otp" in claims
+            assert context.new_page().goto(upstream.url + "/account/").url.startswith(upstream.url + "/account/")
+
+            # The demo signs out at this server's end-session endpoint: the browser goes through the upstream's
+            # own end-session endpoint (RP-initiated logout) and comes back to the demo.
+            with page.expect_request(lambda r: r.url.startswith(upstream.url + "/o/logout/")) as at_upstream:
+                page.get_by_role("region", name="Demo application").get_by_role("button", name="Sign out").click()
+            assert "id_token_hint=" in at_upstream.value.url
+            page.wait_for_selector("text=Sign in")
+            screenshot(page, "federation-instance-04-signed-out")
+            assert page.url.startswith(live_server.url + "/demo/"), page.url
+            # Signed out at both: each account page asks to sign in again.
+            for server in (live_server.url, upstream.url):
+                assert "/login/" in context.new_page().goto(server + "/account/").url
         finally:
             browser.close()
     user = User.objects.get(username="up-ann")
