@@ -1,14 +1,13 @@
 """TOTP in a real browser (Debian's Chromium via Playwright): set it up during a login, then sign in with it."""
-import base64
 import io
 import os
 
 import pytest
 import yaml
 from django.core.management import call_command
-from django_otp.oath import totp
 
 from tests.support.chromium import launch, screenshot
+from tests.support.totp import code_for
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
@@ -43,11 +42,6 @@ def demo(live_server, tmp_path, settings):
             yield live_server.url, browser
         finally:
             browser.close()
-
-
-def code_for(secret: str, offset: int = 0) -> str:
-    secret = secret.replace(" ", "")
-    return f"{totp(base64.b32decode(secret + '=' * (-len(secret) % 8)), drift=offset):06d}"
 
 
 def password(page, base):

@@ -27,7 +27,8 @@ from tests.support.saml_idp import SamlIdentityProvider
 pytestmark = pytest.mark.django_db(transaction=True)
 
 USERS = {"ann": {"password": "ann-at-the-idp", "attributes": {
-    "uid": ["ann"], "mail": ["ann@example.com"], "givenName": ["Ann"], "sn": ["Lee"]}}}
+    "uid": ["ann"], "mail": ["ann@example.com"], "givenName": ["Ann"], "sn": ["Lee"],
+    "eduPersonAffiliation": ["member", "staff"]}}}
 SCRIPT = """
     var onLoginRequest = function (context) {
         executeStep(1, {authenticationOptions: [{idp: 'corp'}]}, {
@@ -65,9 +66,10 @@ def saml_entry(idp, **changes):
 def site(live_server, tmp_path, idp):
     idp.set_mode()
 
-    def configure(entry=None):
-        text = yaml.safe_dump({"identity_providers": [entry or saml_entry(idp)]}) + "applications:\n" + public_app(
-            "shop", "{1: [{idp: corp, authenticator: SAMLSSOAuthenticator}]}", SCRIPT)
+    def configure(entry=None, script=SCRIPT):
+        text = yaml.safe_dump({"roles": ["employee", "staff-role", "faculty-role"],
+                               "identity_providers": [entry or saml_entry(idp)]}) + "applications:\n" + public_app(
+            "shop", "{1: [{idp: corp, authenticator: SAMLSSOAuthenticator}]}", script)
         path = tmp_path / "config.yaml"
         path.write_text(text)
         call_command("apply", "-f", str(path), stdout=io.StringIO())
@@ -346,3 +348,142 @@ def test_the_management_api_writes_and_reads_a_saml_provider(idp):
     assert IdentityProvider.objects.get(name="corp").encrypted_sp_key
     refused = client.post("/api/v1/identity-providers/", {**entry, "name": "bad", "client_id": "x"}, format="json")
     assert refused.status_code == 400 and "only for protocol: oidc" in refused.content.decode()
+
+
+# ---------------------------------------------------------------- single logout
+
+def signed_in(base, idp):
+    """A browser signed in here through the IdP (the application got its code)."""
+    browser, page = begin(base)
+    done = _post(browser, base, answer_from_idp(browser, page, idp))
+    assert done.callback and "code=" in done.callback, (done.status_code, done.text[:1000])
+    return browser
+
+
+def test_signing_out_here_sends_a_signed_logout_request_to_the_idp_and_checks_its_answer(site, idp):
+    from authflow.federation.models import UpstreamSession
+    from authflow.sso.models import UserSession
+
+    base = site()
+    metadata = requests.get(f"{base}/federation/saml/corp/metadata/", timeout=10).text
+    assert "SingleLogoutService" in metadata and f"{base}/federation/saml/corp/slo/" in metadata
+    browser = signed_in(base, idp)
+    row = UpstreamSession.objects.get()
+    assert row.subject == "ann" and row.sid == idp.last_logout()["sessions"]["ann"]
+    browser.get(base + "/account/")
+    done = browser.submit({}, url=f"{base}/account/sign-out/", keep=("csrfmiddlewaretoken",))
+    sent = idp.last_logout()
+    # The IdP checked our signature, and the request named the user and the session it signed in.
+    assert sent["signed"] is True and sent["name_id"] == "ann" and sent["session_indexes"] == [row.sid]
+    assert "ann" not in sent["sessions"]
+    # Its signed LogoutResponse was accepted here, and the browser went on to where the sign-out was going.
+    assert done.url == f"{base}/account/signed-out/" and "You are signed out" in done.text
+    assert UserSession.objects.get().ended_at is not None
+
+
+def test_an_unsigned_or_replayed_logout_response_gets_a_clear_page(site, idp):
+    base = site()
+    browser = signed_in(base, idp)
+    idp.set_mode(unsigned_logout=True)
+    browser.get(base + "/account/")
+    browser.stop_at = f"{base}/federation/saml/corp/slo/"
+    back = browser.submit({}, url=f"{base}/account/sign-out/", keep=("csrfmiddlewaretoken",))
+    assert back.callback and "SAMLResponse=" in back.callback and "Signature=" not in back.callback
+    browser.stop_at = CALLBACK
+    refused = browser.get(back.callback)
+    assert refused.status_code == 400 and "not signed" in refused.text and "You are signed out" in refused.text
+    replayed = browser.get(back.callback)  # its RelayState was used by that attempt
+    assert replayed.status_code == 400 and "This sign-out response is not valid" in replayed.text
+
+
+def test_the_idp_signing_the_user_out_ends_the_sessions_its_login_created(site, idp):
+    from authflow.sso.models import UserSession
+
+    base = site()
+    browser = signed_in(base, idp)
+    assert browser.get(base + "/account/").status_code == 200
+    # The IdP's own LogoutRequest (front channel, signed) arrives here; our signed answer goes back to it.
+    done = browser.get(idp.logout_url("ann"))
+    assert done.status_code == 200 and "Test IdP: signed out" in done.text, done.text[:500]
+    answer = idp.last_logout()
+    assert answer["in_response_to"] == answer["request_id"] and answer["response_signed"] is True
+    assert answer["status"] == "urn:oasis:names:tc:SAML:2.0:status:Success"
+    assert UserSession.objects.get().end_reason == "signed out at corp"
+    assert browser.get(base + "/account/").url.startswith(f"{base}/login/")
+
+
+def test_an_unsigned_or_unknown_idp_logout_request_ends_nothing_and_gets_a_clear_page(site, idp):
+    from authflow.sso.models import UserSession
+
+    base = site()
+    browser = signed_in(base, idp)
+    idp.set_mode(unsigned_logout=True)
+    refused = browser.get(idp.logout_url("ann"))
+    assert refused.status_code == 400 and "not signed" in refused.text
+    idp.set_mode()
+    other = browser.get(idp.logout_url("nobody", session_index="unknown"))  # valid, but names no session here
+    assert other.status_code == 200 and idp.last_logout()["status"].endswith(":Success")
+    assert UserSession.objects.get().ended_at is None
+    assert browser.get(base + "/account/").status_code == 200
+    empty = browser.get(f"{base}/federation/saml/corp/slo/")
+    assert empty.status_code == 400 and "carries no SAML request or response" in empty.text
+
+
+
+# ---------------------------------------------------------------- roles and authenticatorParams
+
+def test_a_provisioned_user_gets_roles_from_the_provisioning_list_and_every_value_of_the_role_attribute(site, idp):
+    base = site(saml_entry(idp, provisioning_roles=["employee"], role_claim="eduPersonAffiliation",
+                           role_mapping={"staff": "staff-role", "faculty": "faculty-role"}))
+    signed_in(base, idp)
+    user = User.objects.get(username="saml-ann")
+    # "staff" is ann's second affiliation: every value of the role attribute counts.
+    assert set(user.roles.values_list("name", flat=True)) == {"employee", "staff-role"}
+
+
+def test_authenticator_params_reach_the_idp_as_authn_request_flags_and_extra_query_parameters(site, idp):
+    script = """
+        var onLoginRequest = function (context) {
+            executeStep(1, {authenticationOptions: [{idp: 'corp'}], authenticatorParams: {federated: {corp: {
+                ForceAuthn: true, AuthnContextClassRef: 'urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport',
+                login_hint: 'ann@corp.example', RelayState: 'chosen-by-script', SAMLRequest: 'x'}}}});
+        };
+    """
+    base = site(script=script)
+    browser, page = begin(base)
+    sent = idp.last_request()
+    assert sent["signed"] is True  # the signature still covers the request and its RelayState
+    assert sent["force_authn"] == "true" and sent["is_passive"] is None
+    assert sent["authn_context"] == ["urn:oasis:names:tc:SAML:2.0:ac:classes:PasswordProtectedTransport"]
+    assert sent["extra_query"] == {"login_hint": "ann@corp.example"}
+    assert sent["relay_state"] != "chosen-by-script"
+    done = _post(browser, base, answer_from_idp(browser, page, idp))
+    assert done.callback and "code=" in done.callback
+
+
+def test_prompt_none_asks_the_idp_for_a_passive_sign_in(site, idp):
+    base = site(script="""
+        var onLoginRequest = function (context) {
+            executeStep(1, {authenticationOptions: [{idp: 'corp'}],
+                            authenticatorParams: {common: {prompt: 'none'}}});
+        };
+    """)
+    begin(base)
+    sent = idp.last_request()
+    assert sent["is_passive"] == "true" and sent["force_authn"] is None and sent["extra_query"] == {}
+
+
+def test_an_idp_without_a_logout_service_is_skipped_when_signing_out(site, idp):
+    import re
+
+    from authflow.sso.models import UserSession
+
+    site()  # the IdP reads our SP metadata to make its own
+    xml = re.sub(r"<[^>]*SingleLogoutService[^>]*/>", "", requests.get(idp.metadata_url, timeout=10).text)
+    assert "SingleLogoutService" not in xml
+    base = site(saml_entry(idp, metadata_url=None, metadata_xml=xml))
+    browser = signed_in(base, idp)
+    browser.get(base + "/account/")
+    done = browser.submit({}, url=f"{base}/account/sign-out/", keep=("csrfmiddlewaretoken",))
+    assert done.url == f"{base}/account/signed-out/" and len(browser.trail) == 2  # straight there
+    assert UserSession.objects.get().ended_at is not None

@@ -112,6 +112,7 @@ def _apply_callbacks_script(app, entry: ApplicationEntry) -> bool:
 
 _PROVIDER_FIELDS = ("display_name", "enabled", "protocol", "issuer", "client_id", "client_auth_method", "scopes",
                     "extra_params", "use_userinfo", "claim_mapping", "user_policy", "username_claim", "username_prefix",
+                    "provisioning_roles", "role_claim", "role_mapping",
                     "saml_metadata_url", "saml_metadata_xml", "saml_entity_id", "saml_nameid_format")
 
 

@@ -140,7 +140,17 @@ def identity_provider_entry(provider: IdentityProvider) -> dict:
     entry.update(user_policy=provider.user_policy, username_claim=provider.username_claim)
     if provider.username_prefix:
         entry["username_prefix"] = provider.username_prefix
+    _provider_roles(provider, entry)
     return entry
+
+
+def _provider_roles(provider: IdentityProvider, entry: dict) -> None:
+    if provider.provisioning_roles:
+        entry["provisioning_roles"] = list(provider.provisioning_roles)
+    if provider.role_claim:
+        entry["role_claim"] = provider.role_claim
+    if provider.role_mapping:
+        entry["role_mapping"] = dict(provider.role_mapping)
 
 
 def _saml_provider_entry(provider: IdentityProvider, entry: dict) -> dict:
@@ -158,6 +168,7 @@ def _saml_provider_entry(provider: IdentityProvider, entry: dict) -> dict:
     entry.update(user_policy=provider.user_policy, username_claim=provider.username_claim)
     if provider.username_prefix:
         entry["username_prefix"] = provider.username_prefix
+    _provider_roles(provider, entry)
     return entry
 
 

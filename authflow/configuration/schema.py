@@ -38,6 +38,7 @@ USER_STORE_KEYS = {"name", "type", "enabled", "url", "bind_dn", "bind_password",
 IDENTITY_PROVIDER_KEYS = {"name", "display_name", "enabled", "protocol", "issuer", "client_id", "client_secret",
                           "client_secret_encrypted", "client_auth_method", "scopes", "extra_params", "use_userinfo",
                           "claim_mapping", "user_policy", "username_claim", "username_prefix",
+                          "provisioning_roles", "role_claim", "role_mapping",
                           "metadata_url", "metadata_xml", "entity_id", "nameid_format"}
 # The keys of each protocol's settings; the other protocol's are refused (a typo would otherwise do nothing).
 _OIDC_ONLY_KEYS = {"issuer", "client_id", "client_secret", "client_secret_encrypted", "client_auth_method", "scopes",
@@ -144,6 +145,10 @@ class IdentityProviderEntry:
     user_policy: str = "none"
     username_claim: str = "sub"
     username_prefix: str = ""
+    # Roles of provisioned users: granted at provisioning, and mapped from a remote claim's values.
+    provisioning_roles: list[str] = field(default_factory=list)
+    role_claim: str = ""
+    role_mapping: dict = field(default_factory=dict)
     # SAML 2.0 (protocol: saml): the IdP's metadata by URL or inline, its entity id, the NameID format asked for.
     saml_metadata_url: str = ""
     saml_metadata_xml: str = ""
@@ -329,6 +334,7 @@ def _identity_provider(index: int, entry) -> IdentityProviderEntry:
             setattr(provider, key, entry[key])
     provider.extra_params = entry.get("extra_params", {})
     provider.claim_mapping = entry.get("claim_mapping", {})
+    _provider_roles(provider, entry, where)
     try:
         check_settings(scopes=provider.scopes, extra_params=provider.extra_params,
                        claim_mapping=provider.claim_mapping)
@@ -377,11 +383,28 @@ def _saml_identity_provider(name: str, entry: dict, where: str) -> IdentityProvi
             raise ConfigError(f"{where}: enabled must be true or false")
         provider.enabled = entry["enabled"]
     provider.claim_mapping = entry.get("claim_mapping", {})
+    _provider_roles(provider, entry, where)
     try:
         check_settings(scopes="openid", extra_params={}, claim_mapping=provider.claim_mapping)
     except SettingsError as exc:
         raise ConfigError(f"{where}: {exc}") from None
     return provider
+
+
+def _provider_roles(provider: IdentityProviderEntry, entry: dict, where: str) -> None:
+    """provisioning_roles (role names), role_claim (a remote claim) and role_mapping ({remote value: role})."""
+    provider.provisioning_roles = _names(entry.get("provisioning_roles", []), f"{where}: provisioning_roles")
+    role_claim = entry.get("role_claim", "")
+    if not isinstance(role_claim, str) or len(role_claim) > 100:
+        raise ConfigError(f"{where}: role_claim must be the name of a remote claim (text)")
+    provider.role_claim = role_claim
+    mapping = entry.get("role_mapping", {})
+    if not isinstance(mapping, dict) or not all(isinstance(k, str) and isinstance(v, str) and v
+                                                for k, v in mapping.items()):
+        raise ConfigError(f"{where}: role_mapping must map remote values to role names (text)")
+    if mapping and not role_claim:
+        raise ConfigError(f"{where}: role_mapping needs role_claim (the remote claim whose values it maps)")
+    provider.role_mapping = mapping
 
 
 def _endpoint(index: int, entry) -> EndpointEntry:

@@ -19,7 +19,7 @@ class IdentityProviderForm(forms.ModelForm):
         fields = ["name", "display_name", "enabled", "protocol", "issuer", "client_id", "client_auth_method",
                   "scopes", "extra_params", "use_userinfo", "claim_mapping", "user_policy", "username_claim",
                   "username_prefix", "saml_metadata_url", "saml_metadata_xml", "saml_entity_id",
-                  "saml_nameid_format"]
+                  "saml_nameid_format", "provisioning_roles", "role_claim", "role_mapping"]
 
     def clean(self):
         cleaned = super().clean()
@@ -34,6 +34,14 @@ class IdentityProviderForm(forms.ModelForm):
             for field in ("issuer", "client_id"):
                 if not cleaned.get(field):
                     self.add_error(field, "An OpenID Connect provider needs this.")
+        roles = cleaned.get("provisioning_roles") or []
+        if not isinstance(roles, list) or not all(isinstance(r, str) for r in roles):
+            self.add_error("provisioning_roles", "A list of role names, e.g. [\"employee\"].")
+        cleaned["provisioning_roles"] = roles
+        mapping = cleaned.get("role_mapping") or {}
+        if not isinstance(mapping, dict) or not all(isinstance(v, str) for v in mapping.values()):
+            self.add_error("role_mapping", "Remote values to role names, e.g. {\"corp-admins\": \"admin\"}.")
+        cleaned["role_mapping"] = mapping
         try:
             check_settings(scopes="openid" if saml else cleaned.get("scopes") or "",
                            extra_params={} if saml else cleaned.get("extra_params"),
@@ -63,5 +71,6 @@ class IdentityProviderAdmin(admin.ModelAdmin):
                                        "extra_params", "use_userinfo"]}),
         ("SAML 2.0 (SP metadata: /federation/saml/<name>/metadata/)", {"fields": [
             "saml_metadata_url", "saml_metadata_xml", "saml_entity_id", "saml_nameid_format"]}),
-        ("Users", {"fields": ["claim_mapping", "user_policy", "username_claim", "username_prefix"]}),
+        ("Users", {"fields": ["claim_mapping", "user_policy", "username_claim", "username_prefix",
+                              "provisioning_roles", "role_claim", "role_mapping"]}),
     ]

@@ -50,6 +50,14 @@ class IdentityProvider(models.Model):
     username_claim = models.CharField(max_length=100, default="sub", help_text=(
         "Provisioning: the remote claim whose value becomes the local username (prefixed with username_prefix)."))
     username_prefix = models.CharField(max_length=50, blank=True)
+    # Roles of users this provider provisions: granted when the account is made, and mapped from a remote
+    # claim (its value, or each value of a list) at every login: {remote value: local role name}.
+    provisioning_roles = models.JSONField(default=list, blank=True,
+                                          help_text="Roles granted to an account this provider provisions.")
+    role_claim = models.CharField(max_length=100, blank=True,
+                                  help_text="The remote claim whose values role_mapping maps to roles.")
+    role_mapping = models.JSONField(default=dict, blank=True,
+                                    help_text="Remote value -> local role, e.g. {\"corp-admins\": \"admin\"}.")
 
     # SAML 2.0: the IdP's metadata (fetched from a URL, or inline XML), which of its entities to use, and the
     # NameID format asked for.  This server's SP key is made per provider and kept encrypted; the certificate
@@ -118,3 +126,37 @@ def key_purpose(name: str) -> str:
 
 def sp_key_purpose(name: str) -> str:
     return f"identity-provider-saml-sp-key:{name}"
+
+
+class UpstreamSession(models.Model):
+    """A provider's sign-in behind one of this server's sign-on sessions: what logging out there needs.
+
+    Made when the provider vouches for a user (bound to the login flow), attached to the sign-on session
+    the flow ends in.  OpenID Connect keeps the ID token (encrypted: it is the id_token_hint of
+    RP-initiated logout) and its `sid`; SAML keeps the NameID and the SessionIndex (in `sid`).
+    """
+    provider = models.ForeignKey(IdentityProvider, on_delete=models.CASCADE, related_name="upstream_sessions")
+    flow_id = models.UUIDField(db_index=True)
+    session = models.ForeignKey("sso.UserSession", null=True, blank=True, on_delete=models.CASCADE,
+                                related_name="upstream_sessions")
+    subject = models.CharField(max_length=255, help_text="The remote sub, or the SAML NameID.")
+    nameid_format = models.CharField(max_length=200, blank=True)
+    sid = models.CharField(max_length=255, blank=True, help_text="The ID token's sid, or the SAML SessionIndex.")
+    encrypted_id_token = models.TextField(blank=True, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["provider", "sid"]), models.Index(fields=["provider", "subject"])]
+
+    def set_id_token(self, value: str) -> None:
+        self.encrypted_id_token = keys.encrypt(value.encode(), purpose=id_token_purpose(self.provider.name))
+
+    def id_token(self) -> str:
+        if not self.encrypted_id_token:
+            return ""
+        return keys.decrypt(self.encrypted_id_token, purpose=id_token_purpose(self.provider.name)).decode()
+
+
+def id_token_purpose(name: str) -> str:
+    return f"identity-provider-id-token:{name}"

@@ -9,9 +9,13 @@ for a while; an unknown key id fetches the key set again once (rotation).
 """
 from __future__ import annotations
 
+import hashlib
 import hmac
 import logging
 import secrets
+import time
+from dataclasses import dataclass
+from urllib.parse import urlencode
 
 import requests
 from django.core.cache import cache
@@ -34,6 +38,14 @@ RESERVED_PARAMS = {"client_id", "redirect_uri", "response_type", "response_mode"
 
 class ProviderError(Exception):
     """The provider could not be used, or what it sent back was refused; the message is safe to show."""
+
+
+@dataclass(frozen=True)
+class Redeemed:
+    """What a redeemed code gives: the remote claims, and what logging out at the provider later needs."""
+    claims: dict
+    id_token: str
+    sid: str
 
 
 def discovery(issuer: str) -> dict:
@@ -68,7 +80,7 @@ def authorization_url(provider, metadata: dict, redirect_uri: str, request_secre
     return url
 
 
-def redeem(provider, metadata: dict, redirect_uri: str, code: str, request_secrets: dict) -> dict:
+def redeem(provider, metadata: dict, redirect_uri: str, code: str, request_secrets: dict) -> Redeemed:
     """Exchange the code, check the ID token, read userinfo: the remote claims (the ID token's, then userinfo's)."""
     from authlib.integrations.base_client.errors import OAuthError
     from authlib.oauth2.rfc6749 import OAuth2Error
@@ -96,20 +108,13 @@ def redeem(provider, metadata: dict, redirect_uri: str, code: str, request_secre
         remote.update(info)
     for name in ("iss", "aud", "exp", "iat", "nbf", "nonce", "azp", "at_hash", "c_hash", "auth_time", "sid", "jti"):
         remote.pop(name, None)
-    return remote
+    sid = claims.get("sid")
+    return Redeemed(claims=remote, id_token=id_token, sid=sid if isinstance(sid, str) and len(sid) <= 255 else "")
 
 
 def validate_id_token(id_token: str, *, issuer: str, client_id: str, nonce: str, metadata: dict) -> dict:
     """The ID token's claims once every check passed; ProviderError naming the first that failed."""
-    announced = metadata.get("id_token_signing_alg_values_supported") or ["RS256"]
-    algorithms = [a for a in ALGORITHMS if a in announced]
-    if not algorithms:
-        raise ProviderError("the provider signs ID tokens with no algorithm this server accepts")
-    try:
-        decoded = _decode(id_token, metadata["jwks_uri"], algorithms, refresh=False)
-    except _UnknownKey:
-        decoded = _decode(id_token, metadata["jwks_uri"], algorithms, refresh=True)
-    claims = decoded.claims
+    claims = _verified_claims(id_token, metadata, "the ID token")
     if claims.get("iss") != issuer:
         raise ProviderError("the ID token was issued by another provider")
     audiences = claims.get("aud")
@@ -130,11 +135,24 @@ def validate_id_token(id_token: str, *, issuer: str, client_id: str, nonce: str,
     return claims
 
 
+def _verified_claims(token: str, metadata: dict, what: str) -> dict:
+    """The claims of a JWT the provider signed (with a key of its JWKS and an algorithm it announced)."""
+    announced = metadata.get("id_token_signing_alg_values_supported") or ["RS256"]
+    algorithms = [a for a in ALGORITHMS if a in announced]
+    if not algorithms:
+        raise ProviderError("the provider signs ID tokens with no algorithm this server accepts")
+    try:
+        decoded = _decode(token, metadata["jwks_uri"], algorithms, refresh=False, what=what)
+    except _UnknownKey:
+        decoded = _decode(token, metadata["jwks_uri"], algorithms, refresh=True, what=what)
+    return decoded.claims
+
+
 class _UnknownKey(Exception):
     pass
 
 
-def _decode(id_token: str, jwks_uri: str, algorithms: list[str], *, refresh: bool):
+def _decode(id_token: str, jwks_uri: str, algorithms: list[str], *, refresh: bool, what: str = "the ID token"):
     key = "authflow:federation:jwks:" + jwks_uri
     jwks = None if refresh else cache.get(key)
     if jwks is None:
@@ -149,9 +167,66 @@ def _decode(id_token: str, jwks_uri: str, algorithms: list[str], *, refresh: boo
     except JoseError as exc:
         if not refresh and exc.error in ("invalid_key_id", "missing_key"):
             raise _UnknownKey() from None
-        raise ProviderError(f"the ID token's signature does not verify ({exc.error})") from None
+        raise ProviderError(f"{what}'s signature does not verify ({exc.error})") from None
     except (ValueError, TypeError):
-        raise ProviderError("the ID token is malformed") from None
+        raise ProviderError(f"{what} is malformed") from None
+
+
+BACKCHANNEL_EVENT = "http://schemas.openid.net/event/backchannel-logout"
+# A logout token older than this is refused; its jti is remembered as long (replays are refused).
+LOGOUT_TOKEN_MAX_AGE_SECONDS = 10 * 60
+
+
+def validate_logout_token(token: str, *, provider, metadata: dict) -> dict:
+    """The claims of a back-channel logout token (OpenID Connect Back-Channel Logout 1.0, section 2.6).
+
+    Signed by the provider, its issuer, for this client, recent, with the logout event, a sid or a sub,
+    no nonce, and a jti not seen before.  ProviderError names the first check that failed.
+    """
+    claims = _verified_claims(token, metadata, "the logout token")
+    if claims.get("iss") != provider.issuer:
+        raise ProviderError("the logout token was issued by another provider")
+    audiences = claims.get("aud")
+    audiences = [audiences] if isinstance(audiences, str) else audiences
+    if not isinstance(audiences, list) or provider.client_id not in audiences:
+        raise ProviderError("the logout token is for another client (audience)")
+    issued_at = claims.get("iat")
+    now = time.time()
+    if not isinstance(issued_at, (int, float)) or isinstance(issued_at, bool):
+        raise ProviderError("the logout token has no iat")
+    if issued_at > now + LEEWAY_SECONDS or issued_at < now - LOGOUT_TOKEN_MAX_AGE_SECONDS:
+        raise ProviderError("the logout token is not recent (iat)")
+    try:
+        jwt.JWTClaimsRegistry(leeway=LEEWAY_SECONDS).validate(claims)  # exp and nbf, when present
+    except JoseError as exc:
+        raise ProviderError(f"the logout token is not valid now ({exc.error})") from None
+    events = claims.get("events")
+    if not isinstance(events, dict) or not isinstance(events.get(BACKCHANNEL_EVENT), dict):
+        raise ProviderError("the logout token has no back-channel logout event")
+    if "nonce" in claims:
+        raise ProviderError("the logout token carries a nonce")
+    sid, sub = claims.get("sid"), claims.get("sub")
+    if not (isinstance(sid, str) and sid) and not (isinstance(sub, str) and sub):
+        raise ProviderError("the logout token names neither a session (sid) nor a subject (sub)")
+    jti = claims.get("jti")
+    if not isinstance(jti, str) or not jti or len(jti) > 255:
+        raise ProviderError("the logout token has no jti")
+    key = f"authflow:federation:logout-jti:{provider.name}:" + hashlib.sha256(jti.encode()).hexdigest()
+    if not cache.add(key, 1, LOGOUT_TOKEN_MAX_AGE_SECONDS + 2 * LEEWAY_SECONDS):
+        raise ProviderError("the logout token was already used (jti replay)")
+    return claims
+
+
+def end_session_url(metadata: dict, *, client_id: str, id_token: str, post_logout_redirect_uri: str,
+                    state: str) -> str | None:
+    """RP-initiated logout at the provider (OpenID Connect RP-Initiated Logout 1.0), or None if it has none."""
+    endpoint = metadata.get("end_session_endpoint")
+    if not isinstance(endpoint, str) or not endpoint.startswith(("https://", "http://")):
+        return None
+    params = {"client_id": client_id, "post_logout_redirect_uri": post_logout_redirect_uri, "state": state}
+    if id_token:
+        params["id_token_hint"] = id_token
+    return endpoint + ("&" if "?" in endpoint else "?") + urlencode(params)
 
 
 def _userinfo(url: str, access_token: str) -> dict:

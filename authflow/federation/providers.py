@@ -18,7 +18,7 @@ import re
 from django.db import IntegrityError, transaction
 
 from authflow.directory.claims import ClaimError, write_claim
-from authflow.directory.models import FederatedAssociation, User
+from authflow.directory.models import FederatedAssociation, Role, User
 
 from .models import IdentityProvider
 
@@ -101,6 +101,7 @@ def local_user(provider: IdentityProvider, claims: dict, name_new_user=None) -> 
         if not link.user.is_active:
             raise UserRefused("Your account here is disabled.")
         _update_claims(provider, link.user, claims)
+        _update_roles(provider, link.user, claims, provisioned=False)
         return link.user.username
     return _provision(provider, claims, identity, name_new_user)
 
@@ -128,6 +129,7 @@ def _provision(provider: IdentityProvider, claims: dict, identity: str, name_new
             user.save()
             FederatedAssociation.objects.create(idp=provider.name, subject=identity, user=user)
             _update_claims(provider, user, claims)
+            _update_roles(provider, user, claims, provisioned=True)
     except IntegrityError:
         raise UserRefused("Your account is being created by another sign-in: try again.") from None
     logger.info("user provisioned", extra={"idp": provider.name, "username": username})
@@ -141,3 +143,32 @@ def _update_claims(provider: IdentityProvider, user, claims: dict) -> None:
         except ClaimError as exc:
             logger.warning("a mapped claim was not stored", extra={"idp": provider.name, "claim": uri,
                                                                    "error": str(exc)})
+
+
+def mapped_roles(provider: IdentityProvider, claims: dict) -> set[str] | None:
+    """The local roles role_mapping gives the role claim's values; None when the claim is absent (unknown)."""
+    if not provider.role_claim or provider.role_claim not in claims:
+        return None
+    values = claims[provider.role_claim]
+    values = values if isinstance(values, list) else [values]
+    mapping = provider.role_mapping or {}
+    return {mapping[v] for v in values if isinstance(v, str) and isinstance(mapping.get(v), str)}
+
+
+def _update_roles(provider: IdentityProvider, user, claims: dict, *, provisioned: bool) -> None:
+    """Grant provisioning_roles to a new account; give the mapped roles the claim names and take away the
+    mapped roles it no longer names (roles outside the mapping are never touched)."""
+    granted = set(provider.provisioning_roles or []) if provisioned else set()
+    mapped = mapped_roles(provider, claims)
+    if mapped is not None:
+        granted |= mapped
+        dropped = {r for r in (provider.role_mapping or {}).values() if isinstance(r, str)} - granted
+        if dropped:
+            user.roles.remove(*Role.objects.filter(name__in=dropped))
+    if granted:
+        roles = list(Role.objects.filter(name__in=granted))
+        missing = granted - {r.name for r in roles}
+        if missing:
+            logger.warning("a provider's role does not exist", extra={"idp": provider.name,
+                                                                      "roles": sorted(missing)})
+        user.roles.add(*roles)

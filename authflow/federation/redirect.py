@@ -52,7 +52,10 @@ def redirect_out(request, flow, step, option_index: int, provider):
 def _saml_redirect_out(request, flow, step, option_index: int, provider):
     """The signed AuthnRequest over HTTP-Redirect; its RelayState is bound to the flow and browser like a state."""
     relay_state = secrets.token_urlsafe(32)
-    request_id, url = saml.authn_request(request, provider, relay_state)
+    params = {k: v for k, v in (step.params or {}).items() if k not in _LOCAL_PARAMS}
+    if "login_hint" not in params and isinstance((step.params or {}).get("username"), str):
+        params["login_hint"] = step.params["username"][:150]
+    request_id, url = saml.authn_request(request, provider, relay_state, params)
     pending.remember(relay_state, {
         "idp": provider.name, "flow_id": str(flow.id), "position": step.position, "option": option_index,
         "browser": flow.browser_hash, "request_id": request_id})

@@ -9,8 +9,8 @@ that an assertion id is accepted once (kept until its NotOnOrAfter): a replayed 
 xmlsec1 reads keys from files: the SP key is written, decrypted, to a private temporary file for the
 duration of one call and removed right after.
 
-pysaml2 (with xmlschema) costs a web worker about 16 MB, so it is imported by the calls that use it,
-the first time a SAML provider is used, not when the login pages are imported.
+pysaml2 (with xmlschema) costs a web worker about 16 MB, so each function imports what it uses of it: the
+first time a SAML provider is used, not when the login pages are imported.
 """
 from __future__ import annotations
 
@@ -24,6 +24,7 @@ import os
 import shutil
 import tempfile
 import time
+from urllib.parse import urlencode
 
 import requests
 from defusedxml import DefusedXmlException
@@ -57,6 +58,10 @@ def acs_url(request, provider) -> str:
     return request.build_absolute_uri(reverse("federation-saml-acs", args=[provider.name]))
 
 
+def slo_url(request, provider) -> str:
+    return request.build_absolute_uri(reverse("federation-saml-slo", args=[provider.name]))
+
+
 def idp_metadata(provider) -> str:
     """The IdP's metadata XML: inline, or fetched from its URL (cached for a while)."""
     if provider.saml_metadata_xml:
@@ -78,7 +83,7 @@ def idp_metadata(provider) -> str:
 
 @contextlib.contextmanager
 def _client(request, provider, *, with_idp: bool = True):
-    from saml2 import BINDING_HTTP_POST
+    from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
     from saml2.client import Saml2Client
     from saml2.config import SPConfig
 
@@ -98,8 +103,10 @@ def _client(request, provider, *, with_idp: bool = True):
             "key_file": key_file, "cert_file": cert_file,
             "accepted_time_diff": SKEW_SECONDS,
             "service": {"sp": {
-                "endpoints": {"assertion_consumer_service": [(acs_url(request, provider), BINDING_HTTP_POST)]},
+                "endpoints": {"assertion_consumer_service": [(acs_url(request, provider), BINDING_HTTP_POST)],
+                              "single_logout_service": [(slo_url(request, provider), BINDING_HTTP_REDIRECT)]},
                 "authn_requests_signed": True,
+                "logout_requests_signed": True,
                 "want_assertions_signed": True,
                 "want_response_signed": False,  # verified when present; the assertion's is required
                 "allow_unsolicited": False,
@@ -124,22 +131,62 @@ def sp_metadata(request, provider) -> str:
         return create_metadata_string(None, client.config, sign=False).decode()
 
 
-def authn_request(request, provider, relay_state: str) -> tuple[str, str]:
+# Query parameters of the HTTP-Redirect binding (and its signature): never set by a script.
+RESERVED_QUERY = {"SAMLRequest", "SAMLResponse", "RelayState", "SigAlg", "Signature"}
+_TRUE = {"true", "1", "yes"}
+
+
+def request_options(params: dict) -> tuple[dict, dict]:
+    """A step's authenticatorParams as a SAML AuthnRequest takes them: (its attributes, extra query parameters).
+
+    ForceAuthn (or prompt=login) and IsPassive (or prompt=none) set the request's flags, AuthnContextClassRef
+    asks for an authentication context; other text parameters (login_hint, which some IdPs read, ...) go in
+    the redirect's query string beside the signed ones, which they cannot replace.
+    """
+    from saml2.saml import AuthnContextClassRef
+    from saml2.samlp import RequestedAuthnContext
+
+    attributes, query = {}, {}
+    for name, value in (params or {}).items():
+        if isinstance(value, bool):
+            value = "true" if value else "false"
+        if not isinstance(value, (str, int)) or name in RESERVED_QUERY:
+            continue
+        value = str(value)[:2000]
+        if name == "ForceAuthn" or (name == "prompt" and value == "login"):
+            if value.lower() in _TRUE or name == "prompt":
+                attributes["force_authn"] = "true"
+        elif name == "IsPassive" or (name == "prompt" and value == "none"):
+            if value.lower() in _TRUE or name == "prompt":
+                attributes["is_passive"] = "true"
+        elif name == "AuthnContextClassRef":
+            attributes["requested_authn_context"] = RequestedAuthnContext(
+                authn_context_class_ref=[AuthnContextClassRef(text=value)], comparison="exact")
+        elif name != "prompt":
+            query[name] = value
+    return attributes, query
+
+
+def authn_request(request, provider, relay_state: str, params: dict | None = None) -> tuple[str, str]:
     """(the request's id, the IdP URL carrying the signed AuthnRequest over HTTP-Redirect)."""
     from saml2 import BINDING_HTTP_REDIRECT
     from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
+    attributes, query = request_options(params or {})
     with _client(request, provider) as client:
         entity_id = provider.saml_entity_id or _only_idp(client)
         try:
             request_id, info = client.prepare_for_authenticate(
                 entityid=entity_id, relay_state=relay_state, binding=BINDING_HTTP_REDIRECT, sign=True,
                 nameid_format=provider.saml_nameid_format or None,
-                sigalg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256)
+                sigalg=SIG_RSA_SHA256, digest_alg=DIGEST_SHA256, **attributes)
         except Exception as exc:
             logger.warning("SAML request not built", extra={"idp": provider.name, "error": type(exc).__name__})
             raise ProviderError("the identity provider's metadata names no usable sign-in endpoint") from None
-    return request_id, dict(info["headers"])["Location"]
+    location = dict(info["headers"])["Location"]
+    if query:
+        location += ("&" if "?" in location else "?") + urlencode(query)
+    return request_id, location
 
 
 def _only_idp(client) -> str:
@@ -149,8 +196,9 @@ def _only_idp(client) -> str:
     return idps[0]
 
 
-def parse_response(request, provider, saml_response: str, request_id: str) -> dict:
-    """The claims of a valid Response to `request_id`: sub (the NameID) and the attributes (first value)."""
+def parse_response(request, provider, saml_response: str, request_id: str) -> tuple[dict, str]:
+    """The claims of a valid Response to `request_id`: sub (the NameID) and the attributes (first value),
+    and the SessionIndex of its authentication statement (what single logout names), or ""."""
     from saml2 import BINDING_HTTP_POST
 
     if not saml_response or len(saml_response) > MAX_RESPONSE_CHARS:
@@ -178,8 +226,111 @@ def parse_response(request, provider, saml_response: str, request_id: str) -> di
     claims = {"sub": name_id.text.strip(), "nameid_format": name_id.format or ""}
     for attribute, values in (response.ava or {}).items():
         if values and attribute not in claims:
-            claims[attribute] = values[0]
-    return claims
+            # The role attribute keeps all its values (each may map to a role); the others their first.
+            many = attribute == provider.role_claim and len(values) > 1
+            claims[attribute] = [str(v)[:1000] for v in values[:100]] if many else values[0]
+    statements = response.assertion.authn_statement or []
+    session_index = (statements[0].session_index or "") if statements else ""
+    return claims, session_index if len(session_index) <= 255 else ""
+
+
+def logout_request(request, provider, *, name_id: str, nameid_format: str, session_index: str,
+                   relay_state: str) -> tuple[str, str] | None:
+    """(the request's id, the IdP URL carrying a signed LogoutRequest over HTTP-Redirect), or None when the
+    IdP's metadata names no HTTP-Redirect single logout service."""
+    from saml2 import BINDING_HTTP_REDIRECT
+    from saml2.saml import NameID
+    from saml2.xmldsig import SIG_RSA_SHA256
+
+    with _client(request, provider) as client:
+        entity_id = provider.saml_entity_id or _only_idp(client)
+        try:
+            services = client.metadata.single_logout_service(entity_id, BINDING_HTTP_REDIRECT, "idpsso")
+            if not services:
+                return None
+            destination = services[0]["location"]
+            request_id, message = client.create_logout_request(
+                destination, entity_id, name_id=NameID(text=name_id, format=nameid_format or None),
+                session_indexes=[session_index] if session_index else None, sign=False)
+            info = client.apply_binding(BINDING_HTTP_REDIRECT, str(message), destination, relay_state, sign=True,
+                                        sigalg=SIG_RSA_SHA256)
+        except Exception as exc:  # pysaml2 raises many kinds for metadata it cannot use
+            logger.warning("SAML logout request not built", extra={"idp": provider.name,
+                                                                   "error": type(exc).__name__})
+            raise ProviderError("the identity provider's metadata names no usable logout endpoint") from None
+    return request_id, dict(info["headers"])["Location"]
+
+
+def check_logout_response(request, provider, params: dict, request_id: str) -> None:
+    """Refuse (ProviderError) a LogoutResponse that is not the IdP's signed, successful answer to `request_id`."""
+    from saml2 import BINDING_HTTP_REDIRECT
+
+    with _client(request, provider) as client:
+        entity_id = provider.saml_entity_id or _only_idp(client)
+        _verify_redirect_signature(client, entity_id, params, "SAMLResponse")
+        try:
+            response = client.parse_logout_request_response(params["SAMLResponse"], BINDING_HTTP_REDIRECT)
+        except Exception as exc:
+            raise ProviderError(f"the logout response was refused: {_reason(exc)}") from None
+    if response is None:
+        raise ProviderError("the logout response was refused: it is not valid")
+    if response.issuer() != entity_id:
+        raise ProviderError("the logout response was refused: it was issued by another provider")
+    if response.response.in_response_to != request_id:
+        raise ProviderError("the logout response was refused: it does not answer this sign-out's request")
+
+
+def answer_logout_request(request, provider, params: dict, end_sessions) -> str:
+    """An IdP-initiated LogoutRequest: check it, call end_sessions(name_id, session_indexes), and return the IdP
+    URL carrying this SP's signed LogoutResponse (HTTP-Redirect, the request's RelayState echoed)."""
+    from saml2 import BINDING_HTTP_REDIRECT
+    from saml2.xmldsig import SIG_RSA_SHA256
+
+    with _client(request, provider) as client:
+        entity_id = provider.saml_entity_id or _only_idp(client)
+        _verify_redirect_signature(client, entity_id, params, "SAMLRequest")
+        try:
+            parsed = client.parse_logout_request(params["SAMLRequest"], BINDING_HTTP_REDIRECT)
+        except Exception as exc:
+            raise ProviderError(f"the logout request was refused: {_reason(exc)}") from None
+        message = parsed.message if parsed is not None else None
+        if message is None or message.issuer is None or message.issuer.text != entity_id:
+            raise ProviderError("the logout request was refused: it was issued by another provider")
+        if message.name_id is None or not message.name_id.text:
+            raise ProviderError("the logout request names no subject")
+        end_sessions(message.name_id.text.strip(), [i.text for i in message.session_index or [] if i.text])
+        try:
+            response = client.create_logout_response(message, [BINDING_HTTP_REDIRECT], sign=False)
+            info = client.apply_binding(BINDING_HTTP_REDIRECT, str(response), response.destination,
+                                        params.get("RelayState", ""), response=True, sign=True,
+                                        sigalg=SIG_RSA_SHA256)
+        except Exception as exc:  # an IdP whose metadata names no HTTP-Redirect logout service to answer to
+            logger.warning("SAML logout response not built", extra={"idp": provider.name,
+                                                                    "error": type(exc).__name__})
+            raise ProviderError("the sessions ended, but the identity provider's metadata names no logout "
+                                "endpoint to answer to") from None
+    return dict(info["headers"])["Location"]
+
+
+def _verify_redirect_signature(client, entity_id: str, params: dict, kind: str) -> None:
+    """HTTP-Redirect messages carry their signature in the query: required, by a signing key of the IdP."""
+    from saml2.sigver import verify_redirect_signature
+
+    if not params.get(kind) or len(params[kind]) > MAX_RESPONSE_CHARS:
+        raise ProviderError("the identity provider sent no usable SAML message")
+    if not params.get("Signature") or not params.get("SigAlg"):
+        raise ProviderError("the SAML message is not signed")
+    if params["SigAlg"] in WEAK_ALGORITHMS:
+        raise ProviderError("the SAML message is signed with SHA-1 or MD5")
+    signed = {k: params[k] for k in (kind, "RelayState", "SigAlg", "Signature") if k in params}
+    certs = client.metadata.certs(entity_id, "idpsso", "signing")
+    for _, cert in certs:
+        try:
+            if verify_redirect_signature(signed, client.sec.sec_backend, cert=cert):
+                return
+        except Exception:  # an unknown algorithm, a signature that is not base64
+            continue
+    raise ProviderError("the SAML message's signature does not verify")
 
 
 def _refuse_weak_signatures(saml_response: str) -> None:

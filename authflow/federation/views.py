@@ -24,7 +24,7 @@ from authflow.login import binding, delivery, steps, targets
 from authflow.login import views as login_views
 from sequences.api import step_answer
 
-from . import oidc, pending, providers, saml
+from . import logout, oidc, pending, providers, saml
 from .models import IdentityProvider
 
 logger = logging.getLogger("authflow.federation")
@@ -97,8 +97,9 @@ def _answer(request, flow, step, request_info: dict, name: str) -> dict:
     if not code or len(code) > 2000:
         return step.failure(f"{provider.label} sent no authorization code.")
     try:
-        claims = oidc.redeem(provider, oidc.discovery(provider.issuer), request_info["redirect_uri"], code,
-                             request_info)
+        redeemed = oidc.redeem(provider, oidc.discovery(provider.issuer), request_info["redirect_uri"], code,
+                               request_info)
+        claims = redeemed.claims
         username = providers.local_user(provider, claims, callbacks.username_namer(flow))
     except oidc.ProviderError as exc:
         logger.warning("identity provider response refused", extra={"idp": name, "reason": str(exc)})
@@ -108,6 +109,7 @@ def _answer(request, flow, step, request_info: dict, name: str) -> dict:
     except callbacks.Refusal as exc:
         return step.failure(exc.message)
     logger.info("identity provider vouched for a user", extra={"idp": name, "username": username})
+    logout.remember(provider, flow.id, subject=claims["sub"], sid=redeemed.sid, id_token=redeemed.id_token)
     return step_answer(step.number, "success", user=username, authenticator=step.authenticator or None,
                        idp=step.idp, remote_claims=providers.remote_claims(claims))
 
@@ -167,7 +169,8 @@ def _saml_answer(request, flow, step, request_info: dict, name: str) -> dict:
     if provider is None or step.idp != name or provider.protocol != "saml":
         return step.failure("This way of signing in is not available.")
     try:
-        claims = saml.parse_response(request, provider, request_info["saml_response"], request_info["request_id"])
+        claims, session_index = saml.parse_response(request, provider, request_info["saml_response"],
+                                                    request_info["request_id"])
         username = providers.local_user(provider, claims)
     except oidc.ProviderError as exc:
         logger.warning("identity provider response refused", extra={"idp": name, "reason": str(exc)})
@@ -175,5 +178,88 @@ def _saml_answer(request, flow, step, request_info: dict, name: str) -> dict:
     except providers.UserRefused as exc:
         return step.failure(str(exc))
     logger.info("identity provider vouched for a user", extra={"idp": name, "username": username})
+    logout.remember(provider, flow.id, subject=claims["sub"], sid=session_index,
+                    nameid_format=claims.get("nameid_format", ""))
     return step_answer(step.number, "success", user=username, authenticator=step.authenticator or None,
                        idp=step.idp, remote_claims=providers.remote_claims(claims))
+
+
+@never_cache
+@require_http_methods(["GET"])
+def oidc_logged_out(request, name):
+    """Where a provider sends the browser back after RP-initiated logout: on to the next provider, or home."""
+    hop = logout.take_hop(name, request.GET.get("state", ""))
+    if hop is None:
+        return _unknown_sign_out(request, name)
+    return logout.next_hop(request, hop["queue"], hop["return_to"])
+
+
+@csrf_exempt  # the provider posts here server to server; the signed logout token is the protection
+@never_cache
+@require_http_methods(["POST"])
+def oidc_backchannel_logout(request, name):
+    """OpenID Connect Back-Channel Logout: the provider's logout token ends the sessions its sign-ins created.
+
+    200 when the token is valid (whether or not a session here matched it), 400 with the reason otherwise.
+    """
+    provider = providers.enabled(name)
+    if provider is None or provider.protocol != IdentityProvider.Protocol.OIDC:
+        return _backchannel_answer(400, "invalid_request", "no such OpenID Connect identity provider")
+    token = request.POST.get("logout_token", "")
+    if not token or len(token) > 20_000:
+        return _backchannel_answer(400, "invalid_request", "the request has no logout_token")
+    try:
+        claims = oidc.validate_logout_token(token, provider=provider, metadata=oidc.discovery(provider.issuer))
+    except oidc.ProviderError as exc:
+        logger.warning("back-channel logout refused", extra={"idp": name, "reason": str(exc)})
+        return _backchannel_answer(400, "invalid_request", str(exc))
+    sid = claims.get("sid") if isinstance(claims.get("sid"), str) else ""
+    sub = claims.get("sub") if isinstance(claims.get("sub"), str) else ""
+    ended = logout.end_sessions_of(provider, subject=sub, sids=[sid] if sid else [],
+                                   reason=f"signed out at {provider.name}")
+    return _backchannel_answer(200, sessions_ended=ended)
+
+
+def _backchannel_answer(status: int, error: str = "", description: str = "", **fields):
+    body = {"error": error, "error_description": description} if error else fields
+    response = JsonResponse(body, status=status)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+@never_cache
+@require_http_methods(["GET"])
+def saml_slo(request, name):
+    """SAML single logout over HTTP-Redirect: the IdP's answer to our LogoutRequest, or its own LogoutRequest."""
+    provider = providers.enabled(name)
+    if provider is None or provider.protocol != IdentityProvider.Protocol.SAML:
+        raise Http404("no such SAML identity provider")
+    params = {k: request.GET[k] for k in ("SAMLRequest", "SAMLResponse", "RelayState", "SigAlg", "Signature")
+              if k in request.GET}
+    try:
+        if "SAMLResponse" in params:
+            hop = logout.take_hop(name, params.get("RelayState", ""))
+            if hop is None:
+                return _unknown_sign_out(request, name)
+            saml.check_logout_response(request, provider, params, hop["request_id"])
+            return logout.next_hop(request, hop["queue"], hop["return_to"])
+        if "SAMLRequest" in params:
+            def end(subject, session_indexes):
+                logout.end_sessions_of(provider, subject=subject, sids=session_indexes,
+                                       reason=f"signed out at {provider.name}")
+            return HttpResponseRedirect(saml.answer_logout_request(request, provider, params, end))
+    except oidc.ProviderError as exc:
+        logger.warning("SAML logout message refused", extra={"idp": name, "reason": str(exc)})
+        return login_views.problem(request, "This sign-out message is not valid",
+                                   f"{provider.label}'s sign-out message was refused: {exc}. "
+                                   "You are signed out of this server.", status=400)
+    return login_views.problem(request, "This sign-out message is not valid",
+                               "It carries no SAML request or response.", status=400)
+
+
+def _unknown_sign_out(request, name):
+    logger.warning("identity provider sign-out answer refused: unknown or used state", extra={"idp": name[:100]})
+    return login_views.problem(
+        request, "This sign-out response is not valid",
+        "It does not belong to a sign-out in progress in this browser, or it was already used. "
+        "You are signed out of this server.", status=400)

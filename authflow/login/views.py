@@ -242,7 +242,7 @@ def _sign_in(request, flow):
     session = sso.current(request)
     if session is not None:
         sso.record_flow(session, flow.application, flow.subject, [
-            {"authenticator": a["authenticator"], "idp": a["idp"]} for a in interactive])
+            {"authenticator": a["authenticator"], "idp": a["idp"]} for a in interactive], flow_id=flow.id)
     logger.info("signed in", extra={"flow_id": str(flow.id), "subject": flow.subject,
                                     "session_id": str(session.pk) if session else None})
     return targets.deliver_success(request, flow)

@@ -13,6 +13,7 @@ from datetime import timedelta
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Q
+from django.dispatch import Signal
 from django.utils import timezone
 from django.utils.dateparse import parse_datetime
 
@@ -24,6 +25,15 @@ from .models import SessionApplication, UserSession
 logger = logging.getLogger("authflow.sso")
 
 SESSION_KEY = "authflow_sso"
+
+# Sent when the browser itself signs out of an active session (request, session_id).  A receiver may return a
+# function (redirect response) -> response: the middleware hands it the redirect the sign-out answered with,
+# so that, for example, an identity provider's session ends too before the browser goes where it was sent.
+signed_out = Signal()
+# Sent when a flow that passed a federated step was recorded in a session (session, flow_id).
+federated_flow_recorded = Signal()
+SIGN_OUT_CONTINUATIONS = "authflow_sign_out_continuations"
+
 # last_access_at is written at most this often per session.
 TOUCH_INTERVAL = timedelta(seconds=60)
 
@@ -106,8 +116,11 @@ def on_logout(sender, request, user, **kwargs) -> None:
     if request is None:
         return
     session_id = request.session.get(SESSION_KEY)
-    if session_id:
-        _end(UserSession.objects.filter(pk=session_id), "signed out")
+    if session_id and _end(UserSession.objects.filter(pk=session_id), "signed out"):
+        continuations = [answer for _, answer in signed_out.send(sender=UserSession, request=request,
+                                                                  session_id=str(session_id)) if callable(answer)]
+        if continuations:
+            setattr(request, SIGN_OUT_CONTINUATIONS, continuations)
 
 
 def end_current(request, reason: str) -> None:
@@ -133,6 +146,11 @@ def terminate_for_username(username: str, session_id: str, reason: str) -> bool:
     return user is not None and terminate(user, session_id, reason)
 
 
+def end_sessions(session_ids, reason: str) -> int:
+    """End the sessions with these ids (a provider signed their user out); the number that were active."""
+    return _end(UserSession.objects.filter(pk__in=list(session_ids)), reason)
+
+
 def _end(queryset, reason: str) -> int:
     ended = list(queryset.filter(ended_at__isnull=True).values_list("pk", flat=True))
     count = queryset.filter(ended_at__isnull=True).update(ended_at=timezone.now(), end_reason=reason[:64])
@@ -142,9 +160,11 @@ def _end(queryset, reason: str) -> int:
 
 
 @transaction.atomic
-def record_flow(session: UserSession, application, subject: str, passed: list[dict]) -> None:
+def record_flow(session: UserSession, application, subject: str, passed: list[dict], flow_id=None) -> None:
     """A flow signed in to `application` in this session, passing the steps in `passed` interactively."""
     now = timezone.now()
+    if flow_id is not None and any(p["idp"] != "LOCAL" for p in passed):
+        federated_flow_recorded.send(sender=UserSession, session=session, flow_id=flow_id)
     row, created = SessionApplication.objects.get_or_create(
         session=session, application=application, defaults={"subject": subject, "last_at": now})
     if not created:

@@ -63,10 +63,21 @@ class SamlIdentityProvider:
         self.stop()
         raise RuntimeError("the SAML IdP did not start in 30 s")
 
-    def set_mode(self, *, audience: str = "", clock_offset_minutes: int = 0, sha1: bool = False) -> None:
-        """Assertions for another audience, valid from a clock off by this many minutes, or signed with SHA-1."""
+    def set_mode(self, *, audience: str = "", clock_offset_minutes: int = 0, sha1: bool = False,
+                 unsigned_logout: bool = False) -> None:
+        """Assertions for another audience, valid from a clock off by this many minutes, or signed with SHA-1;
+        logout messages without a signature."""
         requests.get(self.base + "/test/mode", params={"audience": audience or "", "sha1": "1" if sha1 else "0",
+                                                       "unsigned_logout": "1" if unsigned_logout else "0",
                                                        "clock_offset_minutes": clock_offset_minutes}, timeout=10)
+
+    def last_logout(self) -> dict:
+        return requests.get(self.base + "/test/last-logout", timeout=10).json()
+
+    def logout_url(self, username: str, session_index: str = "") -> str:
+        """Where the IdP starts its own single logout of `username` (it redirects to the SP)."""
+        return self.base + "/test/idp-logout?" + requests.compat.urlencode(
+            {"username": username, "session_index": session_index, "relay_state": "idp-relay"})
 
     def last_request(self) -> dict:
         return requests.get(self.base + "/test/last-request", timeout=10).json()

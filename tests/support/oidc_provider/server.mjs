@@ -2,7 +2,8 @@
 // project), configured from the JSON file named on the command line:
 //   {"port", "issuer", "clients": [oidc-provider client metadata], "accounts": {id: {"password", "claims"}}}
 // Sign-in pages are this file's own small forms (POST /interaction/<uid>: login, password, or action=abort);
-// consent is granted at once.  GET /test/last-authorization returns the last authorization request's
+// consent is granted at once.  RP-initiated logout (its confirmation page: the library's form and a
+// "logout=yes" button) and back-channel logout (to each client's backchannel_logout_uri) are on.  GET /test/last-authorization returns the last authorization request's
 // parameters, so that tests can check what the relying party asked for.
 import http from 'node:http';
 import { readFileSync } from 'node:fs';
@@ -24,19 +25,40 @@ const provider = new Provider(config.issuer, {
     openid: ['sub'],
     email: ['email', 'email_verified'],
     profile: ['name', 'given_name', 'family_name', 'preferred_username'],
+    groups: ['groups'],
   },
-  features: { devInteractions: { enabled: false } },
+  features: {
+    devInteractions: { enabled: false },
+    backchannelLogout: { enabled: true },
+    rpInitiatedLogout: {
+      enabled: true,
+      async logoutSource(ctx, form) {
+        ctx.body = `<!doctype html><html><body><h1>Test provider sign-out</h1>${form}
+          <button type="submit" form="op.logoutForm" value="yes" name="logout">Sign out</button></body></html>`;
+      },
+      async postLogoutSuccessSource(ctx) {
+        ctx.body = '<!doctype html><html><body><h1>Test provider: signed out</h1></body></html>';
+      },
+    },
+  },
   interactions: { url: (ctx, interaction) => `/interaction/${interaction.uid}` },
   async findAccount(ctx, id) {
     if (!accounts[id]) return undefined;
     return { accountId: id, async claims() { return { sub: id, ...accounts[id].claims }; } };
   },
+  // Back-channel logout tokens go to the test's server on 127.0.0.1, which the library's protection against
+  // requests to special-use addresses (SSRF) would refuse: this provider only ever talks to test servers.
+  fetch: (url, options) => {
+    const { dispatcher, ...rest } = options;
+    return globalThis.fetch(url, rest);
+  },
   ttl: { AccessToken: 600, AuthorizationCode: 60, IdToken: 600, Interaction: 600, Session: 600, Grant: 600 },
 });
 
 // Why a request was refused, in the log the test fixture keeps.
-for (const event of ['grant.error', 'authorization.error', 'userinfo.error', 'server_error']) {
-  provider.on(event, (ctx, err) => console.error(event, err.error, err.error_description, err.error_detail || ''));
+for (const event of ['grant.error', 'authorization.error', 'userinfo.error', 'server_error',
+  'end_session.error', 'backchannel.error']) {
+  provider.on(event, (ctx, err) => console.error(event, err.error, err.error_description, err.error_detail || err.message || '', err.cause ? String(err.cause) : ''));
 }
 
 function page(res, status, body) {
