@@ -43,6 +43,9 @@ class SequenceAdmin(admin.ModelAdmin):
     list_filter = ["kind"]
     search_fields = ["name"]
     inlines = [VersionInline]
+    # The live version changes only by publishing (the versions' action, the console, the API): each checks the
+    # saved scenarios, and a form field could point a script at any version, another script's included.
+    readonly_fields = ["live_version"]
 
 
 @admin.register(SequenceVersion)
@@ -71,6 +74,11 @@ class SequenceVersionAdmin(admin.ModelAdmin):
         publish = obj.published
         obj.published = False
         obj.save()
+        from .saved_scenarios import rerun_for_version
+
+        failing = [result.scenario.name for result in rerun_for_version(obj) if not result.passed]
+        if publish and _refused(request, obj, failing):
+            return
         if publish:
             from .api import publish_version
 
@@ -83,7 +91,24 @@ class SequenceVersionAdmin(admin.ModelAdmin):
         if queryset.values("sequence").distinct().count() != queryset.count():
             messages.error(request, "Select at most one version of each sequence: a sequence has one live version.")
             return
+        from .saved_scenarios import failing_on
+
+        published = 0
         for version in queryset:
+            if _refused(request, version, [result.scenario.name for result in failing_on(version)]):
+                continue
             publish_version(version)
             self.log_change(request, version, f"Published {version} (new logins start on it)")
-        messages.success(request, f"Published {queryset.count()} version(s).")
+            published += 1
+        if published:
+            messages.success(request, f"Published {published} version(s).")
+
+
+def _refused(request, version, failing: list[str]) -> bool:
+    """The publish gate, as the admin applies it: a version failing saved scenarios is not published here (no
+    override: that is the console's or the API's, which record who overrode)."""
+    if not failing:
+        return False
+    messages.error(request, f"{version} was not published: it fails saved scenarios ({', '.join(failing)}). "
+                            f"Fix it, or publish it from the console with the override (recorded in the audit log).")
+    return True
