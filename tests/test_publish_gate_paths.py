@@ -82,3 +82,24 @@ def test_the_scripts_change_form_does_not_set_the_live_version(admin_client, por
     portal.refresh_from_db()
     assert portal.live_version_id == portal.versions.get(number=1).pk, \
         "the change form pointed the script's live version elsewhere (another application's script)"
+
+
+def _apply(tmp_path, source):
+    from django.core.management import call_command
+
+    script = "\n".join("      " + line for line in source.splitlines())
+    path = tmp_path / "config.yaml"
+    path.write_text("applications:\n  - name: portal\n    client_id: portal\n    client_type: public\n"
+                    "    redirect_uris: [\"http://127.0.0.1:9000/callback\"]\n"
+                    "    steps: {1: [BasicAuthenticator], 2: [totp]}\n    script: |\n" + script + "\n")
+    call_command("apply", "-f", str(path))
+
+
+def test_apply_refuses_a_script_failing_a_saved_scenario_and_changes_nothing(portal, tmp_path):
+    from django.core.management import CommandError
+
+    with pytest.raises(CommandError, match="admins pass a second factor"):
+        _apply(tmp_path, V2 + "// from the configuration file\n")
+    assert live() == 1 and portal.versions.count() == 2  # nothing half-written: no version 3
+    _apply(tmp_path, V1 + "// from the configuration file\n")  # a passing text goes live as before
+    assert live() == 3
