@@ -104,8 +104,7 @@ class _Replayer:
         return _error("limit", f"the replay needed more than {MAX_REPLAY_LOOKUPS} lookups"), []
 
     def secrets(self) -> list[str]:
-        return sorted(set(secret_texts(self.state)) | {text for text in self.revealed if len(text) >= 4},
-                      key=len, reverse=True)
+        return sorted(set(secret_texts(self.state)) | {text for text in self.revealed if text}, key=len, reverse=True)
 
 
 def flow_trace(program: Program, state: FlowState, *, read_user: ReadUser = _no_user, lookup: Lookup = _no_lookup,
@@ -281,18 +280,37 @@ def _iso(ms) -> str | None:
 
 
 def _sealed_texts(value, secrets: list[str]):
-    """`value` with every occurrence of a secret value in its strings replaced by "(sealed)"."""
-    if not secrets:
+    """`value` with every occurrence of a secret value in its strings replaced by "(sealed)".
+
+    A secret of SHORT_SECRET characters or fewer (a three-digit PIN) is cut from every string too, but not from
+    keys and the fields the engine writes itself (ENGINE_FIELDS): cut there it would garble the trace's shape;
+    elsewhere it garbles a few texts of that flow, which is the price of never showing it."""
+    long = [secret for secret in secrets if len(secret) > SHORT_SECRET]
+    short = [secret for secret in secrets if 0 < len(secret) <= SHORT_SECRET]
+    if not long and not short:
         return value
+    return _cut(value, long, long + short)
+
+
+# The fields whose values the engine writes (a kind, a level, a time), never a script's or a user's text.
+ENGINE_FIELDS = frozenset({"type", "k", "r", "kind", "level", "via", "at", "boundaries", "entry"})
+# The fields holding what a script or a request passed as is (its keys are theirs, not the trace's).
+PASSED_DATA = frozenset({"data", "options", "params", "args", "request", "result", "claims"})
+SHORT_SECRET = 3
+
+
+def _cut(value, long: list[str], every: list[str], passed: bool = False):
     if isinstance(value, str):
-        for secret in secrets:
+        for secret in every:
             if secret in value:
                 value = value.replace(secret, SEALED)
         return value
     if isinstance(value, list):
-        return [_sealed_texts(item, secrets) for item in value]
+        return [_cut(item, long, every, passed) for item in value]
     if isinstance(value, dict):
-        return {_sealed_texts(key, secrets): _sealed_texts(item, secrets) for key, item in value.items()}
+        return {_cut(key, long, every if passed else long):
+                _cut(item, long, long if key in ENGINE_FIELDS and not passed else every, passed or key in PASSED_DATA)
+                for key, item in value.items()}
     return value
 
 
