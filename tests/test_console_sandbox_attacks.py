@@ -82,3 +82,32 @@ def test_a_rerun_against_a_version_that_loops_or_allocates_is_a_clear_divergence
     # the sandbox serves the next request
     assert reader.get(f"/api/v1/flows/{flow.id}/trace/").status_code == 200
 
+
+@pytest.mark.django_db
+def test_saved_scenarios_on_a_version_that_loops_are_bounded_and_the_version_cannot_go_live_unnoticed(monkeypatch):
+    """Each saved scenario a looping version runs costs a sandbox timeout: past the scenarios' time budget the
+    rest are stored as failed, not run, so saving the version answers soon (the script's row lock is held
+    meanwhile) and publishing it still needs the audited override."""
+    from sequences import saved_scenarios
+    from sequences.models import SavedScenario
+
+    writer = api_client("sequences:read", "sequences:write", name="writer")
+    v1, _ = save_version("portal", SMALL)
+    scenario = {"application": {"name": "portal", "steps": {"1": ["BasicAuthenticator"]}}, "users": {"alice": {}},
+                "outcomes": [{"step": 1, "result": "success", "user": "alice"}]}
+    for name in ("a", "b", "c"):
+        SavedScenario.objects.create(sequence=v1.sequence, name=name, scenario=scenario,
+                                     expect={"status": "success", "subject": "alice"})
+    monkeypatch.setattr(saved_scenarios, "SCENARIOS_BUDGET_S", 0.0)  # spent by the first scenario
+    etag = writer.get("/api/v1/sequences/portal/")["ETag"]
+    saved = writer.post("/api/v1/sequences/portal/versions/", {"source": LOOPS.replace("executeStep(1, {", "({")},
+                        format="json", HTTP_IF_MATCH=etag)
+    assert saved.status_code == 201, saved.content
+    results = {r.scenario.name: r for r in ScenarioResult.objects.filter(version__number=2).select_related("scenario")}
+    assert sorted(results) == ["a", "b", "c"] and not any(r.passed for r in results.values())
+    assert results["a"].status != "not-run"  # the first one ran (and timed out)
+    assert [results[n].status for n in ("b", "c")] == ["not-run", "not-run"]
+    assert "time budget" in results["b"].reasons[0]
+    etag = writer.get("/api/v1/sequences/portal/")["ETag"]
+    refused = writer.post("/api/v1/sequences/portal/publish/", {"version": 2}, format="json", HTTP_IF_MATCH=etag)
+    assert refused.status_code == 409 and "b" in refused.json()["errors"][0]["message"]
