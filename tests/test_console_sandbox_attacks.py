@@ -111,3 +111,20 @@ def test_saved_scenarios_on_a_version_that_loops_are_bounded_and_the_version_can
     etag = writer.get("/api/v1/sequences/portal/")["ETag"]
     refused = writer.post("/api/v1/sequences/portal/publish/", {"version": 2}, format="json", HTTP_IF_MATCH=etag)
     assert refused.status_code == 409 and "b" in refused.json()["errors"][0]["message"]
+
+
+@pytest.mark.django_db
+def test_a_trace_or_rerun_past_its_time_budget_is_a_clear_conflict_not_a_worker_held_for_minutes(monkeypatch):
+    """Each point of a flow is replayed from its start: a long flow of a script spending its time limit on every
+    run would hold the worker for minutes. Past the replay budget the API answers 409, saying why."""
+    from sequences.engine import trace
+
+    app, _ = make_app(), make_alice()
+    flow = run_login(app)
+    save_version("portal", LOOPS, publish=False)
+    monkeypatch.setattr(trace, "REPLAY_BUDGET_S", 0.0)
+    reader = api_client("flows:read", "sequences:read")
+    for url in (f"/api/v1/flows/{flow.id}/trace/", f"/api/v1/flows/{flow.id}/rerun/?version=2"):
+        answer = reader.get(url)
+        assert answer.status_code == 409, (url, answer.status_code)
+        assert "longer than" in answer.json()["errors"][0]["message"]

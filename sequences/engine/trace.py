@@ -14,6 +14,7 @@ and any text that would contain one of their values is cut the same way.
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -38,6 +39,10 @@ ReadUser = Callable[[str], "dict | None"]
 Lookup = Callable[[str, Any], Any]
 # A replay answers at most this many lookups the journal lacks (another version's new reads) before giving up.
 MAX_REPLAY_LOOKUPS = 64
+# What one trace or re-run may take in all: each point of the flow is replayed from its start (each run bounded
+# by the sandbox's limits), so a long flow of a script that spends its time limit on every run would hold a
+# worker for minutes. Past it the answer is a TraceError (the API's 409), never a partial trace.
+REPLAY_BUDGET_S = 20.0
 # Lookups whose answers are secrets (a vault secret, a cookie's verified value): never shown, even in a log line.
 REVEALING_LOOKUPS = ("secret",) + SECRET_LOOKUP_KINDS
 # Effect arguments shown sealed, by index: a cookie's value (a new password is already "[redacted]").
@@ -62,8 +67,8 @@ class _Replayer:
     """Replays prefixes of one flow's journal against one program, answering what the journal lacks read-only."""
 
     def __init__(self, program: Program, state: FlowState, read_user: ReadUser, lookup: Lookup,
-                 limits: Limits | None):
-        self.program, self.state, self.limits = program, state, limits
+                 limits: Limits | None, deadline: float):
+        self.program, self.state, self.limits, self.deadline = program, state, limits, deadline
         self.read_user, self.lookup = read_user, lookup
         self.revealed: set[str] = set()  # secret values answered to a replay (kept out of what is shown)
         clock = state.journal.get("clock") or [0]
@@ -79,6 +84,9 @@ class _Replayer:
         prefetch: dict = {}
         lookups: dict = {}
         for _ in range(MAX_REPLAY_LOOKUPS + 1):
+            if time.monotonic() > self.deadline:
+                raise TraceError(f"replaying this flow takes longer than {REPLAY_BUDGET_S:g} s (its script spends "
+                                 f"its time at every point of a long flow): it is not traced")
             payload = ('{"inputs":' + inputs_text + ',"journal":' + journal_text +
                        ',"prefetch":' + json.dumps(prefetch, separators=(",", ":")) +
                        ',"lookups":' + json.dumps(lookups, separators=(",", ":")) +
@@ -115,7 +123,7 @@ def flow_trace(program: Program, state: FlowState, *, read_user: ReadUser = _no_
     "command", "effects", "sso", "calls", "logs", "journal": {"consumed", "added"}}]}
     """
     _check(state)
-    replayer = _Replayer(program, state, read_user, lookup, limits)
+    replayer = _Replayer(program, state, read_user, lookup, limits, _deadline())
     answers = state.journal.get("answers") or []
     journal = state.journal
     commands, logs = [], []
@@ -183,8 +191,9 @@ def flow_rerun(recorded: Program, other: Program, state: FlowState, *, read_user
     returns another command than the recorded script did, or where the engine finds it took another path.
     """
     _check(state)
-    before = _Replayer(recorded, state, read_user, lookup, limits)
-    after = _Replayer(other, state, read_user, lookup, limits)
+    deadline = _deadline()
+    before = _Replayer(recorded, state, read_user, lookup, limits, deadline)
+    after = _Replayer(other, state, read_user, lookup, limits, deadline)
     answers = state.journal.get("answers") or []
     trips = round_trips(state.journal)
     divergence = None
@@ -207,6 +216,10 @@ def flow_rerun(recorded: Program, other: Program, state: FlowState, *, read_user
         break
     result = {"same": divergence is None, "compared": compared, "round_trips": len(trips), "divergence": divergence}
     return _sealed_texts(result, sorted(set(before.secrets()) | set(after.secrets()), key=len, reverse=True))
+
+
+def _deadline() -> float:
+    return time.monotonic() + REPLAY_BUDGET_S
 
 
 def _check(state: FlowState) -> None:
