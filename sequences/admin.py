@@ -55,6 +55,11 @@ class SequenceVersionAdmin(admin.ModelAdmin):
     list_filter = ["published", "sequence"]
     actions = ["publish"]
 
+    def has_delete_permission(self, request, obj=None):
+        # Versions are immutable and kept: deleting the live one would leave its applications without a script
+        # (or on no version at all), a change of the live version around the publish gate and the audit log.
+        return False
+
     def get_readonly_fields(self, request, obj=None):
         if obj is None:
             return ["number"]

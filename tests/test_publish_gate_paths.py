@@ -103,3 +103,12 @@ def test_apply_refuses_a_script_failing_a_saved_scenario_and_changes_nothing(por
     assert live() == 1 and portal.versions.count() == 2  # nothing half-written: no version 3
     _apply(tmp_path, V1 + "// from the configuration file\n")  # a passing text goes live as before
     assert live() == 3
+
+
+def test_the_admin_cannot_delete_a_version_which_would_change_or_empty_the_live_one(admin_client, portal):
+    v1 = portal.versions.get(number=1)
+    answer = admin_client.post(f"/admin/sequences/sequenceversion/{v1.pk}/delete/", {"post": "yes"})
+    assert answer.status_code == 403
+    answer = admin_client.post("/admin/sequences/sequenceversion/", {"action": "delete_selected",
+                                                                    "_selected_action": [v1.pk], "post": "yes"})
+    assert live() == 1 and portal.versions.filter(number=1).exists()
