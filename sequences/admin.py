@@ -47,6 +47,11 @@ class SequenceAdmin(admin.ModelAdmin):
     # saved scenarios, and a form field could point a script at any version, another script's included.
     readonly_fields = ["live_version"]
 
+    def get_readonly_fields(self, request, obj=None):
+        # Scripts load libraries by name, and a kind says how a sequence is checked: changed here, they would
+        # change what applications run without a new version, a check or an audit entry.
+        return ["name", "kind", "live_version"] if obj is not None else ["live_version"]
+
 
 @admin.register(SequenceVersion)
 class SequenceVersionAdmin(admin.ModelAdmin):

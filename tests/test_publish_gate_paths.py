@@ -112,3 +112,20 @@ def test_the_admin_cannot_delete_a_version_which_would_change_or_empty_the_live_
     answer = admin_client.post("/admin/sequences/sequenceversion/", {"action": "delete_selected",
                                                                     "_selected_action": [v1.pk], "post": "yes"})
     assert live() == 1 and portal.versions.filter(number=1).exists()
+
+
+def test_the_admin_cannot_rename_a_library_or_change_a_kind_which_would_change_what_scripts_run(admin_client, portal):
+    """Scripts load libraries by name: renaming one (or another to its name) changes what every application's
+    script runs, unpublished and unaudited."""
+    library, _ = save_version("helpers", "var helper = function () { return 1; };", kind="library")
+    decoy, _ = save_version("decoy", "var helper = function () { return 2; };", kind="library")
+    sequence = library.sequence
+    answer = admin_client.post(f"/admin/sequences/sequence/{decoy.sequence.pk}/change/", {
+        "name": "helpers-taken", "kind": "script", "description": "",
+        "versions-TOTAL_FORMS": "0", "versions-INITIAL_FORMS": "0", "versions-MIN_NUM_FORMS": "0",
+        "versions-MAX_NUM_FORMS": "1000"})
+    assert answer.status_code in (200, 302)
+    decoy.sequence.refresh_from_db()
+    assert (decoy.sequence.name, decoy.sequence.kind) == ("decoy", "library")
+    sequence.refresh_from_db()
+    assert sequence.name == "helpers"
