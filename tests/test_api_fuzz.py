@@ -40,7 +40,7 @@ def _seed() -> dict:
     from authflow.flows import service as flows
     from authflow.outbound.models import AllowedEndpoint
     from authflow.vault.models import Secret
-    from sequences.api import request_inputs, save_version
+    from sequences.api import SavedScenario, request_inputs, save_version
 
     version, _ = save_version("fuzz", "var onLoginRequest = function (context) { executeStep(1); };")
     app = Application.objects.create(name="fuzz", client_id="fuzz-app", sequence=version.sequence, client_type="public",
@@ -52,8 +52,12 @@ def _seed() -> dict:
     secret.save()
     endpoint = AllowedEndpoint.objects.create(url="https://fuzz.example/api")
     flow = flows.start_flow(app, request_inputs("203.0.113.9", {}, {}, {}))
+    # a saved scenario, so that the scenarios' detail and run cases reach one (random ids 404)
+    scenario = SavedScenario.objects.create(sequence=version.sequence, name="fuzz", expect={"status": "success"},
+                                            scenario={"users": {"fuzz": {}},
+                                                      "outcomes": [{"step": 1, "result": "success", "user": "fuzz"}]})
     return {"name": "fuzz", "number": 1, "username": "fuzz", "template_id": "email-otp", "id": endpoint.pk,
-            "flow_id": str(flow.id)}
+            "flow_id": str(flow.id), "pk": scenario.pk}
 
 
 @pytest.fixture

@@ -1,8 +1,9 @@
 """The base of every API view: who may call (access.py), errors (errors.py), lists (lists.py)."""
 from django.conf import settings
-from rest_framework.exceptions import APIException
+from rest_framework.exceptions import APIException, ParseError
 from rest_framework.generics import GenericAPIView
 from rest_framework.mixins import ListModelMixin
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from .access import ApiTokenAuthentication, HasScope, StaffSessionAuthentication
@@ -15,7 +16,19 @@ class TooLarge(APIException):
     default_detail = "the request body is too large"
 
 
+class NestingBoundedJSONParser(JSONParser):
+    """JSON, where a body nested deeper than Python's recursion allows is a 400 like any malformed one (the
+    standard parser's RecursionError was a 500)."""
+
+    def parse(self, stream, media_type=None, parser_context=None):
+        try:
+            return super().parse(stream, media_type, parser_context)
+        except RecursionError:
+            raise ParseError("JSON parse error - the body is nested too deeply") from None
+
+
 class ApiView(GenericAPIView):
+    parser_classes = [NestingBoundedJSONParser]
     authentication_classes = [ApiTokenAuthentication, StaffSessionAuthentication]
     permission_classes = [HasScope]
     pagination_class = Page

@@ -311,7 +311,7 @@ def secret_texts(state: FlowState) -> list[str]:
             found.update(strings_in(value))
     for value in ((state.inputs.get("request") or {}).get("cookies") or {}).values():
         found.update(strings_in(value))
-    return sorted((text for text in found if len(text) >= 4), key=len, reverse=True)
+    return sorted((text for text in found if text), key=len, reverse=True)
 
 
 def strings_in(value) -> list[str]:

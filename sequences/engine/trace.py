@@ -14,6 +14,7 @@ and any text that would contain one of their values is cut the same way.
 from __future__ import annotations
 
 import json
+import time
 from datetime import datetime, timezone
 from typing import Any, Callable
 
@@ -38,6 +39,10 @@ ReadUser = Callable[[str], "dict | None"]
 Lookup = Callable[[str, Any], Any]
 # A replay answers at most this many lookups the journal lacks (another version's new reads) before giving up.
 MAX_REPLAY_LOOKUPS = 64
+# What one trace or re-run may take in all: each point of the flow is replayed from its start (each run bounded
+# by the sandbox's limits), so a long flow of a script that spends its time limit on every run would hold a
+# worker for minutes. Past it the answer is a TraceError (the API's 409), never a partial trace.
+REPLAY_BUDGET_S = 20.0
 # Lookups whose answers are secrets (a vault secret, a cookie's verified value): never shown, even in a log line.
 REVEALING_LOOKUPS = ("secret",) + SECRET_LOOKUP_KINDS
 # Effect arguments shown sealed, by index: a cookie's value (a new password is already "[redacted]").
@@ -62,8 +67,8 @@ class _Replayer:
     """Replays prefixes of one flow's journal against one program, answering what the journal lacks read-only."""
 
     def __init__(self, program: Program, state: FlowState, read_user: ReadUser, lookup: Lookup,
-                 limits: Limits | None):
-        self.program, self.state, self.limits = program, state, limits
+                 limits: Limits | None, deadline: float):
+        self.program, self.state, self.limits, self.deadline = program, state, limits, deadline
         self.read_user, self.lookup = read_user, lookup
         self.revealed: set[str] = set()  # secret values answered to a replay (kept out of what is shown)
         clock = state.journal.get("clock") or [0]
@@ -79,6 +84,9 @@ class _Replayer:
         prefetch: dict = {}
         lookups: dict = {}
         for _ in range(MAX_REPLAY_LOOKUPS + 1):
+            if time.monotonic() > self.deadline:
+                raise TraceError(f"replaying this flow takes longer than {REPLAY_BUDGET_S:g} s (its script spends "
+                                 f"its time at every point of a long flow): it is not traced")
             payload = ('{"inputs":' + inputs_text + ',"journal":' + journal_text +
                        ',"prefetch":' + json.dumps(prefetch, separators=(",", ":")) +
                        ',"lookups":' + json.dumps(lookups, separators=(",", ":")) +
@@ -104,8 +112,7 @@ class _Replayer:
         return _error("limit", f"the replay needed more than {MAX_REPLAY_LOOKUPS} lookups"), []
 
     def secrets(self) -> list[str]:
-        return sorted(set(secret_texts(self.state)) | {text for text in self.revealed if len(text) >= 4},
-                      key=len, reverse=True)
+        return sorted(set(secret_texts(self.state)) | {text for text in self.revealed if text}, key=len, reverse=True)
 
 
 def flow_trace(program: Program, state: FlowState, *, read_user: ReadUser = _no_user, lookup: Lookup = _no_lookup,
@@ -116,7 +123,7 @@ def flow_trace(program: Program, state: FlowState, *, read_user: ReadUser = _no_
     "command", "effects", "sso", "calls", "logs", "journal": {"consumed", "added"}}]}
     """
     _check(state)
-    replayer = _Replayer(program, state, read_user, lookup, limits)
+    replayer = _Replayer(program, state, read_user, lookup, limits, _deadline())
     answers = state.journal.get("answers") or []
     journal = state.journal
     commands, logs = [], []
@@ -184,8 +191,9 @@ def flow_rerun(recorded: Program, other: Program, state: FlowState, *, read_user
     returns another command than the recorded script did, or where the engine finds it took another path.
     """
     _check(state)
-    before = _Replayer(recorded, state, read_user, lookup, limits)
-    after = _Replayer(other, state, read_user, lookup, limits)
+    deadline = _deadline()
+    before = _Replayer(recorded, state, read_user, lookup, limits, deadline)
+    after = _Replayer(other, state, read_user, lookup, limits, deadline)
     answers = state.journal.get("answers") or []
     trips = round_trips(state.journal)
     divergence = None
@@ -208,6 +216,10 @@ def flow_rerun(recorded: Program, other: Program, state: FlowState, *, read_user
         break
     result = {"same": divergence is None, "compared": compared, "round_trips": len(trips), "divergence": divergence}
     return _sealed_texts(result, sorted(set(before.secrets()) | set(after.secrets()), key=len, reverse=True))
+
+
+def _deadline() -> float:
+    return time.monotonic() + REPLAY_BUDGET_S
 
 
 def _check(state: FlowState) -> None:
@@ -281,18 +293,37 @@ def _iso(ms) -> str | None:
 
 
 def _sealed_texts(value, secrets: list[str]):
-    """`value` with every occurrence of a secret value in its strings replaced by "(sealed)"."""
-    if not secrets:
+    """`value` with every occurrence of a secret value in its strings replaced by "(sealed)".
+
+    A secret of SHORT_SECRET characters or fewer (a three-digit PIN) is cut from every string too, but not from
+    keys and the fields the engine writes itself (ENGINE_FIELDS): cut there it would garble the trace's shape;
+    elsewhere it garbles a few texts of that flow, which is the price of never showing it."""
+    long = [secret for secret in secrets if len(secret) > SHORT_SECRET]
+    short = [secret for secret in secrets if 0 < len(secret) <= SHORT_SECRET]
+    if not long and not short:
         return value
+    return _cut(value, long, long + short)
+
+
+# The fields whose values the engine writes (a kind, a level, a time), never a script's or a user's text.
+ENGINE_FIELDS = frozenset({"type", "k", "r", "kind", "level", "via", "at", "boundaries", "entry"})
+# The fields holding what a script or a request passed as is (its keys are theirs, not the trace's).
+PASSED_DATA = frozenset({"data", "options", "params", "args", "request", "result", "claims"})
+SHORT_SECRET = 3
+
+
+def _cut(value, long: list[str], every: list[str], passed: bool = False):
     if isinstance(value, str):
-        for secret in secrets:
+        for secret in every:
             if secret in value:
                 value = value.replace(secret, SEALED)
         return value
     if isinstance(value, list):
-        return [_sealed_texts(item, secrets) for item in value]
+        return [_cut(item, long, every, passed) for item in value]
     if isinstance(value, dict):
-        return {_sealed_texts(key, secrets): _sealed_texts(item, secrets) for key, item in value.items()}
+        return {_cut(key, long, every if passed else long):
+                _cut(item, long, long if key in ENGINE_FIELDS and not passed else every, passed or key in PASSED_DATA)
+                for key, item in value.items()}
     return value
 
 
