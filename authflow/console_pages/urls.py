@@ -20,3 +20,19 @@ urlpatterns = [
     path("flows/", replay.flow_list, name="flows"),
     path("flows/<uuid:flow_id>/", replay.flow_replay, name="replay"),
 ]
+
+# The applications and administration pages (applications.py, admin_pages.py).
+from . import admin_pages, applications  # noqa: E402
+
+urlpatterns += [
+    path("applications/", applications.application_list, name="applications"),
+    path("applications/new/", applications.application_create, name="application-create"),
+    path("applications/<slug:name>/", applications.application_detail, name="application"),
+    path("audit/", admin_pages.audit_log, name="audit"),
+    path("users/", admin_pages.user_list, name="users"),
+    path("users/<str:username>/unlock/", admin_pages.user_unlock, name="user-unlock"),
+    path("endpoints/", admin_pages.endpoint_list, name="endpoints"),
+    path("endpoints/<int:pk>/delete/", admin_pages.endpoint_delete, name="endpoint-delete"),
+    path("secrets/", admin_pages.secret_list, name="secrets"),
+    path("secrets/<slug:name>/delete/", admin_pages.secret_delete, name="secret-delete"),
+]
