@@ -21,12 +21,6 @@ from .access import staff_console
 PAGE_SIZE = 50
 
 
-def _call(method: str, view_class, request, fields: dict, etag: str = "", **kwargs):
-    """api_calls.call, as `method` (the form posts; the API's view answers DELETE or PUT)."""
-    request.method = method
-    return api_calls.call(view_class, request, fields, etag, **kwargs)
-
-
 def _page(request, rows):
     return Paginator(rows, PAGE_SIZE).get_page(request.GET.get("page"))
 
@@ -106,7 +100,7 @@ def endpoint_list(request):
 def endpoint_delete(request, pk):
     endpoint = get_object_or_404(AllowedEndpoint, pk=pk)
     etag = etag_of(endpoints_api.EndpointSerializer(endpoint).data)
-    answer = _call("DELETE", endpoints_api.EndpointDetail, request, {}, etag, pk=endpoint.pk)
+    answer = api_calls.call_as("DELETE", endpoints_api.EndpointDetail, request, {}, etag, pk=endpoint.pk)
     if answer.status_code == 204:
         messages.success(request, f"Scripts may no longer call {endpoint.url}.")
     else:
@@ -130,7 +124,7 @@ def secret_list(request):
             if not name:
                 errors = ["name: is required (letters, digits, - and _)"]
             else:
-                answer = _call("PUT", secrets_api.SecretDetail, request,
+                answer = api_calls.call_as("PUT", secrets_api.SecretDetail, request,
                                {"value": request.POST.get("value", ""), "description": values["description"]}, "",
                                name=name)
                 if answer.status_code in (200, 201):
@@ -148,7 +142,7 @@ def secret_list(request):
 @require_POST
 def secret_delete(request, name):
     secret = get_object_or_404(Secret.objects.only("name"), name=name)
-    answer = _call("DELETE", secrets_api.SecretDetail, request, {}, "", name=secret.name)
+    answer = api_calls.call_as("DELETE", secrets_api.SecretDetail, request, {}, "", name=secret.name)
     if answer.status_code == 204:
         messages.success(request, f"Deleted secret {secret.name}.")
     else:

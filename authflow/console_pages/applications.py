@@ -50,7 +50,7 @@ def application_detail(request, name):
             return redirect("console:application", name=app.name)
         fields, errors = _posted(request.POST, creating=False)
         if not errors:
-            answer = api_calls.call(applications_api.ApplicationDetail, request, fields,
+            answer = api_calls.call_as("PATCH", applications_api.ApplicationDetail, request, fields,
                                     request.POST.get("etag", ""), name=app.name)
             if answer.status_code == 200:
                 messages.success(request, f"Saved application {app.name}.")
