@@ -23,11 +23,13 @@ class ScriptWarning:
         return asdict(self)
 
 
-def script_warnings(source: str, *, kind: str = "script", steps: dict | None = None) -> list[ScriptWarning]:
-    """The warnings of `source`; step numbers are compared with `steps` ({"1": [...]}) when given.
+def script_warnings(source: str, *, kind: str = "script", applications: dict[str, dict] | None = None
+                    ) -> list[ScriptWarning]:
+    """The warnings of `source`; executeStep's numbers are compared with each application's steps
+    (`applications`: {name: {"1": [...], ...}}).
 
     A script that does not parse has none (its error is check_syntax's); a check the sandbox could not finish
-    gives none rather than failing the save it accompanies.
+    gives none rather than failing what it accompanies.
     """
     runtime_kind = KIND_OF.get(kind)
     if runtime_kind is None or not isinstance(source, str):
@@ -40,14 +42,14 @@ def script_warnings(source: str, *, kind: str = "script", steps: dict | None = N
     if not found.get("ok"):
         return []
     warnings = [ScriptWarning(f"{call['name']} is not a function of the script API nor defined in this script",
-                        call["line"], call["column"]) for call in found["unknownCalls"]]
-    if steps is not None:
+                              call["line"], call["column"]) for call in found["unknownCalls"]]
+    for name, steps in sorted((applications or {}).items()):
         configured = sorted(int(number) for number in steps)
         for step in found["steps"]:
-            if str(step["number"]) not in {str(n) for n in configured}:
+            if step["number"] not in configured:
                 have = ", ".join(str(n) for n in configured) or "none"
-                warnings.append(ScriptWarning(f"step {step['number']:g} is not configured for the application "
-                                        f"(its steps: {have})", step["line"], step["column"]))
+                warnings.append(ScriptWarning(f"step {step['number']:g} is not configured for application {name} "
+                                              f"(its steps: {have})", step["line"], step["column"]))
     return sorted(warnings, key=lambda w: (w.line, w.column))
 
 
