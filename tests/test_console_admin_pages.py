@@ -206,6 +206,8 @@ def test_users_search_shows_lock_state_and_unlock_asks_then_goes_through_the_api
     page = text_of(staff.get("/console/users/?q=carol"))
     assert "carol" in page and "Locked until" in page and "dave" not in page
     assert "Unlock carol" in page
+    locked_only = text_of(staff.get("/console/users/?locked=1"))
+    assert "carol" in locked_only and "dave" not in locked_only
     confirmation = staff.get("/console/users/carol/unlock/")
     assert "carol is locked" in text_of(confirmation) and "after 5 failed sign-ins" in text_of(confirmation)
     assert User.objects.get(username="carol").account_locked  # asking changes nothing
@@ -216,6 +218,7 @@ def test_users_search_shows_lock_state_and_unlock_asks_then_goes_through_the_api
     entry = AuditEntry.objects.get(action="unlock")
     assert entry.target_id == "carol" and entry.detail == {"was_locked": True} and entry.actor == "user:admin"
     assert "Not locked" in text_of(staff.get("/console/users/?q=carol"))
+    assert "No users match" in text_of(staff.get("/console/users/?q=carol&locked=1"))
 
 
 def test_unlocking_needs_the_csrf_token_and_an_existing_user(staff):

@@ -17,6 +17,24 @@ class CheckSerializer(serializers.Serializer):
     source = serializers.CharField(trim_whitespace=False, allow_blank=True, max_length=256 * 1024)
 
 
+class CheckErrorSerializer(serializers.Serializer):
+    field = serializers.CharField(allow_null=True)
+    message = serializers.CharField()
+    line = serializers.IntegerField(allow_null=True)
+    column = serializers.IntegerField(allow_null=True)
+
+
+class CheckWarningSerializer(serializers.Serializer):
+    message = serializers.CharField()
+    line = serializers.IntegerField()
+    column = serializers.IntegerField()
+
+
+class CheckResultSerializer(serializers.Serializer):
+    errors = CheckErrorSerializer(many=True, help_text="what saving would refuse the script for")
+    warnings = CheckWarningSerializer(many=True, help_text="what it would be saved with")
+
+
 class ScriptApiSerializer(serializers.Serializer):
     functions = serializers.ListField(child=serializers.CharField())
     members = serializers.DictField(child=serializers.ListField(child=serializers.CharField()))
@@ -36,7 +54,8 @@ class ScriptCheck(ApiView):
     serializer_class = CheckSerializer
 
     @extend_schema(summary="Check a script as a new version of this sequence, without saving it: its errors (what "
-                           "saving refuses) and warnings, each with line and column", request=CheckSerializer)
+                           "saving refuses) and warnings, each with line and column", request=CheckSerializer,
+                   responses={200: CheckResultSerializer})
     def post(self, request, name):
         sequence = get_object_or_404(Sequence, name=name)
         serializer = CheckSerializer(data=request.data)

@@ -22,7 +22,7 @@ from .base import ApiListView, ApiView
 from .concurrency import etag_of, require_match
 from .configuration_rules import ruled
 from .errors import Conflict, Invalid
-from .script_checks import warnings_for
+from .script_checks import CheckWarningSerializer, warnings_for
 
 PRECONDITION = {412: OpenApiResponse(description="If-Match is not the current ETag"),
                 428: OpenApiResponse(description="If-Match is missing")}
@@ -72,6 +72,14 @@ class VersionSerializer(serializers.ModelSerializer):
 
     def get_live(self, version) -> bool:
         return version.sequence.live_version_id == version.pk
+
+
+class VersionCreatedSerializer(VersionSerializer):
+    warnings = CheckWarningSerializer(many=True, read_only=True,
+                                      help_text="what the script was saved with (script_checks.py)")
+
+    class Meta(VersionSerializer.Meta):
+        fields = VersionSerializer.Meta.fields + ["warnings"]
 
 
 class VersionCreateSerializer(serializers.Serializer):
@@ -174,7 +182,7 @@ class VersionList(ApiListView):
 
     @extend_schema(summary="Create a version (checked like `manage.py apply`); publishing it is separate",
                    request=VersionCreateSerializer, parameters=[IF_MATCH],
-                   responses={201: VersionSerializer, **PRECONDITION})
+                   responses={201: VersionCreatedSerializer, **PRECONDITION})
     @transaction.atomic
     def post(self, request, name):
         serializer = VersionCreateSerializer(data=request.data)

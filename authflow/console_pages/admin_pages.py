@@ -6,6 +6,7 @@ from django.contrib import messages
 from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
 from authflow.api import audit, endpoints as endpoints_api, secrets as secrets_api, users as users_api
@@ -52,7 +53,7 @@ def user_list(request):
         rows = rows.filter(Q(username__icontains=search) | Q(email__icontains=search) |
                            Q(first_name__icontains=search) | Q(last_name__icontains=search))
     if request.GET.get("locked") == "1":
-        rows = [user for user in rows if user.account_locked]
+        rows = rows.filter(locked_until__gt=timezone.now())  # what User.account_locked says, in the query
     return render(request, "console/users.html", {"page": _page(request, rows), "search": search,
                                                   "only_locked": request.GET.get("locked") == "1",
                                                   "can_write": request.user.has_perm("directory.change_user")})
