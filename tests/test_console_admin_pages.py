@@ -120,6 +120,20 @@ def test_an_authenticator_no_select_offers_is_refused_not_stored(staff):
     assert not Application.objects.exclude(name="account").exists()
 
 
+def test_the_api_refuses_steps_naming_an_identity_provider_that_is_not_configured():
+    from tests.support.api import api_client
+
+    IdentityProvider.objects.create(name="partner", issuer="https://idp.example")
+    writer = api_client("applications:read", "applications:write")
+    fields = {"name": "shop", "client_id": "shop", "client_type": "public"}
+    refused = writer.post("/api/v1/applications/", {**fields, "steps": {"1": [{"idp": "nowhere"}]}}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["errors"] == [{"field": "steps", "message": "no identity provider is named nowhere",
+                                         "line": None, "column": None}]
+    created = writer.post("/api/v1/applications/", {**fields, "steps": {"1": [{"idp": "partner"}]}}, format="json")
+    assert created.status_code == 201
+
+
 @pytest.mark.parametrize("fields", [
     {"name": "", "client_id": "x", "step-1": ["local:BasicAuthenticator"]},
     {"name": "bad name!", "client_id": "x", "step-1": ["local:BasicAuthenticator"]},
