@@ -4,6 +4,9 @@ from __future__ import annotations
 import contextvars
 from contextlib import contextmanager
 
+from django.db.models import Q
+
+from authflow.applications.models import Application
 from authflow.net import client_ip
 
 from .access import actor
@@ -48,10 +51,6 @@ def mirror_admin_log(sender, instance, created, **kwargs):
 def entries(*, actor: str = "", action: str = "", application: str = ""):
     """The audit log, newest first, narrowed to an actor, an action, and what concerns an application (the
     application itself, and its login script and that script's versions)."""
-    from django.db.models import Q
-
-    from authflow.applications.models import Application
-
     found = AuditEntry.objects.all()
     if actor:
         found = found.filter(actor=actor)
