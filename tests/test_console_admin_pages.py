@@ -298,3 +298,26 @@ def test_secrets_are_set_and_deleted_and_their_values_never_shown(staff):
     entries = AuditEntry.objects.filter(target_type="secret").order_by("id")
     assert [e.action for e in entries] == ["create", "delete"]
     assert all("s3cr3t" not in str(e.detail) for e in entries)
+
+
+@pytest.mark.parametrize("path,fields", [
+    ("/console/secrets/", {"name": "n" * 101, "value": "v"}),
+    ("/console/secrets/", {"name": "ok", "value": ""}),
+    ("/console/secrets/", {"name": "ok", "value": "v", "description": "d" * 201}),
+    ("/console/secrets/", {"name": "", "value": "v"}),
+    ("/console/endpoints/", {"url": "https://api.example.com/" + "a" * 5000}),
+    ("/console/endpoints/", {"url": ""}),
+])
+def test_bad_secrets_and_endpoints_are_clear_errors_and_nothing_is_written(staff, path, fields):
+    staff.get(path)
+    answer = staff.post(path, {"csrfmiddlewaretoken": token(staff), **fields})
+    assert answer.status_code == 400 and 'role="alert"' in answer.content.decode()
+    assert not Secret.objects.exists() and not AllowedEndpoint.objects.exists()
+    assert not AuditEntry.objects.exists()
+
+
+def test_removing_what_does_not_exist_is_a_404(staff):
+    staff.get("/console/secrets/")
+    assert staff.post("/console/secrets/nothing/delete/", {"csrfmiddlewaretoken": token(staff)}).status_code == 404
+    assert staff.post("/console/endpoints/999/delete/", {"csrfmiddlewaretoken": token(staff)}).status_code == 404
+    assert staff.get("/console/applications/nothing/").status_code == 404
