@@ -80,6 +80,7 @@ def test_the_script_api_list_is_the_runtimes_own():
     assert {"currentKnownSubject", "request", "steps", "serviceProviderName"} <= set(listing["context"][""])
     assert {"ip", "headers", "params", "cookies"} == set(listing["context"]["request"])
     assert {"subject", "idp", "authenticator"} <= set(listing["context"]["steps[]"])
+    assert {"username", "roles", "claims", "localClaims", "userStoreDomain"} <= set(listing["context"]["user"])
 
 
 def test_saving_a_version_answers_its_warnings_and_keeps_its_note(portal):

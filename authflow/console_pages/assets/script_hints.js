@@ -6,9 +6,16 @@
 import { javascriptLanguage } from "@codemirror/lang-javascript";
 import { linter } from "@codemirror/lint";
 
-// context.<path>: which list of fields a path ends on ("steps[1]" and "currentStep" are both a step object).
+// context.<path>: which list of fields a path ends on ("steps[1]" and "currentStep" are both a step object;
+// currentKnownSubject, lastLoginFailedUser and a step's subject a user object).
+const USERS = new Set(["currentKnownSubject", "lastLoginFailedUser"]);
 function contextPath(segments) {
-  return segments.map((s) => (/^steps\[.*\]$/.test(s) || s === "currentStep" ? "steps[]" : s)).join(".");
+  const names = segments.map((s) => (/^steps\[.*\]$/.test(s) || s === "currentStep" ? "steps[]" : s));
+  const last = names.length - 1;
+  if ((names.length === 1 && USERS.has(names[0])) || (last > 0 && names[last - 1] === "steps[]" && names[last] === "subject")) {
+    return "user";
+  }
+  return names.join(".");
 }
 
 function completionSource(api) {

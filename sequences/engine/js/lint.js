@@ -109,6 +109,13 @@ function describeEntry(kindName) {
       if (value !== null && typeof value === "object" && !ArrayIsArray(value) && key !== "steps") context[key] = ObjectKeys(value).sort();
     }
     context["steps[]"] = ObjectKeys(ctx.steps[1]).sort();
+    // A user object (context.currentKnownSubject, a step's subject), of a federated identity: made without a read.
+    run = sample;
+    try {
+      context.user = ObjectKeys(makeUser("sample", { idp: "sample" })).sort();
+    } finally {
+      run = null;
+    }
   }
   return JSONstringify({ ok: true, functions: functions, members: members, context: context });
 }
