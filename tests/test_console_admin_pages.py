@@ -161,9 +161,11 @@ def test_editing_the_steps_keeps_the_rest_and_shows_the_live_script_and_recent_l
     create(staff, name="shop", client_id="shop", redirect_uris="https://shop.example/cb", sequence="portal",
            **{"step-1": ["local:BasicAuthenticator"]})
     app = Application.objects.get(name="shop")
-    LoginFlow.objects.create(application=app, sequence_version=portal.live_version, state={}, status="succeeded",
-                             subject="alice", expires_at=timezone.now() + timedelta(minutes=5))
+    flow = LoginFlow.objects.create(application=app, sequence_version=portal.live_version, state={},
+                                    status="succeeded", subject="alice",
+                                    expires_at=timezone.now() + timedelta(minutes=5))
     page = staff.get("/console/applications/shop/")
+    assert f'href="/console/flows/{flow.id}/"' in page.content.decode()  # its replay
     body = text_of(page)
     assert "portal : live version v1" in body and "Edit in the script editor" in body
     assert re.search(r"Succeeded alice v1", body)

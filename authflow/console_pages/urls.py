@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import diagram_views, gallery_views, replay, scenario_views, views
+from . import admin_pages, applications, diagram_views, gallery_views, replay, scenario_views, views
 
 app_name = "console"
 
@@ -19,12 +19,6 @@ urlpatterns = [
     path("templates/<slug:slug>/start/", gallery_views.start, name="gallery-start"),
     path("flows/", replay.flow_list, name="flows"),
     path("flows/<uuid:flow_id>/", replay.flow_replay, name="replay"),
-]
-
-# The applications and administration pages (applications.py, admin_pages.py).
-from . import admin_pages, applications  # noqa: E402
-
-urlpatterns += [
     path("applications/", applications.application_list, name="applications"),
     path("applications/new/", applications.application_create, name="application-create"),
     path("applications/<slug:name>/", applications.application_detail, name="application"),
