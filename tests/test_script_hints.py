@@ -26,7 +26,7 @@ WITH_MISTAKES = """var onLoginRequest = function (context) {
         helper(context);
     }});
 };
-function helper(context) { Log.info(parseInt('1', 10) + JSON.stringify(context.request.ip)); }
+function helper(context) { Log.info(parseInt('1', 10) + JSON.stringify(context.request.ip)); Log.infos('x'); }
 """
 
 
@@ -52,6 +52,7 @@ def test_unknown_functions_and_unconfigured_steps_are_warned_at_their_line():
     assert [(w.line, w.column, w.message) for w in warnings] == [
         (3, 13, "hasRoel is not a function of the script API nor defined in this script"),
         (4, 25, "step 3 is not configured for application shop (its steps: 1, 2)"),
+        (9, 98, "Log.infos is not a function of the script API nor defined in this script"),
     ]
     # the script's own functions, builtins and the API are not warned about; nor is a script that does not parse
     assert script_warnings(V1, applications={"shop": {"1": []}}) == []
@@ -64,7 +65,8 @@ def test_the_check_endpoint_answers_errors_and_warnings_against_the_applications
     assert answer.status_code == 200
     body = answer.json()
     assert body["errors"] == []
-    assert [(w["line"], w["message"].split(" is ")[0]) for w in body["warnings"]] == [(3, "hasRoel"), (4, "step 3")]
+    assert [(w["line"], w["message"].split(" is ")[0]) for w in body["warnings"]] == [
+        (3, "hasRoel"), (4, "step 3"), (9, "Log.infos")]
     broken = reader.post("/api/v1/sequences/portal/check/", {"source": "var onLoginRequest = ;"}, format="json")
     assert broken.json()["errors"][0]["line"] == 1 and broken.json()["warnings"] == []
     assert SequenceVersion.objects.filter(sequence=portal).count() == 1  # checking saves nothing
@@ -89,7 +91,7 @@ def test_saving_a_version_answers_its_warnings_and_keeps_its_note(portal):
     answer = writer.post("/api/v1/sequences/portal/versions/", {"source": WITH_MISTAKES, "note": "  admins: step 3 "},
                          format="json", HTTP_IF_MATCH=etag)
     assert answer.status_code == 201
-    assert [w["line"] for w in answer.json()["warnings"]] == [3, 4]
+    assert [w["line"] for w in answer.json()["warnings"]] == [3, 4, 9]
     assert answer.json()["note"] == "admins: step 3"
     assert writer.get("/api/v1/sequences/portal/versions/2/").json()["note"] == "admins: step 3"
     too_long = writer.post("/api/v1/sequences/portal/versions/", {"source": V1, "note": "x" * 501}, format="json",

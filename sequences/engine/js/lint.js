@@ -67,10 +67,23 @@ function lintEntry(source, kindName) {
   const unknownCalls = [];
   const steps = [];
   walkTree(parsed.ast, (node) => {
-    if (node.type !== "CallExpression" || node.callee.type !== "Identifier") return;
-    const name = node.callee.name;
+    if (node.type !== "CallExpression") return;
+    const callee = node.callee;
+    // Log.infox(...): a member the API's object (not one of the script's) does not have
+    if (callee.type === "MemberExpression" && !callee.computed && callee.object.type === "Identifier" &&
+        callee.property.type === "Identifier" && !declared.has(callee.object.name) &&
+        hasOwn(PROFILES[kind.profile], callee.object.name)) {
+      const owner = PROFILES[kind.profile][callee.object.name];
+      if (owner !== null && typeof owner === "object" && !(callee.property.name in owner)) {
+        const at = sourcePosition(callee.property.loc.start);
+        unknownCalls.push({ name: callee.object.name + "." + callee.property.name, line: at.line, column: at.column });
+      }
+      return;
+    }
+    if (callee.type !== "Identifier") return;
+    const name = callee.name;
     if (declared.has(name)) return;
-    const at = sourcePosition(node.callee.loc.start);
+    const at = sourcePosition(callee.loc.start);
     if (!(name in g)) {
       unknownCalls.push({ name: name, line: at.line, column: at.column });
     } else if (name === "executeStep" && node.arguments.length > 0) {
