@@ -180,6 +180,22 @@ def test_editing_the_steps_keeps_the_rest_and_shows_the_live_script_and_recent_l
     assert AuditEntry.objects.filter(action="update", target_id="shop").count() == 1
 
 
+def test_a_configured_option_no_longer_available_is_shown_and_kept_by_an_edit(staff):
+    Application.objects.create(name="shop", client_id="shop", client_type="public", steps={
+        "1": [{"authenticator": "BasicAuthenticator", "idp": "LOCAL"}],
+        "2": [{"authenticator": "x509CertificateAuthenticator", "idp": "LOCAL"}, {"authenticator": None, "idp": "gone"}]})
+    page = staff.get("/console/applications/shop/")
+    html = page.content.decode()
+    assert re.search(r'value="local:x509CertificateAuthenticator" selected>[^<]*not available here', html)
+    answer = staff.post("/console/applications/shop/", {
+        "csrfmiddlewaretoken": token(staff), "etag": etag_on(page), "client_id": "shop2", "client_type": "public",
+        "step-1": ["local:BasicAuthenticator"], "step-2": ["local:x509CertificateAuthenticator"]})
+    assert answer.status_code == 302
+    app = Application.objects.get(name="shop")
+    assert app.client_id == "shop2"
+    assert app.steps["2"] == [{"authenticator": "x509CertificateAuthenticator", "idp": "LOCAL"}]
+
+
 def test_an_edit_made_stale_by_another_is_refused(staff, portal):
     create(staff, name="shop", client_id="shop", **{"step-1": ["local:BasicAuthenticator"]})
     page = staff.get("/console/applications/shop/")

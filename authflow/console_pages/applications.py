@@ -29,7 +29,7 @@ def application_list(request):
 @require_http_methods(["GET", "POST"])
 def application_create(request):
     if request.method == "POST":
-        fields, errors = _posted(request.POST, creating=True)
+        fields, errors = _posted(request.POST, creating=True, configured=None)
         if not errors:
             answer = api_calls.call(applications_api.ApplicationList, request, fields, "")
             if answer.status_code == 201:
@@ -48,7 +48,7 @@ def application_detail(request, name):
         if not request.user.has_perm(WRITE):
             messages.error(request, f"Changing applications needs the console permission {WRITE}.")
             return redirect("console:application", name=app.name)
-        fields, errors = _posted(request.POST, creating=False)
+        fields, errors = _posted(request.POST, creating=False, configured=app.steps)
         if not errors:
             answer = api_calls.call_as("PATCH", applications_api.ApplicationDetail, request, fields,
                                     request.POST.get("etag", ""), name=app.name)
@@ -63,7 +63,7 @@ def application_detail(request, name):
     return _form(request, app, None, [])
 
 
-def _posted(post, *, creating: bool) -> tuple[dict, list[dict]]:
+def _posted(post, *, creating: bool, configured: dict | None) -> tuple[dict, list[dict]]:
     """The API call's fields from the form (nothing sent for a field left as it was), or the form's errors."""
     fields = {"client_id": post.get("client_id", ""), "client_type": post.get("client_type", ""),
               "redirect_uris": [line.strip() for line in post.get("redirect_uris", "").splitlines() if line.strip()],
@@ -73,7 +73,7 @@ def _posted(post, *, creating: bool) -> tuple[dict, list[dict]]:
     if post.get("client_secret"):
         fields["client_secret"] = post["client_secret"]
     try:
-        fields["steps"] = step_choices.from_form(post)
+        fields["steps"] = step_choices.from_form(post, configured)
     except step_choices.UnknownChoice as exc:
         return fields, [{"field": "steps", "message": str(exc)}]
     if not fields["steps"]:
@@ -101,7 +101,8 @@ def _form(request, app, post, errors):
             by_field.setdefault(field, []).append(error["message"])
         else:
             general.append(error["message"])
-    context = {"application": app, "values": values, "rows": rows, "choices": step_choices.choices(),
+    context = {"application": app, "values": values, "rows": rows,
+               "choices": step_choices.choices(app.steps if app is not None else None),
                "scripts": Sequence.objects.filter(kind=Sequence.Kind.SCRIPT).order_by("name"),
                "field_errors": by_field, "errors": general, "has_errors": bool(errors),
                "can_write": request.user.has_perm(WRITE)}

@@ -23,11 +23,22 @@ class UnknownChoice(ValueError):
     pass
 
 
-def choices() -> list[Choice]:
+def choices(configured: dict | None = None) -> list[Choice]:
+    """What a step may offer; plus what the application's `configured` steps already offer that no longer
+    exists (a plugin removed, a custom authenticator disabled), so that saving another change keeps it."""
     local = [Choice(f"local:{name}", f"{label} ({name})", name) for name, label in registry.available()]
     federated = [Choice(f"idp:{p.name}", f"{p.label} (identity provider{'' if p.enabled else ', disabled'})",
                         {"idp": p.name}) for p in providers.configured()]
-    return local + federated
+    offered = local + federated
+    known = {choice.value for choice in offered}
+    for options in (configured or {}).values():
+        for option in options:
+            value = value_of(option)
+            if value not in known:
+                known.add(value)
+                kept = dict(option) if (option.get("idp") or LOCAL) != LOCAL else option["authenticator"]
+                offered.append(Choice(value, f"{value.split(':', 1)[1]} (configured, not available here)", kept))
+    return offered
 
 
 def value_of(option: dict) -> str:
@@ -45,11 +56,11 @@ def rows(steps: dict) -> list[dict]:
     return out
 
 
-def from_form(post) -> dict:
+def from_form(post, configured: dict | None = None) -> dict:
     """{"<n>": [option, ...]} from the form's `step-<n>` selects; empty steps are left out.
 
     Raises UnknownChoice for a value no select offered (a forged or stale form)."""
-    offered = {choice.value: choice.option for choice in choices()}
+    offered = {choice.value: choice.option for choice in choices(configured)}
     steps = {}
     for key in post:
         if not key.startswith("step-"):
