@@ -9,8 +9,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_http_methods, require_POST
 
-from authflow.api import audit, endpoints as endpoints_api, secrets as secrets_api, users as users_api
-from authflow.api.concurrency import etag_of
+from authflow.api import audit
 from authflow.applications.models import Application
 from authflow.directory.models import User
 from authflow.outbound.models import AllowedEndpoint
@@ -63,6 +62,8 @@ def user_list(request):
 @require_http_methods(["GET", "POST"])
 def user_unlock(request, username):
     """A confirmation naming the account; the unlock itself (and its audit entry) is the API's."""
+    from authflow.api import users as users_api  # DRF: loaded by the console, never by login workers
+
     user = get_object_or_404(User, username=username)
     errors = []
     if request.method == "POST":
@@ -80,6 +81,8 @@ def user_unlock(request, username):
 @staff_console("outbound.view_allowedendpoint")
 @require_http_methods(["GET", "POST"])
 def endpoint_list(request):
+    from authflow.api import endpoints as endpoints_api  # DRF: loaded by the console, never by login workers
+
     errors, values = [], {}
     if request.method == "POST":
         if not request.user.has_perm("outbound.change_allowedendpoint"):
@@ -99,6 +102,9 @@ def endpoint_list(request):
 @staff_console("outbound.change_allowedendpoint")
 @require_POST
 def endpoint_delete(request, pk):
+    from authflow.api import endpoints as endpoints_api  # DRF: loaded by the console, never by login workers
+    from authflow.api.concurrency import etag_of
+
     endpoint = get_object_or_404(AllowedEndpoint, pk=pk)
     etag = etag_of(endpoints_api.EndpointSerializer(endpoint).data)
     answer = api_calls.call_as("DELETE", endpoints_api.EndpointDetail, request, {}, etag, pk=endpoint.pk)
@@ -115,6 +121,8 @@ def endpoint_delete(request, pk):
 @require_http_methods(["GET", "POST"])
 def secret_list(request):
     """Names and descriptions only: a value is written here and never shown back, not even after an error."""
+    from authflow.api import secrets as secrets_api  # DRF: loaded by the console, never by login workers
+
     errors, values = [], {}
     if request.method == "POST":
         if not request.user.has_perm("vault.change_secret"):
@@ -142,6 +150,8 @@ def secret_list(request):
 @staff_console("vault.change_secret")
 @require_POST
 def secret_delete(request, name):
+    from authflow.api import secrets as secrets_api  # DRF: loaded by the console, never by login workers
+
     secret = get_object_or_404(Secret.objects.only("name"), name=name)
     answer = api_calls.call_as("DELETE", secrets_api.SecretDetail, request, {}, "", name=secret.name)
     if answer.status_code == 204:

@@ -4,8 +4,6 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_http_methods
 
-from authflow.api import applications as applications_api
-from authflow.api.concurrency import etag_of
 from authflow.applications.models import Application
 from authflow.flows.service import recent_logins
 from sequences.models import Sequence
@@ -28,6 +26,8 @@ def application_list(request):
 @staff_console(WRITE)
 @require_http_methods(["GET", "POST"])
 def application_create(request):
+    from authflow.api import applications as applications_api  # DRF: loaded by the console, never by login workers
+
     if request.method == "POST":
         fields, errors = _posted(request.POST, creating=True, configured=None)
         if not errors:
@@ -43,6 +43,8 @@ def application_create(request):
 @staff_console(READ)
 @require_http_methods(["GET", "POST"])
 def application_detail(request, name):
+    from authflow.api import applications as applications_api  # DRF: loaded by the console, never by login workers
+
     app = get_object_or_404(Application.objects.select_related("sequence__live_version"), name=name)
     if request.method == "POST":
         if not request.user.has_perm(WRITE):
@@ -83,12 +85,16 @@ def _posted(post, *, creating: bool, configured: dict | None) -> tuple[dict, lis
 
 
 def _form(request, app, post, errors):
+    from authflow.api.applications import ApplicationSerializer  # DRF: loaded by the console, not at startup
+    from authflow.api.concurrency import etag_of
+
     if post is not None:
         values = {key: post.get(key, "") for key in FIELDS if key != "client_secret"}
         rows = _posted_rows(post)
     elif app is not None:
         values = {"name": app.name, "client_id": app.client_id, "client_type": app.client_type,
-                  "redirect_uris": "\n".join(app.redirect_uris), "sequence": app.sequence.name if app.sequence_id else ""}
+                  "redirect_uris": "\n".join(app.redirect_uris),
+                  "sequence": app.sequence.name if app.sequence_id else ""}
         rows = step_choices.rows(app.steps)
     else:
         values = {"client_type": "confidential"}
@@ -108,7 +114,7 @@ def _form(request, app, post, errors):
                "can_write": request.user.has_perm(WRITE)}
     if app is not None:
         app = Application.objects.select_related("sequence__live_version").get(pk=app.pk)
-        context.update(application=app, etag=etag_of(applications_api.ApplicationSerializer(app).data),
+        context.update(application=app, etag=etag_of(ApplicationSerializer(app).data),
                        logins=recent_logins(app, limit=10))
     return render(request, "console/application.html", context, status=400 if errors else 200)
 
