@@ -29,6 +29,7 @@ from .engine.state import (
 )
 from .engine.steps import StepConfigError, brief_steps, normalize_steps
 from .engine.syntax import check_syntax
+from .engine.lint import script_api, script_warnings
 from .engine.trace import TraceError, flow_rerun, flow_trace
 from .engine.useragent import user_agent_object
 from .models import SavedScenario, ScenarioResult, Sequence, SequenceVersion
@@ -66,6 +67,8 @@ __all__ = [
     "StepConfigError",
     "brief_steps",
     "check_syntax",
+    "script_warnings",
+    "script_api",
     "check_kind",
     "CUSTOM_AUTHENTICATOR_KINDS",
     "ExecuteOutcome",

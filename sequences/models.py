@@ -58,6 +58,8 @@ class SequenceVersion(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     created_at = models.DateTimeField(auto_now_add=True)
+    # What the author says changed (given when the version is saved, like the source: never edited).
+    note = models.CharField(max_length=500, blank=True, default="")
     published = models.BooleanField(default=False)  # has been live at some time
     published_at = models.DateTimeField(null=True, blank=True)
 

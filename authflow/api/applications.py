@@ -8,6 +8,7 @@ from rest_framework.response import Response
 
 from authflow.applications.models import Application
 from authflow.configuration import rules
+from authflow.federation import providers
 from authflow.protocols.oidc.clients import ClientConfigError, sync_client
 from sequences.api import brief_steps
 from sequences.models import Sequence
@@ -60,7 +61,7 @@ def _save(app: Application, data: dict) -> Application:
     if "redirect_uris" in data:
         app.redirect_uris = ruled(rules.check_redirect_uris, data["redirect_uris"])
     if "steps" in data:
-        app.steps = ruled(rules.check_steps, data["steps"])
+        app.steps = _known_providers(ruled(rules.check_steps, data["steps"]))
     if "sequence" in data:
         name = data["sequence"]
         sequence = None
@@ -76,6 +77,16 @@ def _save(app: Application, data: dict) -> Application:
     except ClientConfigError as exc:
         raise Invalid(str(exc), field="client_secret") from None
     return app
+
+
+def _known_providers(steps: dict) -> dict:
+    """Refuse a step offering an identity provider that is not configured (apply's files may define theirs
+    alongside; through the API a provider is created first)."""
+    named = {option["idp"] for options in steps.values() for option in options if option["idp"] != "LOCAL"}
+    unknown = sorted(named - {provider.name for provider in providers.configured()})
+    if unknown:
+        raise Invalid(f"no identity provider is named {', '.join(unknown)}", field="steps")
+    return steps
 
 
 def _apps():

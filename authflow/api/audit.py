@@ -4,6 +4,9 @@ from __future__ import annotations
 import contextvars
 from contextlib import contextmanager
 
+from django.db.models import Q
+
+from authflow.applications.models import Application
 from authflow.net import client_ip
 
 from .access import actor
@@ -43,3 +46,27 @@ def mirror_admin_log(sender, instance, created, **kwargs):
         target_type=model._meta.label_lower if model else "", target_id=str(instance.object_id or "")[:200],
         detail={"object": str(instance.object_repr)[:200], "change": str(instance.get_change_message())[:1000]},
         ip=client_ip(request) if request is not None else None)
+
+
+def entries(*, actor: str = "", action: str = "", application: str = ""):
+    """The audit log, newest first, narrowed to an actor, an action, and what concerns an application (the
+    application itself, and its login script and that script's versions)."""
+    found = AuditEntry.objects.all()
+    if actor:
+        found = found.filter(actor=actor)
+    if action:
+        found = found.filter(action=action)
+    if application:
+        about = Q(target_type="application", target_id=application)
+        script = Application.objects.filter(name=application).values_list("sequence__name", flat=True).first()
+        if script:
+            about |= Q(target_type="sequence", target_id=script)
+            about |= Q(target_type="sequence_version", target_id__startswith=f"{script} v")
+        found = found.filter(about)
+    return found.order_by("-at", "-id")
+
+
+def facets() -> dict[str, list[str]]:
+    """The actors and actions the log holds, to filter by."""
+    return {"actors": sorted(set(AuditEntry.objects.values_list("actor", flat=True).distinct())),
+            "actions": sorted(set(AuditEntry.objects.values_list("action", flat=True).distinct()))}

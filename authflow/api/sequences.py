@@ -22,6 +22,7 @@ from .base import ApiListView, ApiView
 from .concurrency import etag_of, require_match
 from .configuration_rules import ruled
 from .errors import Conflict, Invalid
+from .script_checks import CheckWarningSerializer, warnings_for
 
 PRECONDITION = {412: OpenApiResponse(description="If-Match is not the current ETag"),
                 428: OpenApiResponse(description="If-Match is missing")}
@@ -62,9 +63,9 @@ class VersionSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = SequenceVersion
-        fields = ["sequence", "number", "source", "source_sha256", "author", "created_at", "published",
+        fields = ["sequence", "number", "source", "source_sha256", "author", "created_at", "note", "published",
                   "published_at", "live"]
-        read_only_fields = ["number", "source_sha256", "created_at", "published", "published_at"]
+        read_only_fields = ["number", "source_sha256", "created_at", "note", "published", "published_at"]
 
     def get_author(self, version) -> str | None:
         return version.author.get_username() if version.author_id else None
@@ -73,8 +74,18 @@ class VersionSerializer(serializers.ModelSerializer):
         return version.sequence.live_version_id == version.pk
 
 
+class VersionCreatedSerializer(VersionSerializer):
+    warnings = CheckWarningSerializer(many=True, read_only=True,
+                                      help_text="what the script was saved with (script_checks.py)")
+
+    class Meta(VersionSerializer.Meta):
+        fields = VersionSerializer.Meta.fields + ["warnings"]
+
+
 class VersionCreateSerializer(serializers.Serializer):
     source = serializers.CharField(trim_whitespace=False, max_length=256 * 1024)
+    note = serializers.CharField(required=False, allow_blank=True, max_length=500,
+                                 help_text="what changed, in a sentence (shown in the versions list)")
 
 
 class PublishSerializer(serializers.Serializer):
@@ -171,7 +182,7 @@ class VersionList(ApiListView):
 
     @extend_schema(summary="Create a version (checked like `manage.py apply`); publishing it is separate",
                    request=VersionCreateSerializer, parameters=[IF_MATCH],
-                   responses={201: VersionSerializer, **PRECONDITION})
+                   responses={201: VersionCreatedSerializer, **PRECONDITION})
     @transaction.atomic
     def post(self, request, name):
         serializer = VersionCreateSerializer(data=request.data)
@@ -182,12 +193,14 @@ class VersionList(ApiListView):
         ruled(rules.check_script, source, sequence.kind)
         latest = sequence.latest_version()
         version = SequenceVersion.objects.create(sequence=sequence, number=(latest.number + 1) if latest else 1,
-                                                 source=source, author=_author(request))
+                                                 source=source, author=_author(request),
+                                                 note=serializer.validated_data.get("note", "").strip())
         audit.record(request, "create", "sequence_version", f"{sequence.name} v{version.number}",
                      {"sha256": version.source_sha256})
         rerun_for_version(version)
         sequence.refresh_from_db()
-        response = Response(VersionSerializer(version).data, status=status.HTTP_201_CREATED)
+        response = Response({**VersionSerializer(version).data, "warnings": warnings_for(sequence, source)},
+                            status=status.HTTP_201_CREATED)
         return _with_etag(response, sequence)
 
 

@@ -133,3 +133,8 @@ def display_name(name: str) -> str:
     if plugin is not None and plugin.display_name:
         return plugin.display_name
     return CATALOGUE.get(name, name)
+
+
+def available() -> list[tuple[str, str]]:
+    """(name, display name) of every authenticator a user can pass here: plugins and enabled custom ones."""
+    return [(name, display_name(name)) for name in names() if get(name) is not None]

@@ -29,3 +29,9 @@ def error_list(response: Response) -> list[dict]:
     data = response.data if isinstance(response.data, dict) else {}
     return list(data.get("errors") or [{"field": None, "message": f"the API answered {response.status_code}",
                                         "line": None, "column": None}])
+
+
+def call_as(method: str, view_class, request, fields: dict, etag: str, **kwargs) -> Response:
+    """call(), for the API's PATCH, PUT and DELETE views: the form posts, the view answers `method`."""
+    request.method = method
+    return call(view_class, request, fields, etag, **kwargs)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import diagram_views, gallery_views, replay, scenario_views, views
+from . import admin_pages, applications, diagram_views, gallery_views, replay, scenario_views, views
 
 app_name = "console"
 
@@ -19,4 +19,14 @@ urlpatterns = [
     path("templates/<slug:slug>/start/", gallery_views.start, name="gallery-start"),
     path("flows/", replay.flow_list, name="flows"),
     path("flows/<uuid:flow_id>/", replay.flow_replay, name="replay"),
+    path("applications/", applications.application_list, name="applications"),
+    path("applications/new/", applications.application_create, name="application-create"),
+    path("applications/<slug:name>/", applications.application_detail, name="application"),
+    path("audit/", admin_pages.audit_log, name="audit"),
+    path("users/", admin_pages.user_list, name="users"),
+    path("users/<str:username>/unlock/", admin_pages.user_unlock, name="user-unlock"),
+    path("endpoints/", admin_pages.endpoint_list, name="endpoints"),
+    path("endpoints/<int:pk>/delete/", admin_pages.endpoint_delete, name="endpoint-delete"),
+    path("secrets/", admin_pages.secret_list, name="secrets"),
+    path("secrets/<slug:name>/delete/", admin_pages.secret_delete, name="secret-delete"),
 ]

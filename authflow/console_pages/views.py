@@ -97,11 +97,14 @@ def editor(request, name):
     template = None
     if request.method == "POST":
         source = request.POST.get("source", "").replace("\r\n", "\n")
-        answer = api_calls.call(sequences_api.VersionList, request, {"source": source},
+        answer = api_calls.call(sequences_api.VersionList, request, {"source": source,
+                                                                     "note": request.POST.get("note", "")},
                                 request.POST.get("etag", ""), name=sequence.name)
         if answer.status_code == 201:
             number = answer.data["number"]
             messages.success(request, f"Saved version {number} of {sequence.name} (not live until published).")
+            for warning in answer.data.get("warnings", []):
+                messages.warning(request, f"Line {warning['line']}: {warning['message']}")
             return redirect(reverse("console:versions", kwargs={"name": sequence.name}) + f"#v{number}")
         errors = api_calls.error_list(answer)
         if answer.status_code in (412, 428):
@@ -124,6 +127,7 @@ def editor(request, name):
     return render(request, "console/editor.html", {
         "sequence": sequence, "base": base, "source": source, "errors": errors, "template": template,
         "scenario": template.scenario_text() if template else _starting_scenario(sequence),
+        "note": request.POST.get("note", ""),
         "etag": sequences_api.sequence_etag(sequence)}, status=400 if errors else 200)
 
 

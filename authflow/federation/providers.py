@@ -42,6 +42,11 @@ def enabled(name: str) -> IdentityProvider | None:
     return IdentityProvider.objects.filter(name=name, enabled=True).first()
 
 
+def configured() -> list[IdentityProvider]:
+    """Every identity provider configured, enabled or not (by name): what a step may offer."""
+    return list(IdentityProvider.objects.order_by("name"))
+
+
 def federated_username(provider: IdentityProvider, subject: str) -> str:
     return f"{provider.name}:{subject}"
 

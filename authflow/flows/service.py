@@ -257,6 +257,12 @@ def succeeded(flow: LoginFlow) -> bool:
     return flow.status == LoginFlow.Status.SUCCEEDED
 
 
+def recent_logins(application, limit: int = 10) -> list[LoginFlow]:
+    """The application's newest login flows (any outcome), with the script version each ran: for the console."""
+    return list(LoginFlow.objects.filter(application=application)
+                .select_related("sequence_version").defer("state", "outbox").order_by("-created_at")[:limit])
+
+
 def is_expired(flow: LoginFlow) -> bool:
     return flow.status == LoginFlow.Status.RUNNING and flow.expires_at <= timezone.now()
 

@@ -9,6 +9,7 @@ import { EditorState } from "@codemirror/state";
 import { javascript } from "@codemirror/lang-javascript";
 import { lintGutter, setDiagnostics } from "@codemirror/lint";
 import { startScenarioSaving } from "./saved_scenarios.js";
+import { scriptHints } from "./script_hints.js";
 
 function serverDiagnostics(doc) {
   const diagnostics = [];
@@ -41,7 +42,8 @@ function start() {
     state: EditorState.create({
       doc: textarea.value,
       extensions: [basicSetup, javascript(), lintGutter(), sizing,
-        EditorView.contentAttributes.of({ "aria-label": "Script" })],
+        EditorView.contentAttributes.of({ "aria-label": "Script" }),
+        scriptHints(host, form.elements.csrfmiddlewaretoken.value)],
     }),
   });
   view.dispatch(setDiagnostics(view.state, serverDiagnostics(view.state.doc)));

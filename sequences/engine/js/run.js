@@ -283,7 +283,8 @@ function compileEntry(key, source, kind) {
 }
 
 ObjectDefineProperty(global, "__authflow", {
-  value: harden({ check: checkEntry, compile: compileEntry, run: runEntry, outline: outlineEntry }),
+  value: harden({ check: checkEntry, compile: compileEntry, run: runEntry, outline: outlineEntry, lint: lintEntry,
+                   describe: describeEntry }),
   writable: false,
   enumerable: false,
   configurable: false,

@@ -36,6 +36,7 @@ RUNTIME_FILES = (
     "api/bindings.js",
     "programs.js",
     "outline.js",
+    "lint.js",
     "run.js",
 )
 # npm packages the sandbox loads, and the file of each.

@@ -126,6 +126,14 @@ class SandboxProcess:
         """{"ok": true, "outline": {...}} or {"ok": false, "error": {...}}: js/outline.js, nothing of it run."""
         return self._request({"op": "outline"}, source.encode("utf-8"))
 
+    def lint(self, source: str, kind: str = "login") -> dict:
+        """{"unknownCalls": [{name, line, column}], "steps": [{number, line, column}]} of a script that parses."""
+        return self._request({"op": "lint", "kind": kind}, source.encode("utf-8"))
+
+    def describe(self, kind: str = "login") -> dict:
+        """{"functions": [names], "context": {path: [fields]}}: what a script of `kind` sees."""
+        return self._request({"op": "describe", "kind": kind}, b"")
+
     def _compile(self, key: str, source: str, kind: str) -> None:
         verdict = self._request({"op": "compile", "program": key, "kind": kind}, source.encode("utf-8"))
         if not verdict["ok"]:

@@ -145,6 +145,10 @@ class Worker:
             code = f"__authflow.check({json.dumps(body.decode('utf-8'))}, {json.dumps(header.get('kind', 'login'))})"
         elif op == "outline":
             code = f"__authflow.outline({json.dumps(body.decode('utf-8'))})"
+        elif op == "lint":
+            code = f"__authflow.lint({json.dumps(body.decode('utf-8'))}, {json.dumps(header.get('kind', 'login'))})"
+        elif op == "describe":
+            code = f"__authflow.describe({json.dumps(header.get('kind', 'login'))})"
         else:
             raise ValueError(f"unknown request {op!r}")
         result = str(self.ctx.eval(code))
