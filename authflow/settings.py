@@ -218,6 +218,9 @@ CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", 
 # refuse an address after this many failures in the window.
 AUTHFLOW_LOCKOUT_THRESHOLD = int(os.environ.get("AUTHFLOW_LOCKOUT_THRESHOLD", "5"))
 AUTHFLOW_LOCKOUT_SECONDS = int(os.environ.get("AUTHFLOW_LOCKOUT_SECONDS", "900"))
+# Passwords of one account are checked one at a time (authflow/directory/lockout.py); an attempt that waits
+# longer than this for the others is told to try again in a moment (not counted, not locked).
+AUTHFLOW_SIGN_IN_WAIT_SECONDS = int(os.environ.get("AUTHFLOW_SIGN_IN_WAIT_SECONDS", "10"))
 AUTHFLOW_ADDRESS_FAILURE_LIMIT = int(os.environ.get("AUTHFLOW_ADDRESS_FAILURE_LIMIT", "30"))
 AUTHFLOW_ADDRESS_FAILURE_WINDOW_SECONDS = 900
 # Login flows one client address may start per minute (0: no limit).

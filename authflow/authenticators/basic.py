@@ -1,12 +1,14 @@
 """BasicAuthenticator: a username and password, checked by Django's auth backends (Argon2 hashes).
 
-Each attempt is counted against the username before the password is
-checked, and a locked username is refused without a check (see
-authflow.directory.lockout); failures also count against the client
-address.  Known and unknown usernames get the same messages and cost the
-same Argon2 work, so the page does not tell which accounts exist.  After an
-earlier step identified the user, or when the script passes the username
-(authenticatorParams {username, inputType: 'identifierFirst'}, as after
+The password of a username is checked while no other attempt of that
+username is (so concurrent wrong passwords are checked no more often than
+the lockout allows, and concurrent right ones all succeed), and a locked
+username is refused without a check (see authflow.directory.lockout);
+failures also count against the client address.  Known and unknown
+usernames get the same messages and cost the same Argon2 work, so the page
+does not tell which accounts exist.  After an earlier step identified the
+user, or when the script passes the username (authenticatorParams
+{username, inputType: 'identifierFirst'}, as after
 promptIdentifierForStep), only the password is asked for.
 
 Users of other user stores (an LDAP directory) sign in here too: the typed
@@ -52,20 +54,20 @@ class BasicAuthenticator(Authenticator):
             username = directory.sign_in_name(username) if username else username
         except directory.DirectoryUnavailable as exc:
             return step.failure(exc.message, params)
-        attempt = lockout.begin_attempt(username, flow_id=step.flow_id)
-        if not attempt.allowed:
-            # As long as a check: a locked account answers no faster than an unknown username (whose password
-            # Django hashes for the same reason).
-            make_password(password)
-            return step.failure(attempt.message, params)
-        try:
-            user = directory.check_password(request, username, password)
-        except directory.DirectoryUnavailable as exc:
-            return step.failure(exc.message, params)
-        if user is None:
-            lockout.attempt_failed(attempt, ip)
-            return step.failure(FAILURE, params, user=username if attempt.known else None)
-        lockout.record_success(user, counted=True)
+        with lockout.password_attempt(username, flow_id=step.flow_id) as attempt:
+            if not attempt.allowed:
+                # As long as a check: a locked account answers no faster than an unknown username (whose
+                # password Django hashes for the same reason).
+                make_password(password)
+                return step.failure(attempt.message, params)
+            try:
+                user = directory.check_password(request, username, password)
+            except directory.DirectoryUnavailable as exc:
+                return step.failure(exc.message, params)
+            if user is None:
+                lockout.attempt_failed(attempt, ip)
+                return step.failure(FAILURE, params, user=username if attempt.known else None)
+            lockout.record_success(user)
         return step.success(user.username, params)
 
 

@@ -9,21 +9,30 @@ success, or an administrator setting the count to 0, resets it).  Failures
 are also counted per client address in the cache, so one address cannot try
 many accounts.
 
-A password attempt is counted before the password is checked, by one
-conditional UPDATE that refuses a locked name (begin_attempt): however many
-attempts arrive at once, no more than the threshold are checked before the
-lock.  A username without an account is counted the same way, in
-UnknownUsername, so the lockout does not tell which accounts exist.  Codes,
-passkeys and links count a failure after their check (record_failure).
+A password is checked inside password_attempt, which holds the name's row
+locked (SELECT ... FOR UPDATE) from before the check until its outcome is
+written: attempts of one name are checked one after the other, each seeing
+the failures of those before it, so however many arrive at once no more than
+the threshold are checked before the lock, and correct passwords sent at once
+all succeed (none is taken for a failure).  Nothing is counted before the
+check, so nothing is left over when a worker dies mid-check: PostgreSQL ends
+its transaction and the row lock with the connection.  An attempt that waits
+longer than AUTHFLOW_SIGN_IN_WAIT_SECONDS for the row gets a transient answer
+(BUSY), neither a lock nor a failure.  A username without an account is
+locked and counted the same way, in UnknownUsername, so the lockout does not
+tell which accounts exist.  Codes, passkeys and links count a failure after
+their check (record_failure).
 """
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import ExitStack, contextmanager
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from django.conf import settings
-from django.db import transaction
+from django.db import OperationalError, connection, transaction
 from django.db.models import Case, F, PositiveIntegerField, Q, Value, When
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
@@ -35,6 +44,7 @@ from .models import UnknownUsername, User
 logger = logging.getLogger("authflow.lockout")
 
 NETWORK_BLOCKED = "Too many failed sign-ins from your network. Try again later."
+BUSY = "Another sign-in to this account is being checked. Try again in a moment."
 
 
 def _conf(name: str, default: int) -> int:
@@ -57,50 +67,67 @@ def locked_message(user) -> str:
 
 @dataclass(frozen=True)
 class Attempt:
-    """A password attempt, counted before the password is checked."""
+    """A password attempt, made inside password_attempt (its name's row locked until the block ends)."""
 
     username: str
     known: bool  # whether an account has this username: for the log only, never for the page
-    allowed: bool  # False: the name is locked, and the password must not be checked
-    failures: int  # failures in a row so far, this attempt included when it is allowed
+    allowed: bool  # False: locked, or busy; the password must not be checked
+    failures: int  # failures in a row before this attempt
     locked_until: datetime | None
     flow_id: str | None
+    busy: bool = False  # other attempts of this name held it longer than the wait: try again, nothing counted
+    rows: object = field(default=None, repr=False, compare=False)  # the locked row's queryset (None: no name)
 
     @property
     def message(self) -> str:
         """What a refused attempt is told: the same for every username."""
-        return _locked_message(self.locked_until)
+        return BUSY if self.busy else _locked_message(self.locked_until)
 
 
-def begin_attempt(username: str, *, flow_id: str | None = None) -> Attempt:
-    """Count a password attempt of `username` before its check; not allowed (and not counted) while it is locked."""
+@contextmanager
+def password_attempt(username: str, *, flow_id: str | None = None) -> Iterator[Attempt]:
+    """Check a password of `username` inside this block, and call attempt_failed or record_success in it.
+
+    The name's row stays locked until the block ends, so attempts of one name are checked one at a time (see
+    the module's docstring); not allowed (nothing to check, nothing counted) while the name is locked, or
+    when the row was not free within AUTHFLOW_SIGN_IN_WAIT_SECONDS.
+    """
     if not username:  # no account, nor any name to lock
-        return Attempt(username, False, True, 0, None, flow_id)
-    now = timezone.now()
-    known = User.objects.filter(username=username).exists()
-    if known:
-        rows, extra = User.objects.filter(username=username), {}
-    else:
-        digest = _digest(username)
-        UnknownUsername.objects.bulk_create([UnknownUsername(name_digest=digest)], ignore_conflicts=True)
-        rows, extra = UnknownUsername.objects.filter(name_digest=digest), {"updated_at": now}
-    lock_until = now + timedelta(seconds=_conf("AUTHFLOW_LOCKOUT_SECONDS", 900))
-    with transaction.atomic():  # the row stays locked from the count to the read: the figures are this attempt's
-        counted = rows.filter(Q(locked_until__isnull=True) | Q(locked_until__lte=now)).update(
-            failed_login_attempts=F("failed_login_attempts") + 1, locked_until=_lock_at_threshold(lock_until), **extra)
-        failures, locked_until = rows.values_list("failed_login_attempts", "locked_until").first() or (0, None)
-    attempt = Attempt(username, known, counted == 1, failures, locked_until, flow_id)
-    if not attempt.allowed:
-        logger.info("sign-in refused: account locked", extra={
-            "flow_id": flow_id, "user": username if known else None, "locked_until": locked_until})
-    return attempt
+        yield Attempt(username, False, True, 0, None, flow_id)
+        return
+    with ExitStack() as held:
+        held.enter_context(transaction.atomic())
+        try:
+            known, rows, (failures, locked_until) = _lock_name(username)
+        except OperationalError as exc:
+            if getattr(exc.__cause__, "sqlstate", None) != "55P03":  # lock_not_available: waited too long
+                raise
+            transaction.set_rollback(True)
+            held.close()  # the transaction ends here: it accepts no more queries after the lock timeout
+            logger.info("sign-in refused: another attempt is being checked", extra={"flow_id": flow_id})
+            yield Attempt(username, False, False, 0, None, flow_id, busy=True)
+            return
+        attempt = Attempt(username, known, _seconds_left(locked_until) == 0, failures, locked_until, flow_id,
+                          rows=rows)
+        if not attempt.allowed:
+            logger.info("sign-in refused: account locked", extra={
+                "flow_id": flow_id, "user": username if known else None, "locked_until": locked_until})
+        yield attempt
 
 
 def attempt_failed(attempt: Attempt, ip: str | None) -> None:
-    """The password of an allowed attempt was wrong (it was counted already)."""
+    """The password of an allowed attempt was wrong: count it (inside password_attempt, its row still locked)."""
+    failures, locked_until = attempt.failures, attempt.locked_until
+    if attempt.rows is not None:
+        lock_until = timezone.now() + timedelta(seconds=_conf("AUTHFLOW_LOCKOUT_SECONDS", 900))
+        extra = {} if attempt.known else {"updated_at": timezone.now()}
+        attempt.rows.update(failed_login_attempts=F("failed_login_attempts") + 1,
+                            locked_until=_lock_at_threshold(lock_until), **extra)
+        failures += 1  # exact: no other attempt changes the row while it is locked
+        locked_until = lock_until if failures >= _threshold() else locked_until
     _count_address(ip, attempt.flow_id)
     _log_failure(attempt.flow_id, "BasicAuthenticator", attempt.username if attempt.known else None,
-                 attempt.failures, ip, attempt.locked_until, known=attempt.known)
+                 failures, ip, locked_until, known=attempt.known)
 
 
 def record_failure(username: str, ip: str | None, *, flow_id: str | None = None, authenticator: str = "") -> None:
@@ -115,18 +142,16 @@ def record_failure(username: str, ip: str | None, *, flow_id: str | None = None,
     _log_failure(flow_id, authenticator, username if counted else None, failures, ip, lock_until, known=bool(counted))
 
 
-def record_success(user, *, counted: bool = False) -> None:
+def record_success(user) -> None:
     """A successful sign-in step: the failures in a row end, and become failedLoginAttemptsBeforeSuccess.
 
-    `counted`: this very attempt was counted already (begin_attempt), so it is not one of the failures.
     One UPDATE computes both from the row as it is (not from `user`, which may be stale).  A success after
     no failures leaves failedLoginAttemptsBeforeSuccess as it is (the reference's templates set it back
     to 0 once the user passed the step-up).
     """
-    offset = 1 if counted else 0
     User.objects.filter(Q(failed_login_attempts__gt=0) | Q(locked_until__isnull=False), pk=user.pk).update(
         failed_login_attempts_before_success=Case(
-            When(failed_login_attempts__gt=offset, then=F("failed_login_attempts") - offset),
+            When(failed_login_attempts__gt=0, then=F("failed_login_attempts")),
             default=F("failed_login_attempts_before_success"), output_field=PositiveIntegerField()),
         failed_login_attempts=0, locked_until=None)
 
@@ -145,6 +170,26 @@ def purge_unknown_usernames(last_change_before) -> dict[str, int]:
     _, deleted = UnknownUsername.objects.filter(updated_at__lt=last_change_before).exclude(
         locked_until__gt=timezone.now()).delete()
     return deleted
+
+
+def _lock_name(username: str):
+    """Lock the row counting `username`'s failures (UnknownUsername's when no account has it, created if need be).
+
+    Whether an account has it, the row's queryset, and its failures and lock.  Any wait for the row (or for
+    another attempt's insert of it) longer than AUTHFLOW_SIGN_IN_WAIT_SECONDS raises OperationalError.
+    """
+    with connection.cursor() as cursor:  # for the rest of this transaction only
+        cursor.execute("SELECT set_config('lock_timeout', %s, true)",
+                       [f"{_conf('AUTHFLOW_SIGN_IN_WAIT_SECONDS', 10) * 1000}ms"])
+    figures = ("failed_login_attempts", "locked_until")
+    rows = User.objects.filter(username=username)
+    row = rows.select_for_update().values_list(*figures).first()
+    if row is not None:
+        return True, rows, row
+    digest = _digest(username)
+    UnknownUsername.objects.bulk_create([UnknownUsername(name_digest=digest)], ignore_conflicts=True)
+    rows = UnknownUsername.objects.filter(name_digest=digest)
+    return False, rows, rows.select_for_update().values_list(*figures).get()
 
 
 def _threshold() -> int:
