@@ -55,19 +55,20 @@ class BasicAuthenticator(Authenticator):
         except directory.DirectoryUnavailable as exc:
             return step.failure(exc.message, params)
         with lockout.password_attempt(username, flow_id=step.flow_id) as attempt:
-            if not attempt.allowed:
-                # As long as a check: a locked account answers no faster than an unknown username (whose
-                # password Django hashes for the same reason).
-                make_password(password)
-                return step.failure(attempt.message, params)
-            try:
-                user = directory.check_password(request, username, password)
-            except directory.DirectoryUnavailable as exc:
-                return step.failure(exc.message, params)
-            if user is None:
-                lockout.attempt_failed(attempt, ip)
-                return step.failure(FAILURE, params, user=username if attempt.known else None)
-            lockout.record_success(user)
+            if attempt.allowed:
+                try:
+                    user = directory.check_password(request, username, password)
+                except directory.DirectoryUnavailable as exc:
+                    return step.failure(exc.message, params)
+                if user is None:
+                    lockout.attempt_failed(attempt, ip)
+                    return step.failure(FAILURE, params, user=username if attempt.known else None)
+                lockout.record_success(user)
+        if not attempt.allowed:
+            # As long as a check: a locked account answers no faster than an unknown username (whose password
+            # Django hashes for the same reason); after the block, so the other attempts do not wait for it.
+            make_password(password)
+            return step.failure(attempt.message, params)
         return step.success(user.username, params)
 
 
