@@ -7,13 +7,14 @@ override the template `login/custom_authenticator.html` and fill that field.
 """
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
 from authflow.authenticators.base import Authenticator, ShowAgain, Step
 
 from . import services
 from . import status as codes
 from .models import CustomAuthenticator, Registration
 
-NOT_IDENTIFIED = "Sign in with another method first: this one confirms who you are."
+NOT_IDENTIFIED = gettext_noop("Sign in with another method first: this one confirms who you are.")
 
 
 def step_plugin(name: str | None) -> CustomAuthenticatorStep | None:
@@ -58,7 +59,7 @@ class CustomAuthenticatorStep(Authenticator):
 
 def _message(display_name: str, outcome: services.Outcome) -> str:
     if outcome.error == services.RATE_LIMITED:
-        return "Too many attempts. Try again in a minute."
+        return gettext_noop("Too many attempts. Try again in a minute.")
     if outcome.status == codes.FAILURE and not outcome.registration_removed:
         left = outcome.remaining_attempts
         return f"{display_name} did not accept that." + (f" Attempts left: {left}." if left is not None else "")

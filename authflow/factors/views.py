@@ -10,6 +10,7 @@ from django.shortcuts import render
 from django.urls import reverse
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
+from django.utils.translation import gettext as _
 
 from authflow.account.recent import recent_login_required
 
@@ -36,5 +37,5 @@ def remove_totp(request):
     removed, _ = TotpDevice.objects.filter(user=request.user).delete()
     if removed:
         logger.info("authenticator app removed", extra={"user": request.user.get_username()})
-        messages.info(request, "The authenticator app was removed from your account.")
+        messages.info(request, _("The authenticator app was removed from your account."))
     return HttpResponseRedirect(reverse("account"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from django.shortcuts import render
+from django.utils.translation import gettext as _
 
 from sequences.api import prompt_answer
 
@@ -76,20 +77,20 @@ def answer(request, flow):
     try:
         if template == "consent":
             if action not in ("success", "deny"):
-                raise _Again("Choose Allow or Deny.")
+                raise _Again(_("Choose Allow or Deny."))
             return prompt_answer(command["templateId"], action, {}), None
         if template == "choice":
             allowed = {c["value"] for c in map(_option, data.get("options") or []) if c}
             picked = request.POST.get("choice", "")
             if picked not in allowed:
-                raise _Again("Choose one of the options.")
+                raise _Again(_("Choose one of the options."))
             return prompt_answer(command["templateId"], "success", {"choice": [picked]}), None
         if template == "identifierForStep":
             if action == "skip":
                 return prompt_answer(command["templateId"], "skip", {}), None
             username = request.POST.get("username", "").strip()[:150]
             if not username:
-                raise _Again("Enter your username.")
+                raise _Again(_("Enter your username."))
             return prompt_answer(command["templateId"], "success", {"username": [username]}), None
         if action == "skip" and data.get("skippable"):
             return prompt_answer(command["templateId"], "skip", {}), None
@@ -99,7 +100,7 @@ def answer(request, flow):
             if field["type"] == "checkbox":
                 values = ["true" if values else "false"]
             if field["required"] and not any(v.strip() for v in values):
-                raise _Again(f"{field['label']} is required.")
+                raise _Again(_("%(field)s is required.") % {"field": field["label"]})
             params[field["id"]] = values
         # What was typed into password inputs is kept sealed at rest (authflow/flows/sealing.py).
         secret = [field["id"] for field in _inputs(data) if field["type"] == "password"]

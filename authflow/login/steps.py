@@ -18,6 +18,7 @@ account.
 from __future__ import annotations
 
 from django.shortcuts import render
+from django.utils.translation import gettext, gettext_noop
 
 from authflow.authenticators import registry
 from authflow.authenticators.base import ShowAgain, ShowPage, Step
@@ -194,11 +195,11 @@ def answer(request, flow):
     command = flow.pending
     index = chosen_option(command["options"], request.POST.get("option"))
     if index is None:
-        return None, show(request, flow, error="Choose one of the ways to sign in.", status=400)
+        return None, show(request, flow, error=gettext_noop("Choose one of the ways to sign in."), status=400)
     step = step_of(flow, command, index)
     authenticator = registry.get(step.authenticator) if step.idp == "LOCAL" else None
     if authenticator is None or not authenticator.template:
-        return None, show(request, flow, error="This way of signing in is not available.", index=index, status=400)
+        return None, show(request, flow, error=gettext_noop("This way of signing in is not available."), index=index, status=400)
     user = _unenrolled_user(authenticator, step)
     try:
         if user is None:
@@ -228,8 +229,8 @@ def _unenrolled_user(authenticator, step: Step):
 def label(option: dict) -> str:
     if option.get("idp", "LOCAL") != "LOCAL":
         provider = federation.enabled(option["idp"])
-        return f"Sign in with {provider.label if provider else option['idp']}"
-    return registry.display_name(option.get("authenticator") or "")
+        return gettext("Sign in with %(provider)s") % {"provider": provider.label if provider else option["idp"]}
+    return gettext(registry.display_name(option.get("authenticator") or ""))
 
 
 def _login_hint(flow, command) -> str:
