@@ -64,6 +64,7 @@ INSTALLED_APPS = [
     "authflow.callbacks",
     "authflow.custom_authenticators",
     "authflow.console_pages",
+    "authflow.branding",
     "sequences",
     "demo_rp",
 ]

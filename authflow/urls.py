@@ -13,6 +13,7 @@ urlpatterns = [
     path("", pages.home, name="home"),
     path("favicon.ico", pages.favicon, name="favicon"),
     path("language/", language_views.switch, name="language-switch"),
+    path("branding/", include("authflow.branding.urls")),  # logos and theme stylesheets
     path("login/", include("authflow.login.urls")),
     path("login/context/", include("authflow.callbacks.urls")),
     # SMART App Launch discovery, at the root and under the issuer (authflow.callbacks).
