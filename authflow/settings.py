@@ -65,6 +65,7 @@ INSTALLED_APPS = [
     "authflow.custom_authenticators",
     "authflow.console_pages",
     "authflow.branding",
+    "authflow.languages",  # its template tags (the texts of the pages' scripts)
     "sequences",
     "demo_rp",
 ]

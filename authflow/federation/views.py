@@ -31,10 +31,10 @@ from .models import IdentityProvider
 logger = logging.getLogger("authflow.federation")
 
 _PROVIDER_ERRORS = {
-    "access_denied": "You cancelled signing in with {label}, or it refused the sign-in.",
-    "login_required": "{label} needs you to sign in there first.",
-    "consent_required": "{label} needs your consent first.",
-    "temporarily_unavailable": "{label} is not available right now.",
+    "access_denied": gettext_noop("You cancelled signing in with %(label)s, or it refused the sign-in."),
+    "login_required": gettext_noop("%(label)s needs you to sign in there first."),
+    "consent_required": gettext_noop("%(label)s needs your consent first."),
+    "temporarily_unavailable": gettext_noop("%(label)s is not available right now."),
 }
 
 
@@ -92,18 +92,18 @@ def _answer(request, flow, step, request_info: dict, name: str) -> dict:
     error = request.GET.get("error")
     if error:
         logger.info("identity provider returned an error", extra={"idp": name, "error": error[:100]})
-        template = _PROVIDER_ERRORS.get(error, "{label} refused the sign-in.")
-        return step.failure(template.format(label=provider.label), params={"error": [error[:100]]})
+        template = _PROVIDER_ERRORS.get(error, gettext_noop("%(label)s refused the sign-in."))
+        return step.failure(_(template) % {"label": provider.label}, params={"error": [error[:100]]})
     code = request.GET.get("code", "")
     if not code or len(code) > 2000:
-        return step.failure(f"{provider.label} sent no authorization code.")
+        return step.failure(_("%(label)s sent no authorization code.") % {"label": provider.label})
     try:
         claims = oidc.redeem(provider, oidc.discovery(provider.issuer), request_info["redirect_uri"], code,
                              request_info)
         username = providers.local_user(provider, claims, callbacks.username_namer(flow))
     except oidc.ProviderError as exc:
         logger.warning("identity provider response refused", extra={"idp": name, "reason": str(exc)})
-        return step.failure(f"Signing in with {provider.label} failed: {exc}.")
+        return step.failure(_("Signing in with %(label)s failed: %(reason)s.") % {"label": provider.label, "reason": exc})
     except providers.UserRefused as exc:
         return step.failure(str(exc))
     except callbacks.Refusal as exc:
@@ -172,7 +172,7 @@ def _saml_answer(request, flow, step, request_info: dict, name: str) -> dict:
         username = providers.local_user(provider, claims)
     except oidc.ProviderError as exc:
         logger.warning("identity provider response refused", extra={"idp": name, "reason": str(exc)})
-        return step.failure(f"Signing in with {provider.label} failed: {exc}.")
+        return step.failure(_("Signing in with %(label)s failed: %(reason)s.") % {"label": provider.label, "reason": exc})
     except providers.UserRefused as exc:
         return step.failure(str(exc))
     logger.info("identity provider vouched for a user", extra={"idp": name, "username": username})

@@ -187,7 +187,8 @@ def _federated(request, flow, step: Step, index: int, context: dict, status: int
     try:
         return redirect_out(request, flow, step, index, provider)
     except ProviderError as exc:
-        raise AnsweredAtOnce(step.failure(f"{provider.label} cannot be used right now: {exc}.")) from None
+        raise AnsweredAtOnce(step.failure(gettext("%(label)s cannot be used right now: %(reason)s.")
+                                          % {"label": provider.label, "reason": exc})) from None
 
 
 def answer(request, flow):
