@@ -7,6 +7,7 @@ message goes through the configured sender (authflow.sms.senders), queued
 after the code is stored.
 """
 from __future__ import annotations
+from django.utils.translation import gettext_noop
 
 from authflow.mail import codes
 from authflow.sms.tasks import queue_text
@@ -22,7 +23,7 @@ def mask_number(number: str) -> str:
 
 class SmsOtpAuthenticator(OtpAuthenticator):
     name = "sms-otp-authenticator"
-    display_name = "SMS OTP"
+    display_name = gettext_noop("SMS OTP")
     template = "login/sms_otp.html"
     purpose = codes.Purpose.SMS_OTP
     noun = "text message"
