@@ -6,8 +6,8 @@ login step of their own (that would let a password alone set up the second
 factor it then passes): a user without unused codes gets the not-set-up page.
 """
 from __future__ import annotations
-from django.utils.translation import gettext_noop
 
+from django.utils.translation import gettext_noop
 
 from authflow.factors.models import BackupCode, BackupCodeDevice
 

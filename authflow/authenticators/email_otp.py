@@ -6,6 +6,7 @@ The email is the administrators' "email-otp" template, queued for the
 worker (authflow.mail.service).
 """
 from __future__ import annotations
+
 from django.utils.translation import gettext_noop
 
 from authflow.mail import codes

@@ -7,6 +7,7 @@ message goes through the configured sender (authflow.sms.senders), queued
 after the code is stored.
 """
 from __future__ import annotations
+
 from django.utils.translation import gettext_noop
 
 from authflow.mail import codes
