@@ -32,9 +32,10 @@ masked only to a verified user.
 """
 from __future__ import annotations
 
-from django.utils.translation import gettext_noop
 import logging
 from dataclasses import dataclass
+
+from django.utils.translation import gettext_noop
 
 from authflow.directory import lockout
 from authflow.mail import codes, step_limits

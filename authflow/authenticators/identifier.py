@@ -10,6 +10,7 @@ step that verifies it and the script see the same account.
 from __future__ import annotations
 
 from django.utils.translation import gettext_noop
+
 from authflow.directory import services as directory
 
 from .base import Authenticator, ShowAgain, Step, username_field

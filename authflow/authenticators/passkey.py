@@ -47,8 +47,9 @@ the flow and the position of the page that showed them, single use.
 """
 from __future__ import annotations
 
-from django.utils.translation import gettext_noop
 import logging
+
+from django.utils.translation import gettext_noop
 
 from authflow.directory import lockout
 from authflow.net import client_ip

@@ -8,6 +8,7 @@ sessions and the user ends enough of them, or cancels.
 from __future__ import annotations
 
 from django.utils.translation import gettext, gettext_noop
+
 from authflow.sso import service as sso
 
 from .base import Authenticator, ShowAgain, Step

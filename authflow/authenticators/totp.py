@@ -10,8 +10,8 @@ first device also makes backup codes, shown once.
 """
 from __future__ import annotations
 
-from django.utils.translation import gettext, gettext_noop
 import segno
+from django.utils.translation import gettext, gettext_noop
 
 from authflow.factors.models import BackupCodeDevice, TotpDevice
 

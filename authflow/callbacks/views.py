@@ -5,14 +5,13 @@ import logging
 
 from django.shortcuts import render
 from django.urls import reverse
-from django.views.decorators.cache import never_cache
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from authflow.flows import service as flows
 from authflow.languages import choice as languages
 from authflow.login import targets  # the login pages deliver the result, as for any finished login
-
 from sequences.api import request_param
 
 from . import service

@@ -8,6 +8,7 @@ override the template `login/custom_authenticator.html` and fill that field.
 from __future__ import annotations
 
 from django.utils.translation import gettext, gettext_noop
+
 from authflow.authenticators.base import Authenticator, ShowAgain, Step
 
 from . import services

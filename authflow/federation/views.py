@@ -14,10 +14,10 @@ import secrets
 
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _, gettext_noop
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
-from django.utils.translation import gettext as _, gettext_noop
 
 from authflow.callbacks import service as callbacks
 from authflow.flows import service

@@ -18,9 +18,9 @@ from functools import wraps
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext as _, gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
-from django.utils.translation import gettext as _, gettext_noop
 
 from authflow.authenticators.magic_link import MagicLinkAuthenticator
 from authflow.directory import lockout
