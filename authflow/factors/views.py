@@ -34,7 +34,7 @@ def new_backup_codes(request):
 @require_http_methods(["POST"])
 @recent_login_required
 def remove_totp(request):
-    removed, _ = TotpDevice.objects.filter(user=request.user).delete()
+    removed = TotpDevice.objects.filter(user=request.user).delete()[0]
     if removed:
         logger.info("authenticator app removed", extra={"user": request.user.get_username()})
         messages.info(request, _("The authenticator app was removed from your account."))
