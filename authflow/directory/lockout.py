@@ -27,6 +27,7 @@ from django.db import transaction
 from django.db.models import Case, F, PositiveIntegerField, Q, Value, When
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_noop, ngettext
 
 from authflow import ratelimit
 
@@ -34,7 +35,7 @@ from .models import UnknownUsername, User
 
 logger = logging.getLogger("authflow.lockout")
 
-NETWORK_BLOCKED = "Too many failed sign-ins from your network. Try again later."
+NETWORK_BLOCKED = gettext_noop("Too many failed sign-ins from your network. Try again later.")
 
 
 def _conf(name: str, default: int) -> int:
@@ -182,7 +183,9 @@ def _seconds_left(locked_until: datetime | None) -> int:
 
 def _locked_message(locked_until: datetime | None) -> str:
     minutes = max(1, round(_seconds_left(locked_until) / 60))
-    return f"This account is locked after too many failed sign-ins. Try again in {minutes} minute(s)."
+    return ngettext("This account is locked after too many failed sign-ins. Try again in %(minutes)d minute.",
+                    "This account is locked after too many failed sign-ins. Try again in %(minutes)d minutes.",
+                    minutes) % {"minutes": minutes}
 
 
 def _digest(username: str) -> str:
