@@ -251,16 +251,17 @@ def saml_slo(request, name):
             return HttpResponseRedirect(saml.answer_logout_request(request, provider, params, end))
     except oidc.ProviderError as exc:
         logger.warning("SAML logout message refused", extra={"idp": name, "reason": str(exc)})
-        return login_views.problem(request, "This sign-out message is not valid",
-                                   f"{provider.label}'s sign-out message was refused: {exc}. "
-                                   "You are signed out of this server.", status=400)
-    return login_views.problem(request, "This sign-out message is not valid",
-                               "It carries no SAML request or response.", status=400)
+        return login_views.problem(request, _("This sign-out message is not valid"),
+                                   _("%(label)s's sign-out message was refused: %(reason)s. "
+                                     "You are signed out of this server.") % {"label": provider.label, "reason": exc},
+                                   status=400)
+    return login_views.problem(request, _("This sign-out message is not valid"),
+                               _("It carries no SAML request or response."), status=400)
 
 
 def _unknown_sign_out(request, name):
     logger.warning("identity provider sign-out answer refused: unknown or used state", extra={"idp": name[:100]})
     return login_views.problem(
-        request, "This sign-out response is not valid",
-        "It does not belong to a sign-out in progress in this browser, or it was already used. "
-        "You are signed out of this server.", status=400)
+        request, _("This sign-out response is not valid"),
+        _("It does not belong to a sign-out in progress in this browser, or it was already used. "
+          "You are signed out of this server."), status=400)
