@@ -3,7 +3,8 @@ Playwright) under the Content-Security-Policy: start the demo application's scri
 mistake and see it at its line, fix it, run the test panel, publish, sign in for real through the demo
 application, roll back, compare the two versions, replay that real login round trip by round trip, and find the
 publication and the rollback in the audit log.  Each step asserts what the administrator (or the user signing
-in) sees; screenshots land in test-artifacts/screenshots/ (two of them illustrate the README)."""
+in) sees; screenshots land in test-artifacts/screenshots/ (the two named readme-* are
+docs/console-editor.png and docs/console-replay.png)."""
 import io
 import os
 import re
@@ -19,7 +20,7 @@ from django_otp.oath import totp
 from authflow.directory.models import User
 from authflow.factors.models import TotpDevice
 from authflow.flows.models import LoginFlow
-from tests.support.chromium import launch, screenshot
+from tests.support.chromium import element_screenshot, launch, screenshot
 from tests.support.console import sign_in_to_console
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
@@ -122,6 +123,7 @@ def test_template_error_fix_test_publish_real_login_rollback_diff_replay_and_aud
     error_message = tooltip.inner_text()
     assert "SyntaxError: Unexpected token" in error_message
     screenshot(page, "console-story-inline-error")
+    element_screenshot(page.locator("#editor"), "readme-console-editor")  # docs/console-editor.png
 
     # saving it is refused, and the error is named with its line above the editor; the text typed stays
     page.get_by_role("button", name="Save as a new version").click()
@@ -205,6 +207,7 @@ def test_template_error_fix_test_publish_real_login_rollback_diff_replay_and_aud
     assert page.inner_text("#trip-command") == "show step 2 (totp)"
     assert page.inner_text("#trip-logs") == "INFO line 9 carol holds a role that needs a second factor"
     screenshot(page, "console-story-replay")
+    element_screenshot(page.locator("#replay"), "readme-console-replay")  # docs/console-replay.png
     page.get_by_role("button", name="Next round trip").click()
     assert page.inner_text("#round-trip-title") == "Round trip 3 of 3"
     assert page.inner_text("#trip-answer") == "step 2: success with totp, carol"
