@@ -18,7 +18,7 @@ script sandboxes count).
 
     .venv/bin/python bench/login_throughput.py [--slices 4] [--seconds 15] [--clients 6]
         [--workers 2] [--threads 1] [--postgres postgres://postgres:postgres@127.0.0.1:5432/]
-        [--redis redis://127.0.0.1:6379/15]
+        [--redis redis://127.0.0.1:6379/15] [--database-prefix bench_throughput]
 """
 from __future__ import annotations
 
@@ -126,7 +126,7 @@ class Authflow(Stack):
     app, cwd = "authflow.wsgi", ROOT
 
     def setup(self):
-        url = recreate_database(self.args.postgres, "bench_throughput_authflow")
+        url = recreate_database(self.args.postgres, f"{self.args.database_prefix}_authflow")
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTHFLOW_", "DJANGO_", "CELERY_"))}
         self.env.update(
             DATABASE_URL=url, AUTHFLOW_VAR_DIR=str(self.workdir / "authflow-var"), DJANGO_SETTINGS_MODULE="authflow.settings",
@@ -154,7 +154,7 @@ class PlainDjango(Stack):
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                serialization.NoEncryption()))
-        url = recreate_database(self.args.postgres, "bench_throughput_plain")
+        url = recreate_database(self.args.postgres, f"{self.args.database_prefix}_plain")
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTHFLOW_", "DJANGO_", "CELERY_"))}
         self.env.update(DATABASE_URL=url, DJANGO_SETTINGS_MODULE="plain_stack.settings", PLAIN_DB_CONN_MAX_AGE="60",
                         PLAIN_SECRET_KEY=secrets.token_urlsafe(50), PLAIN_OIDC_KEY_FILE=str(key_file),
@@ -299,6 +299,8 @@ def main():
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres:postgres@127.0.0.1:5432/"))
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/15"))
+    parser.add_argument("--database-prefix", default=os.environ.get("BENCH_DATABASE_PREFIX", "bench_throughput"),
+                        help="the stacks' databases are PREFIX_authflow and PREFIX_plain (dropped and made again)")
     args = parser.parse_args()
     if not args.postgres.endswith("/"):
         args.postgres += "/"

@@ -11,7 +11,7 @@ its flow by primary key, locks it, replays its journal in the sandbox and writes
      during the run shows as a difference between 2 and 4.
 
     .venv/bin/python bench/suspended_flows.py [--many 10000] [--samples 300]
-        [--postgres postgres://postgres:postgres@127.0.0.1:5432/]
+        [--postgres postgres://postgres:postgres@127.0.0.1:5432/] [--database bench_suspended_flows]
 """
 from __future__ import annotations
 
@@ -79,12 +79,14 @@ def main():
     parser.add_argument("--many", type=int, default=10_000)
     parser.add_argument("--samples", type=int, default=300)
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres:postgres@127.0.0.1:5432/"))
+    parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE", "bench_suspended_flows"),
+                        help="the database to drop and make again for the run")
     args = parser.parse_args()
     admin = args.postgres if args.postgres.endswith("/") else args.postgres + "/"
     with psycopg.connect(admin + "postgres", autocommit=True) as connection:
-        connection.execute('DROP DATABASE IF EXISTS "bench_suspended_flows" WITH (FORCE)')
-        connection.execute('CREATE DATABASE "bench_suspended_flows"')
-    setup(admin + "bench_suspended_flows")
+        connection.execute(f'DROP DATABASE IF EXISTS "{args.database}" WITH (FORCE)')
+        connection.execute(f'CREATE DATABASE "{args.database}"')
+    setup(admin + args.database)
 
     from authflow.applications.models import Application
     from authflow.flows import service
