@@ -208,7 +208,7 @@ def conclude(request, flow):
 
 
 def _sign_in(request, flow):
-    user = get_user_model().objects.filter(username=flow.subject, is_active=True).first()
+    user = _subject(request, flow.subject)
     restart = targets.restart_url(flow)
     if user is None:
         return problem(request, "This account cannot sign in", "The account does not exist or is disabled.",
@@ -246,6 +246,13 @@ def _sign_in(request, flow):
     logger.info("signed in", extra={"flow_id": str(flow.id), "subject": flow.subject,
                                     "session_id": str(session.pk) if session else None})
     return targets.deliver_success(request, flow)
+
+
+def _subject(request, username: str):
+    """The active user `username`: the signed-in one when it is them (single sign-on), else from the directory."""
+    if request.user.is_authenticated and request.user.get_username() == username and request.user.is_active:
+        return request.user  # read by the authentication middleware in this request
+    return get_user_model().objects.filter(username=username, is_active=True).first()
 
 
 def _already_finished(request, flow):
