@@ -33,6 +33,7 @@ from sequences.api import (
     answers_count,
     check_answer,
     configured_steps,
+    published_version,
 )
 
 from . import sealing
@@ -84,7 +85,7 @@ def start_flow(application, request: dict, *, entry: str = "onLoginRequest", ret
     `session` is the browser's sign-on session (sequences.api.session_input):
     steps it already satisfies are answered from it.
     """
-    version = application.sequence.published_version() if application.sequence_id else None
+    version = published_version(application.sequence_id) if application.sequence_id else None
     state = FlowState.start(application.name, application.steps, request, entry=entry, session=session,
                             tenant_domain=settings.AUTHFLOW_TENANT_DOMAIN)
     ttl = timedelta(seconds=settings.AUTHFLOW_FLOW_TTL_SECONDS)

@@ -88,7 +88,9 @@ def begin(request, target: targets.Target):
     if new_browser:
         binding.set_cookie(response, token, secure=request.is_secure())
         request.COOKIES[binding.COOKIE] = token  # so that the flow's headers and cookies go with this response
-    return delivery.respond(request, flow.id, response)
+    # Nobody else knows this flow's id yet: only a call handed to a worker can move it under our feet.
+    waits_for_call = service.is_running(flow) and (flow.pending or {}).get("type") == "call"
+    return delivery.respond(request, flow.id, response, current=None if waits_for_call else flow)
 
 
 def _no_interaction(flow):
