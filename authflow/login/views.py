@@ -77,7 +77,7 @@ def begin(request, target: targets.Target):
     )
     session = sso.flow_input(request, reuse="login" not in target.prompt, max_age=target.max_age)
     flow = service.start_flow(target.application, inputs, browser_hash=binding.digest(token),
-                              return_to=target.return_to, session=session)
+                              return_to=target.return_to, session=session, claim_delivery=True)
     flow = steps.settle(request, flow)
     if service.is_running(flow) and "none" in target.prompt:
         flow = _no_interaction(flow)
@@ -171,7 +171,7 @@ def submit(request, flow):
 def continue_with(request, flow, answer: dict, position: int):
     """Journal `answer` (a page's, or an identity provider's callback) and show what comes next."""
     try:
-        flow = service.resume_flow(flow.id, answer, position=position)
+        flow = service.resume_flow(flow.id, answer, position=position, claim_delivery=True)
     except service.StaleAnswer:
         return _out_of_date(request, flow)
     except service.WrongAnswer as exc:
