@@ -18,6 +18,7 @@ from authflow.flows import service as flows
 from sequences.api import passed_steps
 
 from ..models import IssuedCode
+from . import request_clients
 
 # Claims a script cannot set: the protocol's own.
 PROTOCOL_CLAIMS = {"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "nonce", "auth_time", "at_hash", "c_hash", "azp",
@@ -30,7 +31,11 @@ class Validator(OAuth2Validator):
         # authflow.nul_bytes looked at the request: one with a NUL is no client (PostgreSQL cannot look it up).
         if isinstance(client_id, str) and "\x00" in client_id:
             return None
-        return super()._load_application(client_id, request)
+        if not request.client:
+            request.client = request_clients.known(client_id)  # the library checks it is still usable
+        client = super()._load_application(client_id, request)
+        request_clients.keep(client_id, client)
+        return client
 
     def get_additional_claims(self, request):
         user = request.user
