@@ -107,7 +107,27 @@ def _no_interaction(flow):
 def flow_page(request, flow_id):
     flow = service.get_flow(flow_id)
     response = _flow_page(request, flow)
-    return delivery.respond(request, flow.id, response) if flow is not None else response
+    if flow is None:
+        return response
+    return delivery.respond(request, flow.id, response, current=_as_left(request, flow))
+
+
+# The flow as continue_with() left it in this request (delivery.respond need not read it again).
+_LEFT = "_authflow_flow_as_left"
+
+
+def _as_left(request, flow):
+    """The flow as this request left it, when nothing else can have moved it since; else None (read again).
+
+    A GET that only showed the flow did not move it; continue_with() keeps the flow its round trip
+    returned.  A flow waiting for a worker's call may move at any time.
+    """
+    left = getattr(request, _LEFT, None)
+    if left is None and request.method == "GET" and getattr(request, "_authflow_answered_at_once", False) is False:
+        left = flow
+    if left is None or (service.is_running(left) and (left.pending or {}).get("type") == "call"):
+        return None
+    return left
 
 
 def _flow_page(request, flow):
@@ -141,6 +161,7 @@ def show(request, flow):
     try:
         return steps.show(request, flow)
     except steps.AnsweredAtOnce as answered:
+        request._authflow_answered_at_once = True
         return continue_with(request, flow, answered.answer, flow.pending["position"])
 
 
@@ -181,6 +202,7 @@ def continue_with(request, flow, answer: dict, position: int):
         return problem(request, "This sign-in cannot continue", str(exc), status=409,
                        restart=targets.restart_url(flow))
     flow = steps.settle(request, flow)
+    setattr(request, _LEFT, flow)
     if service.is_running(flow):
         return HttpResponseRedirect(reverse("login-flow", args=[flow.id]))
     return conclude(request, flow)
