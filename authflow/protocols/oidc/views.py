@@ -41,6 +41,8 @@ class AuthorizationView(LibraryAuthorizationView):
             authorization_request = authorization_requests.parse(request.get_full_path())
         except authorization_requests.InvalidRequest as exc:
             return render(request, "login/problem.html", {"title": exc.title, "message": exc.message}, status=400)
+        client = authorization_request.application.oidc_client
+        request_clients.keep(client.client_id, client)  # read with the application: not again by the library
         try:
             # Other protocol errors (no PKCE, a bad scope...) go back to the registered redirect URI.
             _, credentials = self.validate_authorization_request(request)
