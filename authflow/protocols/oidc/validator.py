@@ -8,6 +8,7 @@ script set context.selectedAcr.
 """
 from __future__ import annotations
 
+from oauth2_provider.models import get_application_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
@@ -32,7 +33,11 @@ class Validator(OAuth2Validator):
         if isinstance(client_id, str) and "\x00" in client_id:
             return None
         if not request.client:
-            request.client = request_clients.known(client_id)  # the library checks it is still usable
+            # The library checks it is still usable.  Read here with the application it belongs to, which
+            # the token request's callbacks ask for next (callbacks.tokens).
+            request.client = request_clients.known(client_id) or (
+                get_application_model().objects.select_related("authflow_app").filter(client_id=client_id).first()
+                if isinstance(client_id, str) else None)
         client = super()._load_application(client_id, request)
         request_clients.keep(client_id, client)
         return client
