@@ -92,11 +92,6 @@ def current(request) -> UserSession | None:
     return session
 
 
-def _forget_current(request) -> None:
-    if hasattr(request, _REQUEST_MEMO):
-        delattr(request, _REQUEST_MEMO)
-
-
 def touch(session: UserSession) -> None:
     now = timezone.now()
     if now - session.last_access_at >= TOUCH_INTERVAL:
