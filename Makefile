@@ -26,7 +26,8 @@ node_modules/.installed: package.json package-lock.json
 # The admin console's script editor (CodeMirror 6, pinned in package-lock.json), bundled for the browser by
 # esbuild (pinned too): served from static/, no CDN.
 CONSOLE_EDITOR := static/console/editor.bundle.js
-$(CONSOLE_EDITOR): node_modules/.installed authflow/console_pages/assets/editor.js
+$(CONSOLE_EDITOR): node_modules/.installed authflow/console_pages/assets/editor.js \
+		authflow/console_pages/assets/saved_scenarios.js
 	node_modules/.bin/esbuild authflow/console_pages/assets/editor.js --bundle --format=esm --minify \
 		--legal-comments=none --log-level=warning --outfile=$@
 

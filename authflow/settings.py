@@ -41,7 +41,9 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "rest_framework",
+    # Django REST framework serves the APIs without being an installed app: as one it adds only its template
+    # tags (for the browsable API; these APIs speak JSON only), which Django's template engine imports in
+    # every web worker at its first page, with DRF's serializers and pygments.
     "drf_spectacular",
     "drf_spectacular_sidecar",  # Swagger UI's files, served from here (no CDN)
     "django_otp",
@@ -195,6 +197,8 @@ CELERY_BEAT_SCHEDULE = {
 SEQUENCES = {
     "RUN_TIMEOUT_MS": int(os.environ.get("AUTHFLOW_SCRIPT_TIMEOUT_MS", "250")),
     "RUN_MEMORY_MB": int(os.environ.get("AUTHFLOW_SCRIPT_MEMORY_MB", "64")),
+    # Idle sandbox processes a web worker keeps for the next runs (at least 1; see README, "Scaling out").
+    "MAX_IDLE_SANDBOXES": int(os.environ.get("AUTHFLOW_SANDBOX_MAX_IDLE", "4")),
     # Host round trips (lookups and effects) one HTTP request may make.
     "MAX_HOST_CALLS_PER_ADVANCE": 64,
     # How `manage.py simulate` signs and encrypts scenario cookies (as setCookie does).
@@ -294,6 +298,7 @@ AUTHFLOW_CALL_DEADLINE_MARGIN_SECONDS = float(os.environ.get("AUTHFLOW_CALL_DEAD
 AUTHFLOW_CALL_MAX_RESPONSE_BYTES = int(os.environ.get("AUTHFLOW_CALL_MAX_RESPONSE_BYTES", str(64 * 1024)))
 AUTHFLOW_CALL_MAX_PER_FLOW = int(os.environ.get("AUTHFLOW_CALL_MAX_PER_FLOW", "20"))
 AUTHFLOW_CALL_QUEUE = os.environ.get("AUTHFLOW_CALL_QUEUE", "")  # the Celery queue of the call tasks; empty: default
+AUTHFLOW_MAIL_QUEUE = os.environ.get("AUTHFLOW_MAIL_QUEUE", "")  # the Celery queue of the email tasks; empty: default
 # Internal networks (comma-separated CIDRs) that host names on the allow-list may resolve to; by default a call
 # reaches an internal address only when the allowed endpoint names it as an IP literal.
 AUTHFLOW_CALL_INTERNAL_NETWORKS = os.environ.get("AUTHFLOW_CALL_INTERNAL_NETWORKS", "")

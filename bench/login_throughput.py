@@ -17,8 +17,12 @@ each stack's worker memory after the run (resident set of a worker and its child
 script sandboxes count).
 
     .venv/bin/python bench/login_throughput.py [--slices 4] [--seconds 15] [--clients 6]
-        [--workers 2] [--threads 1] [--postgres postgres://postgres:postgres@127.0.0.1:5432/]
-        [--redis redis://127.0.0.1:6379/15] [--database-prefix bench_throughput]
+        [--workers 2] [--threads 1] [--runs 1] [--postgres postgres://postgres:postgres@127.0.0.1:5432/]
+        [--redis redis://127.0.0.1:6379/15] [--db-prefix bench_throughput]
+
+With --runs N (N > 1) the whole measure is repeated N times (both stacks restarted each time, the
+first slice's order alternating between runs): the JSON holds each run and, under
+spread_authflow_to_plain, the min / median / max of each ratio.
 """
 from __future__ import annotations
 
@@ -126,7 +130,7 @@ class Authflow(Stack):
     app, cwd = "authflow.wsgi", ROOT
 
     def setup(self):
-        url = recreate_database(self.args.postgres, f"{self.args.database_prefix}_authflow")
+        url = recreate_database(self.args.postgres, f"{self.args.db_prefix}_authflow")
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTHFLOW_", "DJANGO_", "CELERY_"))}
         self.env.update(
             DATABASE_URL=url, AUTHFLOW_VAR_DIR=str(self.workdir / "authflow-var"), DJANGO_SETTINGS_MODULE="authflow.settings",
@@ -154,7 +158,7 @@ class PlainDjango(Stack):
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                serialization.NoEncryption()))
-        url = recreate_database(self.args.postgres, f"{self.args.database_prefix}_plain")
+        url = recreate_database(self.args.postgres, f"{self.args.db_prefix}_plain")
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTHFLOW_", "DJANGO_", "CELERY_"))}
         self.env.update(DATABASE_URL=url, DJANGO_SETTINGS_MODULE="plain_stack.settings", PLAIN_DB_CONN_MAX_AGE="60",
                         PLAIN_SECRET_KEY=secrets.token_urlsafe(50), PLAIN_OIDC_KEY_FILE=str(key_file),
@@ -290,53 +294,32 @@ def argon2_limit(seconds):
 
 # -- the run --------------------------------------------------------------------------------
 
-def main():
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--slices", type=int, default=4, help="turns per stack and kind of login")
-    parser.add_argument("--seconds", type=float, default=15.0, help="length of a turn")
-    parser.add_argument("--clients", type=int, default=6, help="concurrent browsers")
-    parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--threads", type=int, default=1)
-    parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres:postgres@127.0.0.1:5432/"))
-    parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/15"))
-    parser.add_argument("--database-prefix", default=os.environ.get("BENCH_DATABASE_PREFIX", "bench_throughput"),
-                        help="the stacks' databases are PREFIX_authflow and PREFIX_plain (dropped and made again)")
-    args = parser.parse_args()
-    if not args.postgres.endswith("/"):
-        args.postgres += "/"
-
+def run_once(args, stacks, number):
+    """One run: both stacks started afresh (new workers: memory measured from the start), driven, stopped."""
     load_at_start = [round(x, 2) for x in os.getloadavg()]
-    with tempfile.TemporaryDirectory(prefix="bench-throughput-") as tmp:
-        workdir = Path(tmp)
-        stacks = [Authflow(args, workdir), PlainDjango(args, workdir)]
+    try:
         for stack in stacks:
-            stack.setup()
-        try:
-            for stack in stacks:
-                stack.start()
-                drive(stack, "password", 2, 3)  # warm-up: first sandboxes, imports, connections
-                drive(stack, "sso", 2, 2)
-            results = {stack.name: {"password": ([], [], 0.0), "sso": ([], [], 0.0)} for stack in stacks}
-            for turn in range(args.slices):
-                order = stacks if turn % 2 == 0 else stacks[::-1]
-                for kind in ("password", "sso"):
-                    for stack in order:
-                        latencies, errors, elapsed = drive(stack, kind, args.clients, args.seconds)
-                        kept = results[stack.name][kind]
-                        results[stack.name][kind] = (kept[0] + latencies, kept[1] + errors, kept[2] + elapsed)
-            memory = {stack.name: stack.worker_memory_mb() for stack in stacks}
-        except BaseException:
-            for stack in stacks:
-                print(f"{stack.name} output (tail):\n{stack.output()}", file=sys.stderr)
-            raise
-        finally:
-            for stack in stacks:
-                stack.stop()
+            stack.start()
+            drive(stack, "password", 2, 3)  # warm-up: first sandboxes, imports, connections
+            drive(stack, "sso", 2, 2)
+        results = {stack.name: {"password": ([], [], 0.0), "sso": ([], [], 0.0)} for stack in stacks}
+        for turn in range(args.slices):
+            order = stacks if (turn + number) % 2 == 0 else stacks[::-1]
+            for kind in ("password", "sso"):
+                for stack in order:
+                    latencies, errors, elapsed = drive(stack, kind, args.clients, args.seconds)
+                    kept = results[stack.name][kind]
+                    results[stack.name][kind] = (kept[0] + latencies, kept[1] + errors, kept[2] + elapsed)
+        memory = {stack.name: stack.worker_memory_mb() for stack in stacks}
+    except BaseException:
+        for stack in stacks:
+            print(f"{stack.name} output (tail):\n{stack.output()}", file=sys.stderr)
+        raise
+    finally:
+        for stack in stacks:
+            stack.stop()
 
-    limit = argon2_limit(min(args.seconds, 10))
-    report = {"benchmark": "login_throughput", "server": f"gunicorn, {args.workers} workers x {args.threads} threads",
-              "database": "postgresql", "clients": args.clients, "slices": args.slices, "slice_seconds": args.seconds,
-              "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_at_start": load_at_start}}
+    report = {"load_at_start": load_at_start}
     for name, kinds in results.items():
         report[name] = {kind: {**figures(lat, elapsed), "errors": len(err), "first_errors": err[:3]}
                         for kind, (lat, err, elapsed) in kinds.items()}
@@ -354,10 +337,61 @@ def main():
         ratio["worker_memory_without_sandboxes"] = round(mean("authflow", "process") / mean("plain_django", "process"), 3)
         ratio["worker_memory_pss"] = round(mean("authflow", "pss_with_children") / mean("plain_django", "pss_with_children"), 3)
     report["ratio_authflow_to_plain"] = ratio
+    return report
+
+
+def spread(reports):
+    """min / median / max of each ratio over the runs (a ratio missing from a run is left out of its figures)."""
+    values = {}
+    for report in reports:
+        for key, value in report["ratio_authflow_to_plain"].items():
+            for name, number in (value.items() if isinstance(value, dict) else [(None, value)]):
+                values.setdefault(key if name is None else f"{key}.{name}", []).append(number)
+    return {key: {"min": min(numbers), "median": round(statistics.median(numbers), 3), "max": max(numbers),
+                  "runs": len(numbers)} for key, numbers in values.items()}
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--slices", type=int, default=4, help="turns per stack and kind of login")
+    parser.add_argument("--seconds", type=float, default=15.0, help="length of a turn")
+    parser.add_argument("--clients", type=int, default=6, help="concurrent browsers")
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--threads", type=int, default=1)
+    parser.add_argument("--runs", type=int, default=1,
+                        help="whole runs (servers restarted for each); with more than one, the JSON gives the spread")
+    parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres:postgres@127.0.0.1:5432/"))
+    parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/15"))
+    parser.add_argument("--db-prefix", default="bench_throughput",
+                        help="the two databases (recreated) are <prefix>_authflow and <prefix>_plain")
+    args = parser.parse_args()
+    if not args.postgres.endswith("/"):
+        args.postgres += "/"
+    if args.runs < 1:
+        parser.error("--runs must be at least 1")
+
+    load_at_start = [round(x, 2) for x in os.getloadavg()]
+    with tempfile.TemporaryDirectory(prefix="bench-throughput-") as tmp:
+        workdir = Path(tmp)
+        stacks = [Authflow(args, workdir), PlainDjango(args, workdir)]
+        for stack in stacks:
+            stack.setup()
+        runs = [run_once(args, stacks, number) for number in range(args.runs)]
+
+    limit = argon2_limit(min(args.seconds, 10))
+    report = {"benchmark": "login_throughput", "server": f"gunicorn, {args.workers} workers x {args.threads} threads",
+              "database": "postgresql", "clients": args.clients, "slices": args.slices, "slice_seconds": args.seconds,
+              "runs": args.runs,
+              "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_at_start": load_at_start}}
+    if args.runs == 1:
+        report.update({key: value for key, value in runs[0].items() if key != "load_at_start"})
+    else:
+        report["each_run"] = runs
+        report["spread_authflow_to_plain"] = spread(runs)
     report["argon2_only_logins_per_s"] = limit
     print(json.dumps(report, indent=2))
-    return 1 if any(report[s][k]["errors"] for s in ("authflow", "plain_django") for k in ("password", "sso")) else 0
-
+    return 1 if any(run[s][k]["errors"] for run in runs for s in ("authflow", "plain_django")
+                    for k in ("password", "sso")) else 0
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -8,6 +8,7 @@ from .engine.driver import Advance, AnswerMismatch, Host, Program, advance, chec
 from .engine.callbacks import CALLBACK_FUNCTIONS, CallbackResult, run_callback
 from .engine.errors import ScriptError, ScriptLimitError, ScriptSyntaxError
 from .engine.execute import ExecuteOutcome, run_execute
+from .engine.outline import outline, reachable
 from .engine.sso import session_input
 from .engine.state import (
     FlowState,
@@ -28,8 +29,11 @@ from .engine.state import (
 )
 from .engine.steps import StepConfigError, brief_steps, normalize_steps
 from .engine.syntax import check_syntax
+from .engine.trace import TraceError, flow_rerun, flow_trace
 from .engine.useragent import user_agent_object
-from .models import Sequence, SequenceVersion
+from .models import SavedScenario, ScenarioResult, Sequence, SequenceVersion
+from .expectations import ExpectationError, expectation_of, parse_expectation
+from .saved_scenarios import MAX_SAVED_SCENARIOS, failing_on, rerun_for_version, results_by_version, run_on, saved_after
 
 __all__ = [
     "Advance",
@@ -72,9 +76,25 @@ __all__ = [
     "library_for",
     "published_version",
     "KindConflict",
+    "TraceError",
+    "flow_trace",
+    "flow_rerun",
     "CALLBACK_FUNCTIONS",
     "CallbackResult",
     "run_callback",
+    "SavedScenario",
+    "ScenarioResult",
+    "ExpectationError",
+    "expectation_of",
+    "parse_expectation",
+    "failing_on",
+    "rerun_for_version",
+    "results_by_version",
+    "run_on",
+    "saved_after",
+    "MAX_SAVED_SCENARIOS",
+    "outline",
+    "reachable",
 ]
 
 

@@ -84,3 +84,38 @@ class SequenceVersion(models.Model):
         else:
             self.source_sha256 = hashlib.sha256(self.source.encode("utf-8")).hexdigest()
         super().save(*args, **kwargs)
+
+
+class SavedScenario(models.Model):
+    """A scenario saved with a login script, and the decision it must keep taking: rerun on every new version,
+    and a version that fails one is not published unless an administrator overrides (sequences/saved_scenarios.py)."""
+
+    sequence = models.ForeignKey(Sequence, on_delete=models.CASCADE, related_name="saved_scenarios")
+    name = models.CharField(max_length=100)
+    scenario = models.JSONField()  # the `manage.py simulate` scenario
+    expect = models.JSONField()  # sequences.expectations: {"status", "subject", "steps", "effects"}
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+                               related_name="+")
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["sequence", "name"]
+        constraints = [models.UniqueConstraint(fields=["sequence", "name"], name="unique_saved_scenario_name")]
+
+    def __str__(self):
+        return f"{self.sequence.name}: {self.name}"
+
+
+class ScenarioResult(models.Model):
+    """One saved scenario's run on one version: versions are immutable, so a result stays true."""
+
+    scenario = models.ForeignKey(SavedScenario, on_delete=models.CASCADE, related_name="results")
+    version = models.ForeignKey(SequenceVersion, on_delete=models.CASCADE, related_name="scenario_results")
+    passed = models.BooleanField()
+    status = models.CharField(max_length=16)  # how the simulated login ended
+    reasons = models.JSONField(default=list)  # what differed from the expectation
+    ran_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["scenario", "version"]
+        constraints = [models.UniqueConstraint(fields=["scenario", "version"], name="unique_scenario_result")]

@@ -43,6 +43,24 @@ def test_memory_limit_is_configurable_and_reported():
     pool.clear()
 
 
+@pytest.mark.parametrize("kept", [1, 2])
+def test_a_worker_keeps_as_many_idle_sandboxes_as_configured_and_ends_the_others(settings, kept):
+    settings.SEQUENCES = {**settings.SEQUENCES, "MAX_IDLE_SANDBOXES": kept}
+    limits = Limits.from_settings()
+    pool.clear()
+    try:
+        with pool.borrow(limits) as first, pool.borrow(limits) as second, pool.borrow(limits) as third:
+            started = [first, second, third]  # three runs at once: three sandbox processes
+            assert len({sandbox.pid for sandbox in started}) == 3
+        idle = pool.idle_pids(limits)
+        # The most recently returned are kept (first was returned last); the others' processes are gone.
+        assert idle == [sandbox.pid for sandbox in (second, first)][-kept:]
+        assert [sandbox.alive() for sandbox in started] == [sandbox.pid in idle for sandbox in started]
+        next_flow_is_unaffected()
+    finally:
+        pool.clear()
+
+
 @pytest.mark.parametrize("tamper", [
     "Array.prototype.x = 1; Object.prototype.polluted = true;",
     "Object.defineProperty(Array.prototype, 'x', {value: 1});",

@@ -3,6 +3,8 @@
 A login's durable state is its journal in the database, so any process can take the
 next round trip: a login started on one server finishes on another, and one whose
 server is killed (SIGKILL) between two steps finishes on the restarted server.
+Scale-out as deployed: two gunicorn nodes (several workers each) sharing PostgreSQL and
+Redis, with a Celery worker sending the login's email code.
 The tests drive the login over HTTP like a browser and redeem the code like a client.
 """
 import io
@@ -24,6 +26,7 @@ from authflow.directory.models import User
 from authflow.flows.models import EffectRecord, LoginFlow
 from tests.support.browser import Browser
 from tests.support.servers import ServerProcess, server_env, signing_key
+from tests.support.worker import mail_worker, mailer  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -217,3 +220,70 @@ def test_a_login_finishes_after_its_server_was_killed_and_restarted(servers):
     again = browser.submit({"nickname": "Kat"})
     assert again.status_code == 409 and "already finished" in again.text
     assert effects_of(flow) == expected and User.objects.get(username="alice").first_name == "Kit"
+
+
+# The scale-out test's application: a password, then a code sent by email (by the Celery worker).
+EMAIL_CODE_CONFIG = textwrap.dedent(f"""
+    applications:
+      - name: portal
+        client_id: portal
+        client_secret: {SECRET}
+        redirect_uris: ["{CALLBACK}"]
+        steps: {{1: [BasicAuthenticator], 2: [email-otp]}}
+        script: |
+          var onLoginRequest = function (context) {{ executeStep(1); executeStep(2); }};
+    users:
+      - {{username: alice, password: "alice-password-123", email: alice@example.com, first_name: Alice}}
+""")
+
+
+@pytest.fixture
+def nodes(transactional_db, mailer, tmp_path):
+    """Two web nodes as deployed: gunicorn, 2 workers x 2 threads each, on their own ports, sharing the test
+    database, Redis (cache and broker, from the environment) and the signing key; emails go to the queue
+    of the session's Celery worker, which sends them to the test's SMTP server."""
+    path = tmp_path / "config.yaml"
+    path.write_text(EMAIL_CODE_CONFIG)
+    call_command("apply", "-f", str(path), stdout=io.StringIO())
+    env = server_env(connection.settings_dict, signing_key(), AUTHFLOW_MAIL_QUEUE=mailer.queue)
+    assert env.get("CELERY_BROKER_URL") and env.get("AUTHFLOW_CACHE_URL"), "the nodes share Redis"
+    started = [ServerProcess(name, env, tmp_path, workers=2, threads=2) for name in ("a", "b")]
+    for node in started:
+        node.spawn()
+    try:
+        for node in started:
+            node.wait_ready()
+        yield started
+    finally:
+        for node in started:
+            node.stop()
+
+
+def test_two_gunicorn_nodes_share_a_login_whose_email_code_the_celery_worker_sends(nodes, mailer):
+    a, b = nodes
+    assert len(a.worker_pids()) == 2 and len(b.worker_pids()) == 2 and not a.worker_pids() & b.worker_pids()
+    at_a = discover(a)
+    browser, verifier, nonce, state = begin(a, at_a)
+    # Node A checks the password and issues the email code; the worker sends it (the nodes have no SMTP
+    # server of their own: only the worker is pointed at the test's).
+    code_page = browser.submit({"username": "alice", "password": "alice-password-123"})
+    assert code_page.status_code == 200 and "Check your email" in code_page.text, code_page.text
+    assert code_page.url.startswith(a.url)
+    message = mailer.inbox.wait_for(lambda m: m.to == ["alice@example.com"])
+    mailer.worker.wait_for_output("authflow.mail.send_message")
+    path = flow_path(code_page)
+
+    # Node B shows the same login's code page and takes the code: it finishes the login and issues the code.
+    assert "Check your email" in browser.session.get(b.url + path, timeout=10).text
+    done = browser.submit({"code": message.code()}, url=b.url + path)
+    assert done.callback and done.url.startswith(b.url + "/o/authorize"), (done.status_code, done.text)
+    query = parse_qs(urlsplit(done.callback).query)
+    assert query["state"] == [state] and "error" not in query and query["code"]
+
+    # The application redeems B's code at A: one deployment, one signing key, one session store.
+    token = client_for(at_a).fetch_token(authorization_response=done.callback, code_verifier=verifier)
+    claims = validated_id_token(token, requests.get(at_a["jwks_uri"], timeout=10).json(), at_a["issuer"], nonce)
+    assert claims["preferred_username"] == "alice" and claims["amr"] == ["pwd", "otp", "mfa"]
+    flow = LoginFlow.objects.get()
+    assert flow.status == LoginFlow.Status.SUCCEEDED and flow.subject == "alice"
+    assert len(mailer.inbox.matching(lambda m: m.to == ["alice@example.com"])) == 1  # sent once, by the worker

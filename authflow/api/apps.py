@@ -11,7 +11,6 @@ class ApiConfig(AppConfig):
         from django.contrib.admin.models import LogEntry
         from django.db.models.signals import post_save
 
-        from . import schema_extensions  # noqa: F401  (registers the schema's security schemes)
         from .audit import mirror_admin_log
 
         post_save.connect(mirror_admin_log, sender=LogEntry, dispatch_uid="authflow-audit-admin-log")

@@ -6,6 +6,8 @@ pages' Content-Security-Policy (authflow/content_security.py) unchanged.
 """
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
+from . import schema_extensions  # noqa: F401  (registers the security schemes before a schema is built)
+
 
 class Schema(SpectacularAPIView):
     """The OpenAPI 3 schema (public: it describes the API, it gives no access to it)."""

@@ -1,4 +1,4 @@
-"""How the OpenAPI schema describes the API's two ways in (loaded by ApiConfig.ready)."""
+"""How the OpenAPI schema describes the API's two ways in (loaded with the schema views, docs.py)."""
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 
 

@@ -14,7 +14,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 
 from authflow.configuration import rules
-from sequences.api import publish_version
+from sequences.api import failing_on, publish_version, rerun_for_version
 from sequences.models import Sequence, SequenceVersion
 
 from . import audit
@@ -79,6 +79,8 @@ class VersionCreateSerializer(serializers.Serializer):
 
 class PublishSerializer(serializers.Serializer):
     version = serializers.IntegerField(min_value=1, max_value=2**31 - 1)
+    override = serializers.BooleanField(required=False, default=False,
+                                        help_text="publish although the version fails saved scenarios (audited)")
 
 
 class DiffSerializer(serializers.Serializer):
@@ -183,6 +185,7 @@ class VersionList(ApiListView):
                                                  source=source, author=_author(request))
         audit.record(request, "create", "sequence_version", f"{sequence.name} v{version.number}",
                      {"sha256": version.source_sha256})
+        rerun_for_version(version)
         sequence.refresh_from_db()
         response = Response(VersionSerializer(version).data, status=status.HTTP_201_CREATED)
         return _with_etag(response, sequence)
@@ -244,8 +247,16 @@ class Publish(ApiView):
         if version is None:
             raise Invalid(f"{sequence.name} has no version {number}", field="version")
         previous = sequence.live_version.number if sequence.live_version_id else None
+        failing = [r.scenario.name for r in failing_on(version)]
+        if failing and not serializer.validated_data["override"]:
+            raise Conflict(f"v{number} fails saved scenarios: {', '.join(failing)}; publish with override to "
+                           f"publish it anyway (recorded in the audit log)", field="override")
         publish_version(version)
-        audit.record(request, "publish", "sequence", sequence.name, {"version": number, "previous": previous})
+        detail = {"version": number, "previous": previous}
+        if failing:
+            audit.record(request, "override", "sequence", sequence.name, {"version": number, "failing": failing})
+            detail["failing_scenarios"] = failing
+        audit.record(request, "publish", "sequence", sequence.name, detail)
         sequence = _sequence(name)
         return _with_etag(Response(SequenceSerializer(sequence).data), sequence)
 

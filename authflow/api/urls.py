@@ -1,42 +1,54 @@
+"""The management API's URLs; each view is imported by its first request (authflow/deferred_views.py)."""
 from django.urls import path, re_path
 
-from . import applications, configured, smart_launches, docs, errors, audit_views, endpoints, flows, secrets, sequences, simulate, templates, users
+from authflow.deferred_views import DeferredView
+
+
+def view(module: str, name: str) -> DeferredView:
+    return DeferredView(f"authflow.api.{module}", name)
+
 
 app_name = "api"
 
 urlpatterns = [
-    path("sequences/", sequences.SequenceList.as_view(), name="sequences"),
-    path("sequences/<slug:name>/", sequences.SequenceDetail.as_view(), name="sequence"),
-    path("sequences/<slug:name>/versions/", sequences.VersionList.as_view(), name="versions"),
-    path("sequences/<slug:name>/versions/<int:number>/", sequences.VersionDetail.as_view(), name="version"),
-    path("sequences/<slug:name>/diff/", sequences.VersionDiff.as_view(), name="diff"),
-    path("sequences/<slug:name>/publish/", sequences.Publish.as_view(), name="publish"),
-    path("sequences/<slug:name>/live/", sequences.LiveVersion.as_view(), name="live"),
-    path("simulate/", simulate.Simulate.as_view(), name="simulate"),
-    path("applications/", applications.ApplicationList.as_view(), name="applications"),
-    path("applications/<slug:name>/", applications.ApplicationDetail.as_view(), name="application"),
-    path("users/", users.UserList.as_view(), name="users"),
-    path("users/<str:username>/", users.UserDetail.as_view(), name="user"),
-    path("users/<str:username>/unlock/", users.UserUnlock.as_view(), name="user-unlock"),
-    path("roles/", users.RoleList.as_view(), name="roles"),
-    path("roles/<str:name>/", users.RoleDetail.as_view(), name="role"),
-    path("endpoints/", endpoints.EndpointList.as_view(), name="endpoints"),
-    path("endpoints/<int:pk>/", endpoints.EndpointDetail.as_view(), name="endpoint"),
-    path("secrets/", secrets.SecretList.as_view(), name="secrets"),
-    path("secrets/<slug:name>/", secrets.SecretDetail.as_view(), name="secret"),
-    path("email-templates/", templates.TemplateList.as_view(), name="templates"),
-    path("email-templates/<slug:template_id>/", templates.TemplateDetail.as_view(), name="template"),
-    path("custom-authenticators/", configured.CustomAuthenticatorList.as_view(), name="custom-authenticators"),
-    path("custom-authenticators/<slug:name>/", configured.CustomAuthenticatorDetail.as_view(),
+    path("sequences/", view("sequences", "SequenceList"), name="sequences"),
+    path("sequences/<slug:name>/", view("sequences", "SequenceDetail"), name="sequence"),
+    path("sequences/<slug:name>/versions/", view("sequences", "VersionList"), name="versions"),
+    path("sequences/<slug:name>/versions/<int:number>/", view("sequences", "VersionDetail"), name="version"),
+    path("sequences/<slug:name>/versions/<int:number>/outline/", view("outlines", "VersionOutline"), name="outline"),
+    path("sequences/<slug:name>/diff/", view("sequences", "VersionDiff"), name="diff"),
+    path("sequences/<slug:name>/publish/", view("sequences", "Publish"), name="publish"),
+    path("sequences/<slug:name>/live/", view("sequences", "LiveVersion"), name="live"),
+    path("sequences/<slug:name>/scenarios/", view("scenarios", "ScenarioList"), name="scenarios"),
+    path("sequences/<slug:name>/scenarios/<int:pk>/", view("scenarios", "ScenarioDetail"), name="scenario"),
+    path("sequences/<slug:name>/scenarios/<int:pk>/run/", view("scenarios", "ScenarioRun"), name="scenario-run"),
+    path("simulate/", view("simulate", "Simulate"), name="simulate"),
+    path("applications/", view("applications", "ApplicationList"), name="applications"),
+    path("applications/<slug:name>/", view("applications", "ApplicationDetail"), name="application"),
+    path("users/", view("users", "UserList"), name="users"),
+    path("users/<str:username>/", view("users", "UserDetail"), name="user"),
+    path("users/<str:username>/unlock/", view("users", "UserUnlock"), name="user-unlock"),
+    path("roles/", view("users", "RoleList"), name="roles"),
+    path("roles/<str:name>/", view("users", "RoleDetail"), name="role"),
+    path("endpoints/", view("endpoints", "EndpointList"), name="endpoints"),
+    path("endpoints/<int:pk>/", view("endpoints", "EndpointDetail"), name="endpoint"),
+    path("secrets/", view("secrets", "SecretList"), name="secrets"),
+    path("secrets/<slug:name>/", view("secrets", "SecretDetail"), name="secret"),
+    path("email-templates/", view("templates", "TemplateList"), name="templates"),
+    path("email-templates/<slug:template_id>/", view("templates", "TemplateDetail"), name="template"),
+    path("custom-authenticators/", view("configured", "CustomAuthenticatorList"), name="custom-authenticators"),
+    path("custom-authenticators/<slug:name>/", view("configured", "CustomAuthenticatorDetail"),
          name="custom-authenticator"),
-    path("identity-providers/", configured.IdentityProviderList.as_view(), name="identity-providers"),
-    path("identity-providers/<slug:name>/", configured.IdentityProviderDetail.as_view(), name="identity-provider"),
-    path("smart-launches/", smart_launches.SmartLaunchCreate.as_view(), name="smart-launches"),
-    path("flows/", flows.FlowList.as_view(), name="flows"),
-    path("flows/<uuid:flow_id>/", flows.FlowDetail.as_view(), name="flow"),
-    path("audit/", audit_views.AuditList.as_view(), name="audit"),
-    path("schema/", docs.Schema.as_view(), name="schema"),
-    path("docs/", docs.Docs.as_view(), name="docs"),
+    path("identity-providers/", view("configured", "IdentityProviderList"), name="identity-providers"),
+    path("identity-providers/<slug:name>/", view("configured", "IdentityProviderDetail"), name="identity-provider"),
+    path("smart-launches/", view("smart_launches", "SmartLaunchCreate"), name="smart-launches"),
+    path("flows/", view("flows", "FlowList"), name="flows"),
+    path("flows/<uuid:flow_id>/", view("flows", "FlowDetail"), name="flow"),
+    path("flows/<uuid:flow_id>/trace/", view("flow_traces", "FlowTrace"), name="flow-trace"),
+    path("flows/<uuid:flow_id>/rerun/", view("flow_traces", "FlowRerun"), name="flow-rerun"),
+    path("audit/", view("audit_views", "AuditList"), name="audit"),
+    path("schema/", view("docs", "Schema"), name="schema"),
+    path("docs/", view("docs", "Docs"), name="docs"),
     # Anything else under /api/v1/ (a malformed name, an id that is not a number): the API's own 404.
-    re_path(r"", errors.not_found),
+    re_path(r"", view("errors", "not_found")),
 ]

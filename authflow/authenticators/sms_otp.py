@@ -9,7 +9,6 @@ after the code is stored.
 from __future__ import annotations
 
 from authflow.mail import codes
-from authflow.sms.tasks import queue_text
 
 from ._otp import OtpAuthenticator
 
@@ -35,6 +34,8 @@ class SmsOtpAuthenticator(OtpAuthenticator):
         return mask_number(address)
 
     def deliver(self, step, user, address: str, code: str) -> None:
+        from authflow.sms.tasks import queue_text  # Celery is imported by the first text, not at startup
+
         minutes = max(1, codes.ttl(self.purpose) // 60)
         text = f"{code} is your sign-in code for {step.application}. It works for {minutes} minutes."
         queue_text(address, text, flow_id=step.flow_id)

@@ -1,9 +1,13 @@
 """The console's writes go through the management API's own views, so its checks, ETag concurrency and audit
 entries are the API's (never a second copy of the rules): a console form post becomes the JSON call it stands for."""
+from __future__ import annotations
+
 import io
 import json
+from typing import TYPE_CHECKING
 
-from rest_framework.response import Response
+if TYPE_CHECKING:  # DRF is imported with the API's views, when the console first calls one
+    from rest_framework.response import Response
 
 
 def call(view_class, request, fields: dict, etag: str, **kwargs) -> Response:

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import diagram_views, gallery_views, replay, scenario_views, views
 
 app_name = "console"
 
@@ -10,4 +10,13 @@ urlpatterns = [
     path("scripts/<slug:name>/diff/", views.diff, name="diff"),
     path("scripts/<slug:name>/publish/<int:number>/", views.publish, name="publish"),
     path("scripts/<slug:name>/edit/", views.editor, name="editor"),
+    path("scripts/<slug:name>/scenarios/", scenario_views.index, name="scenarios"),
+    path("scripts/<slug:name>/scenarios/<int:pk>/run/", scenario_views.run, name="scenario-run"),
+    path("scripts/<slug:name>/scenarios/<int:pk>/delete/", scenario_views.delete, name="scenario-delete"),
+    path("scripts/<slug:name>/diagram/", diagram_views.diagram, name="diagram"),
+    path("templates/", gallery_views.index, name="gallery"),
+    path("templates/<slug:slug>/", gallery_views.detail, name="gallery-template"),
+    path("templates/<slug:slug>/start/", gallery_views.start, name="gallery-start"),
+    path("flows/", replay.flow_list, name="flows"),
+    path("flows/<uuid:flow_id>/", replay.flow_replay, name="replay"),
 ]

@@ -7,11 +7,12 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
-from authflow.api import sequences as sequences_api
 from sequences.models import Sequence
 
 from . import api_calls
 from .access import staff_console
+from .gallery_views import editor_start
+from .scenario_views import scenario_results
 from .diffs import side_by_side
 
 READ = "sequences.view_sequence"
@@ -38,7 +39,7 @@ def versions(request, name):
     rows = sequence.versions.select_related("author").order_by("-number")
     return render(request, "console/versions.html", {
         "sequence": sequence, "versions": rows, "applications": sequence.applications.order_by("name"),
-        "can_write": request.user.has_perm(WRITE)})
+        "can_write": request.user.has_perm(WRITE), **scenario_results(sequence, rows)})
 
 
 @staff_console(READ)
@@ -58,14 +59,17 @@ def diff(request, name):
 @require_http_methods(["GET", "POST"])
 def publish(request, name, number):
     """One click, then a confirmation naming the change; the publication itself is the API's."""
+    from authflow.api import sequences as sequences_api  # DRF is imported by the console, not by login workers
+
     sequence = _sequence(name)
     version = sequence.versions.filter(number=number).first()
     if version is None:
         raise Http404("no such version")
     errors = []
     if request.method == "POST":
-        answer = api_calls.call(sequences_api.Publish, request, {"version": str(number)},
-                                request.POST.get("etag", ""), name=sequence.name)
+        fields = {"version": str(number), "override": request.POST.get("override") == "on"}
+        answer = api_calls.call(sequences_api.Publish, request, fields, request.POST.get("etag", ""),
+                                name=sequence.name)
         if answer.status_code == 200:
             messages.success(request, f"Version {number} of {sequence.name} is live.")
             return redirect("console:versions", name=sequence.name)
@@ -86,8 +90,11 @@ def publish(request, name, number):
 @require_http_methods(["GET", "POST"])
 def editor(request, name):
     """A new version, starting from a copy of the live one (or the latest, or ?from=N); saved through the API."""
+    from authflow.api import sequences as sequences_api  # DRF is imported by the console, not by login workers
+
     sequence = _sequence(name)
     errors = []
+    template = None
     if request.method == "POST":
         source = request.POST.get("source", "").replace("\r\n", "\n")
         answer = api_calls.call(sequences_api.VersionList, request, {"source": source},
@@ -107,12 +114,16 @@ def editor(request, name):
         base = (sequence.versions.filter(number=chosen).first() if chosen else
                 sequence.live_version or sequence.latest_version())
         source = base.source if base else ""
+        template = editor_start(request.GET)
+        if template is not None:
+            base, source = None, template.source
     lines = source.split("\n")
     for error in errors:
         line = error.get("line")
         error["excerpt"] = lines[line - 1] if isinstance(line, int) and 0 < line <= len(lines) else None
     return render(request, "console/editor.html", {
-        "sequence": sequence, "base": base, "source": source, "errors": errors, "scenario": _starting_scenario(sequence),
+        "sequence": sequence, "base": base, "source": source, "errors": errors, "template": template,
+        "scenario": template.scenario_text() if template else _starting_scenario(sequence),
         "etag": sequences_api.sequence_etag(sequence)}, status=400 if errors else 200)
 
 

@@ -14,10 +14,6 @@ import logging
 import secrets
 
 import requests
-from authlib.integrations.base_client.errors import OAuthError
-from authlib.integrations.requests_client import OAuth2Session
-from authlib.oauth2.rfc6749 import OAuth2Error
-from authlib.oauth2.rfc7523 import PrivateKeyJWT
 from django.core.cache import cache
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -74,6 +70,9 @@ def authorization_url(provider, metadata: dict, redirect_uri: str, request_secre
 
 def redeem(provider, metadata: dict, redirect_uri: str, code: str, request_secrets: dict) -> dict:
     """Exchange the code, check the ID token, read userinfo: the remote claims (the ID token's, then userinfo's)."""
+    from authlib.integrations.base_client.errors import OAuthError
+    from authlib.oauth2.rfc6749 import OAuth2Error
+
     session = _session(provider, redirect_uri)
     try:
         token = session.fetch_token(metadata["token_endpoint"], grant_type="authorization_code", code=code,
@@ -188,7 +187,11 @@ def _get_json(url: str, what: str) -> dict:
     return document
 
 
-def _session(provider, redirect_uri: str) -> OAuth2Session:
+def _session(provider, redirect_uri: str):
+    """Authlib's client session (Authlib is imported when a provider is first used, not by every web worker)."""
+    from authlib.integrations.requests_client import OAuth2Session
+    from authlib.oauth2.rfc7523 import PrivateKeyJWT
+
     if provider.client_auth_method == "private_key_jwt":
         key = provider.signing_key()
         session = OAuth2Session(provider.client_id, key, scope=provider.scopes, redirect_uri=redirect_uri,

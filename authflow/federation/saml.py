@@ -8,6 +8,9 @@ that an assertion id is accepted once (kept until its NotOnOrAfter): a replayed 
 
 xmlsec1 reads keys from files: the SP key is written, decrypted, to a private temporary file for the
 duration of one call and removed right after.
+
+pysaml2 (with xmlschema) costs a web worker about 16 MB, so it is imported by the calls that use it,
+the first time a SAML provider is used, not when the login pages are imported.
 """
 from __future__ import annotations
 
@@ -27,12 +30,6 @@ from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import fromstring
 from django.core.cache import cache
 from django.urls import reverse
-from saml2 import BINDING_HTTP_POST, BINDING_HTTP_REDIRECT
-from saml2.client import Saml2Client
-from saml2.config import SPConfig
-from saml2.metadata import create_metadata_string
-from saml2.time_util import str_to_time
-from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
 
 from .oidc import ProviderError
 
@@ -81,6 +78,10 @@ def idp_metadata(provider) -> str:
 
 @contextlib.contextmanager
 def _client(request, provider, *, with_idp: bool = True):
+    from saml2 import BINDING_HTTP_POST
+    from saml2.client import Saml2Client
+    from saml2.config import SPConfig
+
     xmlsec = shutil.which("xmlsec1")
     if xmlsec is None:
         raise ProviderError("SAML is not available on this server (xmlsec1 is not installed)")
@@ -117,12 +118,17 @@ def _client(request, provider, *, with_idp: bool = True):
 
 
 def sp_metadata(request, provider) -> str:
+    from saml2.metadata import create_metadata_string
+
     with _client(request, provider, with_idp=False) as client:
         return create_metadata_string(None, client.config, sign=False).decode()
 
 
 def authn_request(request, provider, relay_state: str) -> tuple[str, str]:
     """(the request's id, the IdP URL carrying the signed AuthnRequest over HTTP-Redirect)."""
+    from saml2 import BINDING_HTTP_REDIRECT
+    from saml2.xmldsig import DIGEST_SHA256, SIG_RSA_SHA256
+
     with _client(request, provider) as client:
         entity_id = provider.saml_entity_id or _only_idp(client)
         try:
@@ -145,6 +151,8 @@ def _only_idp(client) -> str:
 
 def parse_response(request, provider, saml_response: str, request_id: str) -> dict:
     """The claims of a valid Response to `request_id`: sub (the NameID) and the attributes (first value)."""
+    from saml2 import BINDING_HTTP_POST
+
     if not saml_response or len(saml_response) > MAX_RESPONSE_CHARS:
         raise ProviderError("the identity provider sent no usable SAML response")
     _refuse_weak_signatures(saml_response)
@@ -208,6 +216,8 @@ def _reason(exc: Exception) -> str:
 
 def _accept_once(provider, assertion) -> None:
     """Remember the assertion id until the assertion expires; refuse an id seen before (replay)."""
+    from saml2.time_util import str_to_time
+
     until = None
     conditions = assertion.conditions
     if conditions is not None and conditions.not_on_or_after:

@@ -12,6 +12,7 @@ flow's state is read through sequences.api's accessors (passed_steps, ...).
 from __future__ import annotations
 
 import logging
+import re
 from datetime import timedelta
 from functools import partial
 
@@ -21,7 +22,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from authflow.celery import app as celery_app
+from authflow.directory import services as directory
 from authflow.outbound import calls as outbound_calls
 from sequences.api import (
     Advance,
@@ -29,14 +30,17 @@ from sequences.api import (
     FlowState,
     Program,
     StateVersionError,
+    TraceError,
     advance,
     answers_count,
     check_answer,
     configured_steps,
+    flow_rerun,
+    flow_trace,
     published_version,
 )
 
-from . import sealing
+from . import lookups, sealing
 from .host import DirectoryHost
 from .models import LoginFlow
 
@@ -76,6 +80,12 @@ class StaleAnswer(FlowError):
 
 class WrongAnswer(FlowError):
     code = "wrong_answer"
+
+
+class FlowUnreadable(FlowError):
+    """The flow cannot be replayed for reading (an earlier engine's state, or its sealed secrets are gone)."""
+
+    code = "flow_unreadable"
 
 
 def start_flow(application, request: dict, *, entry: str = "onLoginRequest", return_to: dict | None = None,
@@ -331,9 +341,11 @@ def _advance_and_save(flow: LoginFlow, state: FlowState, answer: dict | None, *,
 
 def _queue_call(queued, flow: LoginFlow) -> None:
     """Hand a recorded call to a worker (after the round trip committed): its task resumes the flow."""
+    # Celery (about 8 MB of a web worker) is imported when a call is first queued, not at startup.
+    from authflow.celery import app as celery_app, registered_task
     options = {"queue": settings.AUTHFLOW_CALL_QUEUE} if settings.AUTHFLOW_CALL_QUEUE else {}
     try:
-        celery_app.tasks[CALL_TASK].apply_async(args=[queued.call_id, queued.payload], **options)
+        registered_task(CALL_TASK).apply_async(args=[queued.call_id, queued.payload], **options)
     except Exception:  # the broker is down, or (inline) the task failed: the deadline answers the flow
         logger.exception("outbound call could not be queued or made", extra={
             "flow_id": str(flow.pk), "call_id": queued.call_id})
@@ -357,3 +369,50 @@ def _log_events(flow: LoginFlow, events: list[dict]) -> None:
         elif event["type"] == "effect":
             logger.info("effect applied", extra={"flow_id": str(flow.id), "effect": event["name"],
                                                  "result": event["result"]})
+
+
+# ---------------------------------------------------------------- the replay debugger
+# Read-only: the flow's stored state is opened (its secrets are needed to replay it exactly) and replayed in
+# the sandbox; nothing is applied or saved, and what comes back shows every secret as "(sealed)".
+
+_FLOW_ID_PREFIX = re.compile(r"[0-9a-fA-F-]{4,36}")
+
+
+def recent_flows(*, application: str | None = None, search: str = "", limit: int = 50) -> list[LoginFlow]:
+    """The newest flows, of one application if named, whose id or username (subject) matches `search`."""
+    flows = LoginFlow.objects.select_related("application", "sequence_version__sequence").order_by("-created_at")
+    if application:
+        flows = flows.filter(application__name=application)
+    search = search.strip()
+    if search:
+        matches = Q(subject__icontains=search)
+        if _FLOW_ID_PREFIX.fullmatch(search):  # the start of a flow id, as the console's lists show it
+            matches |= Q(id__startswith=search.lower())
+        flows = flows.filter(matches)
+    return list(flows[:limit])
+
+
+def trace(flow: LoginFlow) -> dict:
+    """The flow round trip by round trip (sequences.api.flow_trace); FlowUnreadable when it cannot be replayed."""
+    try:
+        return flow_trace(program_for(flow), _opened_for_reading(flow), read_user=directory.user_snapshot,
+                          lookup=lookups.lookup)
+    except TraceError as exc:
+        raise FlowUnreadable(str(exc)) from None
+
+
+def rerun(flow: LoginFlow, version) -> dict:
+    """The flow's recorded answers replayed against `version` (another version of its script), effects not run."""
+    try:
+        return flow_rerun(program_for(flow), Program.from_source(version.source), _opened_for_reading(flow),
+                          read_user=directory.user_snapshot, lookup=lookups.lookup)
+    except TraceError as exc:
+        raise FlowUnreadable(str(exc)) from None
+
+
+def _opened_for_reading(flow: LoginFlow) -> FlowState:
+    try:
+        return sealing.opened(flow.state)
+    except sealing.SealedUnreadable:
+        raise FlowUnreadable("this flow's sealed secrets do not open (their key was retired): it cannot be "
+                             "replayed") from None

@@ -1,10 +1,10 @@
 """The Celery task of a flow's asynchronous call: make the request (authflow.outbound), then resume the flow.
 
 The flow service queues it by name when the round trip that recorded the
-call commits (service.CALL_TASK); flows/apps.py imports this module so that
-every process, not only the worker, knows it (without a broker it runs
-inline).  Logs name the flow and the call, never header values, bodies or
-secrets.
+call commits (service.CALL_TASK); authflow.celery.registered_task imports
+this module then, in any process (without a broker it runs inline), and the
+worker finds it when it starts.  Logs name the flow and the call, never
+header values, bodies or secrets.
 """
 from __future__ import annotations
 

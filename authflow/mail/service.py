@@ -25,7 +25,6 @@ from authflow import ratelimit
 
 from . import defaults
 from .models import USER_PLACEHOLDERS, EmailTemplate
-from .tasks import seal_message, send_message
 
 logger = logging.getLogger("authflow.mail")
 
@@ -76,6 +75,9 @@ def send_template(user_or_username, template_id: str, placeholders: dict | None 
     if missing:
         logger.warning("email template placeholders without a value (left empty)",
                        extra={**where, "placeholders": sorted(missing)})
+    # The task module (and Celery, about 8 MB of a web worker) is imported by the first email, not at startup.
+    from .tasks import seal_message
+
     sealed = seal_message({"to": user.email, "subject": subject, "text": text, "html": html})
     transaction.on_commit(lambda: _enqueue(sealed, where))
     logger.info("email queued for sending after commit", extra=where)
@@ -93,6 +95,8 @@ def _enqueue(sealed: str, where: dict) -> None:
     queue = getattr(settings, "AUTHFLOW_MAIL_QUEUE", "")
     if queue:
         options["queue"] = queue
+    from .tasks import send_message
+
     try:
         send_message.apply_async(args=[sealed, where], **options)
     except Exception:  # the broker is down, or (inline) sending failed

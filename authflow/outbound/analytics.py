@@ -9,26 +9,26 @@ Authorization header.
 
 publish() runs as an effect, inside the flow's transaction: the event is
 queued when it commits (once per login, however often the script replays)
-and a worker posts it (publish_event, the Celery task).
+and a worker posts it (publish_event, the Celery task in tasks.py).
 """
 from __future__ import annotations
 
 import json
 import logging
 
-from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import transaction
 
 from authflow import keys
-from authflow.celery import app
 
-from . import allowlist, http
-from .calls import MAX_BODY_BYTES, PAYLOAD_PURPOSE, TASK_TIME_LIMIT, open_payload
+from . import allowlist
+from .calls import MAX_BODY_BYTES, PAYLOAD_PURPOSE
 
 logger = logging.getLogger("authflow.outbound")
 
 RETRIES = 2
+# The Celery task that posts an event (tasks.py), queued by name.
+PUBLISH_TASK = "authflow.outbound.publish_event"
 
 
 def endpoint() -> allowlist.Address | None:
@@ -77,36 +77,9 @@ def _name(metadata, key: str):
 
 def _enqueue(sealed: str, where: dict) -> None:
     options = {"queue": settings.AUTHFLOW_CALL_QUEUE} if settings.AUTHFLOW_CALL_QUEUE else {}
+    from authflow.celery import registered_task  # Celery is imported by the first event, not at startup
+
     try:
-        publish_event.apply_async(args=[sealed, where], **options)
+        registered_task(PUBLISH_TASK).apply_async(args=[sealed, where], **options)
     except Exception:  # the broker is down, or (inline) the post failed: the event is lost, the login goes on
         logger.exception("analytics event could not be queued or sent", extra=where)
-
-
-@app.task(name="authflow.outbound.publish_event", bind=True, ignore_result=True, max_retries=RETRIES,
-          soft_time_limit=TASK_TIME_LIMIT, time_limit=TASK_TIME_LIMIT + 10)
-def publish_event(self, sealed: str, where: dict | None = None) -> bool:
-    """publishToAnalytics: post the event; a connection failure or a 5xx is retried twice (not inline)."""
-    where = dict(where or {}, attempt=self.request.retries + 1)
-    try:
-        request = open_payload(sealed)
-    except (keys.InvalidValue, ValueError):
-        logger.error("analytics event not sent: its payload does not decrypt", extra=where)
-        return False
-    try:
-        outcome = http.perform(request, timeout=settings.AUTHFLOW_CALL_TIMEOUT_SECONDS,
-                               max_bytes=settings.AUTHFLOW_CALL_MAX_RESPONSE_BYTES,
-                               extra_headers=operator_headers(), guard_addresses=False)
-    except SoftTimeLimitExceeded:
-        outcome = http.timed_out()
-    status = outcome.http_status
-    temporary = outcome.result == "timeout" or status is None or status >= 500
-    if outcome.result == "success" or (status is not None and 200 <= status < 300):  # any 2xx: the answer is not used
-        logger.info("analytics event sent", extra={**where, "http_status": outcome.http_status})
-        return True
-    if temporary and not self.request.is_eager and self.request.retries < RETRIES:
-        logger.warning("analytics event not sent yet, will retry", extra={**where, "detail": outcome.detail})
-        raise self.retry(countdown=2 ** (self.request.retries + 1))
-    logger.error("analytics event not sent", extra={**where, "detail": outcome.detail,
-                                                     "http_status": outcome.http_status})
-    return False

@@ -19,7 +19,6 @@ import time
 from dataclasses import dataclass
 from datetime import timedelta
 
-from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.utils import timezone
 
@@ -66,6 +65,9 @@ def make(call_id: int, payload: str) -> Made | None:
         logger.error("outbound call not made: its payload does not decrypt (keys changed?)", extra=where)
         return Made(call, http.Outcome("fail", {"error": "the call could not be made"}, None,
                                        "payload does not decrypt"), AnsweredBy.WORKER)
+    # make() runs in the Celery worker (or inline): web workers read results without importing Celery.
+    from celery.exceptions import SoftTimeLimitExceeded
+
     started = time.monotonic()
     try:
         outcome = credentials.perform(

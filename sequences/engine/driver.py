@@ -22,7 +22,7 @@ from typing import Any, Protocol
 from .errors import ScriptCompileError, ScriptLimitError
 from .sandbox import Limits, pool
 from .sso import answer_from_session
-from .state import CALL_RESULTS, FlowState, StateVersionError
+from .state import CALL_RESULTS, FlowState, StateVersionError, mark_round_trip
 
 TERMINAL_COMMANDS = {"complete", "fail", "sendError", "error", "return"}
 # Effect arguments that are secrets: applied, never logged, traced or stored in clear.
@@ -138,10 +138,22 @@ def advance(program: Program, state: FlowState, host: Host, *, answer: dict | No
     except StateVersionError as exc:
         return Advance(state, _error("version", str(exc)))
     state = state.copy()
+    now_ms = int(time.time() * 1000) if now_ms is None else int(now_ms)
+    users_read: set[str] = set()
+    lookups_added: set[str] = set()
+    result = _round_trip(program, state, host, answer, now_ms, limits, max_host_calls, budget_ms,
+                         users_read, lookups_added)
+    # Where this round trip ended, for the replay debugger (sequences.api.flow_trace).
+    mark_round_trip(state.journal, now_ms=now_ms, users_read=users_read, lookups_added=lookups_added)
+    return result
+
+
+def _round_trip(program: Program, state: FlowState, host: Host, answer: dict | None, now_ms: int,
+                limits: Limits | None, max_host_calls: int, budget_ms: int,
+                users_read: set, lookups_added: set) -> Advance:
     journal = state.journal
     if answer is not None:
         journal["answers"].append(dict(answer))  # the journal's own: a replay writes its digest into it
-    now_ms = int(time.time() * 1000) if now_ms is None else int(now_ms)
     started = time.monotonic()
     journal.setdefault("lookups", {})
     prefetch: dict[str, dict | None] = {}
@@ -179,6 +191,8 @@ def advance(program: Program, state: FlowState, host: Host, *, answer: dict | No
         journal["clock"].extend(result["clock"])
         journal["reads"].update(result["reads"])
         journal["lookups"].update(result["lookups"])
+        users_read.update(result["reads"])
+        lookups_added.update(result["lookups"])
         journal["logs"] += len(result["logs"])
         for given in result.get("sessionAnswers", []):
             if not _from_session(given, state.inputs.get("session")):

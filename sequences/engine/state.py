@@ -31,6 +31,12 @@ journal = {
                       other server data as first read (users by claims, verified
                       cookies, libraries); secrets are never journaled
   "logs":    int      how many Log lines were already delivered
+  "trips":   [...]    one mark per round trip (one call to driver.advance), in order, kept small:
+                      [answers at its end, clock readings at its end, ms since the previous mark
+                       (the first: since the epoch)] + ([users it read], [lookups it journaled,
+                       a secret one by its kind only]) when it read any
+                      (what the replay debugger shows; optional: flows stored before it was kept have none,
+                      and their round trips are inferred from the answers: round_trips below)
   "sealed":  str      at rest only: the secret values below, encrypted by the caller
 }
 
@@ -197,8 +203,9 @@ class FlowState:
         """
         journal = dict(self.journal)
         journal["answers"] = [dict(answer) for answer in self.journal.get("answers", [])]
-        for name in ("clock",):
-            journal[name] = list(self.journal.get(name, []))
+        journal["clock"] = list(self.journal.get("clock", []))
+        if "trips" in self.journal:
+            journal["trips"] = list(self.journal["trips"])
         for name in ("reads", "lookups"):
             journal[name] = dict(self.journal.get(name, {}))
         return FlowState(inputs=self.inputs, journal=journal, format=self.format, runtime=self.runtime)
@@ -219,6 +226,128 @@ class FlowState:
 
 def _is_secret_lookup(key: str) -> bool:
     return any(key.startswith(kind + ":") for kind in SECRET_LOOKUP_KINDS)
+
+
+# ---------------------------------------------------------------- round trips
+# The replay debugger reads a flow round trip by round trip.  The driver marks
+# each one's end (mark_round_trip); a flow stored before marks were kept has
+# its round trips inferred: each starts with an answer from outside the
+# server (a step the user passed, a prompt, a call's outcome), and effects and
+# steps the sign-on session answered belong to the round trip that asked them.
+
+SEALED = "(sealed)"
+
+
+def mark_round_trip(journal: dict, *, now_ms: int, users_read, lookups_added) -> None:
+    """Append the mark of the round trip that just left `journal` as it is."""
+    marks = journal.setdefault("trips", [])
+    elapsed = int(now_ms) - sum(mark[2] for mark in marks if _is_mark(mark))
+    mark = [len(journal.get("answers", [])), len(journal.get("clock", [])), elapsed]
+    lookups = sorted({key.split(":", 1)[0] + ":" + SEALED if _is_secret_lookup(key) else key for key in lookups_added})
+    if users_read or lookups:
+        mark += [sorted(users_read), lookups]
+    marks.append(mark)
+
+
+def _is_mark(mark) -> bool:
+    return isinstance(mark, list) and len(mark) >= 3 and all(isinstance(n, int) for n in mark[:3])
+
+
+def round_trip_marks(journal: dict) -> list[dict]:
+    """The driver's marks, read: {"a": answers at the end, "c": clock readings, "t": time (ms since the epoch),
+    "u": users read, "l": lookups journaled}."""
+    out, at = [], 0
+    for mark in journal.get("trips") or []:
+        if not _is_mark(mark):
+            continue
+        at += mark[2]
+        users = mark[3] if len(mark) > 3 and isinstance(mark[3], list) else []
+        lookups = mark[4] if len(mark) > 4 and isinstance(mark[4], list) else []
+        out.append({"a": mark[0], "c": mark[1], "t": at, "u": users, "l": lookups})
+    return out
+
+
+def is_answer_from_outside(answer: dict) -> bool:
+    """Whether this answer came with a request (it starts a round trip), rather than from the server."""
+    return answer.get("k") != "effect" and answer.get("via") != "session"
+
+
+def round_trips(journal: dict) -> list[dict]:
+    """The flow's round trips: {"first": index of the answer that started it (None for the first round trip),
+    "end": answers at its end, "mark": the driver's mark or None}."""
+    answers = journal.get("answers") or []
+    starts = [index for index, answer in enumerate(answers) if is_answer_from_outside(answer)]
+    ends = starts + [len(answers)]
+    marks = {mark["a"]: mark for mark in round_trip_marks(journal)}
+    out = []
+    for number, end in enumerate(ends):
+        out.append({"first": None if number == 0 else starts[number - 1], "end": end, "mark": marks.get(end)})
+    return out
+
+
+def journal_prefix(state: FlowState, answers: int) -> FlowState:
+    """The state as a replay up to answer `answers` sees it, with every log line to be delivered again."""
+    journal = dict(state.journal)
+    journal["answers"] = [dict(answer) for answer in state.journal.get("answers", [])[:answers]]
+    journal["logs"] = 0
+    journal["clock"] = list(state.journal.get("clock", []))
+    journal["reads"] = dict(state.journal.get("reads", {}))
+    journal["lookups"] = dict(state.journal.get("lookups", {}))
+    journal.pop("trips", None)
+    journal.pop("sealed", None)
+    return FlowState(inputs=state.inputs, journal=journal, format=state.format, runtime=state.runtime)
+
+
+def secret_texts(state: FlowState) -> list[str]:
+    """The secret strings an opened state holds (prompt passwords, cookies and their verified values): what
+    anything shown of a flow must not contain."""
+    found = set()
+    for answer in state.journal.get("answers", []):
+        params = answer.get("params") or {}
+        for name in answer.get("secret") or () if answer.get("k") == "prompt" else ():
+            found.update(strings_in(params.get(name)))
+    for key, value in state.journal.get("lookups", {}).items():
+        if _is_secret_lookup(key):
+            found.update(strings_in(value))
+    for value in ((state.inputs.get("request") or {}).get("cookies") or {}).values():
+        found.update(strings_in(value))
+    return sorted((text for text in found if len(text) >= 4), key=len, reverse=True)
+
+
+def strings_in(value) -> list[str]:
+    """Every string inside a JSON value."""
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, list):
+        return [text for item in value for text in strings_in(item)]
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in strings_in(item)]
+    return []
+
+
+def shown_answer(answer: dict) -> dict:
+    """An answer as the debugger shows it: secret prompt fields "(sealed)", the path digest left out."""
+    shown = {key: value for key, value in answer.items() if key not in ("d", "secret")}
+    if answer.get("k") == "prompt" and answer.get("secret"):
+        params = dict(answer.get("params") or {})
+        for name in answer["secret"]:
+            params[name] = SEALED
+        shown["params"] = params
+    return shown
+
+
+def shown_lookup(key: str, value) -> tuple[str, object]:
+    """A journaled lookup as the debugger shows it (a secret one: its kind only)."""
+    if _is_secret_lookup(key):
+        return key.split(":", 1)[0] + ":" + SEALED, SEALED
+    return key, value
+
+
+def shown_request(inputs: dict) -> dict:
+    """The request a flow started with, its cookies' values "(sealed)"."""
+    request = dict(inputs.get("request") or {})
+    request["cookies"] = {name: SEALED for name in (request.get("cookies") or {})}
+    return request
 
 
 def step_answer(step: int, result: str, *, user: str | None = None, authenticator: str | None = None,

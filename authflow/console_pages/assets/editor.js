@@ -8,6 +8,7 @@ import { EditorView } from "@codemirror/view";
 import { EditorState } from "@codemirror/state";
 import { javascript } from "@codemirror/lang-javascript";
 import { lintGutter, setDiagnostics } from "@codemirror/lint";
+import { startScenarioSaving } from "./saved_scenarios.js";
 
 function serverDiagnostics(doc) {
   const diagnostics = [];
@@ -65,6 +66,7 @@ function startTestPanel(view, form) {
   const trace = document.getElementById("trace");
   if (!panel || !scenario || !run) return;
   panel.hidden = false;
+  startScenarioSaving(panel, form);
   run.addEventListener("click", async () => {
     trace.replaceChildren();
     let parsed;
@@ -91,6 +93,7 @@ function startTestPanel(view, form) {
         return;
       }
       status.textContent = `Result: ${body.status}` + (body.subject ? ` (subject ${body.subject})` : "");
+      panel.dispatchEvent(new CustomEvent("simulated", { detail: { scenario: parsed, trace: body } }));
       for (const event of body.events || []) {
         const item = document.createElement("li");
         const { type, ...rest } = event;

@@ -198,7 +198,20 @@ function emitLog(level, args) {
   }
   let message = redactSecrets(r, parts.join(" "));
   if (message.length > MAX_LOG_LENGTH) message = message.slice(0, MAX_LOG_LENGTH) + "…";
-  r.newLogs.push({ level: level, message: message });
+  const line = { level: level, message: message };
+  const where = callerPosition();
+  if (where !== null) {
+    line.line = where.line;
+    if (where.library) line.library = where.library; // the line is the library's
+  }
+  r.newLogs.push(line);
+}
+
+// The script's line that called the log (run.js formats stacks: engine frames hidden, script lines kept).
+function callerPosition() {
+  const probe = new RealError("log");
+  void probe.stack;
+  return errorFrames.get(probe) || null;
 }
 
 function safeString(value) {

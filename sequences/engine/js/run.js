@@ -285,7 +285,7 @@ function compileEntry(key, source, kind) {
 }
 
 ObjectDefineProperty(global, "__authflow", {
-  value: harden({ check: checkEntry, compile: compileEntry, run: runEntry }),
+  value: harden({ check: checkEntry, compile: compileEntry, run: runEntry, outline: outlineEntry }),
   writable: false,
   enumerable: false,
   configurable: false,

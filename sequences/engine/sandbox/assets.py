@@ -35,6 +35,7 @@ RUNTIME_FILES = (
     "api/custom.js",
     "api/bindings.js",
     "programs.js",
+    "outline.js",
     "run.js",
 )
 # npm packages the sandbox loads, and the file of each.

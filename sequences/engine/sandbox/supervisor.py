@@ -122,6 +122,10 @@ class SandboxProcess:
         verdict = self._request({"op": "check", "kind": kind}, source.encode("utf-8"))
         return None if verdict["ok"] else verdict["error"]
 
+    def outline(self, source: str) -> dict:
+        """{"ok": true, "outline": {...}} or {"ok": false, "error": {...}}: js/outline.js, nothing of it run."""
+        return self._request({"op": "outline"}, source.encode("utf-8"))
+
     def _compile(self, key: str, source: str, kind: str) -> None:
         verdict = self._request({"op": "compile", "program": key, "kind": kind}, source.encode("utf-8"))
         if not verdict["ok"]:
@@ -262,6 +266,9 @@ class SandboxPool:
     background, so the next request finds one ready.
     """
 
+    # Idle sandboxes kept by default (SEQUENCES["MAX_IDLE_SANDBOXES"] sets it): one per thread of a
+    # worker that ran scripts at once.  Each holds 35-45 MB of its own (bench/sandbox_memory.py);
+    # one that is not kept costs the next overlapping run a sandbox start (a few hundred ms).
     MAX_IDLE = 4
 
     def __init__(self):
@@ -312,16 +319,23 @@ class SandboxPool:
                 self.discarded += 1
             self._refill(sandbox.limits)
             return
-        evicted = None
+        evicted, keep = None, self.max_idle()
         with self._lock:
             if sandbox.owner_pid != self._pid:
                 evicted = sandbox
             else:
-                if len(self._idle) >= self.MAX_IDLE:  # the least recently used goes
+                if len(self._idle) >= keep:  # the least recently used goes
                     evicted = self._idle.pop(0)
                 self._idle.append(sandbox)
         if evicted is not None:
             evicted.close()
+
+    def max_idle(self) -> int:
+        """The number of idle sandboxes kept: SEQUENCES["MAX_IDLE_SANDBOXES"] when Django is configured, at least 1."""
+        from django.conf import settings
+
+        conf = getattr(settings, "SEQUENCES", {}) if settings.configured else {}
+        return max(1, int(conf.get("MAX_IDLE_SANDBOXES", self.MAX_IDLE)))
 
     def _refill(self, limits: Limits) -> None:
         """Start a replacement in the background when no sandbox with these limits is idle."""

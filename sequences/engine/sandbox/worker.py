@@ -143,6 +143,8 @@ class Worker:
                     f"{json.dumps(header.get('kind', 'login'))})")
         elif op == "check":
             code = f"__authflow.check({json.dumps(body.decode('utf-8'))}, {json.dumps(header.get('kind', 'login'))})"
+        elif op == "outline":
+            code = f"__authflow.outline({json.dumps(body.decode('utf-8'))})"
         else:
             raise ValueError(f"unknown request {op!r}")
         result = str(self.ctx.eval(code))
