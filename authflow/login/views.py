@@ -79,7 +79,7 @@ def begin(request, target: targets.Target):
     )
     session = sso.flow_input(request, reuse="login" not in target.prompt, max_age=target.max_age)
     flow = service.start_flow(target.application, inputs, browser_hash=binding.digest(token),
-                              return_to=target.return_to, session=session)
+                              return_to=target.return_to, session=session, claim_delivery=True)
     flow = steps.settle(request, flow)
     if service.is_running(flow) and "none" in target.prompt:
         flow = _no_interaction(flow)
@@ -90,7 +90,9 @@ def begin(request, target: targets.Target):
     if new_browser:
         binding.set_cookie(response, token, secure=request.is_secure())
         request.COOKIES[binding.COOKIE] = token  # so that the flow's headers and cookies go with this response
-    return delivery.respond(request, flow.id, response)
+    # Nobody else knows this flow's id yet: only a call handed to a worker can move it under our feet.
+    waits_for_call = service.is_running(flow) and (flow.pending or {}).get("type") == "call"
+    return delivery.respond(request, flow.id, response, current=None if waits_for_call else flow)
 
 
 def _no_interaction(flow):
@@ -109,7 +111,27 @@ def flow_page(request, flow_id):
     if flow is not None:
         languages.use_for_flow(request, request_param(flow.state, "ui_locales"))
     response = _flow_page(request, flow)
-    return delivery.respond(request, flow.id, response) if flow is not None else response
+    if flow is None:
+        return response
+    return delivery.respond(request, flow.id, response, current=_as_left(request, flow))
+
+
+# The flow as continue_with() left it in this request (delivery.respond need not read it again).
+_LEFT = "_authflow_flow_as_left"
+
+
+def _as_left(request, flow):
+    """The flow as this request left it, when nothing else can have moved it since; else None (read again).
+
+    A GET that only showed the flow did not move it; continue_with() keeps the flow its round trip
+    returned.  A flow waiting for a worker's call may move at any time.
+    """
+    left = getattr(request, _LEFT, None)
+    if left is None and request.method == "GET" and getattr(request, "_authflow_answered_at_once", False) is False:
+        left = flow
+    if left is None or (service.is_running(left) and (left.pending or {}).get("type") == "call"):
+        return None
+    return left
 
 
 def _flow_page(request, flow):
@@ -143,6 +165,7 @@ def show(request, flow):
     try:
         return steps.show(request, flow)
     except steps.AnsweredAtOnce as answered:
+        request._authflow_answered_at_once = True
         return continue_with(request, flow, answered.answer, flow.pending["position"])
 
 
@@ -173,7 +196,7 @@ def submit(request, flow):
 def continue_with(request, flow, answer: dict, position: int):
     """Journal `answer` (a page's, or an identity provider's callback) and show what comes next."""
     try:
-        flow = service.resume_flow(flow.id, answer, position=position)
+        flow = service.resume_flow(flow.id, answer, position=position, claim_delivery=True)
     except service.StaleAnswer:
         return _out_of_date(request, flow)
     except service.WrongAnswer as exc:
@@ -183,6 +206,7 @@ def continue_with(request, flow, answer: dict, position: int):
         return problem(request, _("This sign-in cannot continue"), str(exc), status=409,
                        restart=targets.restart_url(flow))
     flow = steps.settle(request, flow)
+    setattr(request, _LEFT, flow)
     if service.is_running(flow):
         return HttpResponseRedirect(reverse("login-flow", args=[flow.id]))
     return conclude(request, flow)
@@ -212,7 +236,7 @@ def conclude(request, flow):
 
 
 def _sign_in(request, flow):
-    user = get_user_model().objects.filter(username=flow.subject, is_active=True).first()
+    user = _subject(request, flow.subject)
     restart = targets.restart_url(flow)
     if user is None:
         return problem(request, _("This account cannot sign in"), _("The account does not exist or is disabled."),
@@ -250,6 +274,13 @@ def _sign_in(request, flow):
     logger.info("signed in", extra={"flow_id": str(flow.id), "subject": flow.subject,
                                     "session_id": str(session.pk) if session else None})
     return targets.deliver_success(request, flow)
+
+
+def _subject(request, username: str):
+    """The active user `username`: the signed-in one when it is them (single sign-on), else from the directory."""
+    if request.user.is_authenticated and request.user.get_username() == username and request.user.is_active:
+        return request.user  # read by the authentication middleware in this request
+    return get_user_model().objects.filter(username=username, is_active=True).first()
 
 
 def _already_finished(request, flow):

@@ -77,7 +77,9 @@ def parse(path: str) -> AuthorizationRequest:
     if target.scheme or target.netloc or target.path != reverse("oauth2_provider:authorize"):
         raise InvalidRequest(gettext_noop("This sign-in link is not valid"), gettext_noop("Sign-in must start from the application you want to use."))
     params = QueryDict(target.query)
-    application = Application.objects.filter(client_id=params.get("client_id", "")).first()
+    # With its protocol client: the library's validation reads it next (request_clients).
+    application = (Application.objects.select_related("oidc_client")
+                   .filter(client_id=params.get("client_id", "")).first())
     if application is None or application.oidc_client_id is None:
         raise InvalidRequest(gettext_noop("Unknown application"),
                              gettext_noop("The application that sent you here is not registered with this server."))
