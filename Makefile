@@ -1,5 +1,6 @@
 # The entry points: `make run` (the service on the embedded default) and
-# `make test` (the whole test suite, starting PostgreSQL and Redis if needed, installing slapd for the LDAP tests and xmlsec1 for SAML).
+# `make test` (the whole test suite, starting PostgreSQL and Redis if needed, installing slapd for the LDAP tests, xmlsec1 for SAML
+# and gettext for the translation catalogs' checks).
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
@@ -43,6 +44,7 @@ test: venv
 	scripts/ensure-chromium.sh
 	scripts/ensure-slapd.sh  # the LDAP user-store tests start their own throwaway slapd with it
 	scripts/ensure-xmlsec1.sh  # pysaml2's signatures, for the SAML identity provider tests
+	scripts/ensure-gettext.sh  # xgettext: the language tests check the catalogs cover every marked string
 	DATABASE_URL=$(TEST_DATABASE_URL) CELERY_BROKER_URL=$(TEST_BROKER_URL) AUTHFLOW_CACHE_URL=$(TEST_CACHE_URL) \
 		$(VENV)/bin/pytest $(PYTEST_ARGS)
 

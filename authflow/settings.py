@@ -66,6 +66,8 @@ INSTALLED_APPS = [
     "authflow.callbacks",
     "authflow.custom_authenticators",
     "authflow.console_pages",
+    "authflow.branding",
+    "authflow.languages",  # its template tags (the texts of the pages' scripts)
     "sequences",
     "demo_rp",
 ]
@@ -82,6 +84,8 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "authflow.sso.middleware.SignOnSessionMiddleware",
+    # After the sign-on session's check: it reads the user the session names (their saved language).
+    "authflow.languages.middleware.LanguageMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -98,6 +102,7 @@ TEMPLATES = [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
+                "authflow.languages.context_processors.languages",
             ],
         },
     },
@@ -136,7 +141,14 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 
-LANGUAGE_CODE = "en-us"
+# The pages' languages (authflow.languages chooses one per request): English and the complete translations
+# in locale/ (README: adding a language).  Arabic is written right to left.
+LANGUAGE_CODE = "en"
+LANGUAGES = [("en", "English"), ("de", "German"), ("fr", "French"), ("es", "Spanish"), ("ar", "Arabic")]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+LANGUAGE_COOKIE_AGE = 365 * 24 * 3600  # the switcher's choice, for a year
+LANGUAGE_COOKIE_HTTPONLY = True
+LANGUAGE_COOKIE_SAMESITE = "Lax"
 TIME_ZONE = "UTC"
 USE_I18N = True
 USE_TZ = True
@@ -151,6 +163,8 @@ WHITENOISE_AUTOREFRESH = DEBUG
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# Django's database sessions, minus the query that checks a new key is free (the INSERT says so).
+SESSION_ENGINE = "authflow.session_store"
 SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 CSRF_COOKIE_SAMESITE = "Lax"

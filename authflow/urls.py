@@ -3,6 +3,7 @@ from django.contrib import admin
 from django.urls import include, path
 
 from authflow.callbacks import views as callback_views
+from authflow.languages import views as language_views
 from authflow.login import authorize
 from authflow.login import views as login_views
 from authflow.protocols.oidc import urls as oidc_urls
@@ -11,6 +12,8 @@ from authflow.pages import views as pages
 urlpatterns = [
     path("", pages.home, name="home"),
     path("favicon.ico", pages.favicon, name="favicon"),
+    path("language/", language_views.switch, name="language-switch"),
+    path("branding/", include("authflow.branding.urls")),  # logos and theme stylesheets
     path("login/", include("authflow.login.urls")),
     path("login/context/", include("authflow.callbacks.urls")),
     # SMART App Launch discovery, at the root and under the issuer (authflow.callbacks).

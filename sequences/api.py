@@ -77,6 +77,7 @@ __all__ = [
     "save_version",
     "publish_version",
     "library_for",
+    "published_version",
     "KindConflict",
     "TraceError",
     "flow_trace",
@@ -115,6 +116,11 @@ def check_kind(kind: str) -> str:
     if kind in CUSTOM_AUTHENTICATOR_KINDS:
         return "custom-authenticator"
     return "library" if kind == Sequence.Kind.LIBRARY else "login"
+
+
+def published_version(sequence_id):
+    """The version new flows of the sequence with this id start on (its live one), or None; one query."""
+    return Sequence.published_version_of(sequence_id)
 
 
 def library_for(name: str) -> dict | None:

@@ -38,7 +38,12 @@ class Sequence(models.Model):
 
     def published_version(self):
         """The version new flows start on: the live one, read from the database (not this instance's cache)."""
-        live = Sequence.objects.filter(pk=self.pk).values("live_version_id")[:1]
+        return Sequence.published_version_of(self.pk)
+
+    @staticmethod
+    def published_version_of(sequence_id):
+        """published_version() of the sequence with this id, in one query (the sequence's row is not read)."""
+        live = Sequence.objects.filter(pk=sequence_id).values("live_version_id")[:1]
         return SequenceVersion.objects.filter(pk=models.Subquery(live)).first()
 
     def latest_version(self):

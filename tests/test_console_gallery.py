@@ -1,6 +1,7 @@
 """The template gallery: every template's scenario takes the decision it documents (run through the simulator,
 the real engine in its sandbox), and "start from this template" opens the chosen application's script editor on
 it as a new draft."""
+import json
 import re
 from html import unescape
 
@@ -89,6 +90,25 @@ def test_start_from_a_template_opens_the_applications_script_on_it_as_a_draft(st
     assert shop.versions.count() == 1  # nothing saved until the administrator saves
     shop.refresh_from_db()
     assert shop.live_version.number == 1
+
+
+@pytest.mark.django_db
+def test_a_refused_save_of_a_template_keeps_the_template_and_its_scenario(staff, shop):
+    """The test panel still runs the template's scenario after the checks refuse a save, not the default one."""
+    url = "/console/scripts/shop-login/edit/?template=role_based"
+    editor = staff.get(url)
+    etag = unescape(re.search(r'name="etag" value="([^"]+)"', editor.content.decode()).group(1))
+    broken = gallery.template("role_based").source.replace("'manager'];", "'manager';")
+    answer = staff.post(url, {"source": broken, "etag": etag, "note": "",
+                              "csrfmiddlewaretoken": staff.cookies["csrftoken"].value})
+    assert answer.status_code == 400
+    html = unescape(answer.content.decode())
+    assert "Line 3" in text_of(answer) and broken in html  # the error at its line, the text as typed
+    assert "From the template Role-based" in text_of(answer)
+    scenario = re.search(r'<textarea id="scenario"[^>]*>(.*?)</textarea>', html, re.S).group(1)
+    assert json.loads(scenario) == gallery.template("role_based").scenario  # the template's, not the default
+    assert 'id="scenario-name" type="text" maxlength="100" value="Role-based"' in html
+    assert shop.versions.count() == 1
 
 
 @pytest.mark.django_db

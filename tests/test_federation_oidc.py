@@ -29,6 +29,7 @@ from authflow.directory.models import FederatedAssociation, User
 from authflow.federation import oidc
 from authflow.federation.models import IdentityProvider
 from tests.support.browser import Browser
+from tests.support.totp import code_for
 from tests.support.config import CALLBACK, public_app
 from sequences.harness.scenario import parse_scenario
 from sequences.harness.simulator import simulate
@@ -529,7 +530,22 @@ def test_administrators_add_a_provider_whose_secret_is_never_shown_back(admin_cl
 
 # ---------------------------------------------------------------- in Chromium
 
-def test_chromium_signs_in_to_the_demo_through_the_provider(op, live_server, tmp_path):
+# The script asks a user who came through the provider for a local second factor (an authenticator app).
+FEDERATED_THEN_TOTP = """
+var onLoginRequest = function (context) {
+    executeStep(1, {
+        onSuccess: function (context) {
+            if (context.steps[1].idp === 'corp') {
+                executeStep(2, {authenticationOptions: [{authenticator: 'totp'}]}, {});
+            }
+        }
+    });
+};
+"""
+
+
+def test_chromium_signs_in_to_the_demo_through_the_provider(op, live_server, tmp_path, settings):
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
     from tests.support.chromium import launch, screenshot
 
@@ -538,7 +554,8 @@ def test_chromium_signs_in_to_the_demo_through_the_provider(op, live_server, tmp
         "identity_providers": [provider_entry(op, "corp")],
         "applications": [{"name": "demo", "client_id": "demo-client", "client_type": "public",
                           "redirect_uris": [live_server.url + "/demo/callback"],
-                          "steps": {1: ["BasicAuthenticator", {"idp": "corp"}]}}]}))
+                          "steps": {1: ["BasicAuthenticator", {"idp": "corp"}], 2: ["totp"]},
+                          "script": FEDERATED_THEN_TOTP}]}))
     call_command("apply", "-f", str(path), stdout=io.StringIO())
     with sync_playwright() as playwright:
         browser = launch(playwright)
@@ -553,10 +570,19 @@ def test_chromium_signs_in_to_the_demo_through_the_provider(op, live_server, tmp
             page.fill("input[name=login]", "ann")
             page.fill("input[name=password]", ACCOUNTS["ann"]["password"])
             page.get_by_role("button", name="Sign in").click()
+            # Back here: the script asks for a local TOTP, which the provisioned account sets up on the spot.
+            page.wait_for_selector("text=Set up your authenticator app")
+            assert page.url.startswith(live_server.url), page.url
+            screenshot(page, "federation-02-local-totp")
+            page.fill("input[name=code]", code_for(page.inner_text("#totp-secret")))
+            page.get_by_role("button", name="Set up and continue").click()
+            page.wait_for_selector("#backup-codes")
+            page.get_by_role("button", name="I have saved them, continue").click()
             page.wait_for_selector("#signed-in-as")
-            screenshot(page, "federation-02-back-at-the-demo")
+            screenshot(page, "federation-03-back-at-the-demo")
             assert page.inner_text("#signed-in-as") == "corp-ann"
-            assert "ann@example.com" in page.inner_text("#claims")
+            claims = page.inner_text("#claims")
+            assert "ann@example.com" in claims and "otp" in claims
         finally:
             browser.close()
 

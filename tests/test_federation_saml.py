@@ -21,6 +21,7 @@ from authflow.directory.claims import read_claims
 from authflow.directory.models import FederatedAssociation, User
 from authflow.federation.models import IdentityProvider
 from tests.support.browser import Browser
+from tests.support.totp import code_for
 from tests.support.config import CALLBACK, public_app
 from tests.support.saml_idp import SamlIdentityProvider
 
@@ -281,9 +282,24 @@ def test_an_idp_whose_metadata_cannot_be_fetched_fails_the_step(site, idp):
     assert page.callback and "error=access_denied" in page.callback, (page.status_code, page.text[:1000])
 
 
-def test_chromium_signs_in_to_the_demo_through_the_idp(site, idp, live_server, tmp_path):
+# The script asks a user who came through the provider for a local second factor (an authenticator app).
+FEDERATED_THEN_TOTP = """
+var onLoginRequest = function (context) {
+    executeStep(1, {
+        onSuccess: function (context) {
+            if (context.steps[1].idp === 'corp') {
+                executeStep(2, {authenticationOptions: [{authenticator: 'totp'}]}, {});
+            }
+        }
+    });
+};
+"""
+
+
+def test_chromium_signs_in_to_the_demo_through_the_idp(site, idp, live_server, tmp_path, settings):
     """A real browser: the IdP (another site) posts back cross-site, where SameSite=Lax cookies are not sent;
     the ACS parks the answer and the browser's own GET that follows finishes the sign-in."""
+    settings.OTP_TOTP_THROTTLE_FACTOR = 0
     sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
     from tests.support.chromium import launch, screenshot
 
@@ -292,7 +308,8 @@ def test_chromium_signs_in_to_the_demo_through_the_idp(site, idp, live_server, t
         "identity_providers": [saml_entry(idp)],
         "applications": [{"name": "demo", "client_id": "demo-client", "client_type": "public",
                           "redirect_uris": [live_server.url + "/demo/callback"],
-                          "steps": {1: ["BasicAuthenticator", {"idp": "corp"}]}}]}))
+                          "steps": {1: ["BasicAuthenticator", {"idp": "corp"}], 2: ["totp"]},
+                          "script": FEDERATED_THEN_TOTP}]}))
     call_command("apply", "-f", str(path), stdout=io.StringIO())
     with sync_playwright() as playwright:
         browser = launch(playwright)
@@ -307,10 +324,19 @@ def test_chromium_signs_in_to_the_demo_through_the_idp(site, idp, live_server, t
             page.fill("input[name=username]", "ann")
             page.fill("input[name=password]", USERS["ann"]["password"])
             page.get_by_role("button", name="Sign in").click()
+            # Back here: the script asks for a local TOTP, which the provisioned account sets up on the spot.
+            page.wait_for_selector("text=Set up your authenticator app")
+            assert page.url.startswith(live_server.url), page.url
+            screenshot(page, "saml-02-local-totp")
+            page.fill("input[name=code]", code_for(page.inner_text("#totp-secret")))
+            page.get_by_role("button", name="Set up and continue").click()
+            page.wait_for_selector("#backup-codes")
+            page.get_by_role("button", name="I have saved them, continue").click()
             page.wait_for_selector("#signed-in-as")
-            screenshot(page, "saml-02-back-at-the-demo")
+            screenshot(page, "saml-03-back-at-the-demo")
             assert page.inner_text("#signed-in-as") == "saml-ann"
-            assert "ann@example.com" in page.inner_text("#claims")
+            claims = page.inner_text("#claims")
+            assert "ann@example.com" in claims and "otp" in claims
         finally:
             browser.close()
 

@@ -30,6 +30,9 @@ class Application(models.Model):
         settings.OAUTH2_PROVIDER_APPLICATION_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
         related_name="authflow_app",
     )
+    # What its login pages show of its brand and the default brand, kept by authflow.branding when either
+    # changes: loaded with the application (every login page already loads it), so branding costs no query.
+    branding_snapshot = models.JSONField(default=dict, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -12,8 +12,8 @@ from __future__ import annotations
 
 import math
 
-from django.template.defaultfilters import pluralize
 from django.utils import timezone
+from django.utils.translation import ngettext
 
 from authflow.directory import lockout
 from authflow.net import client_ip
@@ -38,7 +38,9 @@ def check(request, step: Step, user, device, code: str, wrong: str, used: str) -
         if not allowed:
             left = ((why or {}).get("locked_until", timezone.now()) - timezone.now()).total_seconds()
             wait = max(1, math.ceil(left))
-            raise ShowAgain(f"Too many wrong codes in a row. Wait {wait} second{pluralize(wait)} before trying again.")
+            raise ShowAgain(ngettext("Too many wrong codes in a row. Wait %(wait)d second before trying again.",
+                                     "Too many wrong codes in a row. Wait %(wait)d seconds before trying again.",
+                                     wait) % {"wait": wait})
         if code and device.verify_token(code):
             lockout.record_success(user)
             return step.success(user.get_username())

@@ -35,6 +35,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+from django.utils.translation import gettext_noop
+
 from authflow.directory import lockout
 from authflow.mail import codes, step_limits
 from authflow.net import client_ip
@@ -48,18 +50,18 @@ RESEND = "resend"
 MAX_LIMIT = 100
 
 MESSAGES = {
-    "wrong": "The code is not correct.",
-    "none": "The code is not correct.",
-    "expired": "This code has expired. Send a new code.",
-    "used": "This code was already used. Enter the newest code we sent you.",
-    "replaced": "This code was replaced by a newer one. Enter the newest code we sent you.",
-    "void": "This code no longer works after too many wrong tries. Send a new code.",
+    "wrong": gettext_noop("The code is not correct."),
+    "none": gettext_noop("The code is not correct."),
+    "expired": gettext_noop("This code has expired. Send a new code."),
+    "used": gettext_noop("This code was already used. Enter the newest code we sent you."),
+    "replaced": gettext_noop("This code was replaced by a newer one. Enter the newest code we sent you."),
+    "void": gettext_noop("This code no longer works after too many wrong tries. Send a new code."),
 }
-NEEDS_SUBJECT = "This step needs an earlier step that identifies you: the application's sign-in is set up wrongly."
-NOW_VOID = "The code is not correct, and after too many wrong tries it no longer works. Send a new code."
-TOO_MANY_TRIES = "Too many wrong codes: this code can no longer be used to sign in this time."
-NO_MORE_CODES = "No more codes can be sent for this sign-in. Enter the last code we sent you."
-TOO_MANY_CODES = "Too many codes were asked for: this code can no longer be used to sign in this time."
+NEEDS_SUBJECT = gettext_noop("This step needs an earlier step that identifies you: the application's sign-in is set up wrongly.")
+NOW_VOID = gettext_noop("The code is not correct, and after too many wrong tries it no longer works. Send a new code.")
+TOO_MANY_TRIES = gettext_noop("Too many wrong codes: this code can no longer be used to sign in this time.")
+NO_MORE_CODES = gettext_noop("No more codes can be sent for this sign-in. Enter the last code we sent you.")
+TOO_MANY_CODES = gettext_noop("Too many codes were asked for: this code can no longer be used to sign in this time.")
 
 
 class BadParams(ValueError):
@@ -159,7 +161,7 @@ class OtpAuthenticator(Authenticator):
             return self._resend(step, user, limits)
         code = typed_code(request)
         if not code:
-            raise ShowAgain("Enter the code we sent you.")
+            raise ShowAgain(gettext_noop("Enter the code we sent you."))
         ip = client_ip(request)
         if lockout.address_blocked(ip):
             return step.failure(lockout.NETWORK_BLOCKED)
@@ -204,7 +206,7 @@ class OtpAuthenticator(Authenticator):
                 return step.failure(TOO_MANY_CODES)
             raise ShowAgain(NO_MORE_CODES)
         self._send(step, user)
-        raise ShowPage(self.template, {**self._page(step, user), "notice": "We sent you a new code."})
+        raise ShowPage(self.template, {**self._page(step, user), "notice": gettext_noop("We sent you a new code.")})
 
     def _page(self, step: Step, user) -> dict:
         address = self.address(user) if user is not None else ""

@@ -7,6 +7,7 @@ factor it then passes): a user without unused codes gets the not-set-up page.
 """
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
 
 from authflow.factors.models import BackupCode, BackupCodeDevice
 
@@ -16,7 +17,7 @@ from .base import Authenticator, Step
 
 class BackupCodeAuthenticator(Authenticator):
     name = "backup-code-authenticator"
-    display_name = "Backup code"
+    display_name = gettext_noop("Backup code")
     identifies_user = False
     proves_identity = True
     amr = "otp"

@@ -20,18 +20,19 @@ own message, and the attempt is not counted when no password was checked.
 from __future__ import annotations
 
 from django.contrib.auth.hashers import make_password
+from django.utils.translation import gettext_noop
 
 from authflow.directory import lockout, services as directory
 from authflow.net import client_ip
 
 from .base import Authenticator, Step, username_field
 
-FAILURE = "The username or password is not correct."
+FAILURE = gettext_noop("The username or password is not correct.")
 
 
 class BasicAuthenticator(Authenticator):
     name = "BasicAuthenticator"
-    display_name = "Username & Password"
+    display_name = gettext_noop("Username & Password")
     identifies_user = True
     template = "login/password.html"
     amr = "pwd"

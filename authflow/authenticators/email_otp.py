@@ -7,6 +7,8 @@ worker (authflow.mail.service).
 """
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from authflow.mail import codes
 from authflow.mail import service as mail
 
@@ -17,7 +19,7 @@ TEMPLATE_ID = "email-otp"
 
 class EmailOtpAuthenticator(OtpAuthenticator):
     name = "email-otp"
-    display_name = "Email OTP"
+    display_name = gettext_noop("Email OTP")
     template = "login/email_otp.html"
     purpose = codes.Purpose.EMAIL_OTP
     noun = "email"

@@ -9,6 +9,8 @@ step that verifies it and the script see the same account.
 """
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from authflow.directory import services as directory
 
 from .base import Authenticator, ShowAgain, Step, username_field
@@ -16,7 +18,7 @@ from .base import Authenticator, ShowAgain, Step, username_field
 
 class IdentifierExecutor(Authenticator):
     name = "IdentifierExecutor"
-    display_name = "Identifier First"
+    display_name = gettext_noop("Identifier First")
     identifies_user = True
     proves_identity = False
     template = "login/identifier.html"
@@ -24,7 +26,7 @@ class IdentifierExecutor(Authenticator):
     def answer(self, request, step: Step) -> dict:
         username = username_field(request)
         if not username:
-            raise ShowAgain("Enter your username.")
+            raise ShowAgain(gettext_noop("Enter your username."))
         try:
             subject = directory.sign_in_name(username)
         except directory.DirectoryUnavailable as exc:

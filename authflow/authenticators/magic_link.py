@@ -24,6 +24,7 @@ import logging
 
 from django.contrib.auth import get_user_model
 from django.urls import reverse
+from django.utils.translation import gettext_noop
 
 from authflow.directory import lockout
 from authflow.mail import codes
@@ -46,7 +47,7 @@ def identifier_field(request) -> str:
 
 class MagicLinkAuthenticator(Authenticator):
     name = "MagicLinkAuthenticator"
-    display_name = "Magic Link"
+    display_name = gettext_noop("Magic Link")
     identifies_user = True
     proves_identity = True
     amr = "otp"
@@ -61,7 +62,7 @@ class MagicLinkAuthenticator(Authenticator):
     def answer(self, request, step: Step) -> dict:
         identifier = step.subject or identifier_field(request)
         if not identifier:
-            raise ShowAgain("Enter your username or email address.")
+            raise ShowAgain(gettext_noop("Enter your username or email address."))
         if lockout.address_blocked(client_ip(request)):
             raise ShowAgain(lockout.NETWORK_BLOCKED)
         page = {"identifier": identifier, "minutes": max(1, codes.ttl(PURPOSE) // 60),
@@ -81,7 +82,7 @@ class MagicLinkAuthenticator(Authenticator):
         else:
             logger.info("magic link not sent: no account with an email address for the identifier",
                         extra={"flow_id": step.flow_id, "step": step.number})
-        notice = "We sent you a new link." if request.POST.get("action") == RESEND else ""
+        notice = gettext_noop("We sent you a new link.") if request.POST.get("action") == RESEND else ""
         raise ShowPage(SENT_TEMPLATE, {**page, "notice": notice})
 
     def _user(self, step: Step, identifier: str):

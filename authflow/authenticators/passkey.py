@@ -49,6 +49,8 @@ from __future__ import annotations
 
 import logging
 
+from django.utils.translation import gettext_noop
+
 from authflow.directory import lockout
 from authflow.net import client_ip
 from authflow.passkeys import ceremonies, service
@@ -63,15 +65,15 @@ WITHOUT = "without"  # the submit button's action: I cannot use a passkey now
 # value; its older spelling is understood too).
 ENROLL_REQUEST = "INIT_FIDO_ENROLL"
 ENROLL_REQUESTS = (ENROLL_REQUEST, "INIT_FIDO_ENROL")
-ENROLL_REQUESTED = "To create a passkey, sign in another way first."
-NO_PASSKEY = "No passkey was used."
-EXPIRED = "This passkey request expired or was already used. Try again."
-UNKNOWN = "This passkey is not registered here."
-NOT_YOURS = "This passkey is not registered for your account."
-ALREADY = "This passkey is already registered. Use it to sign in, or set up another one."
+ENROLL_REQUESTED = gettext_noop("To create a passkey, sign in another way first.")
+NO_PASSKEY = gettext_noop("No passkey was used.")
+EXPIRED = gettext_noop("This passkey request expired or was already used. Try again.")
+UNKNOWN = gettext_noop("This passkey is not registered here.")
+NOT_YOURS = gettext_noop("This passkey is not registered for your account.")
+ALREADY = gettext_noop("This passkey is already registered. Use it to sign in, or set up another one.")
 class FIDOAuthenticator(Authenticator):
     name = "FIDOAuthenticator"
-    display_name = "Security Key/Biometrics"
+    display_name = gettext_noop("Security Key/Biometrics")
     identifies_user = True
     proves_identity = True
     template = "login/passkey.html"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 
 from django.contrib.auth import get_user_model
+from django.utils.translation import gettext_noop
 
 from authflow.applications.models import Application
 from authflow.callbacks.service import callbacks_source
@@ -23,12 +24,12 @@ from .base import Authenticator, Step, username_field
 from .basic import FAILURE, fixed_username
 
 logger = logging.getLogger("authflow.callbacks")
-NOT_SET_UP = "Signing in this way is not available right now."
+NOT_SET_UP = gettext_noop("Signing in this way is not available right now.")
 
 
 class ScriptedAuthenticator(Authenticator):
     name = "ScriptedAuthenticator"
-    display_name = "Username & Password"
+    display_name = gettext_noop("Username & Password")
     identifies_user = True
     template = "login/password.html"
     amr = "pwd"

@@ -7,6 +7,8 @@ sessions and the user ends enough of them, or cancels.
 """
 from __future__ import annotations
 
+from django.utils.translation import gettext, gettext_noop
+
 from authflow.sso import service as sso
 
 from .base import Authenticator, ShowAgain, Step
@@ -16,7 +18,7 @@ DEFAULT_MAX_SESSIONS = 1
 
 class SessionExecutor(Authenticator):
     name = "SessionExecutor"
-    display_name = "Active Sessions Limit"
+    display_name = gettext_noop("Active Sessions Limit")
     identifies_user = False
     proves_identity = False
     template = "login/session_limit.html"
@@ -38,7 +40,7 @@ class SessionExecutor(Authenticator):
     def answer(self, request, step: Step) -> dict:
         user = step.user
         if user is None:
-            raise ShowAgain("This step needs an earlier step that identifies you.")
+            raise ShowAgain(gettext_noop("This step needs an earlier step that identifies you."))
         chosen = set(request.POST.getlist("session"))
         for session in self._other_sessions(request, user):
             if str(session.pk) in chosen:
@@ -47,7 +49,8 @@ class SessionExecutor(Authenticator):
         limit = self._limit(step)
         if remaining >= limit:
             more = remaining - limit + 1
-            raise ShowAgain(f"You still have {remaining} other active session(s): end at least {more} to continue.")
+            raise ShowAgain(gettext("You still have %(remaining)d other active session(s): end at least %(more)d to continue.")
+                            % {"remaining": remaining, "more": more})
         return step.success(user.username)
 
     def _limit(self, step: Step) -> int:

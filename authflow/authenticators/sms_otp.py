@@ -8,6 +8,8 @@ after the code is stored.
 """
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
+
 from authflow.mail import codes
 
 from ._otp import OtpAuthenticator
@@ -21,7 +23,7 @@ def mask_number(number: str) -> str:
 
 class SmsOtpAuthenticator(OtpAuthenticator):
     name = "sms-otp-authenticator"
-    display_name = "SMS OTP"
+    display_name = gettext_noop("SMS OTP")
     template = "login/sms_otp.html"
     purpose = codes.Purpose.SMS_OTP
     noun = "text message"

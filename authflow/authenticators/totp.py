@@ -11,20 +11,21 @@ first device also makes backup codes, shown once.
 from __future__ import annotations
 
 import segno
+from django.utils.translation import gettext, gettext_noop
 
 from authflow.factors.models import BackupCodeDevice, TotpDevice
 
 from . import _codes
 from .base import Authenticator, ShowAgain, ShowPage, Step
 
-WRONG = "The code is not correct."
-USED = "This code was already used. Wait for the next code in your authenticator app."
+WRONG = gettext_noop("The code is not correct.")
+USED = gettext_noop("This code was already used. Wait for the next code in your authenticator app.")
 CODES_SAVED = "codes_saved"
 
 
 class TotpAuthenticator(Authenticator):
     name = "totp"
-    display_name = "Authenticator app"
+    display_name = gettext_noop("Authenticator app")
     identifies_user = False
     proves_identity = True
     amr = "otp"
@@ -46,16 +47,16 @@ class TotpAuthenticator(Authenticator):
 
     def enroll_context(self, request, step: Step, user) -> dict:
         device = TotpDevice.objects.filter(user=user, confirmed=False).first() or TotpDevice.start(user)
-        qr = segno.make(device.config_url, error="m").svg_inline(scale=4, title="QR code for your authenticator app")
+        qr = segno.make(device.config_url, error="m").svg_inline(scale=4, title=gettext("QR code for your authenticator app"))
         secret = device.secret
         return {"qr_svg": qr, "secret": " ".join(secret[i:i + 4] for i in range(0, len(secret), 4))}
 
     def enroll(self, request, step: Step, user) -> dict:
         device = TotpDevice.objects.filter(user=user, confirmed=False).first()
         if device is None:
-            raise ShowAgain("Scan the new QR code and enter the code it shows.")
+            raise ShowAgain(gettext_noop("Scan the new QR code and enter the code it shows."))
         answer = _codes.check(request, step, user, device, _codes.typed_code(request),
-                              "The code is not correct: check that your phone's clock is right and try again.", USED)
+                              gettext_noop("The code is not correct: check that your phone's clock is right and try again."), USED)
         if answer["r"] != "success":  # while setting up, a wrong code is tried again on this page
             raise ShowAgain(answer.get("error") or WRONG)
         device.confirmed = True

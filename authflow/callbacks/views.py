@@ -5,11 +5,14 @@ import logging
 
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
 from authflow.flows import service as flows
+from authflow.languages import choice as languages
 from authflow.login import targets  # the login pages deliver the result, as for any finished login
+from sequences.api import request_param
 
 from . import service
 from .models import LoginGrant
@@ -25,16 +28,18 @@ def _problem(request, title, message, status):
 @require_http_methods(["GET", "POST"])
 def context_selection(request, flow_id):
     flow = flows.get_flow(flow_id)
+    if flow is not None:
+        languages.use_for_flow(request, request_param(flow.state, "ui_locales"))
     grant = LoginGrant.objects.filter(flow_id=flow_id).first()
     # Only the user this login signed in, in this browser, chooses.
     if (flow is None or grant is None or not flows.succeeded(flow) or not request.user.is_authenticated
             or request.user.get_username() != grant.username or flow.subject != grant.username):
-        return _problem(request, "This choice is not available",
-                        "The sign-in it belongs to is not yours, has ended, or does not exist. Start again from the "
-                        "application.", 404)
+        return _problem(request, _("This choice is not available"),
+                        _("The sign-in it belongs to is not yours, has ended, or does not exist. Start again from the "
+                          "application."), 404)
     if not grant.awaits_choice:
-        return _problem(request, "This sign-in is already finished",
-                        "A choice was already made for this sign-in.", 409)
+        return _problem(request, _("This sign-in is already finished"),
+                        _("A choice was already made for this sign-in."), 409)
     error = None
     if request.method == "POST":
         raw = request.POST.get("person", "")
@@ -42,7 +47,7 @@ def context_selection(request, flow_id):
             service.choose(grant, int(raw))
             logger.info("context selected", extra={"flow_id": str(flow.id), "patient": grant.launch.get("patient")})
             return targets.deliver_success(request, flow)
-        error = "Choose one of the people listed."
+        error = _("Choose one of the people listed.")
     people = []
     for index, person in enumerate(grant.people):
         name = " ".join(p for p in (person.get("givenName"), person.get("familyName")) if p) or person["patient"]

@@ -7,6 +7,7 @@ from django.contrib.auth.models import Group
 from django.db import transaction
 
 from authflow.applications.models import Application
+from authflow.branding.services import put_brand
 from authflow.custom_authenticators.services import put_authenticator
 from authflow.directory.claims import MAPPED, ClaimError, read_claims, write_claim
 from authflow import keys
@@ -54,6 +55,13 @@ def apply_config(config: Config) -> Counter:
         counts[f"applications {_apply_application(entry)}"] += 1
     for entry in config.users:
         counts[f"users {apply_user(entry)}"] += 1
+    for entry in config.branding:
+        application = None
+        if entry.application is not None:
+            application = Application.objects.filter(name=entry.application).first()
+            if application is None:
+                raise ConfigError(f"branding ({entry.application}): no application has this name")
+        counts[f"brands {put_brand(application, entry.checked)}"] += 1
     return counts
 
 

@@ -6,6 +6,7 @@ import json
 import yaml
 
 from authflow.applications.models import Application
+from authflow.branding.services import export_entries
 from authflow.custom_authenticators.models import CustomAuthenticator
 from authflow.directory.claims import EMAIL, GIVEN_NAME, LAST_NAME, STAFF, USERNAME, read_claims
 from authflow.directory.models import Role, User, UserStore
@@ -59,6 +60,9 @@ def export_config(include_password_hashes: bool = False) -> dict:
     custom = [entry for entry in custom if entry is not None]
     if custom:
         config["custom_authenticators"] = custom
+    brands = export_entries()
+    if brands:
+        config["branding"] = brands
     return config
 
 

@@ -16,6 +16,7 @@ from django.core.validators import validate_email, validate_slug
 
 from authflow import keys
 from authflow.authenticators import registry
+from authflow.branding import services as branding
 from authflow.directory.claims import EMAIL, ClaimError, check_uri
 from authflow.directory.services import SERVER_CLAIMS
 from authflow.federation.models import secret_purpose
@@ -25,7 +26,9 @@ from authflow.outbound.allowlist import NotAllowed, normalise
 from . import rules
 
 TOP_KEYS = {"roles", "libraries", "allowed_endpoints", "identity_providers", "applications", "users", "user_stores",
-            "custom_authenticators"}
+            "custom_authenticators", "branding"}
+# A brand: an application's (by name) or, without `application`, the default one (authflow.branding).
+BRAND_KEYS = {"application", "display_name", "colors", "links", "logo"}
 LIBRARY_KEYS = {"name", "source"}
 CUSTOM_AUTHENTICATOR_KEYS = {"name", "display_name", "registration_script", "authentication_script",
                              "deregistration_script", "max_failed_attempts", "enabled"}
@@ -166,6 +169,13 @@ class Config:
     user_stores: list[UserStoreEntry] = field(default_factory=list)
     identity_providers: list[IdentityProviderEntry] = field(default_factory=list)
     custom_authenticators: list[CustomAuthenticatorEntry] = field(default_factory=list)
+    branding: list[BrandEntry] = field(default_factory=list)
+
+
+@dataclass
+class BrandEntry:
+    application: str | None  # None: the default brand
+    checked: dict  # authflow.branding.services.check_entry's result
 
 
 def load(text: str, filename: str = "") -> Config:
@@ -206,9 +216,27 @@ def parse(data) -> Config:
                  for i, e in enumerate(_list(data.get("identity_providers", []), "identity_providers"))]
     _unique([(p.name, p.name) for p in providers], "identity_providers", "name")
     _unique([(c.name, c.name) for c in custom], "custom_authenticators", "name")
+    branding = [_brand(i, e) for i, e in enumerate(_list(data.get("branding", []), "branding"))]
+    _unique([(b.application or "(default)", b.application or "(default)") for b in branding], "branding",
+            "application")
     return Config(roles=roles, applications=applications, users=users, libraries=libraries,
                   allowed_endpoints=endpoints, user_stores=user_stores, identity_providers=providers,
-                  custom_authenticators=custom)
+                  custom_authenticators=custom, branding=branding)
+
+
+def _brand(index: int, entry) -> BrandEntry:
+    where = f"branding[{index}]"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{where}: expected a mapping with application, display_name, colors, links, logo")
+    application = entry.get("application")
+    if application is not None and not isinstance(application, str):
+        raise ConfigError(f"{where}: application must be an application's name")
+    where += f" ({application or 'default'})"
+    _no_unknown_keys(entry, BRAND_KEYS, where)
+    try:
+        return BrandEntry(application=application, checked=branding.check_entry(entry))
+    except branding.BrandError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 _STORE_NAME = re.compile(r"^[A-Z0-9][A-Z0-9_-]{0,63}$")

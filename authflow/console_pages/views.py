@@ -94,7 +94,7 @@ def editor(request, name):
 
     sequence = _sequence(name)
     errors = []
-    template = None
+    template = editor_start(request.GET)  # kept when a save is refused: its note, scenario and scenario name
     if request.method == "POST":
         source = request.POST.get("source", "").replace("\r\n", "\n")
         answer = api_calls.call(sequences_api.VersionList, request, {"source": source,
@@ -117,7 +117,6 @@ def editor(request, name):
         base = (sequence.versions.filter(number=chosen).first() if chosen else
                 sequence.live_version or sequence.latest_version())
         source = base.source if base else ""
-        template = editor_start(request.GET)
         if template is not None:
             base, source = None, template.source
     lines = source.split("\n")

@@ -7,13 +7,15 @@ override the template `login/custom_authenticator.html` and fill that field.
 """
 from __future__ import annotations
 
+from django.utils.translation import gettext, gettext_noop
+
 from authflow.authenticators.base import Authenticator, ShowAgain, Step
 
 from . import services
 from . import status as codes
 from .models import CustomAuthenticator, Registration
 
-NOT_IDENTIFIED = "Sign in with another method first: this one confirms who you are."
+NOT_IDENTIFIED = gettext_noop("Sign in with another method first: this one confirms who you are.")
 
 
 def step_plugin(name: str | None) -> CustomAuthenticatorStep | None:
@@ -47,9 +49,9 @@ class CustomAuthenticatorStep(Authenticator):
             return step.failure(NOT_IDENTIFIED)
         payload = request.POST.get("request_payload", "")
         if not payload:
-            raise ShowAgain(f"Fill in {self.display_name}.")
+            raise ShowAgain(gettext("Fill in %(name)s.") % {"name": self.display_name})
         if services.payload_problem(payload):
-            raise ShowAgain(f"That is too long for {self.display_name}.")
+            raise ShowAgain(gettext("That is too long for %(name)s.") % {"name": self.display_name})
         outcome = services.authenticate(self.authenticator, user, payload)
         if outcome.succeeded:
             return step.success(user.get_username())
@@ -58,10 +60,11 @@ class CustomAuthenticatorStep(Authenticator):
 
 def _message(display_name: str, outcome: services.Outcome) -> str:
     if outcome.error == services.RATE_LIMITED:
-        return "Too many attempts. Try again in a minute."
+        return gettext_noop("Too many attempts. Try again in a minute.")
     if outcome.status == codes.FAILURE and not outcome.registration_removed:
         left = outcome.remaining_attempts
-        return f"{display_name} did not accept that." + (f" Attempts left: {left}." if left is not None else "")
+        refused = gettext("%(name)s did not accept that.") % {"name": display_name}
+        return refused if left is None else refused + " " + gettext("Attempts left: %(left)d.") % {"left": left}
     if outcome.status in (codes.NOT_REGISTERED, codes.NON_RECOVERABLE, codes.FAILURE):
-        return f"{display_name} is not set up for your account. Register it in the app first."
-    return f"{display_name} is not available right now."
+        return gettext("%(name)s is not set up for your account. Register it in the app first.") % {"name": display_name}
+    return gettext("%(name)s is not available right now.") % {"name": display_name}

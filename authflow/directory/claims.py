@@ -107,14 +107,17 @@ def check_uri(uri) -> str:
     return uri
 
 
-def read_claims(user) -> dict[str, str]:
-    """All claims of `user` as {uri: text}; unset mapped attributes are left out."""
+def read_claims(user, rows=None) -> dict[str, str]:
+    """All claims of `user` as {uri: text}; unset mapped attributes are left out.
+
+    `rows`: the user's claim rows when the caller read them already (else they are read here).
+    """
     claims = {}
     for uri, mapped in MAPPED.items():
         value = mapped.read(user)
         if value is not None:
             claims[uri] = value
-    for row in user.claim_values.all():
+    for row in (user.claim_values.all() if rows is None else rows):
         claims[row.uri] = row.value
     return claims
 

@@ -36,6 +36,7 @@ from django.db import OperationalError, connection, transaction
 from django.db.models import Case, F, PositiveIntegerField, Q, Value, When
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
+from django.utils.translation import gettext_noop, ngettext
 
 from authflow import ratelimit
 
@@ -43,8 +44,8 @@ from .models import UnknownUsername, User
 
 logger = logging.getLogger("authflow.lockout")
 
-NETWORK_BLOCKED = "Too many failed sign-ins from your network. Try again later."
-BUSY = "Another sign-in to this account is being checked. Try again in a moment."
+NETWORK_BLOCKED = gettext_noop("Too many failed sign-ins from your network. Try again later.")
+BUSY = gettext_noop("Another sign-in to this account is being checked. Try again in a moment.")
 
 
 def _conf(name: str, default: int) -> int:
@@ -227,7 +228,9 @@ def _seconds_left(locked_until: datetime | None) -> int:
 
 def _locked_message(locked_until: datetime | None) -> str:
     minutes = max(1, round(_seconds_left(locked_until) / 60))
-    return f"This account is locked after too many failed sign-ins. Try again in {minutes} minute(s)."
+    return ngettext("This account is locked after too many failed sign-ins. Try again in %(minutes)d minute.",
+                    "This account is locked after too many failed sign-ins. Try again in %(minutes)d minutes.",
+                    minutes) % {"minutes": minutes}
 
 
 def _digest(username: str) -> str:

@@ -37,6 +37,9 @@ class User(AbstractUser):
     # {"roles": [...], "groups": [...], "claims": {uri: value}} (see services._sync_shadow).
     user_store = models.CharField(max_length=64, default="PRIMARY", db_index=True)
     directory = models.JSONField(default=dict, blank=True)
+    # The language the pages and emails use for this user when a login does not ask for one (ui_locales) and
+    # this browser picked none (authflow.languages); "" for the browser's own.
+    preferred_language = models.CharField(max_length=8, blank=True, default="")
 
     @property
     def account_locked(self) -> bool:

@@ -2,14 +2,17 @@
 from __future__ import annotations
 
 from django.conf import settings
+from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import FieldError, ValidationError
 from django.db import transaction
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast
 
 from . import stores
 from .claims import (ACCOUNT_LOCKED, FAILED_LOGIN_ATTEMPTS, MAPPED, STAFF, USERNAME as USERNAME_CLAIM, ClaimError,
                      read_claims, write_claim)
-from .models import FederatedAssociation, Role, User
+from .models import FederatedAssociation, Role, User, UserClaim
 from .stores import DirectoryUnavailable  # noqa: F401 (callers catch it as services.DirectoryUnavailable)
 
 USER_STORE_DOMAIN = stores.PRIMARY  # the default store: this database
@@ -19,8 +22,29 @@ SEPARATOR = "/"  # "CORP/alice": alice of the CORP store (Django's usernames can
 
 
 def _active_user(username: str):
-    return (User.objects.filter(username=username, is_active=True)
-            .prefetch_related("roles", "groups", "claim_values").first())
+    return User.objects.filter(username=username, is_active=True).first()
+
+
+def _memberships(user) -> tuple[set[str], set[str], list]:
+    """The user's role names, group names and claim rows, in one query (a UNION) instead of three."""
+    text = CharField()
+    rows = (Role.objects.filter(users=user).values_list(Value("role", output_field=text), "name",
+                                                        Value("", output_field=text))
+            .union(Group.objects.filter(user=user).values_list(Value("group", output_field=text), "name",
+                                                               Value("", output_field=text)),
+                   UserClaim.objects.filter(user=user).values_list(Value("claim", output_field=text), "uri",
+                                                                   Cast("value", text)),
+                   all=True))
+    roles, groups, claims = set(), set(), []
+    for kind, name, value in rows:
+        if kind == "role":
+            roles.add(name)
+        elif kind == "group":
+            groups.add(name)
+        else:
+            claims.append(UserClaim(user=user, uri=name, value=value))
+    claims.sort(key=lambda row: row.uri)
+    return roles, groups, claims
 
 
 def user_snapshot(username: str) -> dict | None:
@@ -31,14 +55,15 @@ def user_snapshot(username: str) -> dict | None:
     if user is None:
         return None
     directory = user.directory or {}
+    roles, groups, claim_rows = _memberships(user)
     return {
         "username": user.username,
         "uniqueId": str(user.unique_id),
         "tenantDomain": settings.AUTHFLOW_TENANT_DOMAIN,
         "userStoreDomain": user.user_store,
-        "roles": sorted({role.name for role in user.roles.all()} | set(directory.get("roles", []))),
-        "groups": sorted({group.name for group in user.groups.all()} | set(directory.get("groups", []))),
-        "claims": {**read_claims(user), **directory.get("claims", {})},
+        "roles": sorted(roles | set(directory.get("roles", []))),
+        "groups": sorted(groups | set(directory.get("groups", []))),
+        "claims": {**read_claims(user, claim_rows), **directory.get("claims", {})},
     }
 
 

@@ -8,6 +8,7 @@ from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -33,8 +34,8 @@ def new_backup_codes(request):
 @require_http_methods(["POST"])
 @recent_login_required
 def remove_totp(request):
-    removed, _ = TotpDevice.objects.filter(user=request.user).delete()
+    removed = TotpDevice.objects.filter(user=request.user).delete()[0]
     if removed:
         logger.info("authenticator app removed", extra={"user": request.user.get_username()})
-        messages.info(request, "The authenticator app was removed from your account.")
+        messages.info(request, _("The authenticator app was removed from your account."))
     return HttpResponseRedirect(reverse("account"))

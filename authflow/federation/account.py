@@ -7,6 +7,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from authflow.directory.models import FederatedAssociation
@@ -34,10 +35,10 @@ def unlink(request, link_id):
     """Unlink one identity, unless it is the only way left to sign in (an account without a password)."""
     link = FederatedAssociation.objects.filter(pk=link_id, user=request.user).first()
     if link is None:
-        messages.error(request, "That linked identity is not one of yours.")
+        messages.error(request, _("That linked identity is not one of yours."))
     elif (not request.user.has_usable_password()
           and not FederatedAssociation.objects.filter(user=request.user).exclude(pk=link.pk).exists()):
-        messages.error(request, "This is the only way to sign in to your account: it cannot be unlinked.")
+        messages.error(request, _("This is the only way to sign in to your account: it cannot be unlinked."))
     else:
         link.delete()
         logger.info("identity unlinked", extra={"user": request.user.get_username(), "idp": link.idp})

@@ -14,6 +14,7 @@ import secrets
 
 from django.http import Http404, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.urls import reverse
+from django.utils.translation import gettext as _, gettext_noop
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
@@ -30,10 +31,10 @@ from .models import IdentityProvider
 logger = logging.getLogger("authflow.federation")
 
 _PROVIDER_ERRORS = {
-    "access_denied": "You cancelled signing in with {label}, or it refused the sign-in.",
-    "login_required": "{label} needs you to sign in there first.",
-    "consent_required": "{label} needs your consent first.",
-    "temporarily_unavailable": "{label} is not available right now.",
+    "access_denied": gettext_noop("You cancelled signing in with %(label)s, or it refused the sign-in."),
+    "login_required": gettext_noop("%(label)s needs you to sign in there first."),
+    "consent_required": gettext_noop("%(label)s needs your consent first."),
+    "temporarily_unavailable": gettext_noop("%(label)s is not available right now."),
 }
 
 
@@ -59,24 +60,24 @@ def _resume(request, name, request_info, answer_with):
     if request_info is None or request_info.get("idp") != name:
         logger.warning("identity provider callback refused: unknown or used state", extra={"idp": name[:100]})
         return login_views.problem(
-            request, "This sign-in response is not valid",
-            "It does not belong to a sign-in in progress in this browser, or it was already used. "
-            "Go back to the application and sign in again.", status=400)
+            request, _("This sign-in response is not valid"),
+            _("It does not belong to a sign-in in progress in this browser, or it was already used. "
+              "Go back to the application and sign in again."), status=400)
     flow = service.get_flow(request_info["flow_id"])
     if flow is None or not binding.matches(request, flow) or flow.browser_hash != request_info["browser"]:
         logger.warning("identity provider callback refused: another browser", extra={"idp": name})
-        return login_views.problem(request, "Continue in the browser you started in",
-                                   "This sign-in was started in another browser (or its cookie was cleared).",
+        return login_views.problem(request, _("Continue in the browser you started in"),
+                                   _("This sign-in was started in another browser (or its cookie was cleared)."),
                                    status=403)
     if not service.is_running(flow):
-        return login_views.problem(request, "This sign-in is already finished",
-                                   "The provider answered after the sign-in ended.", status=409,
+        return login_views.problem(request, _("This sign-in is already finished"),
+                                   _("The provider answered after the sign-in ended."), status=409,
                                    restart=targets.restart_url(flow))
     command = flow.pending or {}
     position = request_info["position"]
     if command.get("type") != "step" or command.get("position") != position:
-        return login_views.problem(request, "This page is out of date",
-                                   "The sign-in moved on (in another tab) while you were at the provider.",
+        return login_views.problem(request, _("This page is out of date"),
+                                   _("The sign-in moved on (in another tab) while you were at the provider."),
                                    status=409, restart=targets.restart_url(flow))
     step = steps.step_of(flow, command, request_info["option"])
     answer = answer_with(request, flow, step, request_info, name)
@@ -87,15 +88,15 @@ def _resume(request, name, request_info, answer_with):
 def _answer(request, flow, step, request_info: dict, name: str) -> dict:
     provider = providers.enabled(name)
     if provider is None or step.idp != name:
-        return step.failure("This way of signing in is not available.")
+        return step.failure(gettext_noop("This way of signing in is not available."))
     error = request.GET.get("error")
     if error:
         logger.info("identity provider returned an error", extra={"idp": name, "error": error[:100]})
-        template = _PROVIDER_ERRORS.get(error, "{label} refused the sign-in.")
-        return step.failure(template.format(label=provider.label), params={"error": [error[:100]]})
+        template = _PROVIDER_ERRORS.get(error, gettext_noop("%(label)s refused the sign-in."))
+        return step.failure(_(template) % {"label": provider.label}, params={"error": [error[:100]]})
     code = request.GET.get("code", "")
     if not code or len(code) > 2000:
-        return step.failure(f"{provider.label} sent no authorization code.")
+        return step.failure(_("%(label)s sent no authorization code.") % {"label": provider.label})
     try:
         redeemed = oidc.redeem(provider, oidc.discovery(provider.issuer), request_info["redirect_uri"], code,
                                request_info)
@@ -103,7 +104,7 @@ def _answer(request, flow, step, request_info: dict, name: str) -> dict:
         username = providers.local_user(provider, claims, callbacks.username_namer(flow))
     except oidc.ProviderError as exc:
         logger.warning("identity provider response refused", extra={"idp": name, "reason": str(exc)})
-        return step.failure(f"Signing in with {provider.label} failed: {exc}.")
+        return step.failure(_("Signing in with %(label)s failed: %(reason)s.") % {"label": provider.label, "reason": exc})
     except providers.UserRefused as exc:
         return step.failure(str(exc))
     except callbacks.Refusal as exc:
@@ -123,7 +124,7 @@ def saml_metadata(request, name):
     try:
         document = saml.sp_metadata(request, provider)
     except oidc.ProviderError as exc:
-        return login_views.problem(request, "SAML is not available", str(exc), status=503)
+        return login_views.problem(request, _("SAML is not available"), str(exc), status=503)
     return HttpResponse(document, content_type="application/samlmetadata+xml")
 
 
@@ -157,9 +158,9 @@ def saml_acs(request, name):
 def _unknown_answer(request, name):
     logger.warning("identity provider callback refused: unknown or used state", extra={"idp": name[:100]})
     return login_views.problem(
-        request, "This sign-in response is not valid",
-        "It does not belong to a sign-in in progress in this browser, or it was already used. "
-        "Go back to the application and sign in again.", status=400)
+        request, _("This sign-in response is not valid"),
+        _("It does not belong to a sign-in in progress in this browser, or it was already used. "
+          "Go back to the application and sign in again."), status=400)
 
 
 def _saml_answer(request, flow, step, request_info: dict, name: str) -> dict:
@@ -167,14 +168,14 @@ def _saml_answer(request, flow, step, request_info: dict, name: str) -> dict:
     # by the provider's settings.
     provider = providers.enabled(name)
     if provider is None or step.idp != name or provider.protocol != "saml":
-        return step.failure("This way of signing in is not available.")
+        return step.failure(gettext_noop("This way of signing in is not available."))
     try:
         claims, session_index = saml.parse_response(request, provider, request_info["saml_response"],
                                                     request_info["request_id"])
         username = providers.local_user(provider, claims)
     except oidc.ProviderError as exc:
         logger.warning("identity provider response refused", extra={"idp": name, "reason": str(exc)})
-        return step.failure(f"Signing in with {provider.label} failed: {exc}.")
+        return step.failure(_("Signing in with %(label)s failed: %(reason)s.") % {"label": provider.label, "reason": exc})
     except providers.UserRefused as exc:
         return step.failure(str(exc))
     logger.info("identity provider vouched for a user", extra={"idp": name, "username": username})
@@ -250,16 +251,17 @@ def saml_slo(request, name):
             return HttpResponseRedirect(saml.answer_logout_request(request, provider, params, end))
     except oidc.ProviderError as exc:
         logger.warning("SAML logout message refused", extra={"idp": name, "reason": str(exc)})
-        return login_views.problem(request, "This sign-out message is not valid",
-                                   f"{provider.label}'s sign-out message was refused: {exc}. "
-                                   "You are signed out of this server.", status=400)
-    return login_views.problem(request, "This sign-out message is not valid",
-                               "It carries no SAML request or response.", status=400)
+        return login_views.problem(request, _("This sign-out message is not valid"),
+                                   _("%(label)s's sign-out message was refused: %(reason)s. "
+                                     "You are signed out of this server.") % {"label": provider.label, "reason": exc},
+                                   status=400)
+    return login_views.problem(request, _("This sign-out message is not valid"),
+                               _("It carries no SAML request or response."), status=400)
 
 
 def _unknown_sign_out(request, name):
     logger.warning("identity provider sign-out answer refused: unknown or used state", extra={"idp": name[:100]})
     return login_views.problem(
-        request, "This sign-out response is not valid",
-        "It does not belong to a sign-out in progress in this browser, or it was already used. "
-        "You are signed out of this server.", status=400)
+        request, _("This sign-out response is not valid"),
+        _("It does not belong to a sign-out in progress in this browser, or it was already used. "
+          "You are signed out of this server."), status=400)

@@ -37,6 +37,7 @@ from sequences.api import (
     configured_steps,
     flow_rerun,
     flow_trace,
+    published_version,
 )
 
 from . import lookups, sealing
@@ -88,13 +89,14 @@ class FlowUnreadable(FlowError):
 
 
 def start_flow(application, request: dict, *, entry: str = "onLoginRequest", return_to: dict | None = None,
-               browser_hash: str = "", session: dict | None = None) -> LoginFlow:
+               browser_hash: str = "", session: dict | None = None, claim_delivery: bool = False) -> LoginFlow:
     """Create a flow for `application`, pinned to its published script, and run it to its first command.
 
     `session` is the browser's sign-on session (sequences.api.session_input):
-    steps it already satisfies are answered from it.
+    steps it already satisfies are answered from it.  `claim_delivery`: the caller delivers the outcome
+    when the flow finishes here (see mark_concluded), so the claim is written with the flow.
     """
-    version = application.sequence.published_version() if application.sequence_id else None
+    version = published_version(application.sequence_id) if application.sequence_id else None
     state = FlowState.start(application.name, application.steps, request, entry=entry, session=session,
                             tenant_domain=settings.AUTHFLOW_TENANT_DOMAIN)
     ttl = timedelta(seconds=settings.AUTHFLOW_FLOW_TTL_SECONDS)
@@ -106,12 +108,15 @@ def start_flow(application, request: dict, *, entry: str = "onLoginRequest", ret
     with transaction.atomic():
         logger.info("flow started", extra={"flow_id": str(flow.id), "application": application.name,
                                            "sequence_version": version.number if version else None})
-        _advance_and_save(flow, state, answer=None, new=True)
+        _advance_and_save(flow, state, answer=None, new=True, claim_delivery=claim_delivery)
     return flow
 
 
-def resume_flow(flow_id, answer: dict, *, position: int) -> LoginFlow:
-    """Journal `answer` (which answers the flow at `position`) and run the flow to its next command."""
+def resume_flow(flow_id, answer: dict, *, position: int, claim_delivery: bool = False) -> LoginFlow:
+    """Journal `answer` (which answers the flow at `position`) and run the flow to its next command.
+
+    `claim_delivery` as for start_flow.
+    """
     try:
         with transaction.atomic():
             try:
@@ -142,7 +147,7 @@ def resume_flow(flow_id, answer: dict, *, position: int) -> LoginFlow:
                 check_answer(flow.pending or {}, answer)
             except AnswerMismatch as exc:
                 raise WrongAnswer(str(exc)) from None
-            _advance_and_save(flow, state, answer=answer)
+            _advance_and_save(flow, state, answer=answer, claim_delivery=claim_delivery)
     except IntegrityError:
         # Another request applied this flow's next effect first.
         raise StaleAnswer("this page is out of date: the login has moved on") from None
@@ -163,7 +168,13 @@ def end_flow(flow: LoginFlow, result: dict) -> LoginFlow:
 
 
 def mark_concluded(flow: LoginFlow) -> bool:
-    """Claim the delivery of a finished flow's outcome; False when it was delivered already."""
+    """Claim the delivery of a finished flow's outcome; False when it was delivered already.
+
+    A flow this request finished with claim_delivery was claimed as it was written: that claim is taken.
+    """
+    if getattr(flow, "_claimed_by_this_request", False):
+        flow._claimed_by_this_request = False
+        return True
     now = timezone.now()
     claimed = LoginFlow.objects.filter(pk=flow.pk, concluded_at__isnull=True).exclude(
         status=LoginFlow.Status.RUNNING).update(concluded_at=now)
@@ -273,7 +284,8 @@ def program_for(flow: LoginFlow) -> Program:
     return Program.default_for(configured_steps(flow.state))
 
 
-def _advance_and_save(flow: LoginFlow, state: FlowState, answer: dict | None, *, new: bool = False) -> None:
+def _advance_and_save(flow: LoginFlow, state: FlowState, answer: dict | None, *, new: bool = False,
+                      claim_delivery: bool = False) -> None:
     program, host = program_for(flow), DirectoryHost(flow, answers_count(state.to_dict(), "effect"))
     outbox = list(flow.outbox)  # setCookie adds to it
     result = advance(program, state, host, answer=answer)
@@ -312,6 +324,8 @@ def _advance_and_save(flow: LoginFlow, state: FlowState, answer: dict | None, *,
                 "line": command.get("line"), "column": command.get("column")})
         else:
             fields["status"] = LoginFlow.Status.FAILED
+        if claim_delivery and flow.concluded_at is None:
+            fields["concluded_at"] = timezone.now()  # mark_concluded's claim, in the same write
     if new:
         for name, value in fields.items():
             setattr(flow, name, value)
@@ -325,6 +339,7 @@ def _advance_and_save(flow: LoginFlow, state: FlowState, answer: dict | None, *,
         for name, value in fields.items():
             setattr(flow, name, value)
         flow.revision += 1
+    flow._claimed_by_this_request = "concluded_at" in fields
     if result.finished:
         logger.info("flow finished", extra={"flow_id": str(flow.id), "outcome": command["type"],
                                             "subject": fields.get("subject")})

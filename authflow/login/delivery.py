@@ -46,9 +46,13 @@ def script_may_set(name) -> bool:
     return lowered.startswith("x-") and lowered not in _SERVERS_X_HEADERS and not lowered.startswith(_SERVERS_X_PREFIXES)
 
 
-def respond(request, flow_id, response):
-    """Add the flow's pending headers and cookies to `response`, when it goes to the flow's browser."""
-    flow = service.for_response(flow_id)
+def respond(request, flow_id, response, *, current=None):
+    """Add the flow's pending headers and cookies to `response`, when it goes to the flow's browser.
+
+    `current`: the flow as this request left it, when nothing else can have moved it since (a flow
+    that started in this request and waits for its browser or finished): it is not read again.
+    """
+    flow = current if current is not None else service.for_response(flow_id)
     if flow is None or not binding.matches(request, flow):
         return response
     cookies = service.claim_outbox(flow)

@@ -18,6 +18,7 @@ from functools import wraps
 from django.db import transaction
 from django.http import HttpResponseRedirect
 from django.urls import reverse
+from django.utils.translation import gettext as _, gettext_noop
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
 
@@ -34,13 +35,13 @@ logger = logging.getLogger("authflow.login")
 
 NAME = MagicLinkAuthenticator.name
 
-NOT_VALID = ("This sign-in link is not valid",
-             "The link is incomplete or was changed. Copy the whole link from the email, or start signing in again.")
+NOT_VALID = (gettext_noop("This sign-in link is not valid"),
+             gettext_noop("The link is incomplete or was changed. Copy the whole link from the email, or start signing in again."))
 NO_LONGER = {
-    "used": ("This sign-in link was already used", "Each link works once. Start signing in again to get a new one."),
-    "expired": ("This sign-in link expired", "Links work for a limited time. Start signing in again to get a new one."),
-    "replaced": ("This sign-in link was replaced",
-                 "A newer link was sent, or the link was tried too often. Use the newest email, or start again."),
+    "used": (gettext_noop("This sign-in link was already used"), gettext_noop("Each link works once. Start signing in again to get a new one.")),
+    "expired": (gettext_noop("This sign-in link expired"), gettext_noop("Links work for a limited time. Start signing in again to get a new one.")),
+    "replaced": (gettext_noop("This sign-in link was replaced"),
+                 gettext_noop("A newer link was sent, or the link was tried too often. Use the newest email, or start again.")),
 }
 
 
@@ -74,27 +75,27 @@ def open_link(request, token):
         return _refused(request, record, ip, found.reason, title, message, status=410, restart=restart)
     if not binding.matches(request, flow):
         logger.info("magic link opened in another browser (kept usable)", extra={"flow_id": str(flow.id)})
-        return problem(request, "Open the link in the browser where you started signing in",
-                       "For your security, this sign-in link works only in the browser where you asked for it. "
-                       "Open the email there, or copy the link into that browser.", status=403)
+        return problem(request, _("Open the link in the browser where you started signing in"),
+                       _("For your security, this sign-in link works only in the browser where you asked for it. "
+                         "Open the email there, or copy the link into that browser."), status=403)
     if not service.is_running(flow):
-        return problem(request, "This sign-in is already finished", "The link was opened after the sign-in ended.",
+        return problem(request, _("This sign-in is already finished"), _("The link was opened after the sign-in ended."),
                        status=409, restart=restart)
     if service.is_expired(flow):
-        return problem(request, "This sign-in expired", "It was not finished in time.", status=410, restart=restart)
+        return problem(request, _("This sign-in expired"), _("It was not finished in time."), status=410, restart=restart)
     index = _magic_link_option(flow, record)
     if index is None:
-        return problem(request, "This sign-in link is out of date",
-                       "The sign-in moved on since the link was sent (another tab, or another way to sign in).",
+        return problem(request, _("This sign-in link is out of date"),
+                       _("The sign-in moved on since the link was sent (another tab, or another way to sign in)."),
                        status=409, restart=reverse("login-flow", args=[flow.id]))
     user = record.user
     if not user.is_active:
-        return problem(request, "This account cannot sign in", "The account is disabled.", status=403,
+        return problem(request, _("This account cannot sign in"), _("The account is disabled."), status=403,
                        restart=restart)
     if lockout.address_blocked(ip):
-        return problem(request, "Too many failed sign-ins", lockout.NETWORK_BLOCKED, status=429, restart=restart)
+        return problem(request, _("Too many failed sign-ins"), lockout.NETWORK_BLOCKED, status=429, restart=restart)
     if lockout.locked_for(user):
-        return problem(request, "This account is locked", lockout.locked_message(user), status=403, restart=restart)
+        return problem(request, _("This account is locked"), lockout.locked_message(user), status=403, restart=restart)
     step = steps.step_of(flow, flow.pending, index)
     answer = step.success(user.get_username(), {"username": [user.get_username()]})
     try:
@@ -105,10 +106,10 @@ def open_link(request, token):
     except _Used:
         return _refused(request, record, ip, "used", *NO_LONGER["used"], status=410, restart=restart)
     except service.StaleAnswer:
-        return problem(request, "This sign-in link is out of date", "The sign-in moved on meanwhile.", status=409,
+        return problem(request, _("This sign-in link is out of date"), _("The sign-in moved on meanwhile."), status=409,
                        restart=reverse("login-flow", args=[flow.id]))
     except service.FlowError as exc:
-        return problem(request, "This sign-in cannot continue", str(exc), status=409, restart=restart)
+        return problem(request, _("This sign-in cannot continue"), str(exc), status=409, restart=restart)
     lockout.record_success(user)
     logger.info("magic link accepted", extra={"flow_id": str(flow.id), "step": step.number})
     flow = steps.settle(request, flow)

@@ -18,6 +18,7 @@ account.
 from __future__ import annotations
 
 from django.shortcuts import render
+from django.utils.translation import gettext, gettext_noop
 
 from authflow.authenticators import registry
 from authflow.authenticators.base import ShowAgain, ShowPage, Step
@@ -66,8 +67,19 @@ def retried_option(flow, command: dict) -> int | None:
 
 
 def not_set_up(option: dict) -> str:
-    """The error of a step failed because the user has not set up the option (its page offers the others)."""
-    return f"{label(option)} is not set up for your account."
+    """The error of a step failed because the user has not set up the option (its page offers the others).
+
+    In English, whatever the page's language: the journal keeps it, and retried_option compares it; the page
+    shows it translated (_shown_error).
+    """
+    return f"{label(option, translated=False)} is not set up for your account."
+
+
+def _shown_error(error: str | None, command: dict) -> str | None:
+    for option in command["options"]:
+        if error and error == not_set_up(option):
+            return gettext("%(label)s is not set up for your account.") % {"label": label(option)}
+    return error
 
 
 def _subject_verified(flow, command: dict) -> bool:
@@ -133,7 +145,8 @@ def settle(request, flow):
 def _context(request, flow, error: str | None, index: int | None) -> dict:
     command = flow.pending
     return {"flow": flow, "application": flow.application, "command": command, "position": command["position"],
-            "form_token": binding.form_token(request, flow), "error": error or _previous_error(flow, command, index),
+            "form_token": binding.form_token(request, flow),
+            "error": _shown_error(error or _previous_error(flow, command, index), command),
             "several_options": len(command["options"]) > 1}
 
 
@@ -186,7 +199,8 @@ def _federated(request, flow, step: Step, index: int, context: dict, status: int
     try:
         return redirect_out(request, flow, step, index, provider)
     except ProviderError as exc:
-        raise AnsweredAtOnce(step.failure(f"{provider.label} cannot be used right now: {exc}.")) from None
+        raise AnsweredAtOnce(step.failure(gettext("%(label)s cannot be used right now: %(reason)s.")
+                                          % {"label": provider.label, "reason": exc})) from None
 
 
 def answer(request, flow):
@@ -194,11 +208,11 @@ def answer(request, flow):
     command = flow.pending
     index = chosen_option(command["options"], request.POST.get("option"))
     if index is None:
-        return None, show(request, flow, error="Choose one of the ways to sign in.", status=400)
+        return None, show(request, flow, error=gettext_noop("Choose one of the ways to sign in."), status=400)
     step = step_of(flow, command, index)
     authenticator = registry.get(step.authenticator) if step.idp == "LOCAL" else None
     if authenticator is None or not authenticator.template:
-        return None, show(request, flow, error="This way of signing in is not available.", index=index, status=400)
+        return None, show(request, flow, error=gettext_noop("This way of signing in is not available."), index=index, status=400)
     user = _unenrolled_user(authenticator, step)
     try:
         if user is None:
@@ -225,11 +239,14 @@ def _unenrolled_user(authenticator, step: Step):
     return user
 
 
-def label(option: dict) -> str:
+def label(option: dict, *, translated: bool = True) -> str:
+    """The option's name, in the page's language (or in English: not_set_up)."""
+    say = gettext if translated else (lambda text: text)
     if option.get("idp", "LOCAL") != "LOCAL":
         provider = federation.enabled(option["idp"])
-        return f"Sign in with {provider.label if provider else option['idp']}"
-    return registry.display_name(option.get("authenticator") or "")
+        name = provider.label if provider else option["idp"]
+        return say(gettext_noop("Sign in with %(provider)s")) % {"provider": name}
+    return say(registry.display_name(option.get("authenticator") or ""))
 
 
 def _login_hint(flow, command) -> str:

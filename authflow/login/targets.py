@@ -13,6 +13,7 @@ from urllib.parse import urlencode, urlsplit
 
 from django.conf import settings
 from django.http import HttpResponseRedirect
+from django.utils.translation import gettext_noop
 
 from authflow.applications.models import Application
 from authflow.callbacks import service as callbacks
@@ -49,7 +50,7 @@ def from_next(next_url: str, *, reauthenticate: bool = False) -> Target:
         try:
             application = account_application()
         except ConfigError as exc:
-            raise BadTarget("Signing in here is not set up",
+            raise BadTarget(gettext_noop("Signing in here is not set up"),
                             f"The application {settings.AUTHFLOW_ACCOUNT_APPLICATION!r}, whose script decides how "
                             f"people sign in to this server's own pages, cannot be created: {exc}") from None
         return Target(application=application, return_to={"protocol": "local", "next": next_url},

@@ -17,6 +17,7 @@ from django.contrib.auth import get_user_model, login
 from django.http import HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -24,9 +25,10 @@ from django.views.decorators.http import require_http_methods
 from authflow import ratelimit
 from authflow.callbacks import service as callbacks
 from authflow.flows import service
+from authflow.languages import choice as languages
 from authflow.net import client_ip
 from authflow.sso import service as sso
-from sequences.api import browser_session_id, passed_steps, request_inputs, step_answer
+from sequences.api import browser_session_id, passed_steps, request_inputs, request_param, step_answer
 
 from . import binding, delivery, error_urls, prompts, steps, targets, waiting
 
@@ -64,8 +66,8 @@ def begin(request, target: targets.Target):
     if limit and ip and ratelimit.hit(f"authflow:flow-starts:{ip}", 60) > limit:
         # Each start runs the script and stores a flow: one address cannot make the server do it without end.
         logger.warning("login not started: too many from one address", extra={"ip": ip, "limit_per_minute": limit})
-        response = problem(request, "Too many sign-ins", "Too many sign-ins were started from your network. "
-                           "Wait a minute, then try again.", status=429)
+        response = problem(request, _("Too many sign-ins"), _("Too many sign-ins were started from your network. "
+                                                                "Wait a minute, then try again."), status=429)
         response["Retry-After"] = "60"
         return response
     token, new_browser = binding.browser_token(request)
@@ -77,7 +79,7 @@ def begin(request, target: targets.Target):
     )
     session = sso.flow_input(request, reuse="login" not in target.prompt, max_age=target.max_age)
     flow = service.start_flow(target.application, inputs, browser_hash=binding.digest(token),
-                              return_to=target.return_to, session=session)
+                              return_to=target.return_to, session=session, claim_delivery=True)
     flow = steps.settle(request, flow)
     if service.is_running(flow) and "none" in target.prompt:
         flow = _no_interaction(flow)
@@ -88,7 +90,9 @@ def begin(request, target: targets.Target):
     if new_browser:
         binding.set_cookie(response, token, secure=request.is_secure())
         request.COOKIES[binding.COOKIE] = token  # so that the flow's headers and cookies go with this response
-    return delivery.respond(request, flow.id, response)
+    # Nobody else knows this flow's id yet: only a call handed to a worker can move it under our feet.
+    waits_for_call = service.is_running(flow) and (flow.pending or {}).get("type") == "call"
+    return delivery.respond(request, flow.id, response, current=None if waits_for_call else flow)
 
 
 def _no_interaction(flow):
@@ -104,19 +108,41 @@ def _no_interaction(flow):
 @require_http_methods(["GET", "POST"])
 def flow_page(request, flow_id):
     flow = service.get_flow(flow_id)
+    if flow is not None:
+        languages.use_for_flow(request, request_param(flow.state, "ui_locales"))
     response = _flow_page(request, flow)
-    return delivery.respond(request, flow.id, response) if flow is not None else response
+    if flow is None:
+        return response
+    return delivery.respond(request, flow.id, response, current=_as_left(request, flow))
+
+
+# The flow as continue_with() left it in this request (delivery.respond need not read it again).
+_LEFT = "_authflow_flow_as_left"
+
+
+def _as_left(request, flow):
+    """The flow as this request left it, when nothing else can have moved it since; else None (read again).
+
+    A GET that only showed the flow did not move it; continue_with() keeps the flow its round trip
+    returned.  A flow waiting for a worker's call may move at any time.
+    """
+    left = getattr(request, _LEFT, None)
+    if left is None and request.method == "GET" and getattr(request, "_authflow_answered_at_once", False) is False:
+        left = flow
+    if left is None or (service.is_running(left) and (left.pending or {}).get("type") == "call"):
+        return None
+    return left
 
 
 def _flow_page(request, flow):
     if flow is None:
-        return problem(request, "This sign-in link is not valid",
-                       "The link is incomplete or was changed. Go back to the application and sign in again.",
+        return problem(request, _("This sign-in link is not valid"),
+                       _("The link is incomplete or was changed. Go back to the application and sign in again."),
                        status=404)
     restart = targets.restart_url(flow)
     if not binding.matches(request, flow):
-        return problem(request, "Continue in the browser you started in",
-                       "This sign-in was started in another browser (or its cookie was cleared).",
+        return problem(request, _("Continue in the browser you started in"),
+                       _("This sign-in was started in another browser (or its cookie was cleared)."),
                        status=403, restart=restart)
     if request.method == "POST" and not binding.form_token_is_valid(request, flow):
         return csrf_failure(request)
@@ -125,7 +151,7 @@ def _flow_page(request, flow):
             return _already_finished(request, flow)
         return conclude(request, flow)
     if service.is_expired(flow):
-        return problem(request, "This sign-in expired", "It was not finished in time.", status=410, restart=restart)
+        return problem(request, _("This sign-in expired"), _("It was not finished in time."), status=410, restart=restart)
     if request.method == "POST":
         return submit(request, flow)
     return show(request, flow)
@@ -139,6 +165,7 @@ def show(request, flow):
     try:
         return steps.show(request, flow)
     except steps.AnsweredAtOnce as answered:
+        request._authflow_answered_at_once = True
         return continue_with(request, flow, answered.answer, flow.pending["position"])
 
 
@@ -169,16 +196,17 @@ def submit(request, flow):
 def continue_with(request, flow, answer: dict, position: int):
     """Journal `answer` (a page's, or an identity provider's callback) and show what comes next."""
     try:
-        flow = service.resume_flow(flow.id, answer, position=position)
+        flow = service.resume_flow(flow.id, answer, position=position, claim_delivery=True)
     except service.StaleAnswer:
         return _out_of_date(request, flow)
     except service.WrongAnswer as exc:
-        return problem(request, "This answer does not fit", str(exc), status=400,
+        return problem(request, _("This answer does not fit"), str(exc), status=400,
                        restart=reverse("login-flow", args=[flow.id]))
     except service.FlowError as exc:
-        return problem(request, "This sign-in cannot continue", str(exc), status=409,
+        return problem(request, _("This sign-in cannot continue"), str(exc), status=409,
                        restart=targets.restart_url(flow))
     flow = steps.settle(request, flow)
+    setattr(request, _LEFT, flow)
     if service.is_running(flow):
         return HttpResponseRedirect(reverse("login-flow", args=[flow.id]))
     return conclude(request, flow)
@@ -202,35 +230,35 @@ def conclude(request, flow):
     if result.get("message"):
         where = f" (line {result['line']}, column {result['column']})" if result.get("line") else ""
         detail = f"{result['message']}{where}"
-    return problem(request, "Sign-in is not available right now",
-                   "This application's sign-in script failed. The administrators can see why in the logs.",
+    return problem(request, _("Sign-in is not available right now"),
+                   _("This application's sign-in script failed. The administrators can see why in the logs."),
                    status=503, restart=targets.restart_url(flow), detail=detail)
 
 
 def _sign_in(request, flow):
-    user = get_user_model().objects.filter(username=flow.subject, is_active=True).first()
+    user = _subject(request, flow.subject)
     restart = targets.restart_url(flow)
     if user is None:
-        return problem(request, "This account cannot sign in", "The account does not exist or is disabled.",
+        return problem(request, _("This account cannot sign in"), _("The account does not exist or is disabled."),
                        status=403, restart=restart)
     passed = passed_steps(flow.state)
     if not any(steps.proves_identity(a) for a in passed):
         logger.error("a login finished without a step that checks a credential", extra={
             "flow_id": str(flow.id), "application": flow.application.name})
-        return problem(request, "This sign-in did not check who you are",
-                       "The application's sign-in is set up wrongly. The administrators can see why in the logs.",
+        return problem(request, _("This sign-in did not check who you are"),
+                       _("The application's sign-in is set up wrongly. The administrators can see why in the logs."),
                        status=403, restart=restart,
                        detail="the script completed after steps that check no credential (such as IdentifierExecutor)")
     try:
         callbacks.after_login(request, flow, user)  # the application's onAuthenticateSuccess may refuse
     except callbacks.Refusal as exc:
         return targets.deliver_error(flow, {"errorCode": "access_denied", "errorMessage": exc.message}) or problem(
-            request, "Sign-in refused", exc.message, status=403, restart=restart)
+            request, _("Sign-in refused"), exc.message, status=403, restart=restart)
     current = sso.current(request)
     from_session = [a for a in passed if a["via"] == "session"]
     if from_session and (current is None or str(current.pk) != browser_session_id(flow.state)):
-        return problem(request, "Your session ended",
-                       "You were signed out while this sign-in was in progress. Sign in again.",
+        return problem(request, _("Your session ended"),
+                       _("You were signed out while this sign-in was in progress. Sign in again."),
                        status=409, restart=restart)
     interactive = [a for a in passed if a["via"] != "session"]
     same_user = request.user.is_authenticated and request.user.pk == user.pk
@@ -248,15 +276,22 @@ def _sign_in(request, flow):
     return targets.deliver_success(request, flow)
 
 
+def _subject(request, username: str):
+    """The active user `username`: the signed-in one when it is them (single sign-on), else from the directory."""
+    if request.user.is_authenticated and request.user.get_username() == username and request.user.is_active:
+        return request.user  # read by the authentication middleware in this request
+    return get_user_model().objects.filter(username=username, is_active=True).first()
+
+
 def _already_finished(request, flow):
-    return problem(request, "This sign-in is already finished",
-                   "The form was sent, or the link opened, after the sign-in ended.", status=409,
+    return problem(request, _("This sign-in is already finished"),
+                   _("The form was sent, or the link opened, after the sign-in ended."), status=409,
                    restart=targets.restart_url(flow))
 
 
 def _out_of_date(request, flow):
-    return problem(request, "This page is out of date",
-                   "The sign-in moved on (in another tab, or the form was sent twice).", status=409,
+    return problem(request, _("This page is out of date"),
+                   _("The sign-in moved on (in another tab, or the form was sent twice)."), status=409,
                    restart=reverse("login-flow", args=[flow.id]))
 
 
@@ -285,7 +320,7 @@ def _error_text(value, limit: int) -> str:
 
 def _error_title(params) -> str:
     """The reference's error page puts sendError's `status` as its heading."""
-    return _error_text(params.get("status"), MAX_ERROR_TITLE) or "Sign-in refused"
+    return _error_text(params.get("status"), MAX_ERROR_TITLE) or _("Sign-in refused")
 
 
 def _error_message(params) -> str:
@@ -294,7 +329,7 @@ def _error_message(params) -> str:
         text = _error_text(params.get(name), MAX_ERROR_MESSAGE)
         if text:
             return text
-    return "The sign-in was refused."
+    return _("The sign-in was refused.")
 
 
 @never_cache
@@ -314,11 +349,11 @@ def admin_login(request):
     if not next_url.startswith(("/admin/", "/console/")) or "\\" in next_url or next_url.startswith("//"):
         next_url = "/admin/"
     if request.user.is_authenticated and not request.user.is_staff:
-        return problem(request, "Not an administrator",
-                       "Your account cannot use the administration console.", status=403)
+        return problem(request, _("Not an administrator"),
+                       _("Your account cannot use the administration console."), status=403)
     return HttpResponseRedirect(reverse("login-start") + "?" + urlencode({"next": next_url}))
 
 
 def csrf_failure(request, reason=""):
-    return problem(request, "This form expired",
-                   "For your security the form could not be accepted. Reload the page and try again.", status=403)
+    return problem(request, _("This form expired"),
+                   _("For your security the form could not be accepted. Reload the page and try again."), status=403)

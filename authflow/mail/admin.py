@@ -1,14 +1,23 @@
-"""Email templates in the admin console (editable, with the placeholders each uses), one-time codes read-only."""
+"""Email templates in the admin console (editable, with the placeholders each uses, and their other languages), one-time codes read-only."""
 from django.contrib import admin
 from django.utils.html import format_html_join
 
 from authflow.readonly_admin import ReadOnlyAdmin
 
-from .models import REQUIRED_PLACEHOLDERS, EmailTemplate, OneTimeCode
+from .models import REQUIRED_PLACEHOLDERS, EmailTemplate, EmailTemplateVariant, OneTimeCode
+
+
+class VariantInline(admin.StackedInline):
+    """The template in other languages: sent to users whose page spoke that language."""
+
+    model = EmailTemplateVariant
+    extra = 0
+    fields = ["language", "subject", "text_body", "html_body"]
 
 
 @admin.register(EmailTemplate)
 class EmailTemplateAdmin(admin.ModelAdmin):
+    inlines = [VariantInline]
     list_display = ["template_id", "subject", "description", "placeholders", "updated_at"]
     search_fields = ["template_id", "subject", "description"]
     readonly_fields = ["placeholders", "updated_at"]

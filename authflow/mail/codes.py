@@ -25,6 +25,7 @@ from django.core.cache import cache
 from django.db import transaction
 from django.template.defaultfilters import pluralize
 from django.utils import timezone
+from django.utils.translation import gettext_noop
 
 from authflow import keys, ratelimit
 
@@ -66,7 +67,7 @@ def _step_key(purpose: str, flow_id, position) -> str:
     return f"authflow:mail-sends:{purpose}:{flow_id}:{position}"
 
 
-UNAVAILABLE = "Another email cannot be sent right now. Try again in a few minutes."
+UNAVAILABLE = gettext_noop("Another email cannot be sent right now. Try again in a few minutes.")
 
 
 def first_send(purpose: str, flow_id, position) -> bool:

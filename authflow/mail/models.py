@@ -82,6 +82,46 @@ class EmailTemplate(models.Model):
         return subject, text, html, missing
 
 
+class EmailTemplateVariant(models.Model):
+    """A template's text in one more language; the template itself is the default language's.
+
+    The service sends the variant of the recipient's language when there is one, else the template.
+    """
+
+    template = models.ForeignKey(EmailTemplate, on_delete=models.CASCADE, related_name="variants")
+    language = models.CharField(max_length=8, help_text="A language code of settings.LANGUAGES, such as de.")
+    subject = models.CharField(max_length=255)
+    text_body = models.TextField()
+    html_body = models.TextField(blank=True)
+
+    class Meta:
+        ordering = ["template__template_id", "language"]
+        constraints = [models.UniqueConstraint(fields=["template", "language"], name="one_variant_per_language")]
+        verbose_name = "email template in another language"
+
+    def __str__(self):
+        return f"{self.template_id} ({self.language})"
+
+    @property
+    def template_id(self) -> str:
+        return self.template.template_id
+
+    @property
+    def required_placeholders(self) -> set[str]:
+        return REQUIRED_PLACEHOLDERS.get(self.template.template_id, set())
+
+    def clean(self):
+        if self.language not in dict(settings.LANGUAGES):
+            raise ValidationError({"language": "Not one of the languages this server ships: "
+                                               + ", ".join(code for code, _ in settings.LANGUAGES) + "."})
+        if self.language == settings.LANGUAGE_CODE:
+            raise ValidationError({"language": "The template itself is in the default language."})
+        EmailTemplate.clean(self)
+
+    def render(self, values: dict[str, str]):
+        return EmailTemplate.render(self, values)
+
+
 class OneTimeCode(models.Model):
     """A code or link sent (by email or text message) for one step of one login flow; only its keyed digest is kept."""
 

@@ -20,6 +20,7 @@ import logging
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.utils import translation
 
 from authflow import ratelimit
 
@@ -62,10 +63,7 @@ def send_template(user_or_username, template_id: str, placeholders: dict | None 
                        extra={**where, "limit": settings.AUTHFLOW_MAIL_MAX_PER_USER,
                               "window_seconds": settings.AUTHFLOW_MAIL_WINDOW_SECONDS})
         return False
-    template = EmailTemplate.objects.filter(template_id=template_id).first()
-    if template is None and template_id in defaults.BY_ID:
-        # The shipped text, when the stored copy is gone (the authenticators must keep working).
-        template = EmailTemplate(**defaults.BY_ID[template_id])
+    template = _in_language(template_id, translation.get_language() or settings.LANGUAGE_CODE)
     if template is None:
         logger.warning("email not sent: no such email template", extra=where)
         return False
@@ -82,6 +80,24 @@ def send_template(user_or_username, template_id: str, placeholders: dict | None 
     transaction.on_commit(lambda: _enqueue(sealed, where))
     logger.info("email queued for sending after commit", extra=where)
     return True
+
+
+def _in_language(template_id: str, language: str):
+    """The template to render in `language` (the page's: authflow.languages chose it), or None.
+
+    A stored variant in that language first; then, while the stored template is still the shipped text, the
+    shipped text's translation (locale/); else the stored template, in the default language.  The shipped text
+    is used when the stored copy is gone (the authenticators must keep working).
+    """
+    stored = EmailTemplate.objects.filter(template_id=template_id).first()
+    shipped = defaults.BY_ID.get(template_id)
+    if stored is not None and language != settings.LANGUAGE_CODE:
+        variant = stored.variants.filter(language=language).first()
+        if variant is not None:
+            return variant
+    if shipped is not None and (stored is None or defaults.is_shipped_text(stored)):
+        return EmailTemplate(**defaults.translated(shipped, language))
+    return stored
 
 
 def take_allowance(user) -> bool:

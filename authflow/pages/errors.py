@@ -12,6 +12,7 @@ import sys
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import get_template
+from django.utils.translation import get_language, get_language_bidi, gettext_noop
 
 from authflow.logging import redact_path
 
@@ -36,18 +37,20 @@ def server_error(request):
                                      "error_description": "the service is unavailable; try again shortly"},
                                     status=503)
         else:
-            response = _page(503, "Temporarily unavailable",
-                             "Signing in is not possible right now. Try again in a minute.")
+            response = _page(503, gettext_noop("Temporarily unavailable"),
+                             gettext_noop("Signing in is not possible right now. Try again in a minute."))
         response["Retry-After"] = str(RETRY_AFTER_SECONDS)
         return response
     if is_api_request(request):
         return error_response("the server could not complete this request", 500)
     if request.path.startswith(JSON_PATHS):
         return JsonResponse({"error": "server_error"}, status=500)
-    return _page(500, "Something went wrong", "The server could not complete this request. Try again; if it "
-                 "keeps happening, tell the administrators.")
+    return _page(500, gettext_noop("Something went wrong"), gettext_noop("The server could not complete this request. Try again; if it "
+                                                                 "keeps happening, tell the administrators."))
 
 
 def _page(status: int, title: str, message: str) -> HttpResponse:
-    html = get_template("login/problem.html").render({"title": title, "message": message})
+    html = get_template("login/problem.html").render({
+        "title": title, "message": message, "page_language": get_language() or "en",
+        "page_direction": "rtl" if get_language_bidi() else "ltr"})
     return HttpResponse(html, status=status)

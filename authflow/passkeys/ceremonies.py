@@ -26,6 +26,7 @@ subdomain of the RP id) is replaced, and no origin outside
 """
 from __future__ import annotations
 
+from django.utils.translation import gettext_noop
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -62,16 +63,16 @@ DISCOURAGED = UserVerificationRequirement.DISCOURAGED
 
 _TRANSPORTS = {t.value for t in AuthenticatorTransport}
 
-NOT_READABLE = "The browser's answer could not be read. Try again."
-FOR_ANOTHER_SITE = "The passkey answered for another website, so it was refused. Sign in from this site's own address."
-FOR_ANOTHER_REQUEST = "The passkey answered another sign-in request, so it was refused. Try again."
-NOT_VERIFIED = "The passkey's answer could not be verified, so it was refused."
-NEEDS_VERIFICATION = ("Your passkey did not check that it is you (with a PIN, fingerprint or face), "
-                      "which signing in without a password requires.")
-CLONED = ("This security key's signature counter went backwards, which happens when a key has been copied. "
-          "It was refused: sign in another way, and remove it from your account if you do not trust it.")
-WRONG_USER = "This passkey belongs to another account, so it was refused."
-UNSUPPORTED_KEY = "This passkey or security key uses a kind of key this site cannot check. Try another one."
+NOT_READABLE = gettext_noop("The browser's answer could not be read. Try again.")
+FOR_ANOTHER_SITE = gettext_noop("The passkey answered for another website, so it was refused. Sign in from this site's own address.")
+FOR_ANOTHER_REQUEST = gettext_noop("The passkey answered another sign-in request, so it was refused. Try again.")
+NOT_VERIFIED = gettext_noop("The passkey's answer could not be verified, so it was refused.")
+NEEDS_VERIFICATION = gettext_noop("Your passkey did not check that it is you (with a PIN, fingerprint or face), "
+                                  "which signing in without a password requires.")
+CLONED = gettext_noop("This security key's signature counter went backwards, which happens when a key has been copied. "
+                      "It was refused: sign in another way, and remove it from your account if you do not trust it.")
+WRONG_USER = gettext_noop("This passkey belongs to another account, so it was refused.")
+UNSUPPORTED_KEY = gettext_noop("This passkey or security key uses a kind of key this site cannot check. Try another one.")
 
 
 class Malformed(ValueError):

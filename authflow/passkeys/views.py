@@ -19,6 +19,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods
+from django.utils.translation import gettext as _, gettext_noop
 
 from authflow.account import recent
 from authflow.directory import lockout
@@ -29,8 +30,8 @@ from .models import Ceremony, Passkey
 
 logger = logging.getLogger("authflow.passkeys")
 
-EXPIRED = "This request expired or was already used. Try again."
-NOT_YOURS = "That passkey is not on your account."
+EXPIRED = gettext_noop("This request expired or was already used. Try again.")
+NOT_YOURS = gettext_noop("That passkey is not on your account.")
 
 
 def _json_error(message: str, status: int, **more) -> JsonResponse:
@@ -44,7 +45,7 @@ def register_begin(request):
         return _json_error("Your session ended. Sign in again.", 401,
                            redirect=reverse("login-start") + "?" + urlencode({"next": reverse("account")}))
     if not recent.is_recent(request):
-        messages.info(request, "For your security, sign in again, then add your passkey.")
+        messages.info(request, _("For your security, sign in again, then add your passkey."))
         return _json_error("For your security, sign in again first.", 403, redirect=recent.reauthenticate_url())
     options, state = service.registration_options(service.relying_party(request), request.user)
     ceremony = Ceremony.begin(Ceremony.Kind.REGISTER, state, user=request.user)
@@ -96,7 +97,7 @@ def rename(request, passkey_id):
     if passkey is None:
         messages.error(request, NOT_YOURS)
     elif not name:
-        messages.error(request, "Give the passkey a name.")
+        messages.error(request, _("Give the passkey a name."))
     else:
         old, passkey.name = passkey.name, name
         passkey.save(update_fields=["name"])

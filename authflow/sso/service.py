@@ -76,12 +76,27 @@ def purge_sessions(dead_before) -> dict[str, int]:
     return per_model
 
 
+# current() reads a browser's session once per request (the middleware, the flow's input and the sign-in
+# all ask): the row is kept on the request, keyed by what it was read for.  A session ended by this process
+# (_end) since then is read again, so that a script or view ending it is seen in the same request.
+_REQUEST_MEMO = "_authflow_sso_current"
+_ends = [0]  # sessions ended by this process, as a count: the memo's generation
+
+
 def current(request) -> UserSession | None:
     """This browser's active session for the signed-in user, or None."""
     session_id = request.session.get(SESSION_KEY)
     if not session_id or not request.user.is_authenticated:
         return None
-    session = UserSession.objects.filter(pk=session_id, user_id=request.user.pk).first()
+    key = (session_id, request.user.pk, _ends[0])
+    memo = getattr(request, _REQUEST_MEMO, None)
+    if memo is not None and memo[0] == key:
+        session = memo[1]
+    else:
+        session = UserSession.objects.filter(pk=session_id, user_id=request.user.pk).first()
+        if session is not None:
+            session.user = request.user  # the same row (user_id above): not read again
+        setattr(request, _REQUEST_MEMO, (key, session))
     if session is None or not is_active(session):
         return None
     return session
@@ -102,12 +117,15 @@ def on_login(sender, request, user, **kwargs) -> None:
     session = current(request)
     if session is not None:
         UserSession.objects.filter(pk=session.pk).update(login_at=now, last_access_at=now)
+        session.login_at = session.last_access_at = now
         return
     agent = user_agent_object(request.headers.get("User-Agent", ""))
     session = UserSession.objects.create(
         user=user, ip=client_ip(request), user_agent=agent["raw"], browser=agent["browser"][:100],
         platform=agent["platform"][:100], device=agent["device"][:100], login_at=now, last_access_at=now)
     request.session[SESSION_KEY] = str(session.pk)
+    session.user = user
+    setattr(request, _REQUEST_MEMO, ((str(session.pk), user.pk, _ends[0]), session))
     logger.info("session started", extra={"session_id": str(session.pk), "user": user.get_username()})
 
 
@@ -154,28 +172,42 @@ def end_sessions(session_ids, reason: str) -> int:
 def _end(queryset, reason: str) -> int:
     ended = list(queryset.filter(ended_at__isnull=True).values_list("pk", flat=True))
     count = queryset.filter(ended_at__isnull=True).update(ended_at=timezone.now(), end_reason=reason[:64])
+    if count:
+        _ends[0] += 1  # current() reads again
     for session_id in ended:
         logger.info("session ended", extra={"session_id": str(session_id), "reason": reason})
     return count
 
 
-@transaction.atomic
 def record_flow(session: UserSession, application, subject: str, passed: list[dict], flow_id=None) -> None:
     """A flow signed in to `application` in this session, passing the steps in `passed` interactively."""
     now = timezone.now()
-    if flow_id is not None and any(p["idp"] != "LOCAL" for p in passed):
-        federated_flow_recorded.send(sender=UserSession, session=session, flow_id=flow_id)
-    row, created = SessionApplication.objects.get_or_create(
-        session=session, application=application, defaults={"subject": subject, "last_at": now})
-    if not created:
-        SessionApplication.objects.filter(pk=row.pk).update(subject=subject, last_at=now)
-    if passed:
-        locked = UserSession.objects.select_for_update().get(pk=session.pk)
-        kept = [a for a in locked.authenticated
-                if (a["authenticator"], a["idp"]) not in {(p["authenticator"], p["idp"]) for p in passed}]
-        locked.authenticated = kept + [{"authenticator": p["authenticator"], "idp": p["idp"], "at": now.isoformat()}
-                                       for p in passed]
-        locked.save(update_fields=["authenticated"])
+    with transaction.atomic():
+        if flow_id is not None and any(p["idp"] != "LOCAL" for p in passed):
+            federated_flow_recorded.send(sender=UserSession, session=session, flow_id=flow_id)
+        # One statement: the application's row, made or brought up to date.
+        SessionApplication.objects.bulk_create(
+            [SessionApplication(session=session, application=application, subject=subject, last_at=now)],
+            update_conflicts=True, unique_fields=["session", "application"], update_fields=["subject", "last_at"])
+        if passed:
+            session.authenticated = _record_authentications(session, passed, now)
+
+
+def _record_authentications(session: UserSession, passed: list[dict], now) -> list[dict]:
+    """The session's authentications with `passed` (newest first replaced); what is stored now."""
+    def merged(authenticated):
+        again = {(p["authenticator"], p["idp"]) for p in passed}
+        return ([a for a in authenticated if (a["authenticator"], a["idp"]) not in again]
+                + [{"authenticator": p["authenticator"], "idp": p["idp"], "at": now.isoformat()} for p in passed])
+
+    # Compare and set from the row as this request read it: one UPDATE, unless another request changed it since.
+    known = list(session.authenticated)
+    if UserSession.objects.filter(pk=session.pk, authenticated=known).update(authenticated=merged(known)) == 1:
+        return merged(known)
+    locked = UserSession.objects.select_for_update().get(pk=session.pk)
+    locked.authenticated = merged(locked.authenticated)
+    locked.save(update_fields=["authenticated"])
+    return locked.authenticated
 
 
 def signed_in_to(request, application_name: str) -> bool:

@@ -159,6 +159,11 @@ def _round_trip(program: Program, state: FlowState, host: Host, answer: dict | N
     prefetch: dict[str, dict | None] = {}
     if answer is not None and answer.get("user"):
         prefetch[answer["user"]] = host.load_user(answer["user"])
+    session = state.inputs.get("session")
+    if answer is None and session and session.get("authenticated") and session.get("user") not in prefetch:
+        # A flow starting in a signed-in browser: the runtime answers the steps the session satisfies in
+        # the same run (sessionAnswer in js/journal.js), and names their user at once.
+        prefetch[session["user"]] = host.load_user(session["user"])
     lookups: dict[str, Any] = {}  # answers of this round trip's lookups, by id
     events: list[dict] = []
     inputs_text = json.dumps(state.inputs, separators=(",", ":"))
@@ -189,6 +194,13 @@ def _round_trip(program: Program, state: FlowState, host: Host, answer: dict | N
         users_read.update(result["reads"])
         lookups_added.update(result["lookups"])
         journal["logs"] += len(result["logs"])
+        for given in result.get("sessionAnswers", []):
+            if not _from_session(given, state.inputs.get("session")):
+                return Advance(state, _error("engine", "the runtime answered a step the session does not satisfy"),
+                               events)
+            journal["answers"].append(given)
+            events.append({"type": "sso", "step": given["step"], "user": given["user"],
+                           "authenticator": given.get("authenticator"), "idp": given.get("idp", "LOCAL")})
         for position, digest in result["digests"].items():
             journal["answers"][int(position)]["d"] = digest
         events.extend({"type": "log", **line} for line in result["logs"])
@@ -228,6 +240,15 @@ def _round_trip(program: Program, state: FlowState, host: Host, answer: dict | N
         return Advance(state, command, events)
 
     return Advance(state, _error("limit", f"the script made more than {max_host_calls} lookups and effects in one round trip"), events)
+
+
+def _from_session(given: dict, session: dict | None) -> bool:
+    """Whether a step answer the runtime gave from the sign-on session is one the session can give."""
+    if not session or not isinstance(given, dict) or given.get("k") != "step" or given.get("via") != "session":
+        return False
+    passed = {(a.get("authenticator"), a.get("idp") or "LOCAL") for a in session.get("authenticated", [])}
+    return (given.get("r") == "success" and given.get("user") == session.get("user")
+            and (given.get("authenticator"), given.get("idp") or "LOCAL") in passed)
 
 
 def _error(kind: str, message: str) -> dict:

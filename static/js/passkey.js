@@ -78,16 +78,18 @@
     var name = error && error.name;
     if (name === "NotAllowedError") {
       return mode === "create"
-        ? "No passkey was created: the request was cancelled or timed out."
-        : "No passkey was used: the request was cancelled or timed out, or this device has no passkey for this site.";
+        ? text("notCreated", "No passkey was created: the request was cancelled or timed out.")
+        : text("notUsed", "No passkey was used: the request was cancelled or timed out, or this device has no passkey for this site.");
     }
-    if (name === "InvalidStateError") { return "This device or security key already holds a passkey for your account here."; }
+    if (name === "InvalidStateError") { return text("alreadyHeld", "This device or security key already holds a passkey for your account here."); }
     if (name === "SecurityError") {
-      return "Passkeys cannot be used at this address. Open the site by its domain name (over HTTPS).";
+      return text("badAddress", "Passkeys cannot be used at this address. Open the site by its domain name (over HTTPS).");
     }
-    if (name === "NotSupportedError") { return "This device does not support the kinds of passkey this site accepts."; }
-    if (name === "AbortError") { return "The passkey request was interrupted."; }
-    return "The passkey request failed" + (error && error.message ? ": " + error.message : ".");
+    if (name === "NotSupportedError") { return text("unsupportedKind", "This device does not support the kinds of passkey this site accepts."); }
+    if (name === "AbortError") { return text("interrupted", "The passkey request was interrupted."); }
+    return error && error.message
+      ? text("failedBecause", "The passkey request failed: %(reason)s").replace("%(reason)s", error.message)
+      : text("failed", "The passkey request failed.");
   }
 
   function say(element, text) {
@@ -96,7 +98,15 @@
     element.hidden = !text;
   }
 
-  var UNSUPPORTED = "This browser cannot use passkeys or security keys. Sign in another way, or use another browser.";
+  // The page's language: {% passkey_texts %} puts the texts in a JSON block; English when it is not there.
+  var TEXTS = (function () {
+    var block = document.getElementById("passkey-texts");
+    try { return block ? JSON.parse(block.textContent) : {}; } catch (e) { return {}; }
+  }());
+
+  function text(key, english) { return TEXTS[key] || english; }
+
+  var UNSUPPORTED = text("unsupportedBrowser", "This browser cannot use passkeys or security keys. Sign in another way, or use another browser.");
 
   function setUpStep(root) {
     var data = JSON.parse(document.getElementById("passkey-options").textContent);
@@ -112,15 +122,16 @@
       busy = true;
       start.disabled = true;
       say(problem, "");
-      say(status, data.mode === "create" ? "Follow your browser's steps to create the passkey…" : "Waiting for your passkey…");
+      say(status, data.mode === "create" ? text("followCreate", "Follow your browser's steps to create the passkey…")
+                                         : text("waiting", "Waiting for your passkey…"));
       ceremony(data.mode, data.publicKey).then(function (answer) {
         form.elements.credential.value = JSON.stringify(answer);
-        say(status, "Checking…");
+        say(status, text("checking", "Checking…"));
         form.submit();
       }).catch(function (error) {
         busy = false;
         start.disabled = false;
-        start.textContent = "Try again";
+        start.textContent = text("tryAgain", "Try again");
         say(status, "");
         say(problem, explain(error, data.mode));
       });
@@ -136,7 +147,8 @@
       body: JSON.stringify(body)
     }).then(function (response) {
       return response.json().catch(function () {
-        return {error: "The server's answer could not be read (HTTP " + response.status + "). Reload the page and try again."};
+        return {error: text("unreadable", "The server's answer could not be read (HTTP %(status)s). Reload the page and try again.")
+          .replace("%(status)s", String(response.status))};
       });
     });
   }
@@ -166,11 +178,11 @@
       if (start.disabled) { return; }
       start.disabled = true;
       say(problem, "");
-      say(status, "Follow your browser's steps to create the passkey…");
+      say(status, text("followCreate", "Follow your browser's steps to create the passkey…"));
       postJSON(root.getAttribute("data-begin-url"), {}, csrf).then(function (begun) {
         if (follow(begun)) { return null; }
         return ceremony("create", begun.publicKey).then(function (answer) {
-          say(status, "Checking…");
+          say(status, text("checking", "Checking…"));
           return postJSON(root.getAttribute("data-complete-url"),
                           {ceremony: begun.ceremony, credential: answer, name: name.value}, csrf);
         });

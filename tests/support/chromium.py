@@ -22,3 +22,9 @@ def launch(playwright):
 def screenshot(page, name: str) -> None:
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+
+
+def element_screenshot(locator, name: str) -> None:
+    """Only the part of the page `locator` covers (tooltips over it included): the README's pictures."""
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    locator.screenshot(path=str(ARTIFACTS / f"{name}.png"))

@@ -11,6 +11,7 @@ from urllib.parse import urlencode, urlsplit
 
 from django.http import QueryDict
 from django.urls import reverse
+from django.utils.translation import gettext_noop
 
 from authflow.applications.models import Application
 
@@ -74,14 +75,16 @@ def parse(path: str) -> AuthorizationRequest:
     """The authorization request at `path` (a local URL of the authorization endpoint); raises InvalidRequest."""
     target = urlsplit(path)
     if target.scheme or target.netloc or target.path != reverse("oauth2_provider:authorize"):
-        raise InvalidRequest("This sign-in link is not valid", "Sign-in must start from the application you want to use.")
+        raise InvalidRequest(gettext_noop("This sign-in link is not valid"), gettext_noop("Sign-in must start from the application you want to use."))
     params = QueryDict(target.query)
-    application = Application.objects.filter(client_id=params.get("client_id", "")).first()
+    # With its protocol client: the library's validation reads it next (request_clients).
+    application = (Application.objects.select_related("oidc_client")
+                   .filter(client_id=params.get("client_id", "")).first())
     if application is None or application.oidc_client_id is None:
-        raise InvalidRequest("Unknown application",
-                             "The application that sent you here is not registered with this server.")
+        raise InvalidRequest(gettext_noop("Unknown application"),
+                             gettext_noop("The application that sent you here is not registered with this server."))
     if params.get("redirect_uri", "") not in application.redirect_uris:
         # Exact match only: never redirect to an address the application did not register.
-        raise InvalidRequest("This sign-in request is not valid",
-                             "The application asked to return you to an address it has not registered.")
+        raise InvalidRequest(gettext_noop("This sign-in request is not valid"),
+                             gettext_noop("The application asked to return you to an address it has not registered."))
     return AuthorizationRequest(path=path, params=params, application=application)

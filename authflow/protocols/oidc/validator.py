@@ -8,6 +8,7 @@ script set context.selectedAcr.
 """
 from __future__ import annotations
 
+from oauth2_provider.models import get_application_model
 from oauth2_provider.oauth2_validators import OAuth2Validator
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 
@@ -18,6 +19,7 @@ from authflow.flows import service as flows
 from sequences.api import passed_steps
 
 from ..models import IssuedCode
+from . import request_clients
 
 # Claims a script cannot set: the protocol's own.
 PROTOCOL_CLAIMS = {"iss", "sub", "aud", "exp", "iat", "nbf", "jti", "nonce", "auth_time", "at_hash", "c_hash", "azp",
@@ -30,7 +32,15 @@ class Validator(OAuth2Validator):
         # authflow.nul_bytes looked at the request: one with a NUL is no client (PostgreSQL cannot look it up).
         if isinstance(client_id, str) and "\x00" in client_id:
             return None
-        return super()._load_application(client_id, request)
+        if not request.client:
+            # The library checks it is still usable.  Read here with the application it belongs to, which
+            # the token request's callbacks ask for next (callbacks.tokens).
+            request.client = request_clients.known(client_id) or (
+                get_application_model().objects.select_related("authflow_app").filter(client_id=client_id).first()
+                if isinstance(client_id, str) else None)
+        client = super()._load_application(client_id, request)
+        request_clients.keep(client_id, client)
+        return client
 
     def get_additional_claims(self, request):
         user = request.user
@@ -86,8 +96,8 @@ def login_claims(code: str) -> dict:
     """The claims the login flow behind `code` adds to the ID token."""
     from .views import code_digest
 
-    issued = IssuedCode.objects.filter(code_sha256=code_digest(code)).first()
-    flow = flows.get_flow(issued.flow_id) if issued is not None else None
+    # The code's login in one query: its id is a subquery of the flow's.
+    flow = flows.get_flow(IssuedCode.objects.filter(code_sha256=code_digest(code)).values("flow_id")[:1])
     if flow is None:
         return {}
     out = {}

@@ -24,19 +24,25 @@ from authflow.flows import service as flows
 from authflow.net import client_ip
 
 from ..models import IssuedCode
-from . import authorization_requests, authorizations
+from . import authorization_requests, authorizations, request_clients
 
 logger = logging.getLogger("authflow.oidc")
 
 
 class AuthorizationView(LibraryAuthorizationView):
     def dispatch(self, request, *args, **kwargs):
+        with request_clients.remembered():
+            return self._dispatch(request, *args, **kwargs)
+
+    def _dispatch(self, request, *args, **kwargs):
         if request.method != "GET":
             return HttpResponseNotAllowed(["GET"])
         try:
             authorization_request = authorization_requests.parse(request.get_full_path())
         except authorization_requests.InvalidRequest as exc:
             return render(request, "login/problem.html", {"title": exc.title, "message": exc.message}, status=400)
+        client = authorization_request.application.oidc_client
+        request_clients.keep(client.client_id, client)  # read with the application: not again by the library
         try:
             # Other protocol errors (no PKCE, a bad scope...) go back to the registered redirect URI.
             _, credentials = self.validate_authorization_request(request)
@@ -50,10 +56,12 @@ class AuthorizationView(LibraryAuthorizationView):
         except OAuthToolkitError as error:
             return self.error_response(error, application=None)
         flow_id = authorizations.take(request.session, request.get_full_path()) if request.user.is_authenticated else None
+        if flow_id is None:
+            return self.login_required(request, authorization_request)
         with transaction.atomic():
             # The session says which login authorized this request in this browser; the login's row says
             # whether its code was issued: many requests presenting one login get one code.
-            if flow_id is not None and flows.claim_code(flow_id, subject=request.user.get_username()):
+            if flows.claim_code(flow_id, subject=request.user.get_username()):
                 response = super().dispatch(request, *args, **kwargs)
                 code = parse_qs(urlsplit(response.get("Location", "")).query).get("code", [None])[0]
                 if code:
@@ -90,7 +98,8 @@ class TokenView(LibraryTokenView):
                                     status=429)
             response["Retry-After"] = str(window)
             return response
-        response = super().post(request, *args, **kwargs)
+        with request_clients.remembered():
+            response = super().post(request, *args, **kwargs)
         if ip and response.status_code == 401:  # invalid_client
             ratelimit.hit(key, window)
         return response

@@ -249,8 +249,41 @@ function nextAnswer(kind, command, describe, matches) {
     return answer;
   }
   if (position >= JOURNAL_LIMITS.answers) journalError("too many steps, prompts, effects and calls");
+  const fromSession = kind === "step" ? sessionAnswer(r, command) : null;
+  if (fromSession !== null) {
+    // The sign-on session answers the step in this run (the server journals it): no round trip to ask.
+    r.journal.answers.push(fromSession);
+    r.newSessionAnswers.push(fromSession);
+    r.newDigests[position] = pathDigest(r);
+    r.cursor++;
+    return fromSession;
+  }
   command.position = position;
   halt(command);
+}
+
+// The answer the browser's sign-on session (inputs.session) gives to a step command, or null when the
+// user must take the step: the rule of sequences/engine/sso.py's answer_from_session, which the server
+// applies to a step this run did not answer.
+function sessionAnswer(r, command) {
+  const session = r.inputs.session;
+  if (session === null || typeof session !== "object" || typeof session.user !== "string") return null;
+  if (command.stepOptions && command.stepOptions.forceAuth) return null;
+  if (command.subject !== undefined && command.subject !== null && command.subject !== session.user) return null;
+  const authenticated = ArrayIsArray(session.authenticated) ? session.authenticated : [];
+  for (const option of command.options) {
+    const idp = option.idp || "LOCAL";
+    for (const passed of authenticated) {
+      if (passed.authenticator === option.authenticator && (passed.idp || "LOCAL") === idp) {
+        const answer = { k: "step", step: command.step, r: "success", user: session.user };
+        if (option.authenticator) answer.authenticator = option.authenticator;
+        if (idp !== "LOCAL") answer.idp = idp;
+        answer.via = "session";
+        return answer;
+      }
+    }
+  }
+  return null;
 }
 
 function diverged(message) {

@@ -32,6 +32,7 @@ function newRun(input, program) {
     readCount: ObjectKeys(journal.reads || {}).length,
     newLookups: {},
     newDigests: {},
+    newSessionAnswers: [],
     pathHash: pathStart(journal.seed || 0),
     seenReads: new RealSet(),
     libraries: new RealMap(),
@@ -182,6 +183,7 @@ function runEntry(key, inputText) {
     reads: r.newReads,
     lookups: r.newLookups,
     digests: r.newDigests,
+    sessionAnswers: r.newSessionAnswers,
   });
 }
 
