@@ -10,6 +10,7 @@ import base64
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.db.models import F
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiResponse, extend_schema
 from rest_framework import serializers, status
@@ -20,7 +21,7 @@ from authflow.branding import colours, rules, services
 from authflow.branding.models import Brand
 
 from . import audit
-from .base import ApiView, tagged
+from .base import ApiListView, ApiView, tagged
 from .concurrency import etag_of, require_match
 from .errors import Conflict, Invalid
 from .sequences import IF_MATCH, PRECONDITION
@@ -55,6 +56,10 @@ class BrandSerializer(serializers.Serializer):
     logo = serializers.CharField(required=False, allow_null=True, trim_whitespace=False, help_text=(
         "PNG, JPEG or WebP as a data URL (data:image/png;base64,...) or plain base64; checked by its content; "
         "null for none"))
+
+
+    def to_representation(self, brand):
+        return entry(brand)
 
 
 class BrandUpdateSerializer(BrandSerializer):
@@ -108,16 +113,17 @@ def _target(application: Application | None) -> str:
     return application.name if application is not None else "(default)"
 
 
-class BrandList(ApiView):
+class BrandList(ApiListView):
     read_scope, write_scope = "branding:read", "branding:write"
     serializer_class = BrandSerializer
+    ordering_fields = ["updated_at"]
 
-    @extend_schema(summary="List brands (the default brand, application null, first)",
-                   responses={200: BrandSerializer(many=True)})
+    def get_queryset(self):
+        return _brands().order_by(F("application__name").asc(nulls_first=True))
+
+    @extend_schema(summary="List brands (the default brand, application null, first)")
     def get(self, request):
-        brands = sorted(_brands(), key=lambda b: (b.application_id is not None, b.application.name
-                                                  if b.application_id else ""))
-        return tagged([entry(brand) for brand in brands])
+        return self.list(request)
 
     @extend_schema(summary="Create a brand (an application's, or with application null the default)",
                    request=BrandSerializer, responses={201: BrandSerializer, 409: OpenApiResponse(description="taken")})
