@@ -36,6 +36,7 @@ CHECKS = [not_a_server_error, status_code_conformance, content_type_conformance,
 def _seed() -> dict:
     """One of each resource, named "fuzz", so that cases also reach existing resources (random names 404)."""
     from authflow.applications.models import Application
+    from authflow.branding.models import Brand
     from authflow.directory.models import Role, User
     from authflow.flows import service as flows
     from authflow.outbound.models import AllowedEndpoint
@@ -45,6 +46,9 @@ def _seed() -> dict:
     version, _ = save_version("fuzz", "var onLoginRequest = function (context) { executeStep(1); };")
     app = Application.objects.create(name="fuzz", client_id="fuzz-app", sequence=version.sequence, client_type="public",
                                      steps={"1": [{"authenticator": "BasicAuthenticator", "idp": "LOCAL"}]})
+    # brands (the default and the application's), so that the brands' detail cases reach one
+    Brand.objects.create(application=None, display_name="Fuzz Corp")
+    Brand.objects.create(application=app, display_name="Fuzz", accent="#7a1f5c")
     Role.objects.create(name="fuzz")
     User.objects.create_user(username="fuzz", password="a long and unusual pass phrase 42")
     secret = Secret(name="fuzz")

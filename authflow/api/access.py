@@ -60,6 +60,8 @@ STAFF_PERMISSIONS = {
     "sequences:write": "sequences.add_sequenceversion",
     "applications:read": "applications.view_application",
     "applications:write": "applications.change_application",
+    "branding:read": "branding.view_brand",
+    "branding:write": "branding.change_brand",
     "users:read": "directory.view_user",
     "users:write": "directory.change_user",
     "endpoints:read": "outbound.view_allowedendpoint",

@@ -60,7 +60,8 @@ def _flatten(detail, field=None) -> list[dict]:
     if isinstance(detail, dict):
         out = []
         for key, value in detail.items():
-            name = None if key in ("non_field_errors", "detail") else (f"{field}.{key}" if field else str(key))
+            # A nested object's own error (it is not an object at all) names that object's field.
+            name = field if key in ("non_field_errors", "detail") else (f"{field}.{key}" if field else str(key))
             out.extend(_flatten(value, name))
         return out
     if isinstance(detail, list):

@@ -11,6 +11,8 @@ API_SCOPES = {
     "sequences:write": "Create scripts, libraries and versions; publish versions",
     "applications:read": "Read applications",
     "applications:write": "Create and change applications",
+    "branding:read": "Read brands (the login pages' look)",
+    "branding:write": "Create, change and delete brands",
     "users:read": "Read users and roles",
     "users:write": "Create and change users and roles, set passwords, unlock",
     "endpoints:read": "Read the endpoints scripts may call",

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from authflow.applications.models import Application
 from authflow.branding.services import put_brand
+from authflow.mail.configuration import put_template
 from authflow.custom_authenticators.services import put_authenticator
 from authflow.directory.claims import MAPPED, ClaimError, read_claims, write_claim
 from authflow import keys
@@ -62,6 +63,8 @@ def apply_config(config: Config) -> Counter:
             if application is None:
                 raise ConfigError(f"branding ({entry.application}): no application has this name")
         counts[f"brands {put_brand(application, entry.checked)}"] += 1
+    for checked in config.email_templates:
+        counts[f"email templates {put_template(checked)}"] += 1
     return counts
 
 

@@ -11,6 +11,7 @@ from authflow.custom_authenticators.models import CustomAuthenticator
 from authflow.directory.claims import EMAIL, GIVEN_NAME, LAST_NAME, STAFF, USERNAME, read_claims
 from authflow.directory.models import Role, User, UserStore
 from authflow.federation.models import IdentityProvider
+from authflow.mail.configuration import export_entries as email_template_entries
 from authflow.outbound.models import endpoints
 from sequences.api import brief_steps
 from sequences.models import Sequence
@@ -63,6 +64,9 @@ def export_config(include_password_hashes: bool = False) -> dict:
     brands = export_entries()
     if brands:
         config["branding"] = brands
+    templates = email_template_entries()
+    if templates:
+        config["email_templates"] = templates
     return config
 
 

@@ -17,6 +17,7 @@ from django.core.validators import validate_email, validate_slug
 from authflow import keys
 from authflow.authenticators import registry
 from authflow.branding import services as branding
+from authflow.mail import configuration as mail_templates
 from authflow.directory.claims import EMAIL, ClaimError, check_uri
 from authflow.directory.services import SERVER_CLAIMS
 from authflow.federation.models import secret_purpose
@@ -26,7 +27,7 @@ from authflow.outbound.allowlist import NotAllowed, normalise
 from . import rules
 
 TOP_KEYS = {"roles", "libraries", "allowed_endpoints", "identity_providers", "applications", "users", "user_stores",
-            "custom_authenticators", "branding"}
+            "custom_authenticators", "branding", "email_templates"}
 # A brand: an application's (by name) or, without `application`, the default one (authflow.branding).
 BRAND_KEYS = {"application", "display_name", "colors", "links", "logo"}
 LIBRARY_KEYS = {"name", "source"}
@@ -170,6 +171,7 @@ class Config:
     identity_providers: list[IdentityProviderEntry] = field(default_factory=list)
     custom_authenticators: list[CustomAuthenticatorEntry] = field(default_factory=list)
     branding: list[BrandEntry] = field(default_factory=list)
+    email_templates: list[dict] = field(default_factory=list)  # authflow.mail.configuration.check_entry's results
 
 
 @dataclass
@@ -219,9 +221,22 @@ def parse(data) -> Config:
     branding = [_brand(i, e) for i, e in enumerate(_list(data.get("branding", []), "branding"))]
     _unique([(b.application or "(default)", b.application or "(default)") for b in branding], "branding",
             "application")
+    templates = [_email_template(i, e) for i, e in enumerate(_list(data.get("email_templates", []),
+                                                                         "email_templates"))]
+    _unique([(t["template"]["template_id"],) * 2 for t in templates], "email_templates", "template_id")
     return Config(roles=roles, applications=applications, users=users, libraries=libraries,
                   allowed_endpoints=endpoints, user_stores=user_stores, identity_providers=providers,
-                  custom_authenticators=custom, branding=branding)
+                  custom_authenticators=custom, branding=branding, email_templates=templates)
+
+
+def _email_template(index: int, entry) -> dict:
+    where = f"email_templates[{index}]"
+    if isinstance(entry, dict) and isinstance(entry.get("template_id"), str):
+        where += f" ({entry['template_id'][:64]})"
+    try:
+        return mail_templates.check_entry(entry)
+    except mail_templates.TemplateEntryError as exc:
+        raise ConfigError(f"{where}: {exc}") from None
 
 
 def _brand(index: int, entry) -> BrandEntry:

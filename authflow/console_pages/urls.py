@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import admin_pages, applications, diagram_views, gallery_views, replay, scenario_views, views
+from . import admin_pages, applications, branding, diagram_views, gallery_views, replay, scenario_views, views
 
 app_name = "console"
 
@@ -22,6 +22,9 @@ urlpatterns = [
     path("applications/", applications.application_list, name="applications"),
     path("applications/new/", applications.application_create, name="application-create"),
     path("applications/<slug:name>/", applications.application_detail, name="application"),
+    path("applications/<slug:name>/brand/", branding.application_brand, name="application-brand"),
+    path("branding/", branding.default_brand, name="default-brand"),
+    path("branding/preview.css", branding.preview_stylesheet, name="brand-preview"),
     path("audit/", admin_pages.audit_log, name="audit"),
     path("users/", admin_pages.user_list, name="users"),
     path("users/<str:username>/unlock/", admin_pages.user_unlock, name="user-unlock"),

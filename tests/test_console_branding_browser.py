@@ -1,0 +1,41 @@
+"""The console's brand page in Chromium under the Content-Security-Policy: a contrast error shown beside the
+colours, a logo uploaded, and the preview coloured by the generated stylesheet (no CSP refusal)."""
+import os
+
+import pytest
+
+from authflow.branding.models import Brand
+from tests.support.chromium import screenshot
+from tests.test_branding import png
+from tests.test_console_admin_browser import console_page
+
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+pytest.importorskip("playwright.sync_api")
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+def test_an_administrator_fixes_a_contrast_error_uploads_a_logo_and_sees_the_preview(live_server, admin_user, tmp_path):
+    logo = tmp_path / "logo.png"
+    logo.write_bytes(png())
+    with console_page(live_server, admin_user) as (page, refused):
+        page.goto(live_server.url + "/console/branding/")
+        page.fill("#display_name", "Example Corp")
+        page.fill("#color-accent", "#ffff00")
+        page.click("#save-brand")
+        error = page.locator("#colors-error")
+        assert "links on the page" in error.inner_text() and "4.5:1" in error.inner_text()
+        assert page.locator("#display_name").input_value() == "Example Corp"
+        assert not Brand.objects.exists()
+
+        page.fill("#color-accent", "#7a1f5c")
+        page.set_input_files("#logo", str(logo))
+        page.click("#save-brand")
+        assert "Saved the default brand" in page.locator(".console-messages").inner_text()
+        button = page.locator(".brand-preview-button")
+        assert button.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(122, 31, 92)"
+        assert page.locator("#current-logo").evaluate("e => e.complete && e.naturalWidth") == 64
+        screenshot(page, "console-brand")
+        assert refused == []
+    brand = Brand.objects.get()
+    assert (brand.display_name, brand.accent, brand.logo_width) == ("Example Corp", "#7a1f5c", 64)
