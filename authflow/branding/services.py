@@ -13,7 +13,7 @@ import hashlib
 from dataclasses import dataclass, field
 
 from django.core.cache import cache as shared_cache
-from django.db import transaction
+from django.db import DatabaseError, transaction
 from django.urls import reverse
 
 from authflow.applications.models import Application
@@ -66,7 +66,11 @@ def page_brand(application=None) -> PageBrand:
     snapshot = getattr(application, "branding_snapshot", None)
     if snapshot:
         return PageBrand(**{**snapshot, "links": tuple(tuple(link) for link in snapshot["links"])})
-    return _page_brand(*_cached(getattr(application, "pk", None)))
+    try:
+        stored = _cached(getattr(application, "pk", None))
+    except DatabaseError:  # the "try again" page of a database outage still renders, in the built-in look
+        return PageBrand()
+    return _page_brand(*stored)
 
 
 def _page_brand(own: dict | None, default: dict | None) -> PageBrand:
