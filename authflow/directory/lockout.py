@@ -179,11 +179,17 @@ def _lock_name(username: str):
     Whether an account has it, the row's queryset, and its failures and lock.  Any wait for the row (or for
     another attempt's insert of it) longer than AUTHFLOW_SIGN_IN_WAIT_SECONDS raises OperationalError.
     """
-    with connection.cursor() as cursor:  # for the rest of this transaction only
-        cursor.execute("SELECT set_config('lock_timeout', %s, true)",
-                       [f"{_conf('AUTHFLOW_SIGN_IN_WAIT_SECONDS', 10) * 1000}ms"])
+    postgres = connection.vendor == "postgresql"
+    if postgres:
+        with connection.cursor() as cursor:  # for the rest of this transaction only
+            cursor.execute("SELECT set_config('lock_timeout', %s, true)",
+                           [f"{_conf('AUTHFLOW_SIGN_IN_WAIT_SECONDS', 10) * 1000}ms"])
     figures = ("failed_login_attempts", "locked_until")
     rows = User.objects.filter(username=username)
+    if not postgres:
+        # SQLite (the embedded default) has no row locks and ignores FOR UPDATE: a write that changes nothing
+        # takes its database-wide write lock for the rest of the transaction, which serialises attempts the same.
+        rows.update(failed_login_attempts=F("failed_login_attempts"))
     row = rows.select_for_update().values_list(*figures).first()
     if row is not None:
         return True, rows, row
