@@ -1,4 +1,4 @@
-"""The lockout on the embedded default (SQLite, `make run`): no PostgreSQL-only statement on a password check.
+"""A password check on the embedded default (SQLite, `make run`): no statement only PostgreSQL accepts.
 
 Run in its own process on a throwaway SQLite database, as `make run` runs: a correct password is allowed and ends
 the count, a wrong one is counted, an unknown username is counted the same way, and the threshold locks.
@@ -15,11 +15,11 @@ ROOT = Path(__file__).resolve().parents[1]
 PROBE = textwrap.dedent("""
     import json
     from django.core.management import call_command
-    from authflow.directory import lockout
-    from authflow.directory.models import User
+    from authflow.directory import lockout, services
+    from authflow.directory.models import Role, User
 
     call_command("migrate", verbosity=0)
-    User.objects.create_user("alice", password="alice-password-123")
+    User.objects.create_user("alice", password="alice-password-123").roles.add(Role.objects.create(name="admin"))
     seen = []
     for name, right in [("alice", False), ("alice", False), ("alice", True), ("nobody", False)]:
         with lockout.password_attempt(name) as attempt:
@@ -35,12 +35,12 @@ PROBE = textwrap.dedent("""
                 lockout.attempt_failed(attempt, None)
     with lockout.password_attempt("alice") as attempt:
         locked = not attempt.allowed and "locked" in str(attempt.message)
-    print(json.dumps({"allowed": seen, "before_success": alice.failed_login_attempts_before_success,
+    print(json.dumps({"roles": services.user_snapshot("alice")["roles"], "allowed": seen, "before_success": alice.failed_login_attempts_before_success,
                       "failures": alice.failed_login_attempts, "locked": locked}))
 """)
 
 
-def test_password_attempts_are_counted_and_locked_on_the_embedded_sqlite_default(tmp_path):
+def test_a_users_snapshot_and_password_attempts_work_on_the_embedded_sqlite_default(tmp_path):
     env = {key: value for key, value in os.environ.items()
            if key not in ("DATABASE_URL", "CELERY_BROKER_URL", "AUTHFLOW_CACHE_URL")}
     env.update(AUTHFLOW_DEBUG="1", DJANGO_SETTINGS_MODULE="authflow.settings",
@@ -49,4 +49,4 @@ def test_password_attempts_are_counted_and_locked_on_the_embedded_sqlite_default
                             capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, result.stderr[-3000:]
     seen = json.loads(result.stdout.strip().splitlines()[-1])
-    assert seen == {"allowed": [True, True, True, True], "before_success": 2, "failures": 0, "locked": True}
+    assert seen == {"roles": ["admin"], "allowed": [True, True, True, True], "before_success": 2, "failures": 0, "locked": True}

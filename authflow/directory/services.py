@@ -28,12 +28,13 @@ def _active_user(username: str):
 def _memberships(user) -> tuple[set[str], set[str], list]:
     """The user's role names, group names and claim rows, in one query (a UNION) instead of three."""
     text = CharField()
-    rows = (Role.objects.filter(users=user).values_list(Value("role", output_field=text), "name",
-                                                        Value("", output_field=text))
-            .union(Group.objects.filter(user=user).values_list(Value("group", output_field=text), "name",
-                                                               Value("", output_field=text)),
-                   UserClaim.objects.filter(user=user).values_list(Value("claim", output_field=text), "uri",
-                                                                   Cast("value", text)),
+    # Each part without its model's default ordering: SQLite refuses ORDER BY inside a compound statement.
+    rows = (Role.objects.filter(users=user).order_by()
+            .values_list(Value("role", output_field=text), "name", Value("", output_field=text))
+            .union(Group.objects.filter(user=user).order_by()
+                   .values_list(Value("group", output_field=text), "name", Value("", output_field=text)),
+                   UserClaim.objects.filter(user=user).order_by()
+                   .values_list(Value("claim", output_field=text), "uri", Cast("value", text)),
                    all=True))
     roles, groups, claims = set(), set(), []
     for kind, name, value in rows:
