@@ -10,7 +10,7 @@ from tests.test_branding import png
 from tests.test_console_admin_browser import console_page
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-pytest.importorskip("playwright.sync_api")
+expect = pytest.importorskip("playwright.sync_api").expect
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -31,9 +31,9 @@ def test_an_administrator_fixes_a_contrast_error_uploads_a_logo_and_sees_the_pre
         page.fill("#color-accent", "#7a1f5c")
         page.set_input_files("#logo", str(logo))
         page.click("#save-brand")
-        assert "Saved the default brand" in page.locator(".console-messages").inner_text()
-        button = page.locator(".brand-preview-button")
-        assert button.evaluate("e => getComputedStyle(e).backgroundColor") == "rgb(122, 31, 92)"
+        page.wait_for_selector(".console-messages:has-text('Saved the default brand')")
+        page.wait_for_load_state("load")  # the element can be there before its stylesheet and the logo are
+        expect(page.locator(".brand-preview-button")).to_have_css("background-color", "rgb(122, 31, 92)")
         assert page.locator("#current-logo").evaluate("e => e.complete && e.naturalWidth") == 64
         screenshot(page, "console-brand")
         assert refused == []
