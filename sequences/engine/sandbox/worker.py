@@ -1,7 +1,8 @@
 """A sandbox process: one V8 isolate that runs scripts for the web process that started it.
 
-It is started by `supervisor.SandboxProcess` as `python -I worker.py REQUEST_FD
-REPLY_FD`, imports nothing of the project (nor Django), gets no environment
+It is forked by the fork server (forkserver.py), or started by
+`supervisor.SandboxProcess` as `python -I worker.py REQUEST_FD REPLY_FD
+[OWNER_PIDFD]`, imports nothing of the project (nor Django), gets no environment
 (no database address, no secrets), and talks to its parent over two pipes.
 The parent sends the JavaScript to load (SES, acorn, the runtime bundle), then
 requests; each reply comes back only after V8 has run whatever the request
@@ -21,6 +22,7 @@ import json
 import os
 import re
 import resource
+import select
 import struct
 import sys
 import threading
@@ -212,21 +214,35 @@ def _with_v8_syntax_error(verdict_text: str, source: str) -> str:
     return json.dumps(verdict)
 
 
-def _exit_with_parent() -> None:
-    """A sandbox outlives no web process, even one that died while a script was looping here."""
-    parent = os.getppid()
+def _exit_with_owner(owner_pidfd: int | None) -> None:
+    """A sandbox outlives no web process, even one that died while a script was looping here.
 
-    def watch():
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(EXIT_ORPHANED)
+    The owner is the web process that uses this sandbox: given as a pidfd
+    (readable once that process has ended, whichever process is this one's
+    parent: a fork server's sandbox is not its web process's child), or else
+    this process's parent.
+    """
+    if owner_pidfd is not None:
+        def watch():
+            poller = select.poll()
+            poller.register(owner_pidfd, select.POLLIN)
+            while not poller.poll():
+                pass
+            os._exit(EXIT_ORPHANED)
+    else:
+        parent = os.getppid()
 
-    threading.Thread(target=watch, name="parent-watch", daemon=True).start()
+        def watch():
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(EXIT_ORPHANED)
+
+    threading.Thread(target=watch, name="owner-watch", daemon=True).start()
 
 
 def main(argv: list[str]) -> int:
     request_fd, reply_fd = int(argv[1]), int(argv[2])
-    _exit_with_parent()
+    _exit_with_owner(int(argv[3]) if len(argv) > 3 else None)
     return Worker(request_fd, reply_fd).serve()
 
 
