@@ -186,6 +186,37 @@ class ForkServer:
         conn.close()
 
 
+def _drop_clean_file_pages() -> None:
+    """Unmap the file pages V8's start-up read and nothing here needs again (about 18 MB of mini-racer's).
+
+    Only mappings of a file holding no page of their own (no copy-on-write
+    page: nothing of them was written) are dropped: a later read maps the same
+    file page again.  Sandboxes are unaffected (a fork does not copy file
+    mappings' page tables: they map what they touch themselves).
+    """
+    import ctypes
+
+    madvise = ctypes.CDLL(None, use_errno=True).madvise
+    madvise.argtypes = [ctypes.c_void_p, ctypes.c_size_t, ctypes.c_int]
+    dontneed = 4  # MADV_DONTNEED
+    regions, current = [], None
+    with open("/proc/self/smaps", encoding="utf-8", errors="replace") as smaps:
+        for line in smaps:
+            fields = line.split()
+            if not fields[0].endswith(":"):
+                path = fields[5] if len(fields) > 5 else ""
+                current = None
+                if path.startswith("/") and "w" not in fields[1]:
+                    start, end = (int(x, 16) for x in fields[0].split("-"))
+                    current = [start, end, None]
+                    regions.append(current)
+            elif current is not None and fields[0] == "Anonymous:":
+                current[2] = int(fields[1])
+    for start, end, anonymous in regions:
+        if anonymous == 0:
+            madvise(start, end - start, dontneed)
+
+
 def _now() -> float:
     import time
 
@@ -204,6 +235,7 @@ def main(argv: list[str]) -> int:
     from py_mini_racer import init_mini_racer
 
     init_mini_racer(ignore_duplicate_init=True)  # V8 and its ICU data, before any isolate or thread
+    _drop_clean_file_pages()
     return ForkServer(listener).serve()
 
 

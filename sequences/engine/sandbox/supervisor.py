@@ -75,20 +75,23 @@ class SandboxDied(Exception):
 
 
 def _use_fork_server() -> bool:
-    """SEQUENCES["SANDBOX_FORK_SERVER"] (default on) when Django is configured, else on."""
+    """SEQUENCES["SANDBOX_FORK_SERVER"] (default on) when Django is configured, else on; Linux only (pidfds)."""
     from django.conf import settings
 
+    if not (sys.platform.startswith("linux") and hasattr(os, "pidfd_open") and hasattr(signal, "pidfd_send_signal")):
+        return False
     conf = getattr(settings, "SEQUENCES", {}) if settings.configured else {}
     return bool(conf.get("SANDBOX_FORK_SERVER", True))
 
 
 def _start_sandbox(request_r: int, reply_w: int, diagnostics_w: int):
     """A sandbox process reading `request_r`: forked by the fork server, or started afresh when that fails."""
-    if _use_fork_server():
+    if _use_fork_server() and fork_server.available():
         try:
             return fork_server.spawn([request_r, reply_w, diagnostics_w])
-        except OSError as exc:
-            logger.warning("the sandbox fork server failed; starting a sandbox afresh",
+        except (OSError, ValueError) as exc:
+            fork_server.failed()
+            logger.warning("the sandbox fork server failed; sandboxes start afresh for a minute",
                            extra={"error": f"{type(exc).__name__}: {exc}"[:300]})
     return subprocess.Popen(
         [sys.executable, "-I", str(WORKER_PATH), str(request_r), str(reply_w)],
@@ -174,9 +177,19 @@ class ForkServerClient:
     sandbox's sources, mini-racer's library and this process's cgroup.
     """
 
+    RETRY_AFTER_S = 60.0  # after a failure, sandboxes start afresh for this long (no wait on a hung server)
+
     def __init__(self):
         self._lock = threading.Lock()
         self._path: Path | None = None
+        self._failed_at: float | None = None
+
+    def available(self) -> bool:
+        failed_at = self._failed_at
+        return failed_at is None or time.monotonic() - failed_at >= self.RETRY_AFTER_S
+
+    def failed(self) -> None:
+        self._failed_at = time.monotonic()
 
     def socket_path(self) -> Path:
         with self._lock:

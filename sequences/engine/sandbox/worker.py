@@ -166,6 +166,7 @@ class Worker:
             offset += size
             self.ctx.eval(source + f"\n//# sourceURL={name}\n;0")
         self.ctx.eval("0")
+        self.ctx.low_memory_notification()  # a full GC once loaded: the young generation's pages go (2 MB)
         memory = int(header["memory_mb"]) * 1024 * 1024
         heap = json.loads(self.ctx.heap_stats())
         self.ctx.set_hard_memory_limit(int(heap.get("used_heap_size", 0)) + memory)
