@@ -21,12 +21,18 @@ own figures are under fork_server) and started afresh (SEQUENCES["SANDBOX_FORK_S
 Also measured: the V8 heap itself (heap statistics of a bare isolate loaded with the same
 JavaScript, in this process).
 
-Figures (2 cores, Python 3.11, mini-racer 0.14.1; 100 round trips each):
+Figures (2 cores, Python 3.11, mini-racer 0.14.1, 200 round trips each; PSS depends on what else
+maps the same pages on the machine: these with no other sandbox running):
 
                       RSS    PSS   private
-  started afresh     87 MB  57 MB  33 MB    (each of two)
-  forked             57 MB  24 MB  12 MB    (each of two)
-  the fork server    59 MB  ~20 MB          (once per machine, shared by every worker's sandboxes)
+  started afresh     86 MB  51-57  34 MB    (each of two; the fork server off)
+  forked             62 MB  32 MB  12.5 MB  (each of two)
+  the fork server    30 MB  11 MB   4 MB    (once per machine, shared by every worker's sandboxes)
+
+What a forked sandbox saves: the ICU data and everything Python and V8's start-up wrote (shared with
+the fork server), the file pages of V8's start-up (read by the fork server only, which then drops
+them), a full GC once the JavaScript is loaded (2 MB) and a young generation of at most 1 MB per
+semi-space (1.5 MB; worker.V8_FLAGS).
 
     .venv/bin/python bench/sandbox_memory.py [--round-trips 200]
 """

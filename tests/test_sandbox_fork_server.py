@@ -40,6 +40,14 @@ def a_login_succeeds():
     assert logs(trace) == ["in undefined"]
 
 
+def fresh_pool():
+    """No idle sandbox, and none being started in the background (a replacement a previous test caused)."""
+    deadline = time.monotonic() + 20
+    while pool._refilling and time.monotonic() < deadline:  # noqa: SLF001
+        time.sleep(0.05)
+    pool.clear()
+
+
 def idle_sandbox():
     with pool.borrow(Limits.from_settings()) as sandbox:
         return sandbox
@@ -47,7 +55,7 @@ def idle_sandbox():
 
 def test_a_forked_sandbox_has_no_environment_of_its_web_process(monkeypatch):
     monkeypatch.setenv("AUTHFLOW_PROBE_SECRET", "do-not-leak")
-    pool.clear()
+    fresh_pool()
     a_login_succeeds()
     sandbox = idle_sandbox()
     assert isinstance(sandbox._process, ForkedSandbox)  # noqa: SLF001 - forked, not started afresh
@@ -97,7 +105,7 @@ def test_a_forked_sandbox_exits_when_its_web_process_is_killed_in_the_middle_of_
 
 
 def test_the_fork_server_dying_does_not_break_the_next_login():
-    pool.clear()
+    fresh_pool()
     a_login_succeeds()
     kept = idle_sandbox()
     idle = sorted(pool.idle_pids())
@@ -118,7 +126,7 @@ def test_the_fork_server_dying_does_not_break_the_next_login():
 
 
 def test_a_timed_out_forked_sandbox_is_killed_and_its_exit_status_known():
-    pool.clear()
+    fresh_pool()
     trace = run("var onLoginRequest = function(c) { while (true) {} };")
     assert trace["status"] == "error" and "ran longer than" in events(trace, "error")[0]["message"], trace
     a_login_succeeds()
@@ -129,7 +137,7 @@ def test_a_timed_out_forked_sandbox_is_killed_and_its_exit_status_known():
 
 def test_without_the_fork_server_a_sandbox_is_the_web_process_own_child(settings):
     settings.SEQUENCES = {**settings.SEQUENCES, "SANDBOX_FORK_SERVER": False}
-    pool.clear()
+    fresh_pool()
     try:
         a_login_succeeds()
         sandbox = idle_sandbox()
@@ -137,3 +145,22 @@ def test_without_the_fork_server_a_sandbox_is_the_web_process_own_child(settings
         assert not isinstance(sandbox._process, ForkedSandbox)  # noqa: SLF001
     finally:
         pool.clear()
+
+
+def test_a_fork_server_that_fails_costs_no_login(monkeypatch):
+    from sequences.engine.sandbox import supervisor
+
+    def refuse(conn, fds):
+        conn.close()
+        raise OSError("the fork server answered b'error threads'")
+
+    monkeypatch.setattr(supervisor.ForkServerClient, "_ask", staticmethod(refuse))
+    fresh_pool()
+    try:
+        a_login_succeeds()  # started afresh instead, on new pipes
+        sandbox = idle_sandbox()
+        assert parent_of(sandbox.pid) == os.getpid()
+        assert not supervisor.fork_server.available()  # no wait on a failing fork server for a while
+    finally:
+        pool.clear()
+        monkeypatch.setattr(supervisor.fork_server, "_failed_at", None)

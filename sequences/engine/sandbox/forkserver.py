@@ -231,11 +231,15 @@ def main(argv: list[str]) -> int:
     listener = socket.socket(fileno=listen_fd)
     listener.setblocking(True)
     sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))  # -I leaves this directory out
-    import worker  # noqa: F401 - what every sandbox runs, imported once here
+    import worker  # what every sandbox runs, imported once here
     from py_mini_racer import init_mini_racer
 
-    init_mini_racer(ignore_duplicate_init=True)  # V8 and its ICU data, before any isolate or thread
+    init_mini_racer(flags=worker.V8_FLAGS)  # V8 and its ICU data, before any isolate or thread
     _drop_clean_file_pages()
+    import gc
+
+    gc.collect()
+    gc.freeze()  # what is here now stays where it is: a sandbox's collections do not copy its pages
     return ForkServer(listener).serve()
 
 

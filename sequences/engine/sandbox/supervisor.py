@@ -84,15 +84,10 @@ def _use_fork_server() -> bool:
     return bool(conf.get("SANDBOX_FORK_SERVER", True))
 
 
-def _start_sandbox(request_r: int, reply_w: int, diagnostics_w: int):
-    """A sandbox process reading `request_r`: forked by the fork server, or started afresh when that fails."""
-    if _use_fork_server() and fork_server.available():
-        try:
-            return fork_server.spawn([request_r, reply_w, diagnostics_w])
-        except (OSError, ValueError) as exc:
-            fork_server.failed()
-            logger.warning("the sandbox fork server failed; sandboxes start afresh for a minute",
-                           extra={"error": f"{type(exc).__name__}: {exc}"[:300]})
+def _start_sandbox(request_r: int, reply_w: int, diagnostics_w: int, forked: bool):
+    """A sandbox process reading `request_r`: forked by the fork server, or started afresh (its child)."""
+    if forked:
+        return fork_server.spawn([request_r, reply_w, diagnostics_w])
     return subprocess.Popen(
         [sys.executable, "-I", str(WORKER_PATH), str(request_r), str(reply_w)],
         stdin=subprocess.DEVNULL, stdout=diagnostics_w, stderr=diagnostics_w,
@@ -225,19 +220,29 @@ class ForkServerClient:
         return base / f"{digest.hexdigest()[:20]}.sock"
 
     def spawn(self, fds: list[int]) -> ForkedSandbox:
+        """A sandbox forked with `fds`; OSError when the fork server fails (then it may have forked one anyway)."""
         path = self.socket_path()
         try:
-            return self._ask(path, fds)
-        except OSError:
+            conn = self._connect(path)
+        except OSError:  # none there (or a dead one's socket): nothing was asked yet
             self.start(path)
-            return self._ask(path, fds)
+            conn = self._connect(path)
+        return self._ask(conn, fds)
 
     @staticmethod
-    def _ask(path: Path, fds: list[int]) -> ForkedSandbox:
+    def _connect(path: Path) -> socket.socket:
         conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             conn.settimeout(BOOT_TIMEOUT_S)
             conn.connect(str(path))
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    @staticmethod
+    def _ask(conn: socket.socket, fds: list[int]) -> ForkedSandbox:
+        try:
             socket.send_fds(conn, [b"spawn"], fds)
             message, received, _flags, _addr = socket.recv_fds(conn, 256, 1)
             head, _, rest = message.partition(b"\n")
@@ -298,14 +303,26 @@ class SandboxProcess:
         self.broken = False
         self.compiled: set[str] = set()
         loaded = assets.load()
-        request_r, self._request_w = os.pipe()
-        self._reply_r, reply_w = os.pipe()
-        diagnostics_r, diagnostics_w = os.pipe()
-        try:
-            self._process = _start_sandbox(request_r, reply_w, diagnostics_w)
-        finally:
-            for fd in (request_r, reply_w, diagnostics_w):
-                os.close(fd)
+        forked = _use_fork_server() and fork_server.available()
+        while True:  # new pipes for a start afresh: a fork server that failed may have forked a reader of the first
+            request_r, self._request_w = os.pipe()
+            self._reply_r, reply_w = os.pipe()
+            diagnostics_r, diagnostics_w = os.pipe()
+            try:
+                self._process = _start_sandbox(request_r, reply_w, diagnostics_w, forked)
+                break
+            except (OSError, ValueError) as exc:
+                if not forked:
+                    raise
+                forked = False
+                fork_server.failed()
+                logger.warning("the sandbox fork server failed; sandboxes start afresh for a minute",
+                               extra={"error": f"{type(exc).__name__}: {exc}"[:300]})
+                for fd in (self._request_w, self._reply_r, diagnostics_r):
+                    os.close(fd)
+            finally:
+                for fd in (request_r, reply_w, diagnostics_w):
+                    os.close(fd)
         self._diagnostics = diagnostics_r
         for fd in (diagnostics_r, self._reply_r):
             fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
@@ -496,7 +513,8 @@ class SandboxPool:
     """
 
     # Idle sandboxes kept by default (SEQUENCES["MAX_IDLE_SANDBOXES"] sets it): one per thread of a
-    # worker that ran scripts at once.  Each holds 35-45 MB of its own (bench/sandbox_memory.py);
+    # worker that ran scripts at once.  Each holds 12-14 MB of its own, forked by the fork server (35 MB
+    # started afresh; bench/sandbox_memory.py);
     # one that is not kept costs the next overlapping run a sandbox start (a few hundred ms).
     MAX_IDLE = 4
 
