@@ -133,7 +133,7 @@ class Stack:
         report = []
         for worker in workers:
             share = (server_rss, server_pss) if forked[worker] else (0, 0)
-            sandboxes = [*descendants(worker), *forked[worker]]
+            sandboxes = [*descendants(worker), *forked[worker]]  # as sandboxes(worker)
             report.append({"process": mb(rss_kb, [worker]),
                            "with_children": round(mb(rss_kb, [worker, *sandboxes]) + share[0] / 1024, 1),
                            "pss_with_children": round(mb(pss_kb, [worker, *sandboxes]) + share[1] / 1024, 1),
@@ -221,6 +221,11 @@ def descendants(pid):
 
 def parent_of(pid):
     return int(_proc_kb(f"/proc/{pid}/status", "PPid:"))
+
+
+def sandboxes(worker):
+    """A worker's sandbox processes: its descendants (started afresh) and those a fork server forked for it."""
+    return [*descendants(worker), *forked_sandboxes(worker)]
 
 
 def forked_sandboxes(worker):
