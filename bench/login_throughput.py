@@ -147,7 +147,8 @@ class Authflow(Stack):
     app, cwd = "authflow.wsgi", ROOT
 
     def setup(self):
-        url = recreate_database(self.args.postgres, f"{self.args.db_prefix}_authflow")
+        self.database = f"{self.args.db_prefix}_authflow"
+        url = recreate_database(self.args.postgres, self.database)
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTHFLOW_", "DJANGO_", "CELERY_"))}
         self.env.update(
             DATABASE_URL=url, AUTHFLOW_VAR_DIR=str(self.workdir / "authflow-var"), DJANGO_SETTINGS_MODULE="authflow.settings",
@@ -176,7 +177,8 @@ class PlainDjango(Stack):
         key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
         key_file.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                                serialization.NoEncryption()))
-        url = recreate_database(self.args.postgres, f"{self.args.db_prefix}_plain")
+        self.database = f"{self.args.db_prefix}_plain"
+        url = recreate_database(self.args.postgres, self.database)
         self.env = {k: v for k, v in os.environ.items() if not k.startswith(("AUTHFLOW_", "DJANGO_", "CELERY_"))}
         self.env.update(DATABASE_URL=url, DJANGO_SETTINGS_MODULE="plain_stack.settings", PLAIN_DB_CONN_MAX_AGE="60",
                         PLAIN_SECRET_KEY=secrets.token_urlsafe(50), PLAIN_OIDC_KEY_FILE=str(key_file),
