@@ -147,7 +147,8 @@ class ForkServer:
 
     def _spawn(self, conn: socket.socket, fds: list[int], owner: int, owner_pid: int) -> None:
         try:
-            if _threads() != 1:
+            if _threads() != 1:  # a V8 flag or library that started a thread: forking it is not safe
+                os.close(owner)
                 conn.sendall(b"error threads\n")
                 conn.close()
                 return
@@ -156,6 +157,10 @@ class ForkServer:
                 code = 1
                 try:
                     code = _become_sandbox(fds, owner)
+                except BaseException:  # noqa: BLE001 - on the diagnostics pipe, for the web process's log
+                    import traceback
+
+                    traceback.print_exc()
                 finally:
                     os._exit(code)
             child_fd = os.pidfd_open(child)  # not yet reaped (only this process reaps it): it is that child

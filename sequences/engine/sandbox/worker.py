@@ -8,7 +8,7 @@ The parent sends the JavaScript to load (SES, acorn, the runtime bundle), then
 requests; each reply comes back only after V8 has run whatever the request
 queued, so deferred work is blamed on the request that made it.
 
-It holds no limit of its own on time: the parent kills it when a request
+It holds no limit of its own on time: its web process kills it when a request
 outlives its deadline.  Memory is bounded twice: V8's heap limit stops a run
 cleanly, and RLIMIT_DATA caps everything else (ArrayBuffers, huge arrays) by
 making the allocation fail, which kills this process and only this process.
