@@ -13,8 +13,9 @@ this process, the same client code for both) drive whole OpenID Connect logins:
 The stacks take turns in alternating slices (A B B A ...), so a drift of the machine during the
 run (another process, thermal limits) falls on both.  Also measured in the same run: the
 Argon2-only limit (password + client secret checks per second on every core, no server), and
-each stack's worker memory after the run (resident set of a worker and its children: authflow's
-script sandboxes count).
+each stack's worker memory after the run (resident set and PSS of a worker with its script
+sandboxes: its children, or those authflow's sandbox fork server forked for it, plus an equal share
+of the fork server).
 
     .venv/bin/python bench/login_throughput.py [--slices 4] [--seconds 15] [--clients 6]
         [--workers 2] [--threads 1] [--runs 1] [--postgres postgres://postgres:postgres@127.0.0.1:5432/]
