@@ -121,7 +121,24 @@ class ForkServer:
             if self.clients:
                 idle_since = _now()
             elif _now() - idle_since >= IDLE_EXIT_S:
+                self._stop_listening()
                 return 0
+
+    def _stop_listening(self) -> None:
+        """Close the socket and remove its name, holding the starters' lock (none is replacing it meanwhile)."""
+        import fcntl
+
+        path = self.listener.getsockname()
+        if not isinstance(path, str) or not path:
+            self.listener.close()
+            return
+        try:
+            with open(os.path.splitext(path)[0] + ".lock", "a") as lock:
+                fcntl.flock(lock, fcntl.LOCK_EX)
+                self.listener.close()
+                os.unlink(path)
+        except OSError:
+            self.listener.close()
 
     def _accept(self) -> None:
         try:
