@@ -11,10 +11,13 @@ from urllib.parse import parse_qs, urlsplit
 from django.conf import settings
 from django.contrib.auth.views import redirect_to_login
 from django.db import transaction
-from django.http import HttpResponseNotAllowed, JsonResponse
+from django.http import HttpResponse, HttpResponseNotAllowed, JsonResponse
 from django.shortcuts import render
+from django.utils.decorators import method_decorator
+from django.views.decorators.debug import sensitive_post_parameters
 from oauthlib.oauth2.rfc6749 import errors as oauth_errors
 from oauth2_provider.exceptions import OAuthToolkitError
+from oauth2_provider.signals import app_authorized
 from oauth2_provider.views import AuthorizationView as LibraryAuthorizationView
 from oauth2_provider.views import TokenView as LibraryTokenView
 from oauth2_provider.views import UserInfoView as LibraryUserInfoView
@@ -45,7 +48,7 @@ class AuthorizationView(LibraryAuthorizationView):
         request_clients.keep(client.client_id, client)  # read with the application: not again by the library
         try:
             # Other protocol errors (no PKCE, a bad scope...) go back to the registered redirect URI.
-            _, credentials = self.validate_authorization_request(request)
+            scopes, credentials = self.validate_authorization_request(request)
             if request.GET.get("code_challenge_method", "plain") != "S256":
                 # RFC 9700 2.1.1. The library would refuse "plain" only once the code is made,
                 # after the user signed in for nothing; absent, the method is "plain" (RFC 7636).
@@ -62,12 +65,27 @@ class AuthorizationView(LibraryAuthorizationView):
             # The session says which login authorized this request in this browser; the login's row says
             # whether its code was issued: many requests presenting one login get one code.
             if flows.claim_code(flow_id, subject=request.user.get_username()):
-                response = super().dispatch(request, *args, **kwargs)
+                response = self._issue(request, client, scopes, credentials, *args, **kwargs)
                 code = parse_qs(urlsplit(response.get("Location", "")).query).get("code", [None])[0]
                 if code:
                     IssuedCode.objects.create(code_sha256=code_digest(code), flow_id=flow_id)
                 return response
         return self.login_required(request, authorization_request)
+
+    def _issue(self, request, client, scopes, credentials, *args, **kwargs):
+        """The code, on the request validated above: the library's get() for a client without a consent
+        screen (all of ours: clients.sync_client), less its second validation of the request and its read
+        of the client.  Anything else it handles (prompt, RFC 8707 resources, a consent screen) goes to it."""
+        if "prompt" in request.GET or "resource" in request.GET or not client.skip_authorization:
+            return super().dispatch(request, *args, **kwargs)
+        if isinstance(credentials.get("ui_locales"), list):
+            credentials["ui_locales"] = " ".join(credentials["ui_locales"])
+        try:
+            uri, _headers, _body, _status = self.create_authorization_response(
+                request=request, scopes=" ".join(scopes), credentials=credentials, allow=True)
+        except OAuthToolkitError as error:
+            return self.error_response(error, client)
+        return self.redirect(uri, client)
 
     def login_required(self, request, authorization_request):
         """No finished login for this request: the login URL (authflow.login.authorize starts the flow here)."""
@@ -102,6 +120,19 @@ class TokenView(LibraryTokenView):
             response = super().post(request, *args, **kwargs)
         if ip and response.status_code == 401:  # invalid_client
             ratelimit.hit(key, window)
+        return response
+
+
+    @method_decorator(sensitive_post_parameters("password", "client_secret"))
+    def authorization_flow_token_response(self, request, *args, **kwargs):
+        if app_authorized.has_listeners(self):
+            return super().authorization_flow_token_response(request, *args, **kwargs)
+        # The library's, less the read of the access token it just saved, which only its signal uses
+        # (app_authorized: nothing here listens to it).
+        url, headers, body, status = self.create_token_response(request)
+        response = HttpResponse(content=body, status=status)
+        for k, v in headers.items():
+            response[k] = v
         return response
 
 
