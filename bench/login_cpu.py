@@ -13,7 +13,7 @@ each measure into PREFIX_<stack>_<kind>.txt (collapsed stacks) for a look at whe
 
     .venv/bin/python bench/login_cpu.py [--logins 30] [--profile /tmp/prof]
         [--postgres postgres://postgres:postgres@127.0.0.1:5432/] [--redis redis://127.0.0.1:6379/15]
-        [--db-prefix bench_cpu] [--authflow-env NAME=VALUE ...]
+        [--db-prefix bench_cpu] [--authflow-env NAME=VALUE ...] [--both-env NAME=VALUE ...]
 """
 from __future__ import annotations
 
@@ -103,15 +103,19 @@ def main() -> int:
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/15"))
     parser.add_argument("--db-prefix", default="bench_cpu")
     parser.add_argument("--authflow-env", action="append", default=[], metavar="NAME=VALUE",
-                        help="a setting of authflow's server only (e.g. GLIBC_TUNABLES=glibc.malloc.hugetlb=1)")
+                        help="a setting of authflow's server only (e.g. AUTHFLOW_SANDBOX_FORK_SERVER=0)")
+    parser.add_argument("--both-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="an environment variable of both stacks' servers (e.g. GLIBC_TUNABLES=glibc.malloc.hugetlb=1)")
     args = parser.parse_args()
     if not args.postgres.endswith("/"):
         args.postgres += "/"
     settings = argparse.Namespace(workers=1, threads=1, postgres=args.postgres, redis=args.redis,
-                                  db_prefix=args.db_prefix, authflow_env=args.authflow_env)
+                                  db_prefix=args.db_prefix, authflow_env=args.authflow_env,
+                                  both_env=args.both_env)
     report = {"benchmark": "login_cpu", "unit": "ms of CPU per login", "server": "gunicorn, 1 worker x 1 thread",
               "logins": {"password": args.logins, "sso": 3 * args.logins},
-              "load_at_start": [round(x, 2) for x in os.getloadavg()]}
+              "load_at_start": [round(x, 2) for x in os.getloadavg()],
+              "environment": {"both": args.both_env, "authflow_only": args.authflow_env}}
     with tempfile.TemporaryDirectory(prefix="bench-cpu-") as tmp:
         for stack in (throughput.Authflow(settings, Path(tmp)), throughput.PlainDjango(settings, Path(tmp))):
             stack.setup()

@@ -20,6 +20,7 @@ of the fork server).
     .venv/bin/python bench/login_throughput.py [--slices 4] [--seconds 15] [--clients 6]
         [--workers 2] [--threads 1] [--runs 1] [--postgres postgres://postgres:postgres@127.0.0.1:5432/]
         [--redis redis://127.0.0.1:6379/15] [--db-prefix bench_throughput] [--authflow-env NAME=VALUE ...]
+        [--both-env NAME=VALUE ...]
 
 With --runs N (N > 1) the whole measure is repeated N times (both stacks restarted each time, the
 first slice's order alternating between runs): the JSON holds each run and, under
@@ -156,7 +157,7 @@ class Authflow(Stack):
             AUTHFLOW_SECRET_KEY=secrets.token_urlsafe(50), AUTHFLOW_CACHE_URL=self.args.redis,
             AUTHFLOW_DB_CONN_MAX_AGE="60", AUTHFLOW_FLOW_STARTS_PER_MINUTE="0", PYTHONUNBUFFERED="1",
             AUTHFLOW_HTTPS="0")  # loopback without TLS, as the plain stack (and its http callback)
-        self.env.update(item.split("=", 1) for item in self.args.authflow_env)
+        self.env.update(item.split("=", 1) for item in [*self.args.both_env, *self.args.authflow_env])
         config = self.workdir / "authflow.yaml"
         config.write_text(chain.config_yaml())
         for command in (["migrate", "--noinput"], ["ensure_oidc_key"], ["apply", "-f", str(config)]):
@@ -184,6 +185,7 @@ class PlainDjango(Stack):
         self.env.update(DATABASE_URL=url, DJANGO_SETTINGS_MODULE="plain_stack.settings", PLAIN_DB_CONN_MAX_AGE="60",
                         PLAIN_SECRET_KEY=secrets.token_urlsafe(50), PLAIN_OIDC_KEY_FILE=str(key_file),
                         PYTHONPATH=str(BENCH), PYTHONUNBUFFERED="1")
+        self.env.update(item.split("=", 1) for item in self.args.both_env)
         run_checked([sys.executable, "-m", "django", "migrate", "--noinput"], self.env, BENCH)
         run_checked([sys.executable, "-m", "plain_stack.seed", chain.USERNAME, chain.PASSWORD, chain.CALLBACK,
                      *(f"{client}={secret}" for client, secret in chain.APPS.items())], self.env, BENCH)
@@ -417,6 +419,9 @@ def main():
                         help="the two databases (recreated) are <prefix>_authflow and <prefix>_plain")
     parser.add_argument("--authflow-env", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting of authflow's server (e.g. AUTHFLOW_SANDBOX_FORK_SERVER=0)")
+    parser.add_argument("--both-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="an environment variable of both stacks' servers (e.g. GLIBC_TUNABLES=glibc.malloc.hugetlb=1:"
+                             " a setting of the machine, not of one stack, belongs here for a fair comparison)")
     args = parser.parse_args()
     if not args.postgres.endswith("/"):
         args.postgres += "/"
@@ -434,7 +439,7 @@ def main():
     limit = argon2_limit(min(args.seconds, 10))
     report = {"benchmark": "login_throughput", "server": f"gunicorn, {args.workers} workers x {args.threads} threads",
               "database": "postgresql", "clients": args.clients, "slices": args.slices, "slice_seconds": args.seconds,
-              "runs": args.runs,
+              "runs": args.runs, "environment": {"both": args.both_env, "authflow_only": args.authflow_env},
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_at_start": load_at_start}}
     if args.runs == 1:
         report.update({key: value for key, value in runs[0].items() if key != "load_at_start"})
