@@ -264,13 +264,14 @@ def _sign_in(request, flow):
     same_user = request.user.is_authenticated and request.user.pk == user.pk
     if request.user.is_authenticated and not same_user:
         sso.end_current(request, "another user signed in")
+    passed_here = [{"authenticator": a["authenticator"], "idp": a["idp"]} for a in interactive]
     if not same_user or interactive:
         # A new session key (no fixation); last_login becomes the ID token's auth_time.
+        sso.signing_in_with(request, passed_here)  # a session this starts is inserted with them
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     session = sso.current(request)
     if session is not None:
-        sso.record_flow(session, flow.application, flow.subject, [
-            {"authenticator": a["authenticator"], "idp": a["idp"]} for a in interactive], flow_id=flow.id)
+        sso.record_flow(session, flow.application, flow.subject, passed_here, flow_id=flow.id)
     logger.info("signed in", extra={"flow_id": str(flow.id), "subject": flow.subject,
                                     "session_id": str(session.pk) if session else None})
     return targets.deliver_success(request, flow)
