@@ -27,8 +27,8 @@ REQUEST = {"response_type": "code", "redirect_uri": CALLBACK, "scope": "openid",
 # authorization request again (the code), the token.  Single sign-on: the second application's
 # authorization request (its flow runs and the session answers step 1), then the code.
 # (Counted inside the test's transaction: each atomic block adds a SAVEPOINT and its RELEASE.)
-CEILINGS = {"authorize": 5, "page": 1, "password": 27, "code": 13, "token": 22,
-            "sso authorize": 17, "sso code": 13}
+CEILINGS = {"authorize": 5, "page": 1, "password": 16, "code": 11, "token": 22,
+            "sso authorize": 12, "sso code": 11}
 
 
 @pytest.fixture

@@ -89,12 +89,14 @@ class FlowUnreadable(FlowError):
 
 
 def start_flow(application, request: dict, *, entry: str = "onLoginRequest", return_to: dict | None = None,
-               browser_hash: str = "", session: dict | None = None, claim_delivery: bool = False) -> LoginFlow:
+               browser_hash: str = "", session: dict | None = None, claim_delivery: bool = False,
+               known_user=None) -> LoginFlow:
     """Create a flow for `application`, pinned to its published script, and run it to its first command.
 
     `session` is the browser's sign-on session (sequences.api.session_input):
     steps it already satisfies are answered from it.  `claim_delivery`: the caller delivers the outcome
-    when the flow finishes here (see mark_concluded), so the claim is written with the flow.
+    when the flow finishes here (see mark_concluded), so the claim is written with the flow.  `known_user`: a
+    User this request read already (the signed-in one), whose snapshot the script then reads without a query.
     """
     version = published_version(application.sequence_id) if application.sequence_id else None
     state = FlowState.start(application.name, application.steps, request, entry=entry, session=session,
@@ -108,14 +110,15 @@ def start_flow(application, request: dict, *, entry: str = "onLoginRequest", ret
     with transaction.atomic():
         logger.info("flow started", extra={"flow_id": str(flow.id), "application": application.name,
                                            "sequence_version": version.number if version else None})
-        _advance_and_save(flow, state, answer=None, new=True, claim_delivery=claim_delivery)
+        _advance_and_save(flow, state, answer=None, new=True, claim_delivery=claim_delivery, known_user=known_user)
     return flow
 
 
-def resume_flow(flow_id, answer: dict, *, position: int, claim_delivery: bool = False) -> LoginFlow:
+def resume_flow(flow_id, answer: dict, *, position: int, claim_delivery: bool = False,
+                known_user=None) -> LoginFlow:
     """Journal `answer` (which answers the flow at `position`) and run the flow to its next command.
 
-    `claim_delivery` as for start_flow.
+    `claim_delivery` and `known_user` (the account whose credential the request checked) as for start_flow.
     """
     try:
         with transaction.atomic():
@@ -147,7 +150,7 @@ def resume_flow(flow_id, answer: dict, *, position: int, claim_delivery: bool = 
                 check_answer(flow.pending or {}, answer)
             except AnswerMismatch as exc:
                 raise WrongAnswer(str(exc)) from None
-            _advance_and_save(flow, state, answer=answer, claim_delivery=claim_delivery)
+            _advance_and_save(flow, state, answer=answer, claim_delivery=claim_delivery, known_user=known_user)
     except IntegrityError:
         # Another request applied this flow's next effect first.
         raise StaleAnswer("this page is out of date: the login has moved on") from None
@@ -285,8 +288,9 @@ def program_for(flow: LoginFlow) -> Program:
 
 
 def _advance_and_save(flow: LoginFlow, state: FlowState, answer: dict | None, *, new: bool = False,
-                      claim_delivery: bool = False) -> None:
-    program, host = program_for(flow), DirectoryHost(flow, answers_count(state.to_dict(), "effect"))
+                      claim_delivery: bool = False, known_user=None) -> None:
+    program = program_for(flow)
+    host = DirectoryHost(flow, answers_count(state.to_dict(), "effect"), known_user=known_user)
     outbox = list(flow.outbox)  # setCookie adds to it
     result = advance(program, state, host, answer=answer)
     events = list(result.events)
