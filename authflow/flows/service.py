@@ -115,18 +115,17 @@ def start_flow(application, request: dict, *, entry: str = "onLoginRequest", ret
 
 
 def resume_flow(flow_id, answer: dict, *, position: int, claim_delivery: bool = False,
-                known_user=None) -> LoginFlow:
+                known_user=None, read: LoginFlow | None = None) -> LoginFlow:
     """Journal `answer` (which answers the flow at `position`) and run the flow to its next command.
 
     `claim_delivery` and `known_user` (the account whose credential the request checked) as for start_flow.
+    `read`: the flow as this request read it (get_flow).  Its row is locked all the same; when its revision
+    has not moved since, the flow is not read again whole (its state, script and application: only what
+    changes without a new revision is), and `read` is the flow resumed.
     """
     try:
         with transaction.atomic():
-            try:
-                flow = LoginFlow.objects.select_for_update(of=("self",)).select_related(
-                    "application", "sequence_version").get(pk=flow_id)
-            except (LoginFlow.DoesNotExist, ValueError, ValidationError):
-                raise FlowNotFound("no such login flow") from None
+            flow = _locked(flow_id, read)
             if flow.status != LoginFlow.Status.RUNNING:
                 raise FlowFinished("this login has already finished")
             if flow.expires_at <= timezone.now():
@@ -155,6 +154,25 @@ def resume_flow(flow_id, answer: dict, *, position: int, claim_delivery: bool = 
         # Another request applied this flow's next effect first.
         raise StaleAnswer("this page is out of date: the login has moved on") from None
     return flow
+
+
+def _locked(flow_id, read: LoginFlow | None) -> LoginFlow:
+    """The flow, its row locked until the transaction ends: `read` when its revision is still the row's."""
+    try:
+        if read is not None and str(read.pk) == str(flow_id):
+            # Every change of the state, command, result or status makes a new revision; the outbox
+            # (claim_outbox) and the delivery's claim (mark_concluded) change without one.
+            row = LoginFlow.objects.select_for_update().filter(pk=read.pk).values_list(
+                "revision", "outbox", "concluded_at").first()
+            if row is None:
+                raise FlowNotFound("no such login flow")
+            if row[0] == read.revision:
+                read.outbox, read.concluded_at = row[1], row[2]
+                return read
+        return LoginFlow.objects.select_for_update(of=("self",)).select_related(
+            "application", "sequence_version").get(pk=flow_id)
+    except (LoginFlow.DoesNotExist, ValueError, ValidationError):
+        raise FlowNotFound("no such login flow") from None
 
 
 def end_flow(flow: LoginFlow, result: dict) -> LoginFlow:

@@ -206,7 +206,7 @@ def submit(request, flow):
 def continue_with(request, flow, answer: dict, position: int):
     """Journal `answer` (a page's, or an identity provider's callback) and show what comes next."""
     try:
-        flow = service.resume_flow(flow.id, answer, position=position, claim_delivery=True,
+        flow = service.resume_flow(flow.id, answer, position=position, claim_delivery=True, read=flow,
                                    known_user=directory.checked_account(request, answer.get("user")))
     except service.StaleAnswer:
         return _out_of_date(request, flow)
