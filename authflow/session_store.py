@@ -8,16 +8,17 @@
   cycle_key() (login()) inserts the new row at once, and the response then updates it with what the rest
   of the request added (the sign-on session, the authorization): one INSERT instead of INSERT + UPDATE.
   The old key's row is still deleted at once, so it signs nobody in from then on.
-- A changed session is written with one UPDATE, not inside a transaction of its own (a savepoint, or
-  BEGIN and COMMIT): one statement needs none.  An UPDATE that finds no row (the session was deleted
-  meanwhile) raises UpdateError, as Django's does.
+- A changed session is written with one UPDATE, and a new one with one INSERT, not inside a transaction
+  of their own (BEGIN and COMMIT, or a savepoint): one statement needs none.  (Inside another transaction
+  the INSERT keeps Django's savepoint: a clash of keys must not break that transaction.)  An UPDATE that
+  finds no row (the session was deleted meanwhile) raises UpdateError, as Django's does.
 - A session marked modified whose data is what was read is not written again (unless
   SESSION_SAVE_EVERY_REQUEST, which writes to push the expiry on).
 """
 from django.conf import settings
-from django.contrib.sessions.backends.base import VALID_KEY_CHARS, UpdateError
+from django.contrib.sessions.backends.base import VALID_KEY_CHARS, CreateError, UpdateError
 from django.contrib.sessions.backends.db import SessionStore as DatabaseSessionStore
-from django.db import router
+from django.db import IntegrityError, router, transaction
 from django.utils.crypto import get_random_string
 
 
@@ -48,9 +49,11 @@ class SessionStore(DatabaseSessionStore):
             self.delete(key)
 
     def save(self, must_create=False):
-        if self.session_key is None or must_create:
+        if self.session_key is None:
+            return self.create()  # (which saves with must_create)
+        if must_create:
             self._loaded = None
-            return super().save(must_create=must_create)
+            return self._insert()
         data = self._get_session()
         if (self._loaded is not None and not settings.SESSION_SAVE_EVERY_REQUEST
                 and self._serialized(data) == self._loaded):
@@ -69,3 +72,16 @@ class SessionStore(DatabaseSessionStore):
                 return
             session_key = self.session_key
         self.model._default_manager.filter(session_key=session_key).delete()
+
+    def _insert(self):
+        """The new session's row, inserted in one statement: Django wraps it in a transaction of its own so
+        that a clash of keys can be caught in the middle of another; outside any, the INSERT needs none."""
+        data = self._get_session(no_load=True)
+        obj = self.create_model_instance(data)
+        using = router.db_for_write(self.model, instance=obj)
+        if transaction.get_connection(using).in_atomic_block:
+            return super().save(must_create=True)
+        try:
+            self.model._default_manager.using(using).bulk_create([obj])
+        except IntegrityError:
+            raise CreateError from None

@@ -260,7 +260,7 @@ def flow_input(request, *, reuse: bool, max_age: int | None) -> dict | None:
             if oldest is None or (at is not None and at >= oldest):
                 authenticated.append(entry)
     return session_input(session_id=str(session.pk), user=session.user.get_username(), authenticated=authenticated,
-                         applications=[_application(a) for a in session.applications.select_related("application")])
+                         applications=_applications_of(session))
 
 
 def sessions_of(username: str) -> list[dict]:
@@ -278,6 +278,13 @@ def script_view(session: UserSession) -> dict:
                       "device": session.device},
         "applications": [_application(a) for a in session.applications.all()],
     }
+
+
+def _applications_of(session: UserSession) -> list[dict]:
+    """The session's applications as scripts see them, read as values (no model rows to build: every login's
+    flow reads them)."""
+    rows = session.applications.values_list("subject", "application__name", "application__client_id")
+    return [{"subject": subject, "appName": name, "appId": client_id} for subject, name, client_id in rows]
 
 
 def _application(row: SessionApplication) -> dict:
