@@ -1,13 +1,13 @@
 """What other apps may ask of the directory: a user's snapshot, and the changes scripts make."""
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import FieldError, ValidationError
-from django.db import transaction
-from django.db.models import CharField, Value
-from django.db.models.functions import Cast
+from django.db import connections, router, transaction
 
 from . import stores
 from .claims import (ACCOUNT_LOCKED, FAILED_LOGIN_ATTEMPTS, MAPPED, STAFF, USERNAME as USERNAME_CLAIM, ClaimError,
@@ -26,17 +26,15 @@ def _active_user(username: str):
 
 
 def _memberships(user) -> tuple[set[str], set[str], list]:
-    """The user's role names, group names and claim rows, in one query (a UNION) instead of three."""
-    text = CharField()
-    # Each part without its model's default ordering: SQLite refuses ORDER BY inside a compound statement.
-    rows = (Role.objects.filter(users=user).order_by()
-            .values_list(Value("role", output_field=text), "name", Value("", output_field=text))
-            .union(Group.objects.filter(user=user).order_by()
-                   .values_list(Value("group", output_field=text), "name", Value("", output_field=text)),
-                   UserClaim.objects.filter(user=user).order_by()
-                   .values_list(Value("claim", output_field=text), "uri", Cast("value", text)),
-                   all=True))
+    """The user's role names, group names and claim rows, in one query (a UNION) instead of three.
+
+    Written as SQL once per process: every login reads it, and Django takes longer to compile the UNION of
+    three querysets than the database takes to answer it.
+    """
     roles, groups, claims = set(), set(), []
+    with connections[router.db_for_read(User)].cursor() as cursor:
+        cursor.execute(_memberships_sql(), [user.pk, user.pk, user.pk])
+        rows = cursor.fetchall()
     for kind, name, value in rows:
         if kind == "role":
             roles.add(name)
@@ -46,6 +44,32 @@ def _memberships(user) -> tuple[set[str], set[str], list]:
             claims.append(UserClaim(user=user, uri=name, value=value))
     claims.sort(key=lambda row: row.uri)
     return roles, groups, claims
+
+
+@functools.cache
+def _memberships_sql() -> str:
+    """SELECT kind, name, value of the user's roles, groups and claims (the user's id three times), without
+    ordering (SQLite refuses ORDER BY in a compound statement)."""
+    q = connections[router.db_for_read(User)].ops.quote_name
+
+    def column(model, name):
+        return q(model._meta.get_field(name).column)
+
+    def membership(kind, target, through, user_field, target_field):
+        return (f"SELECT '{kind}', t.{column(target, 'name')}, '' FROM {q(target._meta.db_table)} t "
+                f"INNER JOIN {q(through._meta.db_table)} m ON t.{q(target._meta.pk.column)} = m.{column(through, target_field)} "
+                f"WHERE m.{column(through, user_field)} = %s")
+
+    roles = User.roles.through
+    groups = User.groups.through
+    roles_field = User._meta.get_field("roles")
+    groups_field = User._meta.get_field("groups")
+    return " UNION ALL ".join([
+        membership("role", Role, roles, roles_field.m2m_field_name(), roles_field.m2m_reverse_field_name()),
+        membership("group", Group, groups, groups_field.m2m_field_name(), groups_field.m2m_reverse_field_name()),
+        f"SELECT 'claim', c.{column(UserClaim, 'uri')}, c.{column(UserClaim, 'value')} "
+        f"FROM {q(UserClaim._meta.db_table)} c WHERE c.{column(UserClaim, 'user')} = %s",
+    ])
 
 
 def user_snapshot(username: str, *, known=None) -> dict | None:
