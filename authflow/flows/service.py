@@ -162,10 +162,11 @@ def _locked(flow_id, read: LoginFlow | None) -> LoginFlow:
         if read is not None and str(read.pk) == str(flow_id):
             # Every change of the state, command, result or status makes a new revision; the outbox
             # (claim_outbox) and the delivery's claim (mark_concluded) change without one.
-            row = LoginFlow.objects.select_for_update().filter(pk=read.pk).values_list(
-                "revision", "outbox", "concluded_at").first()
-            if row is None:
+            rows = list(LoginFlow.objects.select_for_update().filter(pk=read.pk).order_by().values_list(
+                "revision", "outbox", "concluded_at")[:1])
+            if not rows:
                 raise FlowNotFound("no such login flow")
+            row = rows[0]
             if row[0] == read.revision:
                 read.outbox, read.concluded_at = row[1], row[2]
                 return read
@@ -234,9 +235,15 @@ def purge_flows(last_change_before, *, batch_size: int = 500) -> dict[str, int]:
     return deleted
 
 
+def _one(queryset) -> LoginFlow | None:
+    """The flow a queryset by its id finds, or None: without first()'s ordering (the model's -created_at)."""
+    found = list(queryset.order_by()[:1])
+    return found[0] if found else None
+
+
 def get_flow(flow_id) -> LoginFlow | None:
     try:
-        return LoginFlow.objects.select_related("application", "sequence_version").filter(pk=flow_id).first()
+        return _one(LoginFlow.objects.select_related("application", "sequence_version").filter(pk=flow_id))
     except (ValueError, ValidationError):
         return None
 
@@ -244,7 +251,7 @@ def get_flow(flow_id) -> LoginFlow | None:
 def for_response(flow_id) -> LoginFlow | None:
     """What a response to the flow's browser needs of it (its command or result, outbox and browser), in one query."""
     try:
-        return LoginFlow.objects.filter(pk=flow_id).only("id", "pending", "result", "outbox", "browser_hash").first()
+        return _one(LoginFlow.objects.filter(pk=flow_id).only("id", "pending", "result", "outbox", "browser_hash"))
     except (ValueError, ValidationError):
         return None
 

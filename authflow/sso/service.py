@@ -94,7 +94,9 @@ def current(request) -> UserSession | None:
     if memo is not None and memo[0] == key:
         session = memo[1]
     else:
-        session = UserSession.objects.filter(pk=session_id, user_id=request.user.pk).first()
+        # By its key: no ordering to compile (first() would order by the model's -login_at).
+        found = list(UserSession.objects.filter(pk=session_id, user_id=request.user.pk).order_by()[:1])
+        session = found[0] if found else None
         if session is not None:
             session.user = request.user  # the same row (user_id above): not read again
         setattr(request, _REQUEST_MEMO, (key, session))
