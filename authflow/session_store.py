@@ -55,15 +55,15 @@ class SessionStore(DatabaseSessionStore):
             self._loaded = None
             return self._insert()
         data = self._get_session()
-        if (self._loaded is not None and not settings.SESSION_SAVE_EVERY_REQUEST
-                and self._serialized(data) == self._loaded):
+        serialized = self._serialized(data)
+        if self._loaded is not None and not settings.SESSION_SAVE_EVERY_REQUEST and serialized == self._loaded:
             return  # nothing changed since it was read
         obj = self.create_model_instance(data)
         updated = self.model._default_manager.using(router.db_for_write(self.model, instance=obj)).filter(
             session_key=obj.session_key).update(session_data=obj.session_data, expire_date=obj.expire_date)
         if not updated:
             raise UpdateError
-        self._loaded = self._serialized(data)
+        self._loaded = serialized
 
     def delete(self, session_key=None):
         """One DELETE (Django reads the row first, then deletes it)."""
