@@ -60,7 +60,7 @@ def processes_named(command: str, title_contains: str = "") -> list[int]:
 def cpu_by_process(stack) -> dict:
     workers = throughput.children(stack.process.pid)
     return {"web_worker": sum(cpu_ms(pid) for pid in workers),
-            "sandbox": sum(cpu_ms(pid) for worker in workers for pid in throughput.descendants(worker)),
+            "sandbox": sum(cpu_ms(pid) for worker in workers for pid in throughput.sandboxes(worker)),  # forked too
             # the backends serving this stack's database (other databases' work on the machine left out)
             "postgres": sum(cpu_ms(pid) for pid in processes_named("postgres", f" {stack.database} ")),
             "redis": sum(cpu_ms(pid) for pid in processes_named("redis-server")),

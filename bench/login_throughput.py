@@ -13,12 +13,13 @@ this process, the same client code for both) drive whole OpenID Connect logins:
 The stacks take turns in alternating slices (A B B A ...), so a drift of the machine during the
 run (another process, thermal limits) falls on both.  Also measured in the same run: the
 Argon2-only limit (password + client secret checks per second on every core, no server), and
-each stack's worker memory after the run (resident set of a worker and its children: authflow's
-script sandboxes count).
+each stack's worker memory after the run (resident set and PSS of a worker with its script
+sandboxes: its children, or those authflow's sandbox fork server forked for it, plus an equal share
+of the fork server).
 
     .venv/bin/python bench/login_throughput.py [--slices 4] [--seconds 15] [--clients 6]
         [--workers 2] [--threads 1] [--runs 1] [--postgres postgres://postgres:postgres@127.0.0.1:5432/]
-        [--redis redis://127.0.0.1:6379/15] [--db-prefix bench_throughput]
+        [--redis redis://127.0.0.1:6379/15] [--db-prefix bench_throughput] [--authflow-env NAME=VALUE ...]
 
 With --runs N (N > 1) the whole measure is repeated N times (both stacks restarted each time, the
 first slice's order alternating between runs): the JSON holds each run and, under
@@ -116,13 +117,30 @@ class Stack:
         return self.log_path.read_text(errors="replace")[-limit:] if self.log_path.exists() else "(no output)"
 
     def worker_memory_mb(self):
-        """Resident memory of each worker, alone and with its descendants (authflow's sandbox processes), in MB."""
+        """Memory of each worker, alone and with its sandboxes, in MB.
+
+        A worker's sandboxes are its descendants (started afresh) and those the sandbox fork server
+        forked for it (they hold a pidfd of it); the fork server, shared by the workers, counts by
+        an equal share in each worker that uses it (its RSS and PSS divided by their number).
+        """
         def mb(measure, pids):
             return round(sum(measure(pid) for pid in pids) / 1024, 1)
-        return [{"process": mb(rss_kb, [worker]), "with_children": mb(rss_kb, [worker, *descendants(worker)]),
-                 "pss_with_children": mb(pss_kb, [worker, *descendants(worker)]),
-                 "children": len(descendants(worker))}
-                for worker in children(self.process.pid)]
+        workers = children(self.process.pid)
+        forked = {worker: forked_sandboxes(worker) for worker in workers}
+        servers = {parent_of(pid) for pids in forked.values() for pid in pids}
+        users = sum(1 for pids in forked.values() if pids) or 1
+        server_rss = sum(rss_kb(pid) for pid in servers) / users
+        server_pss = sum(pss_kb(pid) for pid in servers) / users
+        report = []
+        for worker in workers:
+            share = (server_rss, server_pss) if forked[worker] else (0, 0)
+            sandboxes = [*descendants(worker), *forked[worker]]  # as sandboxes(worker)
+            report.append({"process": mb(rss_kb, [worker]),
+                           "with_children": round(mb(rss_kb, [worker, *sandboxes]) + share[0] / 1024, 1),
+                           "pss_with_children": round(mb(pss_kb, [worker, *sandboxes]) + share[1] / 1024, 1),
+                           "children": len(sandboxes), "forked_sandboxes": len(forked[worker]),
+                           "fork_server_share": {"rss_mb": round(share[0] / 1024, 1), "pss_mb": round(share[1] / 1024, 1)}})
+        return report
 
 
 class Authflow(Stack):
@@ -138,6 +156,7 @@ class Authflow(Stack):
             AUTHFLOW_SECRET_KEY=secrets.token_urlsafe(50), AUTHFLOW_CACHE_URL=self.args.redis,
             AUTHFLOW_DB_CONN_MAX_AGE="60", AUTHFLOW_FLOW_STARTS_PER_MINUTE="0", PYTHONUNBUFFERED="1",
             AUTHFLOW_HTTPS="0")  # loopback without TLS, as the plain stack (and its http callback)
+        self.env.update(item.split("=", 1) for item in self.args.authflow_env)
         config = self.workdir / "authflow.yaml"
         config.write_text(chain.config_yaml())
         for command in (["migrate", "--noinput"], ["ensure_oidc_key"], ["apply", "-f", str(config)]):
@@ -201,6 +220,36 @@ def descendants(pid):
     for child in children(pid):
         result += [child, *descendants(child)]
     return result
+
+
+def parent_of(pid):
+    return int(_proc_kb(f"/proc/{pid}/status", "PPid:"))
+
+
+def sandboxes(worker):
+    """A worker's sandbox processes: its descendants (started afresh) and those a fork server forked for it."""
+    return [*descendants(worker), *forked_sandboxes(worker)]
+
+
+def forked_sandboxes(worker):
+    """Processes forked by a sandbox fork server for `worker`: each holds a pidfd of it (its owner)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit() or int(entry.name) == worker:
+            continue
+        try:
+            parent = parent_of(int(entry.name))
+            if b"forkserver.py" not in Path(f"/proc/{parent}/cmdline").read_bytes():
+                continue
+            for fd in (entry / "fd").iterdir():
+                if os.readlink(fd) == "anon_inode:[pidfd]":
+                    info = (entry / "fdinfo" / fd.name).read_text()
+                    if f"\nPid:\t{worker}\n" in info:
+                        found.append(int(entry.name))
+                        break
+        except (OSError, ValueError):
+            pass
+    return found
 
 
 def rss_kb(pid):
@@ -366,6 +415,8 @@ def main():
     parser.add_argument("--redis", default=os.environ.get("BENCH_REDIS", "redis://127.0.0.1:6379/15"))
     parser.add_argument("--db-prefix", default="bench_throughput",
                         help="the two databases (recreated) are <prefix>_authflow and <prefix>_plain")
+    parser.add_argument("--authflow-env", action="append", default=[], metavar="NAME=VALUE",
+                        help="a setting of authflow's server (e.g. AUTHFLOW_SANDBOX_FORK_SERVER=0)")
     args = parser.parse_args()
     if not args.postgres.endswith("/"):
         args.postgres += "/"

@@ -8,15 +8,31 @@ flow `--round-trips` times, then each one's
   v8_library      libmini_racer.so: V8's code, file-backed, shared by every sandbox on the machine
   python_and_libs the Python interpreter, its extension modules and the C libraries (file-backed, shared)
   private_anon    anonymous memory: V8's heap, the ICU data V8 reads into memory at start (not mapped
-                  from its file, so not shared), thread stacks, Python's objects
+                  from its file: shared only with the process it was forked from), thread stacks,
+                  Python's objects
   malloc_heap     [heap]
 
 RSS counts shared pages in full in each process; PSS divides them between the processes that map
-them, so the second sandbox's PSS shows what one more sandbox really costs.  Also measured: the V8
-heap itself (heap statistics of a bare isolate loaded with the same JavaScript, in this process),
-and, as a measure for a design not built (a "zygote"), two isolates loaded with the same JavaScript
-in processes forked from one that had only initialised V8 (ICU data read, Python imported): what
-each would cost if sandboxes were forked from such a process instead of started afresh.
+them, so the second sandbox's PSS shows what one more sandbox really costs, and private_mb what
+is its own alone.  This is done twice: with the sandboxes forked by the fork server
+(sequences/engine/sandbox/forkserver.py, the default: one process per machine that has imported
+Python's modules and py_mini_racer and initialised V8, ICU data read, no isolate, one thread; its
+own figures are under fork_server) and started afresh (SEQUENCES["SANDBOX_FORK_SERVER"] off).
+Also measured: the V8 heap itself (heap statistics of a bare isolate loaded with the same
+JavaScript, in this process).
+
+Figures (2 cores, Python 3.11, mini-racer 0.14.1, 200 round trips each; PSS depends on what else
+maps the same pages on the machine: these with no other sandbox running):
+
+                      RSS    PSS   private
+  started afresh     86 MB  51-57  34 MB    (each of two; the fork server off)
+  forked             62 MB  32 MB  12.5 MB  (each of two)
+  the fork server    30 MB  11 MB   4 MB    (once per machine, shared by every worker's sandboxes)
+
+What a forked sandbox saves: the ICU data and everything Python and V8's start-up wrote (shared with
+the fork server), the file pages of V8's start-up (read by the fork server only, which then drops
+them), a full GC once the JavaScript is loaded (2 MB) and a young generation of at most 1 MB per
+semi-space (1.5 MB; worker.V8_FLAGS).
 
     .venv/bin/python bench/sandbox_memory.py [--round-trips 200]
 """
@@ -26,7 +42,6 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 from collections import Counter
 from pathlib import Path
@@ -37,7 +52,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 from engine_roundtrip import SCRIPT, BenchHost, suspended_flow  # noqa: E402
 
 from sequences.engine.driver import Program, advance  # noqa: E402
-from sequences.engine.sandbox import Limits, assets, pool  # noqa: E402
+from sequences.engine.sandbox import Limits, assets, pool, supervisor  # noqa: E402
 
 
 def category(path: str) -> str:
@@ -52,7 +67,7 @@ def category(path: str) -> str:
 
 
 def smaps_mb(pid: int) -> dict:
-    rss, pss, current = Counter(), Counter(), "private_anon"
+    rss, pss, current, private = Counter(), Counter(), "private_anon", 0
     with open(f"/proc/{pid}/smaps", encoding="utf-8") as smaps:
         for line in smaps:
             fields = line.split()
@@ -62,7 +77,10 @@ def smaps_mb(pid: int) -> dict:
                 rss[current] += int(fields[1])
             elif fields[0] == "Pss:":
                 pss[current] += int(fields[1])
+            elif fields[0] in ("Private_Clean:", "Private_Dirty:"):
+                private += int(fields[1])
     return {"rss_mb": round(sum(rss.values()) / 1024, 1), "pss_mb": round(sum(pss.values()) / 1024, 1),
+            "private_mb": round(private / 1024, 1),
             "by_kind": {kind: {"rss_mb": round(rss[kind] / 1024, 1), "pss_mb": round(pss[kind] / 1024, 1)}
                         for kind, _ in rss.most_common()},
             "threads": len(os.listdir(f"/proc/{pid}/task"))}
@@ -80,42 +98,31 @@ def v8_heap_mb() -> dict:
             if key in ("total_heap_size", "used_heap_size", "total_physical_size")}
 
 
-_FORKED = r"""
-import json, os, sys, time
-from py_mini_racer import MiniRacer, init_mini_racer
-init_mini_racer(ignore_duplicate_init=True)  # V8 and its ICU data, before any isolate or thread
-sources = json.loads(sys.stdin.read())
-children = []
-for _ in range(2):
-    read_end, write_end = os.pipe()
-    pid = os.fork()
-    if pid == 0:
-        racer = MiniRacer()
-        for source in sources:
-            racer.eval(source)
-        os.write(write_end, racer.eval("typeof lockdown").encode())
-        time.sleep(5)
-        os._exit(0)
-    children.append((pid, read_end))
-loaded = [(pid, os.read(read_end, 100).decode()) for pid, read_end in children]
-figures = {}
-for pid, answer in loaded:
-    with open(f"/proc/{pid}/smaps_rollup") as rollup:
-        fields = dict(line.split()[:2] for line in rollup if line.split()[0] in ("Rss:", "Pss:", "Private_Dirty:"))
-    figures[str(pid)] = {"lockdown": answer, **{k[:-1].lower() + "_mb": round(int(v) / 1024, 1) for k, v in fields.items()}}
-for pid, _ in children:
-    os.kill(pid, 9)
-    os.waitpid(pid, 0)
-print(json.dumps(list(figures.values())))
-"""
+def parent_of(pid: int) -> int:
+    with open(f"/proc/{pid}/status", encoding="ascii") as status:
+        return next(int(line.split()[1]) for line in status if line.startswith("PPid:"))
 
 
-def forked_isolates() -> list[dict]:
-    done = subprocess.run([sys.executable, "-I", "-c", _FORKED], input=json.dumps(list(assets.load().sources)),
-                          capture_output=True, text=True, timeout=120)
-    if done.returncode != 0:
-        return [{"error": done.stderr[-500:]}]
-    return json.loads(done.stdout)
+def two_sandboxes(round_trips: int, forked: bool) -> dict:
+    """The figures of two sandboxes of one pool (and of their fork server), after `round_trips` runs each."""
+    supervisor._use_fork_server = lambda: forked  # noqa: SLF001 - the bench picks the way sandboxes start
+    limits = Limits(timeout_ms=1000, memory_mb=64)
+    host, program = BenchHost(), Program.from_source(SCRIPT)
+    pool.clear()
+    state = suspended_flow(program, host, limits)
+    try:
+        for i in range(round_trips):  # the pool starts a sandbox and keeps it
+            advance(program, state, host, limits=limits, now_ms=1_700_000_001_000 + i)
+        with pool.borrow(limits) as first:  # while it is lent, the round trips need (and keep) a second one
+            for i in range(round_trips):
+                advance(program, state, host, limits=limits, now_ms=1_700_000_002_000 + i)
+            (second_pid,) = [pid for pid in pool.idle_pids(limits) if pid != first.pid]
+            figures = {"first_sandbox": smaps_mb(first.pid), "second_sandbox": smaps_mb(second_pid)}
+            if forked:
+                figures["fork_server"] = smaps_mb(parent_of(first.pid))
+    finally:
+        pool.clear()
+    return figures
 
 
 def main():
@@ -123,27 +130,15 @@ def main():
     parser.add_argument("--round-trips", type=int, default=200)
     args = parser.parse_args()
 
-    limits = Limits(timeout_ms=1000, memory_mb=64)
-    host, program = BenchHost(), Program.from_source(SCRIPT)
-    state = suspended_flow(program, host, limits)
-    try:
-        for i in range(args.round_trips):  # the pool starts a sandbox and keeps it
-            advance(program, state, host, limits=limits, now_ms=1_700_000_001_000 + i)
-        with pool.borrow(limits) as first:  # while it is lent, the round trips need (and keep) a second one
-            for i in range(args.round_trips):
-                advance(program, state, host, limits=limits, now_ms=1_700_000_002_000 + i)
-            (second_pid,) = [pid for pid in pool.idle_pids(limits) if pid != first.pid]
-            first_figures, second_figures = smaps_mb(first.pid), smaps_mb(second_pid)
-    finally:
-        pool.clear()
+    forked = two_sandboxes(args.round_trips, forked=True)
+    afresh = two_sandboxes(args.round_trips, forked=False)
     import py_mini_racer
 
     icu = Path(py_mini_racer.__file__).with_name("icudtl.dat")
     report = {"benchmark": "sandbox_memory", "round_trips_each": args.round_trips,
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
-              "first_sandbox": first_figures, "second_sandbox": second_figures,
+              "forked_by_the_fork_server": forked, "started_afresh": afresh,
               "icu_data_file_mb": round(icu.stat().st_size / 2**20, 1),
-              "forked_from_an_initialised_v8": forked_isolates(),
               "v8_js_heap_mb": v8_heap_mb()}
     print(json.dumps(report, indent=2))
 

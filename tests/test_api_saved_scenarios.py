@@ -5,29 +5,11 @@ import pytest
 from authflow.api.models import AuditEntry
 from sequences.models import Sequence
 from tests.support.api import api_client
+from tests.support.scenarios import ADMIN_EXPECT, SCENARIO_NAME, V1, V2, admin_scenario
 
 pytestmark = pytest.mark.django_db
 
-V1 = """var onLoginRequest = function (context) {
-    executeStep(1, {onSuccess: function (context) {
-        if (hasRole(context.currentKnownSubject, 'admin')) {
-            executeStep(2);
-        }
-    }});
-};
-"""
-# an edit that forgets the administrators' second factor
-V2 = """var onLoginRequest = function (context) {
-    executeStep(1);
-};
-"""
-ADMIN_SCENARIO = {
-    "application": {"name": "portal", "steps": {"1": ["BasicAuthenticator"], "2": ["totp"]}},
-    "users": {"alice": {"roles": ["admin"]}},
-    "outcomes": [{"step": 1, "result": "success", "user": "alice"},
-                 {"step": 2, "result": "success", "user": "alice", "authenticator": "totp"}],
-}
-ADMIN_EXPECT = {"status": "success", "subject": "alice", "steps": [1, 2]}
+ADMIN_SCENARIO = admin_scenario("portal")
 
 
 @pytest.fixture
@@ -64,7 +46,7 @@ def portal(writer):
     return Sequence.objects.get(name="portal")
 
 
-def save(client, name="admins pass a second factor", scenario=None, expect=None):
+def save(client, name=SCENARIO_NAME, scenario=None, expect=None):
     return client.post("/api/v1/sequences/portal/scenarios/",
                        {"name": name, "scenario": scenario or ADMIN_SCENARIO, "expect": expect or ADMIN_EXPECT},
                        format="json")

@@ -168,3 +168,40 @@ def test_contrast_is_measured_as_wcag_defines_it():
         colours.check({"text": "#777777"})
     with pytest.raises(colours.ThemeError):  # white buttons' text on a light accent
         colours.check({"accent": "#66aaff"})
+
+
+def test_an_applications_page_reads_its_brand_from_the_application_alone_and_a_page_of_none_the_cached_default(
+        branded, monkeypatch):
+    from django.core.cache import cache
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from authflow.branding import services
+
+    def elsewhere():
+        raise AssertionError("an application's page read the brand from somewhere else than the application")
+
+    shop, plain = Application.objects.get(name="shop"), Application.objects.get(name="plain")
+    cache.clear()
+    with monkeypatch.context() as patched, CaptureQueriesContext(connection) as queries:
+        patched.setattr(services, "_default_brand", elsewhere)
+        own, default_only = services.page_brand(shop), services.page_brand(plain)
+    assert not queries.captured_queries
+    assert own.display_name == "Example Shop" and own.logo_url and own.colours["accent"] == "#7a1f5c"
+    assert default_only.display_name == "Example Group" and not default_only.logo_url
+    # A page of no application: the default brand, one query, then from the cache until the default changes.
+    with CaptureQueriesContext(connection) as first:
+        assert services.page_brand(None) == default_only
+    with CaptureQueriesContext(connection) as again:
+        assert services.page_brand(None) == default_only
+    assert len(first.captured_queries) == 1 and not again.captured_queries
+    default = Brand.objects.get(application__isnull=True)
+    default.display_name = "Example Group Ltd"
+    default.save()
+    assert services.page_brand(None).display_name == "Example Group Ltd"
+    plain.refresh_from_db()
+    assert services.page_brand(plain).display_name == "Example Group Ltd"  # its snapshot was remade
+    # An application created around the signals has no snapshot: it shows the default brand.
+    Application.objects.filter(pk=plain.pk).update(branding_snapshot={})
+    plain.refresh_from_db()
+    assert services.page_brand(plain).display_name == "Example Group Ltd"

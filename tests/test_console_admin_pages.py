@@ -5,7 +5,6 @@ from datetime import timedelta
 from html import unescape
 
 import pytest
-from django.test import Client
 from django.utils import timezone
 
 from authflow.api.models import AuditEntry
@@ -17,7 +16,7 @@ from authflow.outbound.models import AllowedEndpoint
 from authflow.vault.models import Secret
 from sequences.api import publish_version
 from sequences.models import Sequence, SequenceVersion
-from tests.support.console import sign_in_to_console
+from tests.support.console import sign_in_to_console, staff  # noqa: F401  (staff: a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -25,13 +24,6 @@ SCRIPT = """var onLoginRequest = function (context) {
     executeStep(1);
 };
 """
-
-
-@pytest.fixture
-def staff(admin_user):
-    browser = Client(enforce_csrf_checks=True)
-    sign_in_to_console(browser, admin_user)
-    return browser
 
 
 @pytest.fixture

@@ -12,18 +12,11 @@ from authflow.applications.models import Application
 from authflow.branding.models import Brand
 from authflow.branding.services import page_brand
 from authflow.directory.models import User
-from tests.support.console import sign_in_to_console
+from tests.support.console import sign_in_to_console, staff  # noqa: F401  (staff: a fixture)
 from tests.test_branding import png
 from tests.test_console_admin_pages import etag_on, text_of, token
 
 pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture
-def staff(admin_user):
-    browser = Client(enforce_csrf_checks=True)
-    sign_in_to_console(browser, admin_user)
-    return browser
 
 
 @pytest.fixture

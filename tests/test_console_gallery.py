@@ -6,14 +6,13 @@ import re
 from html import unescape
 
 import pytest
-from django.test import Client
 
 from authflow.applications.models import Application
 from authflow.console_pages import gallery
 from sequences.api import publish_version
 from sequences.expectations import run_expectation
 from sequences.models import Sequence, SequenceVersion
-from tests.support.console import sign_in_to_console
+from tests.support.console import staff  # noqa: F401  (a fixture)
 
 LIVE = """var onLoginRequest = function (context) {
     executeStep(1);
@@ -52,13 +51,6 @@ def shop(admin_user):
     publish_version(SequenceVersion.objects.create(sequence=sequence, number=1, source=LIVE, author=admin_user))
     Application.objects.create(name="shop", client_id="shop", steps={"1": ["BasicAuthenticator"]}, sequence=sequence)
     return sequence
-
-
-@pytest.fixture
-def staff(admin_user):
-    browser = Client(enforce_csrf_checks=True)
-    sign_in_to_console(browser, admin_user)
-    return browser
 
 
 def text_of(answer) -> str:

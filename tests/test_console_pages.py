@@ -6,13 +6,12 @@ from html import unescape
 
 import pytest
 from django.contrib.auth.models import Permission
-from django.test import Client
 
 from authflow.api.models import AuditEntry
 from authflow.applications.models import Application
 from sequences.api import publish_version
 from sequences.models import Sequence, SequenceVersion
-from tests.support.console import sign_in_to_console
+from tests.support.console import sign_in_to_console, staff  # noqa: F401  (staff: a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -42,13 +41,6 @@ def portal(admin_user):
     publish_version(v1)
     Application.objects.create(name="shop", client_id="shop", steps={"1": ["BasicAuthenticator"]}, sequence=sequence)
     return sequence
-
-
-@pytest.fixture
-def staff(admin_user):
-    browser = Client(enforce_csrf_checks=True)
-    sign_in_to_console(browser, admin_user)
-    return browser
 
 
 def text_of(answer) -> str:

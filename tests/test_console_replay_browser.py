@@ -2,30 +2,20 @@
 application with a password and an authenticator app code, then an administrator opens that very login in the
 console, steps through its round trips and re-runs it against a newer version of the script, which diverges.
 Screenshots land in test-artifacts/screenshots/."""
-import io
 import os
-from urllib.parse import urlsplit
 
 import pytest
-import yaml
-from django.conf import settings
-from django.core.management import call_command
-from django.test import Client
-from django_otp.oath import totp
 
-from authflow.directory.models import User
-from authflow.factors.models import TotpDevice
 from authflow.flows.models import LoginFlow
 from sequences.api import save_version
-from tests.support.chromium import launch, screenshot
-from tests.support.console import sign_in_to_console
+from tests.support.chromium import chromium, screenshot  # noqa: F401  (chromium: a fixture)
+from tests.support.console import DEMO_PASSWORD, apply_demo, open_console, sign_in_at_the_demo
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+pytest.importorskip("playwright.sync_api")
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PASSWORD = "carol-password-123"
 V1 = """var onLoginRequest = function (context) {
     executeStep(1, {onSuccess: function (context) {
         var user = context.currentKnownSubject;
@@ -41,67 +31,20 @@ V2 = V1.replace("hasRole(user, 'staff')", "hasRole(user, 'auditor')")
 
 
 @pytest.fixture
-def demo(live_server, tmp_path):
-    config = {
-        "applications": [{
-            "name": "demo", "client_id": "demo-client", "client_type": "public",
-            "redirect_uris": [live_server.url + "/demo/callback"],
-            "steps": {1: ["BasicAuthenticator"], 2: ["totp"]}, "script": V1}],
-        "users": [{"username": "carol", "password": PASSWORD, "roles": ["staff"]}],
-    }
-    path = tmp_path / "demo.yaml"
-    path.write_text(yaml.safe_dump(config))
-    call_command("apply", "-f", str(path), stdout=io.StringIO())
-    device = TotpDevice.start(User.objects.get(username="carol"))
-    device.confirmed = True
-    device.save()
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        try:
-            yield live_server.url, browser, device
-        finally:
-            browser.close()
-
-
-def current_code(device) -> str:
-    return f"{totp(device.bin_key, step=device.step, digits=device.digits):06d}"
-
-
-def sign_in_with_password_and_code(browser, base, device):
-    page = browser.new_context().new_page()
-    page.goto(base + "/demo/")
-    page.get_by_role("button", name="Sign in").click()
-    page.fill("input[name=username]", "carol")
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_selector("input[name=code]")
-    page.fill("input[name=code]", current_code(device))
-    page.get_by_role("button", name="Verify").click()
-    page.wait_for_selector("#signed-in-as")
-    assert page.inner_text("#signed-in-as") == "carol"
-    page.context.close()
-
-
-def console_page(browser, base, admin_user):
-    signed_in = Client()
-    sign_in_to_console(signed_in, admin_user)
-    cookie = signed_in.cookies[settings.SESSION_COOKIE_NAME]
-    context = browser.new_context()
-    context.add_cookies([{"name": cookie.key, "value": cookie.value, "domain": urlsplit(base).hostname, "path": "/"}])
-    return context.new_page()
+def demo(live_server, tmp_path, chromium):
+    """The demo application (served under /demo/) on V1, and carol, staff with an authenticator app."""
+    return live_server.url, chromium, apply_demo(live_server.url, tmp_path, V1, roles=["staff"])
 
 
 def test_open_the_replay_of_a_real_login_step_through_it_and_rerun_it_against_a_newer_version(demo, admin_user):
     base, browser, device = demo
-    sign_in_with_password_and_code(browser, base, device)
+    assert sign_in_at_the_demo(browser, base, device) == ["password", "authenticator app code"]
     flow = LoginFlow.objects.get(application__name="demo", subject="carol")
     assert flow.status == LoginFlow.Status.SUCCEEDED
     save_version("demo", V2, publish=False)  # a newer version, not live yet
 
-    page = console_page(browser, base, admin_user)
-    refused = []
-    page.on("console", lambda message: refused.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    console = open_console(browser, base, admin_user)
+    page, refused = console.page, console.refused
     page.goto(base + "/console/")
     page.get_by_role("link", name="Login flows").click()
     page.select_option("#flow-application", "demo")
@@ -133,7 +76,7 @@ def test_open_the_replay_of_a_real_login_step_through_it_and_rerun_it_against_a_
     assert page.inner_text("#trip-answer") == "step 2: success with totp, carol"
     assert page.inner_text("#trip-command") == "done: signed in carol"
     assert page.get_by_role("button", name="Next round trip").is_disabled()
-    assert PASSWORD not in page.content()
+    assert DEMO_PASSWORD not in page.content()
 
     page.select_option("#rerun-version", "2")
     page.get_by_role("button", name="Re-run").click()

@@ -5,56 +5,24 @@ import re
 from html import unescape
 
 import pytest
-from django.test import Client
 
 from authflow.api.models import AuditEntry
 from authflow.applications.models import Application
-from sequences.api import publish_version, rerun_for_version
-from sequences.models import SavedScenario, Sequence, SequenceVersion
-from tests.support.console import sign_in_to_console
+from sequences.api import publish_version
+from sequences.models import Sequence, SequenceVersion
+from tests.support.console import staff  # noqa: F401  (a fixture)
+from tests.support.scenarios import V1, save_scenario_then_forget_the_second_factor
 
 pytestmark = pytest.mark.django_db
-
-V1 = """var onLoginRequest = function (context) {
-    executeStep(1, {onSuccess: function (context) {
-        if (hasRole(context.currentKnownSubject, 'admin')) {
-            executeStep(2);
-        }
-    }});
-};
-"""
-V2 = """var onLoginRequest = function (context) {
-    executeStep(1);
-};
-"""
-SCENARIO = {
-    "application": {"name": "shop", "steps": {"1": ["BasicAuthenticator"], "2": ["totp"]}},
-    "users": {"alice": {"roles": ["admin"]}},
-    "outcomes": [{"step": 1, "result": "success", "user": "alice"},
-                 {"step": 2, "result": "success", "user": "alice", "authenticator": "totp"}],
-}
-
 
 @pytest.fixture
 def portal(admin_user):
     sequence = Sequence.objects.create(name="portal")
-    v1 = SequenceVersion.objects.create(sequence=sequence, number=1, source=V1, author=admin_user)
-    publish_version(v1)
+    publish_version(SequenceVersion.objects.create(sequence=sequence, number=1, source=V1, author=admin_user))
     Application.objects.create(name="shop", client_id="shop", steps={"1": ["BasicAuthenticator"], "2": ["totp"]},
                                sequence=sequence)
-    SavedScenario.objects.create(sequence=sequence, name="admins pass a second factor", scenario=SCENARIO,
-                                 expect={"status": "success", "subject": "alice", "steps": [1, 2]})
-    v2 = SequenceVersion.objects.create(sequence=sequence, number=2, source=V2, author=admin_user)
-    rerun_for_version(v1)
-    rerun_for_version(v2)
+    save_scenario_then_forget_the_second_factor(sequence, admin_user)
     return sequence
-
-
-@pytest.fixture
-def staff(admin_user):
-    browser = Client(enforce_csrf_checks=True)
-    sign_in_to_console(browser, admin_user)
-    return browser
 
 
 def text_of(answer) -> str:

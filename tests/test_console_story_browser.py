@@ -5,30 +5,20 @@ application, roll back, compare the two versions, replay that real login round t
 publication and the rollback in the audit log.  Each step asserts what the administrator (or the user signing
 in) sees; screenshots land in test-artifacts/screenshots/ (the two named readme-* are
 docs/console-editor.png and docs/console-replay.png)."""
-import io
 import os
 import re
-from urllib.parse import urlsplit
 
 import pytest
-import yaml
-from django.conf import settings
-from django.core.management import call_command
-from django.test import Client
-from django_otp.oath import totp
 
-from authflow.directory.models import User
-from authflow.factors.models import TotpDevice
 from authflow.flows.models import LoginFlow
-from tests.support.chromium import element_screenshot, launch, screenshot
-from tests.support.console import sign_in_to_console
+from tests.support.chromium import chromium, element_screenshot, screenshot  # noqa: F401  (chromium: a fixture)
+from tests.support.console import DEMO_PASSWORD, apply_demo, open_console, sign_in_at_the_demo
 
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
-sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+pytest.importorskip("playwright.sync_api")
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-PASSWORD = "carol-password-123"
 # The live script before the story: a password, nothing more.
 V1 = """var onLoginRequest = function (context) {
     executeStep(1);
@@ -38,64 +28,15 @@ ROLES_LINE = "var rolesNeedingSecondFactor = ['admin', 'manager'];"  # line 3 of
 
 
 @pytest.fixture
-def demo(live_server, tmp_path):
+def demo(live_server, tmp_path, chromium):
     """The demo application (served under /demo/) on V1, and carol, an admin with an authenticator app."""
-    config = {
-        "applications": [{
-            "name": "demo", "client_id": "demo-client", "client_type": "public",
-            "redirect_uris": [live_server.url + "/demo/callback"],
-            "steps": {1: ["BasicAuthenticator"], 2: ["totp"]}, "script": V1}],
-        "users": [{"username": "carol", "password": PASSWORD, "roles": ["admin"]}],
-    }
-    path = tmp_path / "demo.yaml"
-    path.write_text(yaml.safe_dump(config))
-    call_command("apply", "-f", str(path), stdout=io.StringIO())
-    device = TotpDevice.start(User.objects.get(username="carol"))
-    device.confirmed = True
-    device.save()
-    with sync_playwright() as playwright:
-        browser = launch(playwright)
-        try:
-            yield live_server.url, browser, device
-        finally:
-            browser.close()
-
-
-def console_page(browser, base, admin_user):
-    signed_in = Client()
-    sign_in_to_console(signed_in, admin_user)
-    cookie = signed_in.cookies[settings.SESSION_COOKIE_NAME]
-    context = browser.new_context()
-    context.add_cookies([{"name": cookie.key, "value": cookie.value, "domain": urlsplit(base).hostname, "path": "/"}])
-    return context.new_page()
-
-
-def sign_in_at_the_demo(browser, base, device=None) -> list[str]:
-    """carol signs in at the demo application in a browser of her own; returns the pages she was asked for."""
-    page = browser.new_context().new_page()
-    asked = ["password"]
-    page.goto(base + "/demo/")
-    page.get_by_role("button", name="Sign in").click()
-    page.fill("input[name=username]", "carol")
-    page.fill("input[name=password]", PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_selector("input[name=code], #signed-in-as")
-    if page.locator("input[name=code]").count():
-        asked.append("authenticator app code")
-        page.fill("input[name=code]", f"{totp(device.bin_key, step=device.step, digits=device.digits):06d}")
-        page.get_by_role("button", name="Verify").click()
-        page.wait_for_selector("#signed-in-as")
-    assert page.inner_text("#signed-in-as") == "carol"
-    page.context.close()
-    return asked
+    return live_server.url, chromium, apply_demo(live_server.url, tmp_path, V1, roles=["admin"])
 
 
 def test_template_error_fix_test_publish_real_login_rollback_diff_replay_and_audit(demo, admin_user):
     base, browser, device = demo
-    page = console_page(browser, base, admin_user)
-    refused = []
-    page.on("console", lambda message: refused.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    console = open_console(browser, base, admin_user)
+    page, refused = console.page, console.refused
 
     # 1. the gallery: start the demo application's script from the role-based template
     page.goto(base + "/console/")
@@ -213,7 +154,7 @@ def test_template_error_fix_test_publish_real_login_rollback_diff_replay_and_aud
     assert page.inner_text("#trip-answer") == "step 2: success with totp, carol"
     assert page.inner_text("#trip-command") == "done: signed in carol"
     assert page.get_by_role("button", name="Next round trip").is_disabled()
-    assert PASSWORD not in page.content()
+    assert DEMO_PASSWORD not in page.content()
 
     # 10. the audit log: the publication of v2 and the rollback to v1, by this administrator
     page.get_by_role("link", name="Audit log").click()

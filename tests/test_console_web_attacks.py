@@ -11,7 +11,7 @@ from django.test import Client
 from authflow.directory.models import User
 from sequences.api import save_version
 from sequences.models import SavedScenario
-from tests.support.console import sign_in_to_console
+from tests.support.console import sign_in_to_console, staff  # noqa: F401  (staff: a fixture)
 from tests.test_replay_debugger import make_alice, make_app, run_login
 
 pytestmark = pytest.mark.django_db
@@ -26,13 +26,6 @@ HOSTILE = """var onLoginRequest = function (context) {
     });
 };
 """ % {"x": XSS.replace("'", "\\'")}
-
-
-@pytest.fixture
-def staff(admin_user):
-    browser = Client(enforce_csrf_checks=True)
-    sign_in_to_console(browser, admin_user)
-    return browser
 
 
 @pytest.fixture

@@ -26,6 +26,7 @@ from authflow.protocols.models import IssuedCode
 from tests.support.browser import Browser
 from tests.support.config import CALLBACK, public_app
 from tests.support.servers import ROOT, ServerProcess, server_env, signing_key
+from tests.support.processes import end_with_parent
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -213,7 +214,7 @@ def test_a_worker_that_dies_mid_check_leaves_nothing_reserved(impatient_server, 
     password = PASSWORD if username == "alice" else "nobody-password-123"
     # A process that stopped in the middle of a password check of `username` (as a worker can).
     holder = subprocess.Popen([sys.executable, "-c", HOLD_A_CHECK, username], cwd=ROOT, stdout=subprocess.PIPE,
-                              env=server_env(connection.settings_dict, signing_key()))
+                              env=server_env(connection.settings_dict, signing_key()), preexec_fn=end_with_parent)
     try:
         assert holder.stdout.readline().split() == [b"checking", b"True"]
         waiting, after_crash = at_password_pages(impatient_server, 2)

@@ -9,6 +9,7 @@ import pytest
 import requests
 
 from tests.support.servers import ROOT, free_port
+from tests.support.processes import end_with_parent
 
 SECRET = "production-test-" + "k" * 48
 
@@ -60,7 +61,8 @@ def gunicorn_server(tmp_path):
         subprocess.run([sys.executable, "manage.py", "migrate", "-v0"], cwd=ROOT, env=env, check=True, timeout=300)
         log = open(tmp_path / f"gunicorn-{port}.log", "wb")
         process = subprocess.Popen([sys.executable, "-m", "gunicorn", "-c", "python:authflow.gunicorn_conf",
-                                    "authflow.wsgi"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT)
+                                    "authflow.wsgi"], cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+                                    preexec_fn=end_with_parent)
         processes.append(process)
         url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 60

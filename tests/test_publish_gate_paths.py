@@ -5,38 +5,17 @@ import pytest
 
 from authflow.api.models import AuditEntry
 from sequences.api import publish_version, rerun_for_version, save_version
-from sequences.models import SavedScenario, Sequence, SequenceVersion
+from sequences.models import Sequence
+from tests.support.scenarios import V1, V2, save_scenario_then_forget_the_second_factor
 
 pytestmark = pytest.mark.django_db
-
-V1 = """var onLoginRequest = function (context) {
-    executeStep(1, {onSuccess: function (context) {
-        if (hasRole(context.currentKnownSubject, 'admin')) {
-            executeStep(2);
-        }
-    }});
-};
-"""
-# forgets the administrators' second factor: fails the saved scenario
-V2 = "var onLoginRequest = function (context) {\n    executeStep(1);\n};\n"
-SCENARIO = {
-    "application": {"name": "shop", "steps": {"1": ["BasicAuthenticator"], "2": ["totp"]}},
-    "users": {"alice": {"roles": ["admin"]}},
-    "outcomes": [{"step": 1, "result": "success", "user": "alice"},
-                 {"step": 2, "result": "success", "user": "alice", "authenticator": "totp"}],
-}
 
 
 @pytest.fixture
 def portal(admin_user):
     v1, _ = save_version("portal", V1)
-    sequence = v1.sequence
-    SavedScenario.objects.create(sequence=sequence, name="admins pass a second factor", scenario=SCENARIO,
-                                 expect={"status": "success", "subject": "alice", "steps": [1, 2]})
-    v2 = SequenceVersion.objects.create(sequence=sequence, number=2, source=V2, author=admin_user)
-    rerun_for_version(v1)
-    rerun_for_version(v2)
-    return sequence
+    save_scenario_then_forget_the_second_factor(v1.sequence, admin_user)
+    return v1.sequence
 
 
 def live(name="portal") -> int | None:

@@ -4,13 +4,12 @@ import re
 from html import unescape
 
 import pytest
-from django.test import Client
 
 from authflow.applications.models import Application
 from sequences.api import publish_version, script_warnings
 from sequences.models import Sequence, SequenceVersion
 from tests.support.api import api_client
-from tests.support.console import sign_in_to_console
+from tests.support.console import staff  # noqa: F401  (a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -38,13 +37,6 @@ def portal(admin_user):
                                steps={"1": [{"authenticator": "BasicAuthenticator", "idp": "LOCAL"}],
                                       "2": [{"authenticator": "totp", "idp": "LOCAL"}]})
     return sequence
-
-
-@pytest.fixture
-def staff(admin_user):
-    browser = Client(enforce_csrf_checks=True)
-    sign_in_to_console(browser, admin_user)
-    return browser
 
 
 def test_unknown_functions_and_unconfigured_steps_are_warned_at_their_line():

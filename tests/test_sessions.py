@@ -110,6 +110,31 @@ def test_a_second_application_signs_in_from_the_session_and_its_script_sees_it(s
     assert session.browser.startswith("Firefox") and session.platform.startswith("Windows")
 
 
+def test_a_login_answered_by_the_session_gives_the_code_at_once_with_what_its_script_set(site):
+    base, discovery = site(app("portal", PLAIN), app("wiki", """
+        var onLoginRequest = function (context) {
+            executeStep(1, {onSuccess: function (context) {
+                setCookie(context.response, 'wiki-seen', 'yes', {'max-age': 60});
+                context.response.headers['X-Wiki-Login'] = 'from-session';
+            }});
+        };
+    """))
+    first = Login(base, discovery, "portal")
+    first.authorize()
+    first.password()
+    wiki = Login(base, discovery, "wiki", browser=first.browser)
+    page = wiki.authorize()
+    # One response: the authorization request itself answers with the code (no redirect back to it first).
+    assert [r.status_code for r in wiki.browser.trail] == [302] and "code=" in page.callback
+    assert page.headers["X-Wiki-Login"] == "from-session"
+    assert wiki.browser.session.cookies.get("wiki-seen") == "yes"
+    assert "no-store" in page.headers["Cache-Control"]
+    assert wiki.tokens(page)["id_token"]
+    # The code is issued once: the same authorization request again runs a new login (and gets a new code).
+    again = wiki.browser.get(wiki.browser.trail[0].url)
+    assert again.callback and again.callback != page.callback
+
+
 def test_force_auth_prompt_login_and_max_age_ask_again(site):
     base, discovery = site(app("portal", PLAIN), app("bank", """
         var onLoginRequest = function (context) { executeStep(1, {stepOptions: {forceAuth: 'true'}}, {}); };

@@ -98,6 +98,9 @@ def test_failures_in_earlier_logins_count_and_a_clean_success_keeps_the_value(si
 
 @pytest.fixture
 def enrolling(site, tmp_path):
+    # Not the console gallery's passkey_progressive_enrollment.js: this is the reference's template as WSO2
+    # writes it (the options named, no enrollPasskey parameter), to show it runs here unmodified; the gallery's
+    # own version (filterAuthenticators, enrollPasskey) is held to its decision by tests/test_console_gallery.py.
     path = tmp_path / "enroll.yaml"
     path.write_text("applications:\n" + public_app(
         "enroll", "{1: [BasicAuthenticator, FIDOAuthenticator]}",

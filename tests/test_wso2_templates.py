@@ -5,18 +5,18 @@ The role, group, age, user store, login attempts, new device, passkey enrollment
 call templates are tested with the features they exercise (test_wso2_compat_api, test_user_store_scripts,
 test_wso2_attempts_and_passkeys, test_otp_limits, test_outbound_auth, test_simulate_parity); these are the
 network, assurance level, concurrent sessions and sign-in option templates.
-"""
-from pathlib import Path
 
+They are the console gallery's own files (authflow/console_pages/gallery_templates/), read through the gallery:
+what an administrator starts from is what these tests hold to the reference's decisions.
+"""
 import pytest
 
+from authflow.console_pages import gallery
 from tests.support.scripts import events, logs, ok, run
-
-FIXTURES = Path(__file__).parent / "scripts" / "wso2"
 
 
 def template(name):
-    return (FIXTURES / f"template_{name}.js").read_text()
+    return gallery.template(name).source
 
 
 def steps_run(trace):

@@ -18,13 +18,34 @@ class TooLarge(APIException):
 
 class NestingBoundedJSONParser(JSONParser):
     """JSON, where a body nested deeper than Python's recursion allows is a 400 like any malformed one (the
-    standard parser's RecursionError was a 500)."""
+    standard parser's RecursionError was a 500), and so is a NUL character (\\u0000) in any key or string:
+    PostgreSQL stores none in text or JSON, and a NUL inside a JSON object (a saved scenario's user claims)
+    reached the INSERT as a 500. Forms and queries are refused the same way by authflow/nul_bytes.py."""
 
     def parse(self, stream, media_type=None, parser_context=None):
         try:
-            return super().parse(stream, media_type, parser_context)
+            data = super().parse(stream, media_type, parser_context)
         except RecursionError:
             raise ParseError("JSON parse error - the body is nested too deeply") from None
+        if _holds_nul(data):
+            raise ParseError("the request contains a NUL character")
+        return data
+
+
+def _holds_nul(data) -> bool:
+    """Whether a NUL character is in any key or string of parsed JSON (walked without recursion)."""
+    pending = [data]
+    while pending:
+        value = pending.pop()
+        if isinstance(value, str):
+            if "\x00" in value:
+                return True
+        elif isinstance(value, dict):
+            pending.extend(value.keys())
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+    return False
 
 
 class ApiView(GenericAPIView):

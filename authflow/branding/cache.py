@@ -1,16 +1,15 @@
-"""The brands a page shows, cached (Redis, the configured cache) so that a login page costs no query for them."""
+"""The default brand, cached (Redis, the configured cache): what a page of no application shows, with no query.
+
+An application's pages read their brand from Application.branding_snapshot instead (services.page_brand).
+"""
 from __future__ import annotations
 
 from django.core.cache import cache
 
 TIMEOUT = 300
-DEFAULT = "default"
+DEFAULT_KEY = "authflow:brand:v1:default"
 
 
-def key(application_id) -> str:
-    return f"authflow:brand:v1:{application_id or DEFAULT}"
-
-
-def forget(application_id) -> None:
-    """A brand changed: the next page reads it again."""
-    cache.delete(key(application_id))
+def forget() -> None:
+    """The default brand changed: the next page of no application reads it again."""
+    cache.delete(DEFAULT_KEY)

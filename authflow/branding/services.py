@@ -1,6 +1,6 @@
 """The branding app's API: the brand a page shows, writing a brand (apply, the admin), and exporting it.
 
-    page_brand(application) -> PageBrand         no query: the application's snapshot, or the cached default
+    page_brand(application) -> PageBrand         no query: the application's snapshot (or the cached default)
     refresh_snapshots(application_ids)           after a brand changed (signals.py)
     put_brand(application, entry) -> "created" | "changed" | "unchanged"
     export_entries() -> list[dict]
@@ -44,33 +44,31 @@ def _values(brand: Brand | None) -> dict | None:
             "logo_height": brand.logo_height}
 
 
-def _cached(application_id) -> tuple[dict | None, dict | None]:
-    """(the application's brand values, the default brand's), from the cache or one query for both."""
-    keys = [cache.key(application_id), cache.key(None)] if application_id else [cache.key(None)]
-    found = shared_cache.get_many(keys)
-    if all(k in found for k in keys):
-        return (found[keys[0]] if application_id else None), found[cache.key(None)]
-    rows = Brand.objects.defer("logo").filter(application__isnull=True)
-    if application_id:
-        rows = Brand.objects.defer("logo").filter(application_id=application_id) | rows
-    by_app = {b.application_id: _values(b) for b in rows}
-    own, default = by_app.get(application_id) if application_id else None, by_app.get(None)
-    # A missing brand is cached too (as False), so the next page does not ask again.
-    shared_cache.set_many({cache.key(None): default or False, **({cache.key(application_id): own or False}
-                                                               if application_id else {})}, cache.TIMEOUT)
-    return own, default
+def _default_brand() -> dict | None:
+    """The default brand's values, from the cache or one query."""
+    found = shared_cache.get(cache.DEFAULT_KEY)
+    if found is not None:
+        return found or None
+    default = _values(Brand.objects.defer("logo").filter(application__isnull=True).order_by().first())
+    shared_cache.set(cache.DEFAULT_KEY, default or False, cache.TIMEOUT)  # no brand is cached too (as False)
+    return default
 
 
 def page_brand(application=None) -> PageBrand:
-    """What a page of `application` (None: a page of no application) shows: its brand over the default's."""
+    """What a page of `application` (None: a page of no application) shows: its brand over the default's.
+
+    An application's pages read it from one place, the application's snapshot (loaded with the application: no
+    query); the snapshot is made when the application is created and remade whenever a brand changes
+    (signals.py).  A page of no application, or of one created around the signals (bulk_create) and so with no
+    snapshot and no brand of its own, shows the default brand, kept in the cache."""
     snapshot = getattr(application, "branding_snapshot", None)
     if snapshot:
         return PageBrand(**{**snapshot, "links": tuple(tuple(link) for link in snapshot["links"])})
     try:
-        stored = _cached(getattr(application, "pk", None))
+        default = _default_brand()
     except DatabaseError:  # the "try again" page of a database outage still renders, in the built-in look
         return PageBrand()
-    return _page_brand(*stored)
+    return _page_brand(None, default)
 
 
 def _page_brand(own: dict | None, default: dict | None) -> PageBrand:

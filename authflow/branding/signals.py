@@ -4,7 +4,8 @@ from .models import Brand
 
 
 def brand_changed(sender, instance, **kwargs):
-    cache.forget(instance.application_id)
+    if instance.application_id is None:
+        cache.forget()
     services.refresh_snapshots(None if instance.application_id is None else [instance.application_id])
 
 

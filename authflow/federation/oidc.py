@@ -208,6 +208,9 @@ def validate_logout_token(token: str, *, provider, metadata: dict) -> dict:
     sid, sub = claims.get("sid"), claims.get("sub")
     if not (isinstance(sid, str) and sid) and not (isinstance(sub, str) and sub):
         raise ProviderError("the logout token names neither a session (sid) nor a subject (sub)")
+    # No sign-in here has one (PostgreSQL stores none), and looking one up was a 500.
+    if any(isinstance(value, str) and "\x00" in value for value in (sid, sub)):
+        raise ProviderError("the logout token's sid or sub holds a NUL character")
     jti = claims.get("jti")
     if not isinstance(jti, str) or not jti or len(jti) > 255:
         raise ProviderError("the logout token has no jti")

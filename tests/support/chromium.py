@@ -28,3 +28,15 @@ def element_screenshot(locator, name: str) -> None:
     """Only the part of the page `locator` covers (tooltips over it included): the README's pictures."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     locator.screenshot(path=str(ARTIFACTS / f"{name}.png"))
+
+
+@pytest.fixture
+def chromium():
+    """Debian's Chromium for one test (skipped, failing under CI=true, without Playwright or Chromium)."""
+    sync_playwright = pytest.importorskip("playwright.sync_api").sync_playwright
+    with sync_playwright() as playwright:
+        browser = launch(playwright)
+        try:
+            yield browser
+        finally:
+            browser.close()

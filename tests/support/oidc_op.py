@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from tests.support.servers import stop_process
+from .processes import end_with_parent
 
 ROOT = Path(__file__).resolve().parents[2]
 SERVER = Path(__file__).with_name("oidc_provider") / "server.mjs"
@@ -49,7 +50,7 @@ class OpenIDProvider:
                                       "accounts": self.accounts}))
         self.log = open(self.directory / f"oidc-provider-{self.port}.log", "w")  # noqa: SIM115
         self.process = subprocess.Popen([node, str(SERVER), str(config)], cwd=ROOT, stdout=self.log,
-                                        stderr=subprocess.STDOUT)
+                                        stderr=subprocess.STDOUT, preexec_fn=end_with_parent)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

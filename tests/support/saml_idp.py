@@ -21,6 +21,7 @@ import requests
 from authflow.federation.saml_keys import new_sp_key_pair
 from tests.support.oidc_op import free_port
 from tests.support.servers import stop_process
+from .processes import end_with_parent
 
 SERVER = Path(__file__).with_name("saml_idp") / "server.py"
 
@@ -50,7 +51,7 @@ class SamlIdentityProvider:
                                       "cert_file": str(self.directory / "idp.crt"), "users": self.users}))
         self.log = open(self.directory / "idp.log", "w")  # noqa: SIM115
         self.process = subprocess.Popen([sys.executable, str(SERVER), str(config)], stdout=self.log,
-                                        stderr=subprocess.STDOUT, cwd=self.directory)
+                                        stderr=subprocess.STDOUT, cwd=self.directory, preexec_fn=end_with_parent)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

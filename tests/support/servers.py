@@ -18,6 +18,7 @@ from urllib.parse import quote
 import requests
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
+from .processes import end_with_parent
 
 ROOT = Path(__file__).resolve().parents[2]
 READY_PATH = "/o/.well-known/openid-configuration"
@@ -89,7 +90,7 @@ class ServerProcess:
                        "--workers", str(self.workers), "--threads", str(self.threads), "--timeout", "120"]
         with open(self._log_path, "wb") as log:  # a file, not a pipe: a full pipe would block the server
             self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=log,
-                                            stderr=subprocess.STDOUT)
+                                            stderr=subprocess.STDOUT, preexec_fn=end_with_parent)
         return self
 
     def worker_pids(self) -> set[int]:

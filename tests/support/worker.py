@@ -36,6 +36,7 @@ import pytest
 
 from .servers import server_env, signing_key
 from .smtp import SmtpServer
+from .processes import end_with_parent
 
 ROOT = Path(__file__).resolve().parents[2]
 _CELERY = Path(sys.executable).with_name("celery")
@@ -87,7 +88,7 @@ class CeleryWorker:
                     "--without-gossip", "--without-mingle", "-Q", self.queue, "-n", self.node, "--loglevel=INFO"]
         with open(self.log_path, "wb") as log:  # a file, not a pipe: a full pipe would block the worker
             self.process = subprocess.Popen(command, cwd=ROOT, env=self.env, stdin=subprocess.DEVNULL, stdout=log,
-                                            stderr=subprocess.STDOUT)
+                                            stderr=subprocess.STDOUT, preexec_fn=end_with_parent)
         deadline = time.monotonic() + timeout
         while True:
             code = self.process.poll()

@@ -35,6 +35,11 @@ def allow(session, path: str, flow_id: str) -> None:
     session[SESSION_KEY] = dict(sorted(pending.items(), key=lambda item: item[1]["until"])[-MAX_PENDING:])
 
 
+def same_request(path: str, other: str) -> bool:
+    """Whether two local URLs are the same authorization request (parameters in any order or encoding)."""
+    return _key(path) == _key(other)
+
+
 def take(session, path: str) -> str | None:
     """The flow that authorized `path` in this session (consuming the authorization), or None."""
     pending = dict(session.get(SESSION_KEY, {}))

@@ -3,6 +3,7 @@
     pool.borrow(limits) -> SandboxProcess    .run(key, source, payload) / .check(source, kind)
 
 worker.py is the process (one V8 isolate, SES-hardened, no environment);
+forkserver.py forks them from one process per machine that has initialised V8;
 supervisor.py starts, reuses, kills and replaces them; assets.py is the
 JavaScript they load.
 """

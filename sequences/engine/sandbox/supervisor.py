@@ -19,6 +19,8 @@ import logging
 import os
 import select
 import signal
+import socket
+import stat
 import subprocess
 import sys
 import threading
@@ -34,6 +36,10 @@ from .worker import ProtocolError, parse_frame_head, write_frame
 logger = logging.getLogger("sequences.sandbox")
 
 WORKER_PATH = Path(__file__).with_name("worker.py")
+FORK_SERVER_PATH = Path(__file__).with_name("forkserver.py")
+# A sandbox's whole environment (and the fork server's, which its sandboxes inherit): no secret, no
+# address; one malloc arena (the sandbox runs one thing at a time; each arena costs its own pages).
+SANDBOX_ENV = {"LC_ALL": "C.UTF-8", "MALLOC_ARENA_MAX": "1"}
 BOOT_TIMEOUT_S = 20.0
 # How long past its time limit a request may take before its sandbox is killed
 # (the frame's way in and out); never more than the limit itself.
@@ -68,6 +74,226 @@ class SandboxDied(Exception):
         self.message = message
 
 
+def _use_fork_server() -> bool:
+    """SEQUENCES["SANDBOX_FORK_SERVER"] (default on) when Django is configured, else on; Linux only (pidfds)."""
+    from django.conf import settings
+
+    if not (sys.platform.startswith("linux") and hasattr(os, "pidfd_open") and hasattr(signal, "pidfd_send_signal")):
+        return False
+    conf = getattr(settings, "SEQUENCES", {}) if settings.configured else {}
+    return bool(conf.get("SANDBOX_FORK_SERVER", True))
+
+
+def _start_sandbox(request_r: int, reply_w: int, diagnostics_w: int, forked: bool):
+    """A sandbox process reading `request_r`: forked by the fork server, or started afresh (its child)."""
+    if forked:
+        return fork_server.spawn([request_r, reply_w, diagnostics_w])
+    return subprocess.Popen(
+        [sys.executable, "-I", str(WORKER_PATH), str(request_r), str(reply_w)],
+        stdin=subprocess.DEVNULL, stdout=diagnostics_w, stderr=diagnostics_w,
+        pass_fds=(request_r, reply_w), close_fds=True, env=SANDBOX_ENV, cwd="/",
+        start_new_session=True,
+    )
+
+
+class ForkedSandbox:
+    """A sandbox forked by the fork server: the part of subprocess.Popen the supervisor uses, through a pidfd.
+
+    The web process is not its parent: it signals it through a pidfd (which
+    names that process and no other, even once it is gone), sees its end when
+    the pidfd turns readable, and reads its exit status from the fork server's
+    connection ("exit N"; -1 when the fork server is gone).
+    """
+
+    def __init__(self, pid: int, pidfd: int, conn: socket.socket, received: bytes):
+        self.pid = pid
+        self.returncode: int | None = None
+        self._pidfd = pidfd
+        self._conn = conn
+        self._received = received
+
+    def _ended(self, timeout_s: float | None) -> bool:
+        poller = select.poll()
+        poller.register(self._pidfd, select.POLLIN)
+        return bool(poller.poll(None if timeout_s is None else max(0, int(timeout_s * 1000))))
+
+    def poll(self) -> int | None:
+        if self.returncode is None and self._ended(0):
+            self._collect()
+        return self.returncode
+
+    def wait(self, timeout: float | None = None) -> int:
+        if self.returncode is None:
+            if not self._ended(timeout):
+                raise subprocess.TimeoutExpired("sandbox", timeout or 0)
+            self._collect()
+        return self.returncode
+
+    def kill(self) -> None:
+        if self.returncode is None:
+            try:
+                signal.pidfd_send_signal(self._pidfd, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+
+    def _collect(self) -> None:
+        """Its exit status, which the fork server sends once it has reaped it."""
+        data, code = self._received, -1
+        self._conn.settimeout(5)
+        try:
+            while b"exit " not in data or not data.endswith(b"\n"):
+                chunk = self._conn.recv(64)
+                if not chunk:
+                    break
+                data += chunk
+            for line in data.decode("ascii", "replace").splitlines():
+                if line.startswith("exit "):
+                    code = int(line.split()[1])
+        except (OSError, ValueError):
+            pass
+        self.returncode = code
+        self.forget()
+
+    def forget(self) -> None:
+        """Close this process's handles (the sandbox is gone, or another process's: a forked web process)."""
+        if self._pidfd >= 0:
+            os.close(self._pidfd)
+            self._pidfd = -1
+            self._conn.close()
+        if self.returncode is None:
+            self.returncode = -1
+
+
+class ForkServerClient:
+    """Asks the machine's fork server (forkserver.py) for sandboxes, starting it when it is not there.
+
+    Its socket is in a directory only this user may open ($XDG_RUNTIME_DIR or
+    the temporary directory), named by what it runs: this interpreter, the
+    sandbox's sources, mini-racer's library and this process's cgroup.
+    """
+
+    RETRY_AFTER_S = 60.0  # after a failure, sandboxes start afresh for this long (no wait on a hung server)
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._path: Path | None = None
+        self._failed_at: float | None = None
+
+    def available(self) -> bool:
+        failed_at = self._failed_at
+        return failed_at is None or time.monotonic() - failed_at >= self.RETRY_AFTER_S
+
+    def failed(self) -> None:
+        self._failed_at = time.monotonic()
+
+    def socket_path(self) -> Path:
+        with self._lock:
+            if self._path is None:
+                self._path = self._make_path()
+            return self._path
+
+    @staticmethod
+    def _make_path() -> Path:
+        import hashlib
+        import importlib.util
+        import tempfile
+
+        base = Path(os.environ.get("XDG_RUNTIME_DIR") or tempfile.gettempdir()) / f"authflow-sandbox-{os.getuid()}"
+        base.mkdir(mode=0o700, exist_ok=True)
+        info = os.lstat(base)
+        if not stat.S_ISDIR(info.st_mode) or info.st_uid != os.getuid() or info.st_mode & 0o077:
+            raise OSError(f"{base} is not a private directory of this user")
+        digest = hashlib.sha256()
+        for part in (sys.executable, str(WORKER_PATH.parent), WORKER_PATH.read_bytes(), FORK_SERVER_PATH.read_bytes(),
+                     json.dumps(SANDBOX_ENV)):
+            digest.update(part.encode() if isinstance(part, str) else part)
+            digest.update(b"\0")
+        spec = importlib.util.find_spec("py_mini_racer")
+        if spec and spec.origin:
+            library = Path(spec.origin).with_name("libmini_racer.so")
+            if library.exists():
+                digest.update(f"{library}:{library.stat().st_size}:{library.stat().st_mtime_ns}".encode())
+        try:
+            digest.update(Path("/proc/self/cgroup").read_bytes())
+        except OSError:
+            pass
+        return base / f"{digest.hexdigest()[:20]}.sock"
+
+    def spawn(self, fds: list[int]) -> ForkedSandbox:
+        """A sandbox forked with `fds`; OSError when the fork server fails (then it may have forked one anyway)."""
+        path = self.socket_path()
+        try:
+            conn = self._connect(path)
+        except OSError:  # none there (or a dead one's socket): nothing was asked yet
+            self.start(path)
+            conn = self._connect(path)
+        return self._ask(conn, fds)
+
+    @staticmethod
+    def _connect(path: Path) -> socket.socket:
+        conn = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            conn.settimeout(BOOT_TIMEOUT_S)
+            conn.connect(str(path))
+        except BaseException:
+            conn.close()
+            raise
+        return conn
+
+    @staticmethod
+    def _ask(conn: socket.socket, fds: list[int]) -> ForkedSandbox:
+        try:
+            socket.send_fds(conn, [b"spawn"], fds)
+            message, received, _flags, _addr = socket.recv_fds(conn, 256, 1)
+            head, _, rest = message.partition(b"\n")
+            if not head.startswith(b"ok ") or len(received) != 1:
+                for fd in received:
+                    os.close(fd)
+                raise OSError(f"the fork server answered {head[:100]!r}")
+            return ForkedSandbox(int(head.split()[1]), received[0], conn, rest)
+        except BaseException:
+            conn.close()
+            raise
+
+    @staticmethod
+    def start(path: Path) -> None:
+        """Start the fork server listening at `path` unless another process just did (a lock file decides)."""
+        with open(path.with_suffix(".lock"), "a") as lock:
+            fcntl.flock(lock, fcntl.LOCK_EX)
+            probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                probe.connect(str(path))
+                return  # started meanwhile
+            except OSError:
+                pass
+            finally:
+                probe.close()
+            try:
+                path.unlink()
+            except FileNotFoundError:
+                pass
+            listener = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            try:
+                listener.bind(str(path))
+                listener.listen(64)
+                starter = subprocess.Popen(
+                    [sys.executable, "-I", str(FORK_SERVER_PATH), str(listener.fileno())],
+                    stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                    pass_fds=(listener.fileno(),), close_fds=True, env=SANDBOX_ENV, cwd="/", start_new_session=True,
+                )
+                try:
+                    starter.wait(timeout=BOOT_TIMEOUT_S)  # it forks the fork server and exits at once
+                except subprocess.TimeoutExpired:
+                    starter.kill()
+                    starter.wait()
+                    raise OSError("the fork server did not start") from None
+            finally:
+                listener.close()
+
+
+fork_server = ForkServerClient()
+
+
 class SandboxProcess:
     """One sandbox process: a V8 isolate with the runtime loaded, and the programs compiled into it."""
 
@@ -77,19 +303,26 @@ class SandboxProcess:
         self.broken = False
         self.compiled: set[str] = set()
         loaded = assets.load()
-        request_r, self._request_w = os.pipe()
-        self._reply_r, reply_w = os.pipe()
-        diagnostics_r, diagnostics_w = os.pipe()
-        try:
-            self._process = subprocess.Popen(
-                [sys.executable, "-I", str(WORKER_PATH), str(request_r), str(reply_w)],
-                stdin=subprocess.DEVNULL, stdout=diagnostics_w, stderr=diagnostics_w,
-                pass_fds=(request_r, reply_w), close_fds=True, env={"LC_ALL": "C.UTF-8"}, cwd="/",
-                start_new_session=True,
-            )
-        finally:
-            for fd in (request_r, reply_w, diagnostics_w):
-                os.close(fd)
+        forked = _use_fork_server() and fork_server.available()
+        while True:  # new pipes for a start afresh: a fork server that failed may have forked a reader of the first
+            request_r, self._request_w = os.pipe()
+            self._reply_r, reply_w = os.pipe()
+            diagnostics_r, diagnostics_w = os.pipe()
+            try:
+                self._process = _start_sandbox(request_r, reply_w, diagnostics_w, forked)
+                break
+            except (OSError, ValueError) as exc:
+                if not forked:
+                    raise
+                forked = False
+                fork_server.failed()
+                logger.warning("the sandbox fork server failed; sandboxes start afresh for a minute",
+                               extra={"error": f"{type(exc).__name__}: {exc}"[:300]})
+                for fd in (self._request_w, self._reply_r, diagnostics_r):
+                    os.close(fd)
+            finally:
+                for fd in (request_r, reply_w, diagnostics_w):
+                    os.close(fd)
         self._diagnostics = diagnostics_r
         for fd in (diagnostics_r, self._reply_r):
             fcntl.fcntl(fd, fcntl.F_SETFL, fcntl.fcntl(fd, fcntl.F_GETFL) | os.O_NONBLOCK)
@@ -226,10 +459,13 @@ class SandboxProcess:
     def kill(self) -> None:
         self.broken = True
         if self._process.poll() is None:
-            try:
-                os.killpg(self._process.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                self._process.kill()
+            if isinstance(self._process, ForkedSandbox):
+                self._process.kill()  # through its pidfd: never another process
+            else:
+                try:
+                    os.killpg(self._process.pid, signal.SIGKILL)
+                except (ProcessLookupError, PermissionError):
+                    self._process.kill()
         try:
             self._process.wait(timeout=5)
         except subprocess.TimeoutExpired:  # pragma: no cover - SIGKILL does not wait for anyone
@@ -254,6 +490,8 @@ class SandboxProcess:
         """In a forked child: forget a sandbox the parent owns, without touching the process."""
         self.broken = True
         self._close_fds()
+        if isinstance(self._process, ForkedSandbox):
+            self._process.forget()
 
     def _close_fds(self) -> None:
         for name in ("_request_w", "_reply_r", "_diagnostics"):
@@ -275,7 +513,8 @@ class SandboxPool:
     """
 
     # Idle sandboxes kept by default (SEQUENCES["MAX_IDLE_SANDBOXES"] sets it): one per thread of a
-    # worker that ran scripts at once.  Each holds 35-45 MB of its own (bench/sandbox_memory.py);
+    # worker that ran scripts at once.  Each holds 12-14 MB of its own, forked by the fork server (35 MB
+    # started afresh; bench/sandbox_memory.py);
     # one that is not kept costs the next overlapping run a sandbox start (a few hundred ms).
     MAX_IDLE = 4
 

@@ -4,6 +4,9 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
+    # Numbered 0006 when it was written (beside 0006_saved_scenarios, which it follows): a database that applied
+    # it under that name counts this one as applied, and records it, instead of adding the column again.
+    replaces = [('sequences', '0006_version_note')]
 
     dependencies = [
         ('sequences', '0006_saved_scenarios'),
