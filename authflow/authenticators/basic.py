@@ -52,24 +52,27 @@ class BasicAuthenticator(Authenticator):
         if lockout.address_blocked(ip):
             return step.failure(lockout.NETWORK_BLOCKED, params)
         try:
-            username = directory.sign_in_name(username) if username else username
-        except directory.DirectoryUnavailable as exc:
+            # The typed name resolved to its local username (directory.sign_in_name) as its row is locked.
+            with lockout.password_attempt(username, flow_id=step.flow_id,
+                                          resolve=directory.sign_in_name) as attempt:
+                username = attempt.username
+                if attempt.allowed:
+                    try:
+                        user = directory.check_password(request, username, password, account=attempt.account)
+                    except directory.DirectoryUnavailable as exc:
+                        return step.failure(exc.message, params)
+                    if user is None:
+                        lockout.attempt_failed(attempt, ip)
+                        return step.failure(FAILURE, params, user=username if attempt.known else None)
+                    lockout.record_success(user, attempt)
+        except directory.DirectoryUnavailable as exc:  # resolving the name: nothing checked, nothing counted
             return step.failure(exc.message, params)
-        with lockout.password_attempt(username, flow_id=step.flow_id) as attempt:
-            if attempt.allowed:
-                try:
-                    user = directory.check_password(request, username, password)
-                except directory.DirectoryUnavailable as exc:
-                    return step.failure(exc.message, params)
-                if user is None:
-                    lockout.attempt_failed(attempt, ip)
-                    return step.failure(FAILURE, params, user=username if attempt.known else None)
-                lockout.record_success(user)
         if not attempt.allowed:
             # As long as a check: a locked account answers no faster than an unknown username (whose password
             # Django hashes for the same reason); after the block, so the other attempts do not wait for it.
             make_password(password)
             return step.failure(attempt.message, params)
+        directory.remember_checked(request, user)  # the replay and the sign-in that follow need not read it
         return step.success(user.username, params)
 
 

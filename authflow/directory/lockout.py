@@ -78,6 +78,7 @@ class Attempt:
     flow_id: str | None
     busy: bool = False  # other attempts of this name held it longer than the wait: try again, nothing counted
     rows: object = field(default=None, repr=False, compare=False)  # the locked row's queryset (None: no name)
+    account: object = field(default=None, repr=False, compare=False)  # the locked account (User), if `known`
 
     @property
     def message(self) -> str:
@@ -86,12 +87,17 @@ class Attempt:
 
 
 @contextmanager
-def password_attempt(username: str, *, flow_id: str | None = None) -> Iterator[Attempt]:
+def password_attempt(username: str, *, flow_id: str | None = None, resolve=None) -> Iterator[Attempt]:
     """Check a password of `username` inside this block, and call attempt_failed or record_success in it.
 
     The name's row stays locked until the block ends, so attempts of one name are checked one at a time (see
     the module's docstring); not allowed (nothing to check, nothing counted) while the name is locked, or
     when the row was not free within AUTHFLOW_SIGN_IN_WAIT_SECONDS.
+
+    `resolve(typed, local=...)` (directory.services.sign_in_name): `username` is a typed sign-in name, resolved
+    here to the local username whose row is locked (attempt.username).  The account row read (locked) for a
+    plain name is handed to it as `local`: a PRIMARY account of that name needs no query of its own.  It may
+    raise (DirectoryUnavailable): nothing is locked nor counted then.
     """
     if not username:  # no account, nor any name to lock
         yield Attempt(username, False, True, 0, None, flow_id)
@@ -99,7 +105,7 @@ def password_attempt(username: str, *, flow_id: str | None = None) -> Iterator[A
     with ExitStack() as held:
         held.enter_context(transaction.atomic())
         try:
-            known, rows, (failures, locked_until) = _lock_name(username)
+            known, rows, (failures, locked_until), account, username = _lock_name(username, resolve)
         except OperationalError as exc:
             if getattr(exc.__cause__, "sqlstate", None) != "55P03":  # lock_not_available: waited too long
                 raise
@@ -109,7 +115,7 @@ def password_attempt(username: str, *, flow_id: str | None = None) -> Iterator[A
             yield Attempt(username, False, False, 0, None, flow_id, busy=True)
             return
         attempt = Attempt(username, known, _seconds_left(locked_until) == 0, failures, locked_until, flow_id,
-                          rows=rows)
+                          rows=rows, account=account)
         if not attempt.allowed:
             logger.info("sign-in refused: account locked", extra={
                 "flow_id": flow_id, "user": username if known else None, "locked_until": locked_until})
@@ -143,18 +149,26 @@ def record_failure(username: str, ip: str | None, *, flow_id: str | None = None,
     _log_failure(flow_id, authenticator, username if counted else None, failures, ip, lock_until, known=bool(counted))
 
 
-def record_success(user) -> None:
+def record_success(user, attempt: Attempt | None = None) -> None:
     """A successful sign-in step: the failures in a row end, and become failedLoginAttemptsBeforeSuccess.
 
     One UPDATE computes both from the row as it is (not from `user`, which may be stale).  A success after
     no failures leaves failedLoginAttemptsBeforeSuccess as it is (the reference's templates set it back
-    to 0 once the user passed the step-up).
+    to 0 once the user passed the step-up).  Inside password_attempt, with its `attempt` (the row locked,
+    so its figures are exact): no UPDATE when there is nothing to reset, and `user` is brought up to date.
     """
+    exact = attempt is not None and attempt.account is not None and attempt.account.pk == user.pk
+    if exact and attempt.failures == 0 and attempt.locked_until is None:
+        return  # what the UPDATE below would match: no row
     User.objects.filter(Q(failed_login_attempts__gt=0) | Q(locked_until__isnull=False), pk=user.pk).update(
         failed_login_attempts_before_success=Case(
             When(failed_login_attempts__gt=0, then=F("failed_login_attempts")),
             default=F("failed_login_attempts_before_success"), output_field=PositiveIntegerField()),
         failed_login_attempts=0, locked_until=None)
+    if exact:
+        if attempt.failures > 0:
+            user.failed_login_attempts_before_success = attempt.failures
+        user.failed_login_attempts, user.locked_until = 0, None
 
 
 def unlock(user, *, by: str) -> None:
@@ -173,30 +187,47 @@ def purge_unknown_usernames(last_change_before) -> dict[str, int]:
     return deleted
 
 
-def _lock_name(username: str):
+def _lock_name(username: str, resolve=None):
     """Lock the row counting `username`'s failures (UnknownUsername's when no account has it, created if need be).
 
-    Whether an account has it, the row's queryset, and its failures and lock.  Any wait for the row (or for
-    another attempt's insert of it) longer than AUTHFLOW_SIGN_IN_WAIT_SECONDS raises OperationalError.
+    Whether an account has it, the row's queryset, its failures and lock, the account (or None) and the
+    username locked (`username`, or what `resolve` made of it: password_attempt).  Any wait for the row (or
+    for another attempt's insert of it) longer than AUTHFLOW_SIGN_IN_WAIT_SECONDS raises OperationalError.
     """
     postgres = connection.vendor == "postgresql"
     if postgres:
         with connection.cursor() as cursor:  # for the rest of this transaction only
             cursor.execute("SELECT set_config('lock_timeout', %s, true)",
                            [f"{_conf('AUTHFLOW_SIGN_IN_WAIT_SECONDS', 10) * 1000}ms"])
+    account = None
+    if resolve is not None:
+        if "/" in username:  # a store's name ("CORP/alice"): resolved first (the row to lock may be another)
+            username = resolve(username)
+        else:
+            account = _locked_account(username, postgres)
+            resolved = resolve(username, local=account)
+            if resolved != username:
+                username, account = resolved, None
+    if account is None:
+        account = _locked_account(username, postgres)
+    if account is not None:
+        return True, User.objects.filter(pk=account.pk), (account.failed_login_attempts, account.locked_until), \
+            account, username
+    digest = _digest(username)
+    UnknownUsername.objects.bulk_create([UnknownUsername(name_digest=digest)], ignore_conflicts=True)
+    rows = UnknownUsername.objects.filter(name_digest=digest)
     figures = ("failed_login_attempts", "locked_until")
+    return False, rows, rows.select_for_update().values_list(*figures).get(), None, username
+
+
+def _locked_account(username: str, postgres: bool):
+    """The account named `username`, its row locked (read whole: the password is checked next), or None."""
     rows = User.objects.filter(username=username)
     if not postgres:
         # SQLite (the embedded default) has no row locks and ignores FOR UPDATE: a write that changes nothing
         # takes its database-wide write lock for the rest of the transaction, which serialises attempts the same.
         rows.update(failed_login_attempts=F("failed_login_attempts"))
-    row = rows.select_for_update().values_list(*figures).first()
-    if row is not None:
-        return True, rows, row
-    digest = _digest(username)
-    UnknownUsername.objects.bulk_create([UnknownUsername(name_digest=digest)], ignore_conflicts=True)
-    rows = UnknownUsername.objects.filter(name_digest=digest)
-    return False, rows, rows.select_for_update().values_list(*figures).get()
+    return rows.select_for_update().first()
 
 
 def _threshold() -> int:

@@ -1,13 +1,13 @@
 """What other apps may ask of the directory: a user's snapshot, and the changes scripts make."""
 from __future__ import annotations
 
+import functools
+
 from django.conf import settings
 from django.contrib.auth.models import Group
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import FieldError, ValidationError
-from django.db import transaction
-from django.db.models import CharField, Value
-from django.db.models.functions import Cast
+from django.db import connections, router, transaction
 
 from . import stores
 from .claims import (ACCOUNT_LOCKED, FAILED_LOGIN_ATTEMPTS, MAPPED, STAFF, USERNAME as USERNAME_CLAIM, ClaimError,
@@ -26,17 +26,15 @@ def _active_user(username: str):
 
 
 def _memberships(user) -> tuple[set[str], set[str], list]:
-    """The user's role names, group names and claim rows, in one query (a UNION) instead of three."""
-    text = CharField()
-    # Each part without its model's default ordering: SQLite refuses ORDER BY inside a compound statement.
-    rows = (Role.objects.filter(users=user).order_by()
-            .values_list(Value("role", output_field=text), "name", Value("", output_field=text))
-            .union(Group.objects.filter(user=user).order_by()
-                   .values_list(Value("group", output_field=text), "name", Value("", output_field=text)),
-                   UserClaim.objects.filter(user=user).order_by()
-                   .values_list(Value("claim", output_field=text), "uri", Cast("value", text)),
-                   all=True))
+    """The user's role names, group names and claim rows, in one query (a UNION) instead of three.
+
+    Written as SQL once per process: every login reads it, and Django takes longer to compile the UNION of
+    three querysets than the database takes to answer it.
+    """
     roles, groups, claims = set(), set(), []
+    with connections[router.db_for_read(User)].cursor() as cursor:
+        cursor.execute(_memberships_sql(), [user.pk, user.pk, user.pk])
+        rows = cursor.fetchall()
     for kind, name, value in rows:
         if kind == "role":
             roles.add(name)
@@ -48,11 +46,44 @@ def _memberships(user) -> tuple[set[str], set[str], list]:
     return roles, groups, claims
 
 
-def user_snapshot(username: str) -> dict | None:
-    """Everything a script can read about a user, or None for an unknown or inactive user."""
+@functools.cache
+def _memberships_sql() -> str:
+    """SELECT kind, name, value of the user's roles, groups and claims (the user's id three times), without
+    ordering (SQLite refuses ORDER BY in a compound statement)."""
+    q = connections[router.db_for_read(User)].ops.quote_name
+
+    def column(model, name):
+        return q(model._meta.get_field(name).column)
+
+    def membership(kind, target, through, user_field, target_field):
+        return (f"SELECT '{kind}', t.{column(target, 'name')}, '' FROM {q(target._meta.db_table)} t "
+                f"INNER JOIN {q(through._meta.db_table)} m ON t.{q(target._meta.pk.column)} = m.{column(through, target_field)} "
+                f"WHERE m.{column(through, user_field)} = %s")
+
+    roles = User.roles.through
+    groups = User.groups.through
+    roles_field = User._meta.get_field("roles")
+    groups_field = User._meta.get_field("groups")
+    return " UNION ALL ".join([
+        membership("role", Role, roles, roles_field.m2m_field_name(), roles_field.m2m_reverse_field_name()),
+        membership("group", Group, groups, groups_field.m2m_field_name(), groups_field.m2m_reverse_field_name()),
+        f"SELECT 'claim', c.{column(UserClaim, 'uri')}, c.{column(UserClaim, 'value')} "
+        f"FROM {q(UserClaim._meta.db_table)} c WHERE c.{column(UserClaim, 'user')} = %s",
+    ])
+
+
+def user_snapshot(username: str, *, known=None) -> dict | None:
+    """Everything a script can read about a user, or None for an unknown or inactive user.
+
+    `known`: a User this request read already (the signed-in user, the account whose password it checked),
+    used when it is the active user named `username` instead of reading the row again.
+    """
     if not isinstance(username, str):
         return None
-    user = _active_user(username)
+    if known is not None and known.get_username() == username and known.is_active:
+        user = known
+    else:
+        user = _active_user(username)
     if user is None:
         return None
     directory = user.directory or {}
@@ -83,14 +114,18 @@ def qualified_username(domain: str, name: str) -> str:
     return name if domain.upper() == USER_STORE_DOMAIN else f"{domain.upper()}{SEPARATOR}{name}"
 
 
-def sign_in_name(typed: str) -> str:
+_NOT_READ = object()
+
+
+def sign_in_name(typed: str, *, local=_NOT_READ) -> str:
     """The local username a typed sign-in name stands for; raises DirectoryUnavailable.
 
     "CORP/alice" is alice of the CORP store; a name without a store is the
     PRIMARY user of that name if there is one, else the user of the first store
     (in order) that has it.  A name nobody has comes back as typed (it fails
     like any unknown name).  The first store with the name decides: a wrong
-    password is not tried against the next store.
+    password is not tried against the next store.  `local`: the account named
+    `typed` when the caller read it already (None: no account has that name).
     """
     domain, name = split_username(typed)
     if SEPARATOR in typed:
@@ -99,7 +134,10 @@ def sign_in_name(typed: str) -> str:
         backends = stores.configured(domain)
         entry = backends[0].find_user(name) if backends else None
         return typed if entry is None else _local_name(domain, entry, typed)
-    if User.objects.filter(username=typed, user_store=USER_STORE_DOMAIN).exists():
+    if local is _NOT_READ:
+        if User.objects.filter(username=typed, user_store=USER_STORE_DOMAIN).exists():
+            return typed
+    elif local is not None and local.user_store == USER_STORE_DOMAIN:
         return typed
     for backend in stores.configured():
         entry = backend.find_user(typed)
@@ -114,19 +152,29 @@ def _local_name(domain: str, entry: stores.DirectoryEntry, typed: str) -> str:
     return local if len(local) <= 150 else typed  # longer than a username can be: no account can have it
 
 
-def check_password(request, username: str, password: str):
+MODEL_BACKEND = "django.contrib.auth.backends.ModelBackend"
+
+
+def check_password(request, username: str, password: str, *, account=None):
     """The active account when `password` is the password of local `username` (from sign_in_name), else None.
 
     PRIMARY passwords are checked by Django's auth backends; a store's user by
     the store, and its shadow row is then created or refreshed with the roles,
     groups and claims the store holds.  Raises DirectoryUnavailable.
+    `account`: the row of `username` when the caller read it already (the lockout's): with Django's model
+    backend alone, the password is checked on it as the backend would, without reading it again.
     """
     from django.contrib.auth import authenticate
     from django.contrib.auth.hashers import make_password
 
     domain, name = split_username(username)
     if domain == USER_STORE_DOMAIN:
-        return authenticate(request, username=username, password=password) if username and password else None
+        if not (username and password):
+            return None
+        if account is not None and account.username == username and list(settings.AUTHENTICATION_BACKENDS) == [
+                MODEL_BACKEND]:
+            return _checked(request, account, password)
+        return authenticate(request, username=username, password=password)
     # The Argon2 work a PRIMARY check does (Django does it for unknown names too): a store's answer, faster,
     # must not tell its users from names nobody has.
     make_password(password)
@@ -138,6 +186,35 @@ def check_password(request, username: str, password: str):
         return None  # (a name sign_in_name did not resolve to this entry)
     user = _sync_shadow(domain, entry)
     return user if user.is_active else None
+
+
+def _checked(request, account, password: str):
+    """What django.contrib.auth.authenticate() answers with the model backend, for an account already read."""
+    from django.contrib.auth.signals import user_login_failed
+
+    if account.check_password(password) and account.is_active:  # ModelBackend.user_can_authenticate
+        account.backend = MODEL_BACKEND
+        return account
+    user_login_failed.send(sender="django.contrib.auth", request=request,
+                           credentials={"username": account.username, "password": "********************"})
+    return None
+
+
+# A request keeps the account whose credential it checked: the flow's replay and the sign-in that follow
+# in the same request read its snapshot and sign it in without reading the row again.
+_CHECKED = "_authflow_checked_account"
+
+
+def remember_checked(request, user) -> None:
+    setattr(request, _CHECKED, user)
+
+
+def checked_account(request, username: str | None):
+    """The active account named `username` whose credential this request checked, or None."""
+    user = getattr(request, _CHECKED, None)
+    if user is None or not username or user.get_username() != username or not user.is_active:
+        return None
+    return user
 
 
 def _sync_shadow(domain: str, entry: stores.DirectoryEntry):

@@ -8,12 +8,14 @@ from .models import EffectRecord, LoginFlow
 
 
 class DirectoryHost:
-    def __init__(self, flow: LoginFlow, applied_effects: int):
+    def __init__(self, flow: LoginFlow, applied_effects: int, known_user=None):
         self.flow = flow
         self.next_index = applied_effects
+        self.known_user = known_user  # a User the request read already (directory.user_snapshot's `known`)
 
     def load_user(self, username: str):
-        return directory.user_snapshot(username)  # sessions: the "sessions" lookup, when a script reads them
+        # sessions: the "sessions" lookup, when a script reads them
+        return directory.user_snapshot(username, known=self.known_user)
 
     def lookup(self, kind: str, key):
         return lookups.lookup(kind, key)

@@ -89,12 +89,14 @@ class FlowUnreadable(FlowError):
 
 
 def start_flow(application, request: dict, *, entry: str = "onLoginRequest", return_to: dict | None = None,
-               browser_hash: str = "", session: dict | None = None, claim_delivery: bool = False) -> LoginFlow:
+               browser_hash: str = "", session: dict | None = None, claim_delivery: bool = False,
+               known_user=None) -> LoginFlow:
     """Create a flow for `application`, pinned to its published script, and run it to its first command.
 
     `session` is the browser's sign-on session (sequences.api.session_input):
     steps it already satisfies are answered from it.  `claim_delivery`: the caller delivers the outcome
-    when the flow finishes here (see mark_concluded), so the claim is written with the flow.
+    when the flow finishes here (see mark_concluded), so the claim is written with the flow.  `known_user`: a
+    User this request read already (the signed-in one), whose snapshot the script then reads without a query.
     """
     version = published_version(application.sequence_id) if application.sequence_id else None
     state = FlowState.start(application.name, application.steps, request, entry=entry, session=session,
@@ -108,22 +110,22 @@ def start_flow(application, request: dict, *, entry: str = "onLoginRequest", ret
     with transaction.atomic():
         logger.info("flow started", extra={"flow_id": str(flow.id), "application": application.name,
                                            "sequence_version": version.number if version else None})
-        _advance_and_save(flow, state, answer=None, new=True, claim_delivery=claim_delivery)
+        _advance_and_save(flow, state, answer=None, new=True, claim_delivery=claim_delivery, known_user=known_user)
     return flow
 
 
-def resume_flow(flow_id, answer: dict, *, position: int, claim_delivery: bool = False) -> LoginFlow:
+def resume_flow(flow_id, answer: dict, *, position: int, claim_delivery: bool = False,
+                known_user=None, read: LoginFlow | None = None) -> LoginFlow:
     """Journal `answer` (which answers the flow at `position`) and run the flow to its next command.
 
-    `claim_delivery` as for start_flow.
+    `claim_delivery` and `known_user` (the account whose credential the request checked) as for start_flow.
+    `read`: the flow as this request read it (get_flow).  Its row is locked all the same; when its revision
+    has not moved since, the flow is not read again whole (its state, script and application: only what
+    changes without a new revision is), and `read` is the flow resumed.
     """
     try:
         with transaction.atomic():
-            try:
-                flow = LoginFlow.objects.select_for_update(of=("self",)).select_related(
-                    "application", "sequence_version").get(pk=flow_id)
-            except (LoginFlow.DoesNotExist, ValueError, ValidationError):
-                raise FlowNotFound("no such login flow") from None
+            flow = _locked(flow_id, read)
             if flow.status != LoginFlow.Status.RUNNING:
                 raise FlowFinished("this login has already finished")
             if flow.expires_at <= timezone.now():
@@ -147,11 +149,31 @@ def resume_flow(flow_id, answer: dict, *, position: int, claim_delivery: bool = 
                 check_answer(flow.pending or {}, answer)
             except AnswerMismatch as exc:
                 raise WrongAnswer(str(exc)) from None
-            _advance_and_save(flow, state, answer=answer, claim_delivery=claim_delivery)
+            _advance_and_save(flow, state, answer=answer, claim_delivery=claim_delivery, known_user=known_user)
     except IntegrityError:
         # Another request applied this flow's next effect first.
         raise StaleAnswer("this page is out of date: the login has moved on") from None
     return flow
+
+
+def _locked(flow_id, read: LoginFlow | None) -> LoginFlow:
+    """The flow, its row locked until the transaction ends: `read` when its revision is still the row's."""
+    try:
+        if read is not None and str(read.pk) == str(flow_id):
+            # Every change of the state, command, result or status makes a new revision; the outbox
+            # (claim_outbox) and the delivery's claim (mark_concluded) change without one.
+            rows = list(LoginFlow.objects.select_for_update().filter(pk=read.pk).order_by().values_list(
+                "revision", "outbox", "concluded_at")[:1])
+            if not rows:
+                raise FlowNotFound("no such login flow")
+            row = rows[0]
+            if row[0] == read.revision:
+                read.outbox, read.concluded_at = row[1], row[2]
+                return read
+        return LoginFlow.objects.select_for_update(of=("self",)).select_related(
+            "application", "sequence_version").get(pk=flow_id)
+    except (LoginFlow.DoesNotExist, ValueError, ValidationError):
+        raise FlowNotFound("no such login flow") from None
 
 
 def end_flow(flow: LoginFlow, result: dict) -> LoginFlow:
@@ -213,9 +235,15 @@ def purge_flows(last_change_before, *, batch_size: int = 500) -> dict[str, int]:
     return deleted
 
 
+def _one(queryset) -> LoginFlow | None:
+    """The flow a queryset by its id finds, or None: without first()'s ordering (the model's -created_at)."""
+    found = list(queryset.order_by()[:1])
+    return found[0] if found else None
+
+
 def get_flow(flow_id) -> LoginFlow | None:
     try:
-        return LoginFlow.objects.select_related("application", "sequence_version").filter(pk=flow_id).first()
+        return _one(LoginFlow.objects.select_related("application", "sequence_version").filter(pk=flow_id))
     except (ValueError, ValidationError):
         return None
 
@@ -223,7 +251,7 @@ def get_flow(flow_id) -> LoginFlow | None:
 def for_response(flow_id) -> LoginFlow | None:
     """What a response to the flow's browser needs of it (its command or result, outbox and browser), in one query."""
     try:
-        return LoginFlow.objects.filter(pk=flow_id).only("id", "pending", "result", "outbox", "browser_hash").first()
+        return _one(LoginFlow.objects.filter(pk=flow_id).only("id", "pending", "result", "outbox", "browser_hash"))
     except (ValueError, ValidationError):
         return None
 
@@ -285,8 +313,9 @@ def program_for(flow: LoginFlow) -> Program:
 
 
 def _advance_and_save(flow: LoginFlow, state: FlowState, answer: dict | None, *, new: bool = False,
-                      claim_delivery: bool = False) -> None:
-    program, host = program_for(flow), DirectoryHost(flow, answers_count(state.to_dict(), "effect"))
+                      claim_delivery: bool = False, known_user=None) -> None:
+    program = program_for(flow)
+    host = DirectoryHost(flow, answers_count(state.to_dict(), "effect"), known_user=known_user)
     outbox = list(flow.outbox)  # setCookie adds to it
     result = advance(program, state, host, answer=answer)
     events = list(result.events)

@@ -135,7 +135,7 @@ def settle(request, flow):
         if answer is None:
             break
         try:
-            flow = service.resume_flow(flow.id, answer, position=flow.pending["position"])
+            flow = service.resume_flow(flow.id, answer, position=flow.pending["position"], read=flow)
         except service.FlowError:
             flow = service.reload(flow)
             break

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods
 
 from authflow import ratelimit
 from authflow.callbacks import service as callbacks
+from authflow.directory import services as directory
 from authflow.flows import service
 from authflow.languages import choice as languages
 from authflow.net import client_ip
@@ -79,7 +80,8 @@ def begin(request, target: targets.Target):
     )
     session = sso.flow_input(request, reuse="login" not in target.prompt, max_age=target.max_age)
     flow = service.start_flow(target.application, inputs, browser_hash=binding.digest(token),
-                              return_to=target.return_to, session=session, claim_delivery=True)
+                              return_to=target.return_to, session=session, claim_delivery=True,
+                              known_user=_signed_in_user(request))
     flow = steps.settle(request, flow)
     if service.is_running(flow) and "none" in target.prompt:
         flow = _no_interaction(flow)
@@ -93,6 +95,14 @@ def begin(request, target: targets.Target):
     # Nobody else knows this flow's id yet: only a call handed to a worker can move it under our feet.
     waits_for_call = service.is_running(flow) and (flow.pending or {}).get("type") == "call"
     return delivery.respond(request, flow.id, response, current=None if waits_for_call else flow)
+
+
+def _signed_in_user(request):
+    """The signed-in User (read by the authentication middleware in this request), or None."""
+    user = request.user
+    if not user.is_authenticated:
+        return None
+    return getattr(user, "_wrapped", user)  # the User itself, not the lazy object around it
 
 
 def _no_interaction(flow):
@@ -196,7 +206,8 @@ def submit(request, flow):
 def continue_with(request, flow, answer: dict, position: int):
     """Journal `answer` (a page's, or an identity provider's callback) and show what comes next."""
     try:
-        flow = service.resume_flow(flow.id, answer, position=position, claim_delivery=True)
+        flow = service.resume_flow(flow.id, answer, position=position, claim_delivery=True, read=flow,
+                                   known_user=directory.checked_account(request, answer.get("user")))
     except service.StaleAnswer:
         return _out_of_date(request, flow)
     except service.WrongAnswer as exc:
@@ -264,13 +275,14 @@ def _sign_in(request, flow):
     same_user = request.user.is_authenticated and request.user.pk == user.pk
     if request.user.is_authenticated and not same_user:
         sso.end_current(request, "another user signed in")
+    passed_here = [{"authenticator": a["authenticator"], "idp": a["idp"]} for a in interactive]
     if not same_user or interactive:
         # A new session key (no fixation); last_login becomes the ID token's auth_time.
+        sso.signing_in_with(request, passed_here)  # a session this starts is inserted with them
         login(request, user, backend="django.contrib.auth.backends.ModelBackend")
     session = sso.current(request)
     if session is not None:
-        sso.record_flow(session, flow.application, flow.subject, [
-            {"authenticator": a["authenticator"], "idp": a["idp"]} for a in interactive], flow_id=flow.id)
+        sso.record_flow(session, flow.application, flow.subject, passed_here, flow_id=flow.id)
     logger.info("signed in", extra={"flow_id": str(flow.id), "subject": flow.subject,
                                     "session_id": str(session.pk) if session else None})
     return targets.deliver_success(request, flow)
@@ -280,6 +292,9 @@ def _subject(request, username: str):
     """The active user `username`: the signed-in one when it is them (single sign-on), else from the directory."""
     if request.user.is_authenticated and request.user.get_username() == username and request.user.is_active:
         return request.user  # read by the authentication middleware in this request
+    checked = directory.checked_account(request, username)  # whose password this request checked
+    if checked is not None:
+        return checked
     return get_user_model().objects.filter(username=username, is_active=True).first()
 
 

@@ -8,6 +8,7 @@ the next request of the browser that held it.
 from __future__ import annotations
 
 import logging
+from contextlib import nullcontext
 from datetime import timedelta
 
 from django.conf import settings
@@ -93,7 +94,9 @@ def current(request) -> UserSession | None:
     if memo is not None and memo[0] == key:
         session = memo[1]
     else:
-        session = UserSession.objects.filter(pk=session_id, user_id=request.user.pk).first()
+        # By its key: no ordering to compile (first() would order by the model's -login_at).
+        found = list(UserSession.objects.filter(pk=session_id, user_id=request.user.pk).order_by()[:1])
+        session = found[0] if found else None
         if session is not None:
             session.user = request.user  # the same row (user_id above): not read again
         setattr(request, _REQUEST_MEMO, (key, session))
@@ -109,6 +112,17 @@ def touch(session: UserSession) -> None:
         session.last_access_at = now
 
 
+# The authentications the sign-in about to happen in this request passed (set by the login pages before
+# Django's login()): a session on_login starts is inserted with them, and record_flow need not write them again.
+_PASSED = "_authflow_sso_passed"
+_STARTED_WITH = "_authflow_started_with"
+
+
+def signing_in_with(request, passed: list[dict]) -> None:
+    """The steps the sign-in about to happen in this request passed interactively (as for record_flow)."""
+    setattr(request, _PASSED, [{"authenticator": p["authenticator"], "idp": p["idp"]} for p in passed])
+
+
 def on_login(sender, request, user, **kwargs) -> None:
     """Django's user_logged_in: keep this browser's session for the same user, or start one."""
     if request is None:
@@ -120,9 +134,12 @@ def on_login(sender, request, user, **kwargs) -> None:
         session.login_at = session.last_access_at = now
         return
     agent = user_agent_object(request.headers.get("User-Agent", ""))
+    passed = getattr(request, _PASSED, [])
     session = UserSession.objects.create(
         user=user, ip=client_ip(request), user_agent=agent["raw"], browser=agent["browser"][:100],
-        platform=agent["platform"][:100], device=agent["device"][:100], login_at=now, last_access_at=now)
+        platform=agent["platform"][:100], device=agent["device"][:100], login_at=now, last_access_at=now,
+        authenticated=_merged([], passed, now))
+    setattr(session, _STARTED_WITH, passed)
     request.session[SESSION_KEY] = str(session.pk)
     session.user = user
     setattr(request, _REQUEST_MEMO, ((str(session.pk), user.pk, _ends[0]), session))
@@ -182,23 +199,34 @@ def _end(queryset, reason: str) -> int:
 def record_flow(session: UserSession, application, subject: str, passed: list[dict], flow_id=None) -> None:
     """A flow signed in to `application` in this session, passing the steps in `passed` interactively."""
     now = timezone.now()
-    with transaction.atomic():
-        if flow_id is not None and any(p["idp"] != "LOCAL" for p in passed):
+    federated = flow_id is not None and any(p["idp"] != "LOCAL" for p in passed)
+    # A session this request started was inserted with these authentications (on_login).
+    authenticate = bool(passed) and getattr(session, _STARTED_WITH, None) != passed
+    # One statement needs no transaction of its own (a savepoint, or BEGIN and COMMIT).
+    with transaction.atomic() if federated or authenticate else nullcontext():
+        if federated:
             federated_flow_recorded.send(sender=UserSession, session=session, flow_id=flow_id)
         # One statement: the application's row, made or brought up to date.
         SessionApplication.objects.bulk_create(
             [SessionApplication(session=session, application=application, subject=subject, last_at=now)],
             update_conflicts=True, unique_fields=["session", "application"], update_fields=["subject", "last_at"])
-        if passed:
+        if authenticate:
             session.authenticated = _record_authentications(session, passed, now)
+    if hasattr(session, _STARTED_WITH):
+        delattr(session, _STARTED_WITH)  # recorded once: a later flow in this request records its own
+
+
+def _merged(authenticated: list[dict], passed: list[dict], now) -> list[dict]:
+    """`authenticated` with the authentications in `passed` made at `now` (an earlier one of each replaced)."""
+    again = {(p["authenticator"], p["idp"]) for p in passed}
+    return ([a for a in authenticated if (a["authenticator"], a["idp"]) not in again]
+            + [{"authenticator": p["authenticator"], "idp": p["idp"], "at": now.isoformat()} for p in passed])
 
 
 def _record_authentications(session: UserSession, passed: list[dict], now) -> list[dict]:
     """The session's authentications with `passed` (newest first replaced); what is stored now."""
     def merged(authenticated):
-        again = {(p["authenticator"], p["idp"]) for p in passed}
-        return ([a for a in authenticated if (a["authenticator"], a["idp"]) not in again]
-                + [{"authenticator": p["authenticator"], "idp": p["idp"], "at": now.isoformat()} for p in passed])
+        return _merged(authenticated, passed, now)
 
     # Compare and set from the row as this request read it: one UPDATE, unless another request changed it since.
     known = list(session.authenticated)
@@ -234,7 +262,7 @@ def flow_input(request, *, reuse: bool, max_age: int | None) -> dict | None:
             if oldest is None or (at is not None and at >= oldest):
                 authenticated.append(entry)
     return session_input(session_id=str(session.pk), user=session.user.get_username(), authenticated=authenticated,
-                         applications=[_application(a) for a in session.applications.select_related("application")])
+                         applications=_applications_of(session))
 
 
 def sessions_of(username: str) -> list[dict]:
@@ -252,6 +280,13 @@ def script_view(session: UserSession) -> dict:
                       "device": session.device},
         "applications": [_application(a) for a in session.applications.all()],
     }
+
+
+def _applications_of(session: UserSession) -> list[dict]:
+    """The session's applications as scripts see them, read as values (no model rows to build: every login's
+    flow reads them)."""
+    rows = session.applications.values_list("subject", "application__name", "application__client_id")
+    return [{"subject": subject, "appName": name, "appId": client_id} for subject, name, client_id in rows]
 
 
 def _application(row: SessionApplication) -> dict:
