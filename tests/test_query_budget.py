@@ -28,7 +28,7 @@ REQUEST = {"response_type": "code", "redirect_uri": CALLBACK, "scope": "openid",
 # authorization request (its flow runs, the session answers step 1, the code is issued).
 # (Counted inside the test's transaction: each atomic block adds a SAVEPOINT and its RELEASE.)
 CEILINGS = {"authorize": 5, "page": 1, "password": 16, "code": 10, "token": 11,
-            "sso authorize": 17}
+            "sso authorize": 16}
 
 
 @pytest.fixture

@@ -40,6 +40,29 @@ class AuthorizationView(LibraryAuthorizationView):
     def _dispatch(self, request, *args, **kwargs):
         if request.method != "GET":
             return HttpResponseNotAllowed(["GET"])
+        validated = getattr(request, "_authflow_validated", None)  # a login that ran in this request comes back
+        if validated is None:
+            validated = self._validate(request)
+            if not isinstance(validated, tuple):
+                return validated  # the error's page or redirect
+            request._authflow_validated = validated
+        authorization_request, client, scopes, credentials = validated
+        flow_id = authorizations.take(request.session, request.get_full_path()) if request.user.is_authenticated else None
+        if flow_id is None:
+            return self.login_required(request, authorization_request)
+        with transaction.atomic():
+            # The session says which login authorized this request in this browser; the login's row says
+            # whether its code was issued: many requests presenting one login get one code.
+            if flows.claim_code(flow_id, subject=request.user.get_username()):
+                response = self._issue(request, client, scopes, credentials, *args, **kwargs)
+                code = parse_qs(urlsplit(response.get("Location", "")).query).get("code", [None])[0]
+                if code:
+                    IssuedCode.objects.create(code_sha256=code_digest(code), flow_id=flow_id)
+                return response
+        return self.login_required(request, authorization_request)
+
+    def _validate(self, request):
+        """(authorization request, client, scopes, credentials), or the response that refuses the request."""
         try:
             authorization_request = authorization_requests.parse(request.get_full_path())
         except authorization_requests.InvalidRequest as exc:
@@ -58,19 +81,7 @@ class AuthorizationView(LibraryAuthorizationView):
                 raise OAuthToolkitError(error=error)
         except OAuthToolkitError as error:
             return self.error_response(error, application=None)
-        flow_id = authorizations.take(request.session, request.get_full_path()) if request.user.is_authenticated else None
-        if flow_id is None:
-            return self.login_required(request, authorization_request)
-        with transaction.atomic():
-            # The session says which login authorized this request in this browser; the login's row says
-            # whether its code was issued: many requests presenting one login get one code.
-            if flows.claim_code(flow_id, subject=request.user.get_username()):
-                response = self._issue(request, client, scopes, credentials, *args, **kwargs)
-                code = parse_qs(urlsplit(response.get("Location", "")).query).get("code", [None])[0]
-                if code:
-                    IssuedCode.objects.create(code_sha256=code_digest(code), flow_id=flow_id)
-                return response
-        return self.login_required(request, authorization_request)
+        return authorization_request, client, scopes, credentials
 
     def _issue(self, request, client, scopes, credentials, *args, **kwargs):
         """The code, on the request validated above: the library's get() for a client without a consent
