@@ -78,8 +78,9 @@ def parse(path: str) -> AuthorizationRequest:
         raise InvalidRequest(gettext_noop("This sign-in link is not valid"), gettext_noop("Sign-in must start from the application you want to use."))
     params = QueryDict(target.query)
     # With its protocol client: the library's validation reads it next (request_clients).
-    application = (Application.objects.select_related("oidc_client")
-                   .filter(client_id=params.get("client_id", "")).first())
+    # client_id is unique: a slice, not first() (whose ORDER BY Django compiles on every request).
+    application = next(iter(Application.objects.select_related("oidc_client")
+                            .filter(client_id=params.get("client_id", ""))[:1]), None)
     if application is None or application.oidc_client_id is None:
         raise InvalidRequest(gettext_noop("Unknown application"),
                              gettext_noop("The application that sent you here is not registered with this server."))
