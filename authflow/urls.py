@@ -28,7 +28,8 @@ urlpatterns = [
     # The custom authenticators' API for mobile apps (a user's access token with the custom_authenticators scope).
     path("custom-authenticators/", include("authflow.custom_authenticators.urls")),
     path("admin/login/", login_views.admin_login),
-    deferred_include("console/", "authflow.console_pages.urls", "console"),  # login scripts: versions, diff, publish, editor
+    # Login scripts: versions, diff, publish, editor (imported, like the admin's, by their first use).
+    deferred_include("console/", "authflow.console_pages.urls", "console"),
     deferred_include("admin/", "authflow.admin_urls", "admin"),  # imports the admin modules at first use
 ]
 
