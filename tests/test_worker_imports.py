@@ -76,9 +76,13 @@ import json, sys
 import authflow.wsgi
 from django.contrib import admin
 from django.urls import reverse
-before = "authflow.admin_urls" in sys.modules
-index = reverse("admin:index")  # its first use imports the admin's URLconf, and so every admin module
-print(json.dumps({"before": before, "index": index, "after": "authflow.federation.admin" in sys.modules,
+before = "authflow.admin_urls" in sys.modules or "authflow.federation.admin" in sys.modules
+from django.core import checks
+errors = checks.run_checks(tags=["admin"])  # as manage.py check does: it checks every app's ModelAdmin
+checked = "authflow.federation.admin" in sys.modules
+index = reverse("admin:index")  # a name of its namespace: imports the admin's URLconf
+print(json.dumps({"before": before, "checked": checked, "errors": [str(e) for e in errors], "index": index,
+                  "after": "authflow.admin_urls" in sys.modules,
                   "console": reverse("console:index"),
                   "registered": sorted(m._meta.label for m in admin.site._registry)}))
 """
@@ -90,6 +94,7 @@ def test_the_admin_site_loads_its_modules_at_first_use_with_every_model_register
     assert done.returncode == 0, done.stderr[-3000:]
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert found["before"] is False
+    assert found["checked"] is True and found["errors"] == []
     assert (found["index"], found["console"]) == ("/admin/", "/console/")
     assert found["after"] is True
     # The apps' admin modules and the libraries' (django-oauth-toolkit's; Django's Group) registered their models.
