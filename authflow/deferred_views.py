@@ -10,6 +10,8 @@ from __future__ import annotations
 from functools import cached_property
 from importlib import import_module
 
+from django.urls.resolvers import RoutePattern, URLResolver
+
 # Asked for by Django itself while building the URL resolver (lookup_str): answered without importing.
 _NOT_FORWARDED = {"view", "view_class", "_initkwargs"}
 
@@ -39,3 +41,41 @@ class DeferredView:
         if attribute.startswith("__") or attribute in _NOT_FORWARDED:
             raise AttributeError(attribute)
         return getattr(self.view, attribute)
+
+
+class DeferredDjangoView(DeferredView):
+    """A plain Django view (not DRF's) imported by its first request: Django's CSRF middleware checks it, so the
+    view must not be csrf_exempt itself (the middleware reads the attribute before the view is imported)."""
+
+    csrf_exempt = False
+
+
+class DeferredURLconf(URLResolver):
+    """include() of a namespaced URLconf, imported when a URL under it is resolved or a name of its namespace
+    reversed (Django's include() imports at once, and building the reverse map walks every URLconf).
+
+    A namespace's names are reversed through its own resolver, so the root's map needs only its prefix."""
+
+    def _populate(self):
+        if "urlconf_module" in self.__dict__:  # imported: as Django does
+            super()._populate()
+
+    @property
+    def reverse_dict(self):
+        self.url_patterns  # noqa: B018 (imports the URLconf)
+        return super().reverse_dict
+
+    @property
+    def namespace_dict(self):
+        self.url_patterns  # noqa: B018
+        return super().namespace_dict
+
+    @property
+    def app_dict(self):
+        self.url_patterns  # noqa: B018
+        return super().app_dict
+
+
+def deferred_include(route: str, urlconf: str, namespace: str) -> DeferredURLconf:
+    """path(route, include(urlconf)) for a URLconf module whose app_name is `namespace`, imported at first use."""
+    return DeferredURLconf(RoutePattern(route, is_endpoint=False), urlconf, app_name=namespace, namespace=namespace)

@@ -1,8 +1,8 @@
 from django.conf import settings
-from django.contrib import admin
 from django.urls import include, path
 
 from authflow.callbacks import views as callback_views
+from authflow.deferred_views import deferred_include
 from authflow.languages import views as language_views
 from authflow.login import authorize
 from authflow.login import views as login_views
@@ -28,8 +28,9 @@ urlpatterns = [
     # The custom authenticators' API for mobile apps (a user's access token with the custom_authenticators scope).
     path("custom-authenticators/", include("authflow.custom_authenticators.urls")),
     path("admin/login/", login_views.admin_login),
-    path("console/", include("authflow.console_pages.urls")),  # login scripts: versions, diff, publish, editor
-    path("admin/", admin.site.urls),
+    # Login scripts: versions, diff, publish, editor (imported, like the admin's, by their first use).
+    deferred_include("console/", "authflow.console_pages.urls", "console"),
+    deferred_include("admin/", "authflow.admin_urls", "admin"),  # imports the admin modules at first use
 ]
 
 handler500 = "authflow.pages.errors.server_error"

@@ -527,3 +527,14 @@ def test_the_account_page_renames_and_removes_only_ones_own_passkeys(site):
     page = browser.submit({}, url=f"{site[0]}/account/passkeys/{mine}/remove/", keep=keep)
     assert "The passkey “Work laptop” was removed" in page.text and not Passkey.objects.filter(pk=mine).exists()
     assert 'id="passkeys-none"' in page.text
+
+
+def test_the_account_pages_passkey_requests_need_the_csrf_token(site):
+    # The views are imported by their first request (authflow.passkeys.urls): Django's CSRF check still applies.
+    browser = account_browser(site)
+    for url in ("/account/passkeys/register/begin/", "/account/passkeys/1/rename/", "/account/passkeys/1/remove/"):
+        forged = browser.session.post(browser.base_url + url, data="{}", allow_redirects=False, timeout=30,
+                                      headers={"Content-Type": "application/json", "Origin": browser.base_url,
+                                               "Referer": browser.base_url + "/account/"})
+        assert forged.status_code == 403, url
+    assert post_json(browser, "/account/passkeys/register/begin/", {}).status_code == 200

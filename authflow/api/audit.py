@@ -9,12 +9,13 @@ from django.db.models import Q
 from authflow.applications.models import Application
 from authflow.net import client_ip
 
-from .access import actor
 from .models import AuditEntry
 
 
 def record(request, action: str, target_type: str, target_id, detail: dict | None = None) -> AuditEntry:
     """Record a write made through the API (`request` is DRF's)."""
+    from .access import actor  # DRF: loaded by the API's views, not by every worker (apps.py imports this module)
+
     return AuditEntry.objects.create(actor=actor(request), via="api", action=action, target_type=target_type,
                                      target_id=str(target_id)[:200], detail=detail or {},
                                      ip=client_ip(request._request if hasattr(request, "_request") else request))

@@ -15,6 +15,7 @@ from authflow.directory import lockout
 from authflow.directory.models import Role, User
 
 from . import audit
+from .access import actor
 from .base import ApiListView, ApiView, tagged
 from .concurrency import etag_of, require_match
 from .errors import Conflict, Invalid
@@ -166,7 +167,7 @@ class UserUnlock(ApiView):
     def post(self, request, username):
         user = get_object_or_404(_users().select_for_update(of=("self",)), username=username)
         was_locked = user.account_locked
-        lockout.unlock(user, by=audit.actor(request))
+        lockout.unlock(user, by=actor(request))
         audit.record(request, "unlock", "user", username, {"was_locked": was_locked})
         return tagged(UserSerializer(_users().get(pk=user.pk)).data)
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-import yaml
 from django.conf import settings
 from django.db import IntegrityError, transaction
 
@@ -32,6 +31,8 @@ def account_application() -> Application:
     application = Application.objects.filter(name=name).first()
     if application is not None:
         return application
+    import yaml  # PyYAML: imported by the first use of a configuration, not by every worker
+
     data = yaml.safe_load(DEFAULT.read_text(encoding="utf-8"))
     data["applications"][0].update(name=name, client_id=name)
     config = parse(data)

@@ -9,7 +9,6 @@ import json
 import re
 from dataclasses import dataclass, field
 
-import yaml
 from django.contrib.auth.hashers import identify_hasher
 from django.core.exceptions import ValidationError
 from django.core.validators import validate_email, validate_slug
@@ -182,6 +181,8 @@ class BrandEntry:
 
 def load(text: str, filename: str = "") -> Config:
     """Parse YAML (JSON is YAML too) and check it."""
+    import yaml  # PyYAML: imported by the first configuration loaded, not by every worker
+
     try:
         data = json.loads(text) if filename.endswith(".json") else yaml.safe_load(text)
     except (json.JSONDecodeError, yaml.YAMLError) as exc:

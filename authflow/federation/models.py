@@ -3,8 +3,14 @@
 The client secret is kept encrypted with the server's keys (authflow.keys),
 bound to the provider's name: it never leaves the server in clear.
 """
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
 from django.db import models
-from joserfc.jwk import RSAKey
+
+if TYPE_CHECKING:
+    from joserfc.jwk import RSAKey
 
 from authflow import keys
 
@@ -82,6 +88,8 @@ class IdentityProvider(models.Model):
 
     def save(self, *args, **kwargs):
         if self.client_auth_method == self.ClientAuth.PRIVATE_KEY_JWT and not self.encrypted_private_key:
+            from joserfc.jwk import RSAKey  # joserfc: imported by federation's first use, not by every worker
+
             pem = RSAKey.generate_key(2048, private=True).as_pem(private=True)
             self.encrypted_private_key = keys.encrypt(pem, purpose=key_purpose(self.name))
         if self.protocol == self.Protocol.SAML and not self.encrypted_sp_key:
@@ -95,6 +103,8 @@ class IdentityProvider(models.Model):
         """The private key of private_key_jwt (kid: its thumbprint), or None."""
         if not self.encrypted_private_key:
             return None
+        from joserfc.jwk import RSAKey
+
         key = RSAKey.import_key(keys.decrypt(self.encrypted_private_key, purpose=key_purpose(self.name)))
         return RSAKey.import_key(key.as_dict(private=True), parameters={"kid": key.thumbprint(), "use": "sig",
                                                                         "alg": "RS256"})

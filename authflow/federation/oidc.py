@@ -17,11 +17,7 @@ import time
 from dataclasses import dataclass
 from urllib.parse import urlencode
 
-import requests
 from django.core.cache import cache
-from joserfc import jwt
-from joserfc.errors import JoseError
-from joserfc.jwk import KeySet
 
 logger = logging.getLogger("authflow.federation")
 
@@ -84,6 +80,7 @@ def redeem(provider, metadata: dict, redirect_uri: str, code: str, request_secre
     """Exchange the code, check the ID token, read userinfo: the remote claims (the ID token's, then userinfo's)."""
     from authlib.integrations.base_client.errors import OAuthError
     from authlib.oauth2.rfc6749 import OAuth2Error
+    from requests import RequestException
 
     session = _session(provider, redirect_uri)
     try:
@@ -92,7 +89,7 @@ def redeem(provider, metadata: dict, redirect_uri: str, code: str, request_secre
     except (OAuth2Error, OAuthError) as exc:
         logger.warning("token request refused", extra={"idp": provider.name, "error": exc.error})
         raise ProviderError(f"the provider refused the code ({exc.error})") from None
-    except (requests.RequestException, ValueError) as exc:
+    except (RequestException, ValueError) as exc:
         logger.warning("token request failed", extra={"idp": provider.name, "error": type(exc).__name__})
         raise ProviderError("the provider could not be reached") from None
     id_token = token.get("id_token")
@@ -114,6 +111,9 @@ def redeem(provider, metadata: dict, redirect_uri: str, code: str, request_secre
 
 def validate_id_token(id_token: str, *, issuer: str, client_id: str, nonce: str, metadata: dict) -> dict:
     """The ID token's claims once every check passed; ProviderError naming the first that failed."""
+    from joserfc import jwt  # joserfc and requests: imported by federation's first use, not by every worker
+    from joserfc.errors import JoseError
+
     claims = _verified_claims(id_token, metadata, "the ID token")
     if claims.get("iss") != issuer:
         raise ProviderError("the ID token was issued by another provider")
@@ -153,6 +153,10 @@ class _UnknownKey(Exception):
 
 
 def _decode(id_token: str, jwks_uri: str, algorithms: list[str], *, refresh: bool, what: str = "the ID token"):
+    from joserfc import jwt
+    from joserfc.errors import JoseError
+    from joserfc.jwk import KeySet
+
     key = "authflow:federation:jwks:" + jwks_uri
     jwks = None if refresh else cache.get(key)
     if jwks is None:
@@ -183,6 +187,9 @@ def validate_logout_token(token: str, *, provider, metadata: dict) -> dict:
     Signed by the provider, its issuer, for this client, recent, with the logout event, a sid or a sub,
     no nonce, and a jti not seen before.  ProviderError names the first check that failed.
     """
+    from joserfc import jwt
+    from joserfc.errors import JoseError
+
     claims = _verified_claims(token, metadata, "the logout token")
     if claims.get("iss") != provider.issuer:
         raise ProviderError("the logout token was issued by another provider")
@@ -233,6 +240,8 @@ def end_session_url(metadata: dict, *, client_id: str, id_token: str, post_logou
 
 
 def _userinfo(url: str, access_token: str) -> dict:
+    import requests
+
     try:
         response = requests.get(url, headers={"Authorization": f"Bearer {access_token}",
                                               "Accept": "application/json"}, timeout=TIMEOUT_SECONDS)
@@ -250,6 +259,8 @@ def _userinfo(url: str, access_token: str) -> dict:
 
 
 def _get_json(url: str, what: str) -> dict:
+    import requests
+
     try:
         response = requests.get(url, headers={"Accept": "application/json"}, timeout=TIMEOUT_SECONDS)
     except requests.RequestException:

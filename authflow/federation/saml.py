@@ -26,9 +26,6 @@ import tempfile
 import time
 from urllib.parse import urlencode
 
-import requests
-from defusedxml import DefusedXmlException
-from defusedxml.ElementTree import fromstring
 from django.core.cache import cache
 from django.urls import reverse
 
@@ -70,6 +67,8 @@ def idp_metadata(provider) -> str:
     document = cache.get(key)
     if document is not None:
         return document
+    import requests  # imported by a provider's first use, not by every worker
+
     try:
         response = requests.get(provider.saml_metadata_url, timeout=TIMEOUT_SECONDS)
     except requests.RequestException:
@@ -335,6 +334,9 @@ def _verify_redirect_signature(client, entity_id: str, params: dict, kind: str) 
 
 def _refuse_weak_signatures(saml_response: str) -> None:
     """Refuse a response signed or digested with SHA-1 or MD5 (parsed safely: no entities, no DTDs)."""
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import fromstring
+
     try:
         root = fromstring(base64.b64decode(saml_response, validate=False))
     except (binascii.Error, ValueError, DefusedXmlException, SyntaxError):
