@@ -294,7 +294,10 @@ def _subject(request, username: str):
         return request.user  # read by the authentication middleware in this request
     checked = directory.checked_account(request, username)  # whose password this request checked
     if checked is not None:
-        return checked
+        # The script's effects since the check may have changed the row (updateUserPassword: the session's
+        # hash must come from the new password, or the next request signs the user out).
+        checked.refresh_from_db(fields=["password", "is_active"])
+        return checked if checked.is_active else None
     return get_user_model().objects.filter(username=username, is_active=True).first()
 
 
