@@ -110,7 +110,7 @@ def main() -> int:
     if not args.postgres.endswith("/"):
         args.postgres += "/"
     settings = argparse.Namespace(workers=1, threads=1, postgres=args.postgres, redis=args.redis,
-                                  db_prefix=args.db_prefix, authflow_env=args.authflow_env,
+                                  db_prefix=args.db_prefix, authflow_env=args.authflow_env, accounts=1,
                                   both_env=args.both_env)
     report = {"benchmark": "login_cpu", "unit": "ms of CPU per login", "server": "gunicorn, 1 worker x 1 thread",
               "logins": {"password": args.logins, "sso": 3 * args.logins},

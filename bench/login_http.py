@@ -80,7 +80,12 @@ var onLoginRequest = function (context) {
 """
 
 
-def config_yaml() -> str:
+def account(number: int) -> str:
+    """The username of the benchmark's account `number` (0: the one every single-client measure uses)."""
+    return USERNAME if number == 0 else f"{USERNAME}-{number}"
+
+
+def config_yaml(accounts: int = 1) -> str:
     apps = []
     for client_id, secret in APPS.items():
         apps.append(textwrap.dedent(f"""\
@@ -91,9 +96,9 @@ def config_yaml() -> str:
             steps: {{1: [BasicAuthenticator]}}
             script: |
         """) + textwrap.indent(SCRIPT, " " * 6))
-    return ("roles: [blocked, staff]\napplications:\n" + "".join(apps) +
-            f"users:\n  - {{username: {USERNAME}, password: \"{PASSWORD}\", email: alice@example.com, "
-            f"first_name: Alice, roles: [staff]}}\n")
+    users = "".join(f"  - {{username: {account(n)}, password: \"{PASSWORD}\", email: alice{n}@example.com, "
+                    f"first_name: Alice, roles: [staff]}}\n" for n in range(accounts))
+    return "roles: [blocked, staff]\napplications:\n" + "".join(apps) + "users:\n" + users
 
 
 def percentile(samples, q):
@@ -250,14 +255,14 @@ class RelyingParty:
         return token
 
 
-def interactive_login(rp: RelyingParty) -> Browser:
+def interactive_login(rp: RelyingParty, username: str = USERNAME) -> Browser:
     """A new browser: authorization request, password page, code, token (the browser has the request timings)."""
     browser = Browser(stop_at=CALLBACK)
     uri, verifier, state = rp.authorization_url()
     page = browser.get(uri)
     if page.status_code != 200 or "/login/flow/" not in page.url or 'name="password"' not in page.text:
         raise SystemExit(f"interactive login: expected the password page, got HTTP {page.status_code} at {page.url}")
-    done = browser.submit(page, {"username": USERNAME, "password": PASSWORD})
+    done = browser.submit(page, {"username": username, "password": PASSWORD})
     callback = rp.check_callback(done, state, "interactive login")
     rp.exchange(browser, callback, verifier, state)
     return browser

@@ -10,6 +10,10 @@ this process, the same client code for both) drive whole OpenID Connect logins:
              POST username and password -> /o/authorize/ -> code -> token exchange (client secret)
   sso        a signed-in browser asks for a second application: code without a page -> token
 
+Each client signs in as its own account, as concurrent logins are those of different users: authflow
+checks one account's passwords one at a time (the lockout counts every wrong one under the account's
+row lock), which a benchmark of N browsers sharing one account would measure instead (`--accounts 1`).
+
 The stacks take turns in alternating slices (A B B A ...), so a drift of the machine during the
 run (another process, thermal limits) falls on both.  Also measured in the same run: the
 Argon2-only limit (password + client secret checks per second on every core, no server), and
@@ -159,12 +163,12 @@ class Authflow(Stack):
             AUTHFLOW_HTTPS="0")  # loopback without TLS, as the plain stack (and its http callback)
         self.env.update(item.split("=", 1) for item in [*self.args.both_env, *self.args.authflow_env])
         config = self.workdir / "authflow.yaml"
-        config.write_text(chain.config_yaml())
+        config.write_text(chain.config_yaml(self.args.accounts))
         for command in (["migrate", "--noinput"], ["ensure_oidc_key"], ["apply", "-f", str(config)]):
             run_checked([sys.executable, "manage.py", *command], self.env, ROOT)
 
-    def password_login(self, rp):
-        return chain.interactive_login(rp)
+    def password_login(self, rp, username=chain.USERNAME):
+        return chain.interactive_login(rp, username)
 
 
 class PlainDjango(Stack):
@@ -189,8 +193,11 @@ class PlainDjango(Stack):
         run_checked([sys.executable, "-m", "django", "migrate", "--noinput"], self.env, BENCH)
         run_checked([sys.executable, "-m", "plain_stack.seed", chain.USERNAME, chain.PASSWORD, chain.CALLBACK,
                      *(f"{client}={secret}" for client, secret in chain.APPS.items())], self.env, BENCH)
+        for number in range(1, self.args.accounts):
+            run_checked([sys.executable, "-m", "plain_stack.seed", chain.account(number), chain.PASSWORD, chain.CALLBACK],
+                        self.env, BENCH)
 
-    def password_login(self, rp):
+    def password_login(self, rp, username=chain.USERNAME):
         """Django's LoginView: authorize -> login page -> POST (with the CSRF token) -> authorize -> code."""
         browser = chain.Browser(stop_at=chain.CALLBACK)
         uri, verifier, state = rp.authorization_url()
@@ -198,7 +205,7 @@ class PlainDjango(Stack):
         if page.status_code != 200 or 'name="password"' not in page.text:
             raise SystemExit(f"plain login: expected the login page, got HTTP {page.status_code} at {page.url}")
         fields = chain.hidden_fields(page.text)
-        fields.update(username=chain.USERNAME, password=chain.PASSWORD)
+        fields.update(username=username, password=chain.PASSWORD)
         done = browser._follow(browser._send("POST", page.url, data=fields,
                                              headers={"Referer": page.url}))
         rp.exchange(browser, rp.check_callback(done, state, "plain login"), verifier, state)
@@ -280,15 +287,18 @@ def drive(stack: Stack, kind: str, clients: int, seconds: float):
     latencies, errors, lock = [], [], threading.Lock()
     deadline = time.monotonic() + seconds
 
-    def client():
+    def client(number):
+        # Each browser signs in as its own account (with --accounts as large as --clients): one account's
+        # password checks run one at a time in authflow (the lockout's row lock), as real users' do not.
+        username = chain.account(number % stack.args.accounts)
         rp_password = chain.RelyingParty(stack.discovery, PASSWORD_APP)
         rp_sso = chain.RelyingParty(stack.discovery, SSO_APP)
-        signed_in = stack.password_login(rp_password) if kind == "sso" else None
+        signed_in = stack.password_login(rp_password, username) if kind == "sso" else None
         while time.monotonic() < deadline:
             t = time.perf_counter()
             try:
                 if kind == "password":
-                    stack.password_login(rp_password)
+                    stack.password_login(rp_password, username)
                 else:
                     chain.sso_login(signed_in, rp_sso)
             except (SystemExit, requests.RequestException, KeyError, ValueError) as error:
@@ -298,7 +308,7 @@ def drive(stack: Stack, kind: str, clients: int, seconds: float):
             with lock:
                 latencies.append((time.perf_counter() - t) * 1000)
 
-    threads = [threading.Thread(target=client) for _ in range(clients)]
+    threads = [threading.Thread(target=client, args=(number,)) for number in range(clients)]
     started = time.perf_counter()
     for thread in threads:
         thread.start()
@@ -419,6 +429,8 @@ def main():
                         help="the two databases (recreated) are <prefix>_authflow and <prefix>_plain")
     parser.add_argument("--authflow-env", action="append", default=[], metavar="NAME=VALUE",
                         help="a setting of authflow's server (e.g. AUTHFLOW_SANDBOX_FORK_SERVER=0)")
+    parser.add_argument("--accounts", type=int, default=0,
+                        help="accounts the clients sign in as (default: one per client; 1: all the same account)")
     parser.add_argument("--both-env", action="append", default=[], metavar="NAME=VALUE",
                         help="an environment variable of both stacks' servers (e.g. GLIBC_TUNABLES=glibc.malloc.hugetlb=1:"
                              " a setting of the machine, not of one stack, belongs here for a fair comparison)")
@@ -427,6 +439,7 @@ def main():
         args.postgres += "/"
     if args.runs < 1:
         parser.error("--runs must be at least 1")
+    args.accounts = args.accounts or args.clients
 
     load_at_start = [round(x, 2) for x in os.getloadavg()]
     with tempfile.TemporaryDirectory(prefix="bench-throughput-") as tmp:
@@ -439,7 +452,7 @@ def main():
     limit = argon2_limit(min(args.seconds, 10))
     report = {"benchmark": "login_throughput", "server": f"gunicorn, {args.workers} workers x {args.threads} threads",
               "database": "postgresql", "clients": args.clients, "slices": args.slices, "slice_seconds": args.seconds,
-              "runs": args.runs, "environment": {"both": args.both_env, "authflow_only": args.authflow_env},
+              "runs": args.runs, "accounts": args.accounts, "environment": {"both": args.both_env, "authflow_only": args.authflow_env},
               "machine": {"cpus": os.cpu_count(), "python": platform.python_version(), "load_at_start": load_at_start}}
     if args.runs == 1:
         report.update({key: value for key, value in runs[0].items() if key != "load_at_start"})
