@@ -301,7 +301,10 @@ def test_a_script_that_kills_v8_costs_its_sandbox_only():
     "var s = 'x'; for (;;) s = s + s;",
 ])
 def test_memory_outside_the_heap_is_bounded_too(body):
-    trace = mallory("var onLoginRequest = function (c) { " + body + " executeStep(1); };")
+    # A long time limit: the memory bound must be what stops these (filling 64 MB one 1 MB string at a
+    # time took longer than the default 250 ms on CI's machine, and the time limit stopped it first).
+    trace = mallory("var onLoginRequest = function (c) { " + body + " executeStep(1); };",
+                    limits=Limits(timeout_ms=5000))
     error = error_of(trace)
     assert (error["message"].startswith("RangeError:") or "more than 64 MB" in error["message"]
             or "engine stopped" in error["message"]), error
