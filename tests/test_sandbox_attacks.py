@@ -19,6 +19,7 @@ import pytest
 from sequences.api import FlowState, Program, ScriptSyntaxError, advance, check_syntax, step_answer
 from sequences.engine.sandbox import Limits, pool
 from tests.support.scripts import events, logs, ok, run
+from tests.support import looping_web_process
 
 BANK = """
 var onLoginRequest = function (context) {
@@ -384,18 +385,7 @@ def test_a_sandbox_whose_web_process_died_exits_even_in_the_middle_of_a_loop(tmp
     import sys
 
     # A web process (here: a child python) starts a sandbox, sets it looping, and dies without a word.
-    code = (
-        "import os, sys, threading, time; sys.path.insert(0, %r)\n"
-        "from sequences.engine.driver import Program, advance\n"
-        "from sequences.engine.state import FlowState\n"
-        "from sequences.engine.sandbox import Limits, pool\n"
-        "limits = Limits(timeout_ms=60000)\n"
-        "with pool.borrow(limits): pass\n"
-        "print(pool.idle_pids(limits)[0], flush=True)\n"
-        "loop = Program.from_source('var onLoginRequest = function (c) { for (;;) {} };')\n"
-        "threading.Thread(target=advance, args=(loop, FlowState.start('a', {'1': []}), None), kwargs={'limits': limits}).start()\n"
-        "time.sleep(1); os._exit(0)\n"
-    ) % str(Path(__file__).resolve().parents[1])
+    code = looping_web_process.code("time.sleep(1); os._exit(0)")
     parent = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
     assert parent.stdout.strip(), parent.stderr
     pid = int(parent.stdout.split()[0])

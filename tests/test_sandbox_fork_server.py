@@ -11,6 +11,7 @@ from pathlib import Path
 from sequences.engine.sandbox import Limits, pool
 from sequences.engine.sandbox.supervisor import SANDBOX_ENV, ForkedSandbox
 from tests.support.scripts import events, logs, ok, run
+from tests.support import looping_web_process
 
 ROOT = Path(__file__).resolve().parents[1]
 WELL_BEHAVED = "var onLoginRequest = function(c) { Log.info('in ' + typeof process); executeStep(1); };"
@@ -73,18 +74,7 @@ def test_a_forked_sandbox_has_no_environment_of_its_web_process(monkeypatch):
 def test_a_forked_sandbox_exits_when_its_web_process_is_killed_in_the_middle_of_a_loop():
     # A web process (a child python) starts a sandbox, sets it looping and is killed: the sandbox's parent
     # is the fork server, which lives on, so only the web process's pidfd can end it.
-    code = (
-        "import os, sys, threading, time; sys.path.insert(0, %r)\n"
-        "from sequences.engine.driver import Program, advance\n"
-        "from sequences.engine.state import FlowState\n"
-        "from sequences.engine.sandbox import Limits, pool\n"
-        "limits = Limits(timeout_ms=60000)\n"
-        "with pool.borrow(limits): pass\n"
-        "print(pool.idle_pids(limits)[0], flush=True)\n"
-        "loop = Program.from_source('var onLoginRequest = function (c) { for (;;) {} };')\n"
-        "threading.Thread(target=advance, args=(loop, FlowState.start('a', {'1': []}), None), kwargs={'limits': limits}).start()\n"
-        "time.sleep(600)\n"
-    ) % str(ROOT)
+    code = looping_web_process.code("time.sleep(600)")
     web = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     try:
         sandbox = int(web.stdout.readline())
