@@ -13,7 +13,6 @@ from sequences.engine.sandbox.supervisor import SANDBOX_ENV, ForkedSandbox
 from tests.support.scripts import events, logs, ok, run
 from tests.support import looping_web_process
 
-ROOT = Path(__file__).resolve().parents[1]
 WELL_BEHAVED = "var onLoginRequest = function(c) { Log.info('in ' + typeof process); executeStep(1); };"
 
 
