@@ -365,6 +365,9 @@ def _oidc_private_key():
 
 # OpenID Connect provider (django-oauth-toolkit); see authflow/protocols/oidc/.
 OAUTH2_PROVIDER_APPLICATION_MODEL = "oauth2_provider.Application"
+# A client secret that passed its Argon2 check is recognised by a keyed hash in the same process for this
+# long (authflow/protocols/oidc/secret_checks.py); 0 checks every token request's secret with Argon2.
+AUTHFLOW_CLIENT_SECRET_CACHE_SECONDS = int(os.environ.get("AUTHFLOW_CLIENT_SECRET_CACHE_SECONDS", "300"))
 OAUTH2_PROVIDER = {
     "OIDC_ENABLED": True,
     "OIDC_RSA_PRIVATE_KEY": _oidc_private_key(),

@@ -6,9 +6,7 @@ claims appear by the scopes granted.  (The Django test client, as tests/test_que
 """
 import base64
 import io
-import re
 from datetime import timedelta
-from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
 from django.core.management import call_command
@@ -17,12 +15,11 @@ from django.utils import timezone
 from oauth2_provider.models import AccessToken, Grant
 
 from tests.support.config import CALLBACK, public_app
+from tests.support.signin import VERIFIER, code_for
 
 pytestmark = pytest.mark.django_db
 
 SCRIPT = "var onLoginRequest = function (context) { executeStep(1); };"
-VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
-CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 
 
 @pytest.fixture
@@ -32,21 +29,6 @@ def applications(tmp_path):
                     + public_app("wiki", "{1: [BasicAuthenticator]}", SCRIPT)
                     + "\nusers:\n  - {username: alice, password: \"alice-password-123\", email: alice@example.com}\n")
     call_command("apply", "-f", str(path), stdout=io.StringIO())
-
-
-def code_for(browser, scope="openid", client_id="portal"):
-    """Signs alice in through `client_id`'s authorization request; the code it gets."""
-    query = urlencode({"response_type": "code", "redirect_uri": CALLBACK, "scope": scope, "state": "s-1",
-                       "code_challenge": CHALLENGE, "code_challenge_method": "S256", "client_id": client_id})
-    issued = browser.get("/o/authorize/?" + query)
-    if not issued["Location"].startswith(CALLBACK + "?"):  # not signed in yet (else: single sign-on, the code at once)
-        page_url = issued["Location"]
-        html = browser.get(page_url).content.decode()
-        form = {name: re.search(rf'name="{name}" value="([^"]+)"', html).group(1) for name in ("form_token", "position")}
-        signed_in = browser.post(page_url, {**form, "username": "alice", "password": "alice-password-123"})
-        issued = browser.get(signed_in["Location"])
-    assert issued["Location"].startswith(CALLBACK + "?")
-    return parse_qs(urlsplit(issued["Location"]).query)["code"][0]
 
 
 def redeem(code, client_id="portal", redirect_uri=CALLBACK, verifier=VERIFIER):

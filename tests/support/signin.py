@@ -3,10 +3,15 @@ from __future__ import annotations
 
 import html
 import re
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 from django.test import Client
 
 from tests.support.config import CALLBACK
+
+# RFC 7636's example PKCE pair.
+VERIFIER = "dBjftJeZ4CVP-mB92K27uhbUJU1p1r_wW1gFWFOEjXk"
+CHALLENGE = "E9Melhoa2OwvFrEMTJguCHaoeK1t8URWbuGJSstw-cM"
 
 
 class SignInPage:
@@ -55,3 +60,18 @@ class IdentifierFirst(SignInPage):
         self._read(self.client.get(response.headers["Location"]))
         assert 'name="password"' in self.text, self.text[:2000]
         return self.attempt("", password)
+
+
+def code_for(browser, scope="openid", client_id="portal", username="alice", password="alice-password-123"):
+    """Signs `username` in through `client_id`'s authorization request (with PKCE: VERIFIER); the code it gets."""
+    query = urlencode({"response_type": "code", "redirect_uri": CALLBACK, "scope": scope, "state": "s-1",
+                       "code_challenge": CHALLENGE, "code_challenge_method": "S256", "client_id": client_id})
+    issued = browser.get("/o/authorize/?" + query)
+    if not issued["Location"].startswith(CALLBACK + "?"):  # not signed in yet (else: single sign-on, the code at once)
+        page_url = issued["Location"]
+        page = browser.get(page_url).content.decode()
+        form = {name: re.search(rf'name="{name}" value="([^"]+)"', page).group(1) for name in ("form_token", "position")}
+        signed_in = browser.post(page_url, {**form, "username": username, "password": password})
+        issued = browser.get(signed_in["Location"])
+    assert issued["Location"].startswith(CALLBACK + "?")
+    return parse_qs(urlsplit(issued["Location"]).query)["code"][0]

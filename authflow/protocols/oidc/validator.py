@@ -22,7 +22,7 @@ from authflow.flows.models import LoginFlow
 from sequences.api import passed_steps
 
 from ..models import IssuedCode
-from . import request_clients
+from . import request_clients, secret_checks
 
 # Claims a script cannot set: the protocol's own.
 # The directory's claims in the ID token and userinfo, each given by the scope the library's oidc_claim_scope says.
@@ -126,6 +126,10 @@ class Validator(OAuth2Validator):
         self._set_token_value(access_token, token["access_token"])
         access_token.save()
         return access_token
+
+    def _check_secret(self, provided_secret, stored_secret):
+        # Argon2 once per secret and process, then a keyed hash for a while (secret_checks).
+        return secret_checks.check(provided_secret, stored_secret, super()._check_secret)
 
     def _load_application(self, client_id, request):
         # A client_id from a Basic Authorization header is decoded here (base64, then percent-decoding), after
