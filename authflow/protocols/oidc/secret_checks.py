@@ -44,7 +44,9 @@ def _seconds() -> float:
 def _mac(secret: str) -> bytes:
     global _key
     if _key is None:
-        _key = os.urandom(32)  # first use, not import: nothing happens when the module loads
+        with _lock:
+            if _key is None:
+                _key = os.urandom(32)  # first use, not import: nothing happens when the module loads
     return hmac.new(_key, secret.encode("utf-8", "surrogatepass"), hashlib.sha256).digest()
 
 
