@@ -77,9 +77,10 @@ def parse(path: str) -> AuthorizationRequest:
     if target.scheme or target.netloc or target.path != reverse("oauth2_provider:authorize"):
         raise InvalidRequest(gettext_noop("This sign-in link is not valid"), gettext_noop("Sign-in must start from the application you want to use."))
     params = QueryDict(target.query)
-    # With its protocol client: the library's validation reads it next (request_clients).
+    # With its protocol client, which the library's validation reads next (request_clients), and the live
+    # version of its script, which a flow started for the request runs (flows.service._published_version).
     # client_id is unique: a slice, not first() (whose ORDER BY Django compiles on every request).
-    application = next(iter(Application.objects.select_related("oidc_client")
+    application = next(iter(Application.objects.select_related("oidc_client", "sequence__live_version")
                             .filter(client_id=params.get("client_id", ""))[:1]), None)
     if application is None or application.oidc_client_id is None:
         raise InvalidRequest(gettext_noop("Unknown application"),
