@@ -27,7 +27,7 @@ REQUEST = {"response_type": "code", "redirect_uri": CALLBACK, "scope": "openid",
 # authorization request again (the code), the token.  Single sign-on: the second application's
 # authorization request (its flow runs, the session answers step 1, the code is issued).
 # (Counted inside the test's transaction: each atomic block adds a SAVEPOINT and its RELEASE.)
-CEILINGS = {"authorize": 4, "page": 1, "password": 17, "code": 10, "token": 11,
+CEILINGS = {"authorize": 4, "page": 1, "password": 17, "code": 9, "token": 11,
             "sso authorize": 15}
 
 

@@ -8,8 +8,8 @@ one starts a flow, so no code is ever issued without the script's say.
 
 The session only says which flow authorized the request: sessions are read
 and written without a lock, so concurrent requests may all find the same
-entry.  That the flow's code is issued once is claimed on the flow itself
-(authflow.flows.service.claim_code).
+entry, and an entry stays after its code was issued.  That the flow's code
+is issued once is claimed on the flow itself (authflow.flows.service.claim_code).
 """
 from __future__ import annotations
 
@@ -40,11 +40,17 @@ def same_request(path: str, other: str) -> bool:
     return _key(path) == _key(other)
 
 
-def take(session, path: str) -> str | None:
-    """The flow that authorized `path` in this session (consuming the authorization), or None."""
-    pending = dict(session.get(SESSION_KEY, {}))
-    entry = pending.pop(_key(path), None)
+def take(session, path: str, *, remove: bool = False) -> str | None:
+    """The flow that authorized `path` in this session, or None.
+
+    The entry stays unless `remove`: whether the flow's code was issued is settled on the flow
+    (claim_code), entries end after LIFETIME_SECONDS and at most MAX_PENDING are kept, and leaving it
+    spares the code's request a write of the session.  `remove` takes out an entry this same request
+    added (a login that finished here), so that the session is left as it was read.
+    """
+    entry = session.get(SESSION_KEY, {}).get(_key(path))
     if entry is None:
         return None
-    session[SESSION_KEY] = pending
+    if remove:
+        session[SESSION_KEY] = {k: v for k, v in session[SESSION_KEY].items() if k != _key(path)}
     return entry["flow"] if entry["until"] > time.time() else None

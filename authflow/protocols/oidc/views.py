@@ -41,13 +41,16 @@ class AuthorizationView(LibraryAuthorizationView):
         if request.method != "GET":
             return HttpResponseNotAllowed(["GET"])
         validated = getattr(request, "_authflow_validated", None)  # a login that ran in this request comes back
+        login_ran_here = validated is not None
         if validated is None:
             validated = self._validate(request)
             if not isinstance(validated, tuple):
                 return validated  # the error's page or redirect
             request._authflow_validated = validated
         authorization_request, client, scopes, credentials = validated
-        flow_id = authorizations.take(request.session, request.get_full_path()) if request.user.is_authenticated else None
+        # (A login that finished in this request added the entry: taken out again, the session is not written.)
+        flow_id = authorizations.take(request.session, request.get_full_path(), remove=login_ran_here) \
+            if request.user.is_authenticated else None
         if flow_id is None:
             return self.login_required(request, authorization_request)
         with transaction.atomic():
