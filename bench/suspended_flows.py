@@ -15,7 +15,7 @@ its flow by primary key, locks it, replays its journal in the sandbox and writes
      CHECKPOINT (the connection's role must be a superuser or have pg_checkpoint), so that writing
      out the pages a fill dirtied does not fall on the turn after it.
 
-    .venv/bin/python bench/suspended_flows.py [--many 10000] [--samples 300] [--rounds 3]
+    .venv/bin/python bench/suspended_flows.py [--many 10000] [--samples 2000] [--rounds 10]
         [--postgres postgres://postgres:postgres@127.0.0.1:5432/] [--database bench_suspended_flows]
 """
 from __future__ import annotations
@@ -82,8 +82,8 @@ def setup(database_url):
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--many", type=int, default=10_000)
-    parser.add_argument("--samples", type=int, default=300, help="resumes with each number of flows")
-    parser.add_argument("--rounds", type=int, default=3, help="pairs of turns (few, many) the samples are spread over")
+    parser.add_argument("--samples", type=int, default=2000, help="resumes with each number of flows")
+    parser.add_argument("--rounds", type=int, default=10, help="pairs of turns (few, many) the samples are spread over")
     parser.add_argument("--postgres", default=os.environ.get("BENCH_POSTGRES", "postgres://postgres:postgres@127.0.0.1:5432/"))
     parser.add_argument("--database", default=os.environ.get("BENCH_DATABASE", "bench_suspended_flows"),
                         help="the database to drop and make again for the run")
@@ -151,6 +151,7 @@ def main():
     for turn in range(2 * args.rounds):
         if (turn % 4) in (0, 3):
             shrink_to(100 + per_turn)
+            fill_to(100 + per_turn)  # (two such turns in a row: the first one finished some)
             few.extend(resumes(per_turn))
         else:
             fill_to(args.many + per_turn)
