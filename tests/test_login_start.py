@@ -73,3 +73,16 @@ def test_a_refusal_goes_to_the_registered_redirect_uri_with_the_state(client, tm
     target = urlsplit(response["Location"])
     assert f"{target.scheme}://{target.netloc}{target.path}" == CALLBACK
     assert parse_qs(target.query) == {"error": ["access_denied"], "error_description": ["Closed today"], "state": ["s-123"]}
+
+
+def test_each_authorization_request_starts_on_the_script_version_live_at_that_moment(client, portal, tmp_path):
+    first = client.get("/o/authorize/?" + urlencode(REQUEST))
+    # The application's live version is read with the application: a version published in between is seen.
+    path = tmp_path / "changed.yaml"
+    path.write_text("applications:\n" + public_app("portal", "{1: [BasicAuthenticator]}", SCRIPT + "\n// v2")
+                    + USERS)
+    call_command("apply", "-f", str(path), stdout=io.StringIO())
+    second = client.get("/o/authorize/?" + urlencode(REQUEST))
+    started = [LoginFlow.objects.get(pk=response["Location"].split("/")[3]) for response in (first, second)]
+    assert [flow.sequence_version.number for flow in started] == [1, 2]
+    assert "// v2" in started[1].sequence_version.source

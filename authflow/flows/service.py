@@ -90,15 +90,18 @@ class FlowUnreadable(FlowError):
 
 def start_flow(application, request: dict, *, entry: str = "onLoginRequest", return_to: dict | None = None,
                browser_hash: str = "", session: dict | None = None, claim_delivery: bool = False,
-               known_user=None) -> LoginFlow:
+               known_user=None, version=None) -> LoginFlow:
     """Create a flow for `application`, pinned to its published script, and run it to its first command.
 
     `session` is the browser's sign-on session (sequences.api.session_input):
     steps it already satisfies are answered from it.  `claim_delivery`: the caller delivers the outcome
     when the flow finishes here (see mark_concluded), so the claim is written with the flow.  `known_user`: a
     User this request read already (the signed-in one), whose snapshot the script then reads without a query.
+    `version`: the application's live script version as this request read it with the application (else it
+    is read here).
     """
-    version = _published_version(application)
+    if version is None and application.sequence_id:
+        version = published_version(application.sequence_id)
     state = FlowState.start(application.name, application.steps, request, entry=entry, session=session,
                             tenant_domain=settings.AUTHFLOW_TENANT_DOMAIN)
     ttl = timedelta(seconds=settings.AUTHFLOW_FLOW_TTL_SECONDS)
@@ -112,17 +115,6 @@ def start_flow(application, request: dict, *, entry: str = "onLoginRequest", ret
                                            "sequence_version": version.number if version else None})
         _advance_and_save(flow, state, answer=None, new=True, claim_delivery=claim_delivery, known_user=known_user)
     return flow
-
-
-def _published_version(application):
-    """The application's live script version: read with it when its request joined it (authorization_requests)."""
-    if not application.sequence_id:
-        return None
-    if type(application).sequence.is_cached(application):
-        sequence = application.sequence
-        if type(sequence).live_version.is_cached(sequence):
-            return sequence.live_version
-    return published_version(application.sequence_id)
 
 
 def resume_flow(flow_id, answer: dict, *, position: int, claim_delivery: bool = False,

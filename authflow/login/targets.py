@@ -38,6 +38,7 @@ class Target:
     script_params: dict = field(default_factory=dict)
     prompt: frozenset = frozenset()
     max_age: int | None = None
+    script_version: object = None  # the application's live script version, read with it (None: read at start)
 
 
 def from_next(next_url: str, *, reauthenticate: bool = False) -> Target:
@@ -70,6 +71,7 @@ def for_authorization(request: authorization_requests.AuthorizationRequest) -> T
         script_params=request.script_params(),
         prompt=frozenset(request.prompt),
         max_age=request.max_age,
+        script_version=request.script_version,
     )
 
 

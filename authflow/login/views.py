@@ -81,7 +81,7 @@ def begin(request, target: targets.Target):
     session = sso.flow_input(request, reuse="login" not in target.prompt, max_age=target.max_age)
     flow = service.start_flow(target.application, inputs, browser_hash=binding.digest(token),
                               return_to=target.return_to, session=session, claim_delivery=True,
-                              known_user=_signed_in_user(request))
+                              known_user=_signed_in_user(request), version=target.script_version)
     flow = steps.settle(request, flow)
     if service.is_running(flow) and "none" in target.prompt:
         flow = _no_interaction(flow)

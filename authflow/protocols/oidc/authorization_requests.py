@@ -32,6 +32,7 @@ class AuthorizationRequest:
     path: str  # the authorization endpoint's path and query, as the browser sent it
     params: QueryDict
     application: Application
+    script_version: object = None  # the live version of the application's script, read with it (None: none)
 
     @property
     def redirect_uri(self) -> str:
@@ -78,7 +79,7 @@ def parse(path: str) -> AuthorizationRequest:
         raise InvalidRequest(gettext_noop("This sign-in link is not valid"), gettext_noop("Sign-in must start from the application you want to use."))
     params = QueryDict(target.query)
     # With its protocol client, which the library's validation reads next (request_clients), and the live
-    # version of its script, which a flow started for the request runs (flows.service._published_version).
+    # version of its script, which a flow started for the request runs (flows.service.start_flow).
     # client_id is unique: a slice, not first() (whose ORDER BY Django compiles on every request).
     application = next(iter(Application.objects.select_related("oidc_client", "sequence__live_version")
                             .filter(client_id=params.get("client_id", ""))[:1]), None)
@@ -89,4 +90,6 @@ def parse(path: str) -> AuthorizationRequest:
         # Exact match only: never redirect to an address the application did not register.
         raise InvalidRequest(gettext_noop("This sign-in request is not valid"),
                              gettext_noop("The application asked to return you to an address it has not registered."))
-    return AuthorizationRequest(path=path, params=params, application=application)
+    sequence = application.sequence
+    return AuthorizationRequest(path=path, params=params, application=application,
+                                script_version=sequence.live_version if sequence is not None else None)
