@@ -6,16 +6,23 @@ of client secrets that the requests made.
 """
 import base64
 import io
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from unittest import mock
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 import pytest
+import requests
 from django.core.management import call_command
+from django.db import connection
 from django.test import Client
 
 from authflow.protocols.oidc import secret_checks
 from authflow.protocols.oidc.hashers import ClientSecretHasher
+from tests.support.browser import Browser
 from tests.support.config import CALLBACK
-from tests.support.signin import VERIFIER, code_for
+from tests.support.servers import ServerProcess, server_env, signing_key
+from tests.support.signin import CHALLENGE, VERIFIER, code_for
 
 pytestmark = pytest.mark.django_db
 
@@ -116,3 +123,57 @@ def test_no_more_than_the_bound_is_remembered():
     # A remembered secret matches its own stored hash only.
     assert not secret_checks.check("secret-4", "stored-3", lambda provided, stored: False)
     secret_checks.forget_all()
+
+
+# -- attacked: a real server (gunicorn, 2 workers of 4 threads), right and wrong secrets sent at once ------------
+
+@pytest.fixture
+def served_portal(transactional_db, tmp_path):
+    secret_checks.forget_all()
+    configure(tmp_path)
+    server = ServerProcess("gunicorn", server_env(connection.settings_dict, signing_key()), tmp_path,
+                           workers=2, threads=4).start()
+    yield server
+    server.stop()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_right_and_wrong_secrets_sent_at_once_to_a_real_server_get_tokens_only_for_the_right_ones(served_portal):
+    base = served_portal.url
+    query = urlencode({"response_type": "code", "redirect_uri": CALLBACK, "scope": "openid", "state": "s-1",
+                       "code_challenge": CHALLENGE, "code_challenge_method": "S256", "client_id": "portal"})
+    browser = Browser(base, stop_at=CALLBACK)
+    assert 'name="password"' in browser.get(base + "/o/authorize/?" + query).text
+    codes = [parse_qs(urlsplit(browser.submit({"username": "alice", "password": "alice-password-123"}).callback)
+                      .query)["code"][0]]
+    for _ in range(15):  # single sign-on: a code per authorization request
+        codes.append(parse_qs(urlsplit(browser.get(base + "/o/authorize/?" + query).callback).query)["code"][0])
+
+    def basic(secret: bytes) -> dict:
+        return {"Authorization": "Basic " + base64.b64encode(b"portal:" + secret).decode()}
+
+    def exchange(code, headers=None, secret_field=None):
+        data = {"grant_type": "authorization_code", "code": code, "redirect_uri": CALLBACK, "code_verifier": VERIFIER}
+        if secret_field is not None:
+            data.update(client_id="portal", client_secret=secret_field)
+        return requests.post(base + "/o/token/", data=data, headers=headers or {}, timeout=60)
+
+    assert exchange(codes[0], basic(SECRET.encode())).status_code == 200  # remembered by the worker that checked it
+    wrong = [basic(SECRET[:-1].encode() + b"8"), basic(SECRET.encode() + b"\x00"), basic(b"\xff\xfe" + SECRET.encode()),
+             basic(SECRET.encode()[:-1] + b"\xc3"), basic(b""), basic(SECRET.upper().encode())]
+    attempts = [(code, basic(SECRET.encode()), None) for code in codes[1:8]]
+    attempts += [(code, headers, None) for code, headers in zip(codes[8:14], wrong)]
+    attempts += [(codes[14], None, SECRET + "\x00"), (codes[15], None, SECRET[:-1])]
+    gate = threading.Barrier(len(attempts))
+
+    def send(attempt):
+        gate.wait()
+        return exchange(*attempt)
+
+    with ThreadPoolExecutor(max_workers=len(attempts)) as pool:
+        answers = list(pool.map(send, attempts))
+    statuses = [answer.status_code for answer in answers]
+    assert statuses[:7] == [200] * 7, statuses
+    assert all(answer.json().get("access_token") for answer in answers[:7])
+    assert all(status in (400, 401) for status in statuses[7:]), statuses  # refused; never a 500
+    assert not any("access_token" in answer.text for answer in answers[7:])
