@@ -32,7 +32,7 @@ import time
 import uuid
 from pathlib import Path
 
-import psycopg
+from login_throughput import recreate_database  # (bench/ is this script's directory)
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -62,13 +62,6 @@ def percentile(samples, q):
 
 def summary(samples):
     return {"p50_ms": round(statistics.median(samples), 2), "p99_ms": round(percentile(samples, 99), 2)}
-
-
-def recreate_database(admin_url: str, name: str) -> str:
-    with psycopg.connect(admin_url + "postgres", autocommit=True) as connection:
-        connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
-    return admin_url + name
 
 
 def holder(database_url: str, stored: int, commands) -> None:

@@ -48,9 +48,10 @@ def take(session, path: str, *, remove: bool = False) -> str | None:
     spares the code's request a write of the session.  `remove` takes out an entry this same request
     added (a login that finished here), so that the session is left as it was read.
     """
-    entry = session.get(SESSION_KEY, {}).get(_key(path))
+    key = _key(path)
+    entry = session.get(SESSION_KEY, {}).get(key)
     if entry is None:
         return None
     if remove:
-        session[SESSION_KEY] = {k: v for k, v in session[SESSION_KEY].items() if k != _key(path)}
+        session[SESSION_KEY] = {k: v for k, v in session[SESSION_KEY].items() if k != key}
     return entry["flow"] if entry["until"] > time.time() else None

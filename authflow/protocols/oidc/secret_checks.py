@@ -60,9 +60,10 @@ def check(provided: str, stored: str, full_check) -> bool:
     now = time.monotonic()
     with _lock:
         entry = _remembered.get(stored)
-        if entry is not None and entry[1] > now:
+        remembered = entry is not None and entry[1] > now
+        if remembered:
             _remembered.move_to_end(stored)
-    if entry is not None and entry[1] > now and hmac.compare_digest(entry[0], mac):
+    if remembered and hmac.compare_digest(entry[0], mac):
         return True
     if not full_check(provided, stored):
         return False

@@ -48,9 +48,10 @@ class AuthorizationView(LibraryAuthorizationView):
                 return validated  # the error's page or redirect
             request._authflow_validated = validated
         authorization_request, client, scopes, credentials = validated
-        # (A login that finished in this request added the entry: taken out again, the session is not written.)
-        flow_id = authorizations.take(request.session, request.get_full_path(), remove=login_ran_here) \
-            if request.user.is_authenticated else None
+        flow_id = None
+        if request.user.is_authenticated:
+            # (A login that finished in this request added the entry: taken out again, the session is not written.)
+            flow_id = authorizations.take(request.session, request.get_full_path(), remove=login_ran_here)
         if flow_id is None:
             return self.login_required(request, authorization_request)
         with transaction.atomic():
